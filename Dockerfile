@@ -1,0 +1,36 @@
+# Production image: the Hono server serving actors through registry.handler().
+# It runs against an engine it is given (Rivet Cloud or self-hosted): it never
+# starts one. Build with a version that grows with every deploy:
+#   docker build --build-arg RIVET_RUNNER_VERSION=$(git rev-list --count HEAD) -t actor-fleet .
+#
+# Debian (glibc) base: rivetkit's native runtime ships as
+# @rivetkit/rivetkit-napi-linux-{x64,arm64}-gnu (musl builds exist too, but
+# the gnu ones are what npm resolves on a glibc build stage).
+ARG NODE_VERSION=22.23.3
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+ARG RIVET_RUNNER_VERSION
+ENV RIVET_RUNNER_VERSION=${RIVET_RUNNER_VERSION}
+RUN npm run build
+RUN npm prune --omit=dev --no-audit --no-fund
+
+FROM node:${NODE_VERSION}-bookworm-slim
+ARG RIVET_RUNNER_VERSION
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    RIVET_RUNNER_VERSION=${RIVET_RUNNER_VERSION}
+WORKDIR /app
+COPY --from=build --chown=node:node /app/package.json ./
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/src ./src
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# node is PID 1 and receives SIGTERM directly; src/server.ts drains the actors.
+CMD ["node", "src/server.ts"]

@@ -1,0 +1,149 @@
+// Every setting the server reads, parsed once with zod at boot.
+//
+// rivetkit reads its own `RIVET_*` variables lazily, on the first request to
+// `registry.handler()`. Parsing them here first means a typo stops the process
+// at boot with a clear message instead of surfacing as a failed actor start
+// minutes later. The few values rivetkit expects under another name are
+// written back to `process.env` (see `applyToRivetkit`).
+
+import { z } from "zod";
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const url = z.url({ protocol: /^https?$/ });
+const nonEmpty = z.string().trim().min(1);
+const version = z.coerce.number().int().positive().max(2_147_483_647);
+
+const schema = z.object({
+	NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+	/** `PORT` wins over `RIVET_PORT` (most platforms set `PORT`). */
+	PORT: port.optional(),
+	RIVET_PORT: port.optional(),
+	HOST: nonEmpty.default("127.0.0.1"),
+	/** The engine. `https://<namespace>:<token>@<host>` carries both credentials. */
+	RIVET_ENDPOINT: url.optional(),
+	RIVET_TOKEN: nonEmpty.optional(),
+	RIVET_NAMESPACE: nonEmpty.optional(),
+	RIVET_POOL: nonEmpty.default("default"),
+	/** What `/api/rivet/metadata` tells clients to use as their endpoint. */
+	RIVET_PUBLIC_ENDPOINT: url.optional(),
+	/** Runner version: Rivet's docs and Rivet Cloud use this name. It wins. */
+	RIVET_RUNNER_VERSION: version.optional(),
+	/** The name rivetkit 2.3.19 itself reads. */
+	RIVET_ENVOY_VERSION: version.optional(),
+	RIVET_LOG_LEVEL: z.enum(LOG_LEVELS).default("warn"),
+	/** Comma-separated origins allowed to connect to chat rooms from a browser. */
+	ALLOWED_ORIGINS: z.string().default("http://127.0.0.1:3000,http://localhost:3000,http://localhost:5173"),
+	/** Folder of the built web app served at `/`. */
+	WEB_DIST: z.string().default("web/dist"),
+});
+
+export type RawEnv = z.input<typeof schema>;
+
+export interface Env {
+	nodeEnv: "development" | "production" | "test";
+	port: number;
+	host: string;
+	/** Where the engine is; always set (the local default in development). */
+	endpoint: string;
+	token: string | undefined;
+	namespace: string;
+	pool: string;
+	publicEndpoint: string | undefined;
+	/** `undefined` only when nothing set it; see `versionSource`. */
+	runnerVersion: number | undefined;
+	versionSource: "RIVET_RUNNER_VERSION" | "RIVET_ENVOY_VERSION" | "unset";
+	logLevel: (typeof LOG_LEVELS)[number];
+	allowedOrigins: string[];
+	webDist: string;
+}
+
+export const LOCAL_ENGINE_ENDPOINT = "http://127.0.0.1:6420";
+
+export class EnvError extends Error {
+	readonly lines: string[];
+
+	constructor(lines: string[]) {
+		super(`invalid environment:\n${lines.join("\n")}`);
+		this.lines = lines;
+	}
+}
+
+/** Parses an environment. Pure, so tests can feed it any record. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+	// Empty strings mean "unset" (e.g. `RIVET_TOKEN=` in a .env file).
+	const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+	const result = schema.safeParse(cleaned);
+	if (!result.success) {
+		throw new EnvError(result.error.issues.map((i) => `  ${i.path.join(".") || "env"}: ${i.message}`));
+	}
+	const e = result.data;
+	const runnerVersion = e.RIVET_RUNNER_VERSION ?? e.RIVET_ENVOY_VERSION;
+	return {
+		nodeEnv: e.NODE_ENV,
+		port: e.PORT ?? e.RIVET_PORT ?? 3000,
+		host: e.HOST,
+		endpoint: e.RIVET_ENDPOINT ?? LOCAL_ENGINE_ENDPOINT,
+		token: e.RIVET_TOKEN,
+		namespace: e.RIVET_NAMESPACE ?? "default",
+		pool: e.RIVET_POOL,
+		publicEndpoint: e.RIVET_PUBLIC_ENDPOINT,
+		runnerVersion,
+		versionSource:
+			e.RIVET_RUNNER_VERSION !== undefined
+				? "RIVET_RUNNER_VERSION"
+				: e.RIVET_ENVOY_VERSION !== undefined
+					? "RIVET_ENVOY_VERSION"
+					: "unset",
+		logLevel: e.RIVET_LOG_LEVEL,
+		allowedOrigins: e.ALLOWED_ORIGINS.split(",")
+			.map((o) => o.trim())
+			.filter((o) => o.length > 0),
+		webDist: e.WEB_DIST,
+	};
+}
+
+/**
+ * Hands the parsed values to rivetkit, which reads `process.env` itself.
+ * Runs before the registry serves its first request.
+ */
+export function applyToRivetkit(env: Env, target: Record<string, string | undefined> = process.env): void {
+	target.RIVET_ENDPOINT ??= env.endpoint;
+	target.RIVET_POOL = env.pool;
+	target.RIVET_LOG_LEVEL = env.logLevel;
+	if (env.runnerVersion !== undefined) target.RIVET_ENVOY_VERSION = String(env.runnerVersion);
+	// rivetkit would otherwise spawn `rivet-services` (a no-op in 2.3.19) next
+	// to a local engine; an orphaned one blocks every actor on the next start.
+	target.RIVET_RUN_SERVICES ??= "0";
+	// This process never spawns an engine: the launcher or the operator does.
+	target.RIVETKIT_ENGINE_SPAWN ??= "never";
+	// Clients that reach the app's `/api/rivet` learn the engine's address from
+	// `/metadata`; without it they would call `/api/rivet/gateway/...` and 404.
+	if (env.publicEndpoint !== undefined) target.RIVET_PUBLIC_ENDPOINT = env.publicEndpoint;
+	else target.RIVET_PUBLIC_ENDPOINT ??= stripCredentials(env.endpoint);
+}
+
+/** `https://ns:token@host` → `https://host`: credentials stay server-side. */
+export function stripCredentials(endpoint: string): string {
+	const u = new URL(endpoint);
+	u.username = "";
+	u.password = "";
+	return u.toString().replace(/\/$/, "");
+}
+
+function loadEnv(): Env {
+	try {
+		const env = parseEnv(process.env);
+		applyToRivetkit(env);
+		return env;
+	} catch (error) {
+		if (error instanceof EnvError) {
+			console.error(`actor-fleet: invalid environment, not starting:\n${error.lines.join("\n")}`);
+			process.exit(1);
+		}
+		throw error;
+	}
+}
+
+export const env: Env = loadEnv();

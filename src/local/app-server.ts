@@ -1,0 +1,93 @@
+// Runs `src/server.ts` as a child process: used by the local launcher, the
+// tests and the benchmarks, which all need a real server they can stop with
+// SIGTERM or kill with SIGKILL.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** How long a server gets to start listening. */
+const SERVER_BOOT_TIMEOUT_MS = 20_000;
+/** How long SIGTERM gets (actors drain) before SIGKILL. */
+const SERVER_STOP_TIMEOUT_MS = 20_000;
+const POLL_INTERVAL_MS = 50;
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const SERVER_ENTRY = path.join(PROJECT_ROOT, "src/server.ts");
+
+export interface AppServerOptions {
+	port: number;
+	host?: string;
+	/** Extra environment on top of the parent's. */
+	env?: Record<string, string | undefined>;
+	/** Append the server's output here; by default it is inherited. */
+	logFile?: string;
+	/** Restart on source changes (`node --watch`). */
+	watch?: boolean;
+	entry?: string;
+	cwd?: string;
+}
+
+export interface RunningAppServer {
+	url: string;
+	pid: number;
+	process: ChildProcess;
+	/** Resolves with the exit code once the process has exited. */
+	exited: Promise<number | null>;
+	/** SIGTERM: the server drains its actors and exits 0. */
+	stop(): Promise<number | null>;
+	/** SIGKILL, for crash tests. */
+	kill(): Promise<number | null>;
+}
+
+export async function startAppServer(options: AppServerOptions): Promise<RunningAppServer> {
+	const host = options.host ?? "127.0.0.1";
+	const url = `http://${host}:${options.port}`;
+	const args = [...(options.watch ? ["--watch"] : []), options.entry ?? SERVER_ENTRY];
+	let stdio: "inherit" | ["ignore", NodeJS.WritableStream, NodeJS.WritableStream] = "inherit";
+	if (options.logFile) {
+		const log = createWriteStream(options.logFile, { flags: "a" });
+		await new Promise((resolve) => log.once("open", resolve));
+		stdio = ["ignore", log, log];
+	}
+	const child = spawn(process.execPath, args, {
+		cwd: options.cwd ?? PROJECT_ROOT,
+		stdio: stdio as never,
+		env: { ...process.env, PORT: String(options.port), HOST: host, ...options.env },
+	});
+	const pid = child.pid;
+	if (pid === undefined) throw new Error("could not spawn the app server");
+	const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+	let hasExited = false;
+	void exited.then(() => {
+		hasExited = true;
+	});
+
+	const deadline = Date.now() + SERVER_BOOT_TIMEOUT_MS;
+	while (true) {
+		if (hasExited) throw new Error(`the app server exited during start-up (code ${child.exitCode})`);
+		try {
+			// Any answer means it listens; /health may be 503 while the engine is down.
+			await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
+			break;
+		} catch {
+			if (Date.now() > deadline) {
+				child.kill("SIGKILL");
+				throw new Error(`the app server did not listen on ${url} within ${SERVER_BOOT_TIMEOUT_MS} ms`);
+			}
+			await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+		}
+	}
+
+	const signal = async (sig: NodeJS.Signals): Promise<number | null> => {
+		if (!hasExited) {
+			child.kill(sig);
+			const timer = setTimeout(() => child.kill("SIGKILL"), SERVER_STOP_TIMEOUT_MS);
+			await exited;
+			clearTimeout(timer);
+		}
+		return exited;
+	};
+	return { url, pid, process: child, exited, stop: () => signal("SIGTERM"), kill: () => signal("SIGKILL") };
+}

@@ -1,0 +1,223 @@
+// Starts and stops a real Rivet Engine for local development and tests.
+//
+// The engine binary ships inside rivetkit's npm dependencies
+// (`@rivetkit/engine-cli`), so nothing is downloaded and no account is needed.
+// We spawn it ourselves instead of letting rivetkit auto-spawn it because the
+// auto-spawned engine is intentionally orphaned, shares `~/.rivetkit` per user
+// and writes no topology, which breaks serverless mode on any port but 6420.
+// Owning the process lets the launcher and the tests pick ports and a data dir
+// and stop exactly what they started, by PID.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const require = createRequire(import.meta.url);
+
+/** How long the engine gets to answer `/health` after spawning. */
+const ENGINE_BOOT_TIMEOUT_MS = 30_000;
+/** How long a SIGTERM gets before the engine is killed with SIGKILL. */
+const ENGINE_STOP_TIMEOUT_MS = 5_000;
+const HEALTH_POLL_INTERVAL_MS = 100;
+
+/**
+ * Settings that rivetkit's own dev auto-spawn applies (read from the
+ * environment of an engine that a registry spawned). Without them a
+ * self-spawned engine retries, reschedules and shuts down far more slowly.
+ * They suit one machine; a production engine is configured by its operator.
+ */
+const LOCAL_ENGINE_TUNING: Record<string, string> = {
+	RIVET__FEATURES__GUARD_GATEWAY_V3__MODE: "on",
+	RIVET__FEATURES__GUARD_GATEWAY_V3__PERCENTAGE: "100",
+	RIVET__PEGBOARD__BASE_RETRY_TIMEOUT: "100",
+	RIVET__PEGBOARD__RETRY_RESET_DURATION: "100",
+	RIVET__PEGBOARD__RESCHEDULE_BACKOFF_MAX_EXPONENT: "1",
+	RIVET__PEGBOARD__MIN_METADATA_POLL_INTERVAL: "1000",
+	RIVET__PEGBOARD__ENVOY_ELIGIBLE_THRESHOLD: "5000",
+	RIVET__PEGBOARD__ENVOY_LOST_THRESHOLD: "7000",
+	RIVET__PEGBOARD__RUNNER_ELIGIBLE_THRESHOLD: "5000",
+	RIVET__PEGBOARD__RUNNER_LOST_THRESHOLD: "7000",
+	RIVET__RUNTIME__FORCE_SHUTDOWN_DURATION: "2",
+	RIVET__RUNTIME__GUARD_SHUTDOWN_DURATION: "1",
+	RIVET__RUNTIME__WORKER_SHUTDOWN_DURATION: "1",
+	RIVET__TELEMETRY__ENABLED: "false",
+};
+
+export interface EngineOptions {
+	/** Public (guard) port: clients, the gateway and the management API. */
+	port: number;
+	/** Folder for the engine's RocksDB data, config file and log. */
+	dataDir: string;
+	host?: string;
+	/** Extra `RIVET__*` settings, applied after the local tuning. */
+	env?: Record<string, string>;
+	/** Where the engine's stdout/stderr go. Defaults to `<dataDir>/engine.log`. */
+	logFile?: string;
+}
+
+export interface RunningEngine {
+	url: string;
+	pid: number;
+	process: ChildProcess;
+	/** SIGTERM, then SIGKILL after a grace period. Resolves once the process is gone. */
+	stop(): Promise<void>;
+	/** SIGKILL, for crash tests. Resolves once the process is gone. */
+	kill(): Promise<void>;
+}
+
+export function enginePath(): string {
+	const cli = require("@rivetkit/engine-cli") as { getEnginePath(): string };
+	return cli.getEnginePath();
+}
+
+/**
+ * The topology config tells the engine its own public URL. Serverless apps
+ * compare it with their configured endpoint on every `/start`, so it must
+ * match the URL clients and the app use (see notes §1.5).
+ */
+function writeTopologyConfig(dataDir: string, host: string, port: number): string {
+	const config = {
+		topology: {
+			datacenter_label: 1,
+			datacenters: {
+				default: {
+					datacenter_label: 1,
+					is_leader: true,
+					public_url: `http://${host}:${port}`,
+					peer_url: `http://${host}:${port + 1}`,
+				},
+			},
+		},
+	};
+	const file = path.join(dataDir, "config.json");
+	writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+	return file;
+}
+
+export async function isEngineHealthy(url: string, timeoutMs = 1_000): Promise<boolean> {
+	try {
+		const res = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(timeoutMs) });
+		if (!res.ok) return false;
+		const body = (await res.json()) as { runtime?: string; status?: string };
+		return body.runtime === "engine" && body.status === "ok";
+	} catch {
+		return false;
+	}
+}
+
+function pidFile(dataDir: string): string {
+	return path.join(dataDir, "engine.pid");
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * A launcher killed with SIGKILL cannot stop its engine. The next start finds
+ * the PID file, checks the process is really a rivet-engine and stops it, so
+ * the data dir's lock is free again.
+ */
+async function stopStaleEngine(dataDir: string): Promise<void> {
+	const file = pidFile(dataDir);
+	if (!existsSync(file)) return;
+	const pid = Number(readFileSync(file, "utf8").trim());
+	rmSync(file, { force: true });
+	if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+	let cmdline = "";
+	try {
+		cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+	} catch {
+		return;
+	}
+	if (!cmdline.includes("rivet-engine")) return;
+	process.kill(pid, "SIGKILL");
+	await waitFor(() => !isAlive(pid), ENGINE_STOP_TIMEOUT_MS);
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (await check()) return true;
+		await new Promise((r) => setTimeout(r, HEALTH_POLL_INTERVAL_MS));
+	}
+	return false;
+}
+
+function waitForExit(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+	return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+export async function startEngine(options: EngineOptions): Promise<RunningEngine> {
+	const host = options.host ?? "127.0.0.1";
+	const { port, dataDir } = options;
+	mkdirSync(dataDir, { recursive: true });
+	await stopStaleEngine(dataDir);
+
+	const configFile = writeTopologyConfig(dataDir, host, port);
+	const logFile = options.logFile ?? path.join(dataDir, "engine.log");
+	const log = createWriteStream(logFile, { flags: "a" });
+	await new Promise((resolve) => log.once("open", resolve));
+
+	const child = spawn(enginePath(), ["start", "--config", configFile], {
+		// Its own process group: Ctrl-C in a terminal must not kill the engine
+		// before the app server has drained its actors into it.
+		detached: true,
+		stdio: ["ignore", log, log],
+		env: {
+			...process.env,
+			...LOCAL_ENGINE_TUNING,
+			RIVET__GUARD__HOST: host,
+			RIVET__GUARD__PORT: String(port),
+			RIVET__API_PEER__HOST: host,
+			RIVET__API_PEER__PORT: String(port + 1),
+			RIVET__METRICS__HOST: host,
+			RIVET__METRICS__PORT: String(port + 10),
+			RIVET__FILE_SYSTEM__PATH: path.join(dataDir, "db"),
+			...options.env,
+		},
+	});
+	const pid = child.pid;
+	if (pid === undefined) throw new Error(`could not spawn the engine binary at ${enginePath()}`);
+	writeFileSync(pidFile(dataDir), `${pid}\n`);
+
+	const url = `http://${host}:${port}`;
+	let exited = false;
+	child.once("exit", () => {
+		exited = true;
+	});
+	const healthy = await waitFor(async () => exited || (await isEngineHealthy(url)), ENGINE_BOOT_TIMEOUT_MS);
+	if (exited || !healthy) {
+		child.kill("SIGKILL");
+		await waitForExit(child);
+		throw new Error(
+			`the Rivet Engine did not become healthy on ${url} (${exited ? `exited with ${child.exitCode ?? child.signalCode}` : "timed out"}); see ${logFile}`,
+		);
+	}
+
+	const terminate = async (signal: NodeJS.Signals): Promise<void> => {
+		if (child.exitCode === null && child.signalCode === null) {
+			child.kill(signal);
+			const timer = setTimeout(() => child.kill("SIGKILL"), ENGINE_STOP_TIMEOUT_MS);
+			await waitForExit(child);
+			clearTimeout(timer);
+		}
+		rmSync(pidFile(dataDir), { force: true });
+		log.end();
+	};
+
+	return {
+		url,
+		pid,
+		process: child,
+		stop: () => terminate("SIGTERM"),
+		kill: () => terminate("SIGKILL"),
+	};
+}

@@ -1,0 +1,60 @@
+// Writes the engine's runner config for a pool, pointing it at this app's
+// `/api/rivet` serverless endpoint.
+//
+// `registry.handler()` is passive: nothing tells the engine about the app
+// until a runner config exists for the pool. rivetkit's `configurePool` would
+// write it as a side effect of the first request; we write it explicitly, from
+// the local launcher, the tests, or `npm run runner-config` against a
+// self-hosted engine, so it never happens by accident (e.g. on Rivet Cloud,
+// where the dashboard owns it).
+
+/** How long one `/start` stream may live before the engine opens a new one. */
+const REQUEST_LIFESPAN_S = 3_600;
+/** How often the engine polls `GET /api/rivet/metadata` (also how fast it notices a new version). */
+const METADATA_POLL_INTERVAL_MS = 1_000;
+const MAX_RUNNERS = 100_000;
+
+export interface ServerlessPoolOptions {
+	engineUrl: string;
+	/** The app's serverless base URL, e.g. `http://127.0.0.1:3000/api/rivet`. */
+	url: string;
+	pool: string;
+	namespace?: string;
+	datacenter?: string;
+	/** Sent by the engine as `x-rivet-token` on `/start`. It must be non-empty. */
+	token?: string;
+	/** Admin token for the engine's API, when it requires one. */
+	adminToken?: string;
+}
+
+export async function configureServerlessPool(options: ServerlessPoolOptions): Promise<void> {
+	const namespace = options.namespace ?? "default";
+	const datacenter = options.datacenter ?? "default";
+	const body = {
+		datacenters: {
+			[datacenter]: {
+				serverless: {
+					url: options.url,
+					// With empty headers the engine omits `x-rivet-pool-name` on
+					// `/start` and the app rejects every start (notes §1.2).
+					headers: { "x-rivet-token": options.token || "dev" },
+					request_lifespan: REQUEST_LIFESPAN_S,
+					metadata_poll_interval: METADATA_POLL_INTERVAL_MS,
+					max_runners: MAX_RUNNERS,
+					min_runners: 0,
+					runners_margin: 0,
+					slots_per_runner: 1,
+				},
+				drain_on_version_upgrade: true,
+			},
+		},
+	};
+	const target = new URL(`/runner-configs/${encodeURIComponent(options.pool)}`, options.engineUrl);
+	target.searchParams.set("namespace", namespace);
+	const headers: Record<string, string> = { "content-type": "application/json" };
+	if (options.adminToken) headers.authorization = `Bearer ${options.adminToken}`;
+	const res = await fetch(target, { method: "PUT", headers, body: JSON.stringify(body) });
+	if (!res.ok) {
+		throw new Error(`runner config for pool "${options.pool}" was rejected: ${res.status} ${await res.text()}`);
+	}
+}

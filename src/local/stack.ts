@@ -1,0 +1,98 @@
+// An isolated engine + app server pair on free ports with a temporary data
+// dir: what the test suite and the benchmarks run against, so a dev server on
+// :6420 never sees their actors and they never see its.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type RunningAppServer, startAppServer } from "./app-server.ts";
+import { type RunningEngine, startEngine } from "./engine.ts";
+import { freeEnginePort, freePort } from "./ports.ts";
+import { configureServerlessPool } from "./runner-config.ts";
+
+export interface StackOptions {
+	/** Defaults to a fresh temporary folder, removed by `stop()`. */
+	dataDir?: string;
+	pool?: string;
+	/** Environment for the app server (on top of the engine endpoint and pool). */
+	serverEnv?: Record<string, string | undefined>;
+	engineEnv?: Record<string, string>;
+}
+
+export interface Stack {
+	engine: RunningEngine;
+	server: RunningAppServer;
+	dataDir: string;
+	pool: string;
+	/** Starts one more app server on its own port and pool against this engine. */
+	addServer(options: {
+		pool: string;
+		env?: Record<string, string | undefined>;
+		configure?: boolean;
+	}): Promise<RunningAppServer>;
+	stop(): Promise<void>;
+}
+
+export async function startServerForPool(
+	engineUrl: string,
+	options: {
+		pool: string;
+		dataDir: string;
+		env?: Record<string, string | undefined>;
+		configure?: boolean;
+		port?: number;
+	},
+): Promise<RunningAppServer> {
+	const port = options.port ?? (await freePort());
+	const server = await startAppServer({
+		port,
+		logFile: path.join(options.dataDir, `server-${options.pool}-${port}.log`),
+		env: {
+			NODE_ENV: "development",
+			RIVET_ENDPOINT: engineUrl,
+			RIVET_POOL: options.pool,
+			RIVET_RUNNER_VERSION: "1",
+			...options.env,
+		},
+	});
+	if (options.configure !== false) {
+		await configureServerlessPool({ engineUrl, url: `${server.url}/api/rivet`, pool: options.pool });
+	}
+	return server;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+	const ownsDir = options.dataDir === undefined;
+	const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "actor-fleet-"));
+	const pool = options.pool ?? "default";
+	const engine = await startEngine({
+		port: await freeEnginePort(),
+		dataDir: path.join(dataDir, "engine"),
+		...(options.engineEnv ? { env: options.engineEnv } : {}),
+	});
+	const extra: RunningAppServer[] = [];
+	let server: RunningAppServer;
+	try {
+		server = await startServerForPool(engine.url, { pool, dataDir, env: options.serverEnv ?? {} });
+	} catch (error) {
+		await engine.stop();
+		throw error;
+	}
+	return {
+		engine,
+		server,
+		dataDir,
+		pool,
+		async addServer(opts) {
+			const s = await startServerForPool(engine.url, { ...opts, dataDir });
+			extra.push(s);
+			return s;
+		},
+		async stop() {
+			// Servers first: their actors drain into the engine before it stops.
+			await Promise.all([server.stop(), ...extra.map((s) => s.stop())]);
+			await engine.stop();
+			if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+		},
+	};
+}

@@ -1,0 +1,63 @@
+// The only entry point that starts anything: it listens, and it shuts down
+// cleanly on SIGTERM/SIGINT.
+//
+// `registry.handler()` installs no signal handlers of its own. Without the
+// shutdown below, a normal stop (a deploy, Ctrl-C) skips the actors' final
+// state save and loses writes made in their last second.
+
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { app } from "./app.ts";
+import { env } from "./env.ts";
+import { registry } from "./registry.ts";
+
+/** After this long, open connections are cut so the process can exit. */
+const SHUTDOWN_CLOSE_TIMEOUT_MS = 5_000;
+
+const server = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, (info: AddressInfo) => {
+	const version = env.runnerVersion ?? "unset";
+	console.log(
+		`actor-fleet listening on http://${info.address}:${info.port} (engine ${new URL(env.endpoint).origin}, pool ${env.pool}, runner version ${version})`,
+	);
+	if (env.nodeEnv === "production" && env.versionSource === "unset") {
+		console.error(
+			"actor-fleet: no runner version set. Bake RIVET_RUNNER_VERSION into the build (e.g. the CI run number); without it, deploys do not drain old actors onto the new version.",
+		);
+	}
+});
+
+server.on("error", (error: NodeJS.ErrnoException) => {
+	if (error.code === "EADDRINUSE") {
+		console.error(`actor-fleet: port ${env.port} on ${env.host} is already in use; set PORT to a free port`);
+	} else {
+		console.error(`actor-fleet: cannot listen on ${env.host}:${env.port}: ${error.message}`);
+	}
+	process.exit(1);
+});
+
+let stopping = false;
+
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
+	if (stopping) return;
+	stopping = true;
+	console.log(`actor-fleet: ${signal} received, draining actors`);
+	// Stop accepting new connections first. The engine's `/start` streams stay
+	// open until the registry has stopped the actors they carry.
+	const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+	try {
+		await registry.shutdown();
+	} catch (error) {
+		console.error("actor-fleet: registry shutdown failed:", error);
+	}
+	const timer = setTimeout(() => {
+		if ("closeAllConnections" in server) server.closeAllConnections();
+	}, SHUTDOWN_CLOSE_TIMEOUT_MS);
+	timer.unref();
+	if ("closeIdleConnections" in server) server.closeIdleConnections();
+	await closed;
+	console.log("actor-fleet: stopped");
+	process.exit(0);
+}
+
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

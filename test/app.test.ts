@@ -1,0 +1,89 @@
+// The Hono app in-process (`app.request()`), plus the real server process for
+// what only a process can show: start-up checks and signals.
+
+import { spawn } from "node:child_process";
+import net from "node:net";
+import { beforeAll, describe, expect, test } from "vitest";
+import { startAppServer } from "../src/local/app-server.ts";
+import { freePort } from "../src/local/ports.ts";
+import { engineUrl } from "./support.ts";
+
+let app: typeof import("../src/app.ts").app;
+
+beforeAll(async () => {
+	// env.ts reads process.env once, on import.
+	process.env.RIVET_ENDPOINT = engineUrl();
+	({ app } = await import("../src/app.ts"));
+});
+
+describe("routes", () => {
+	test("GET /health reports the app and a reachable engine", async () => {
+		const res = await app.request("/health");
+		expect(res.status).toBe(200);
+		expect(await res.json()).toMatchObject({
+			status: "ok",
+			app: { status: "ok" },
+			engine: { status: "ok", endpoint: engineUrl() },
+		});
+	});
+
+	test("unknown routes get a JSON 404 with a stable code", async () => {
+		const res = await app.request("/nope");
+		expect(res.status).toBe(404);
+		expect(await res.json()).toMatchObject({ code: "not_found" });
+	});
+
+	test("/api/rivet/* is served by the registry", async () => {
+		const res = await app.request("/api/rivet/metadata");
+		expect(res.status).toBe(200);
+		expect(await res.json()).toMatchObject({ runtime: "rivetkit" });
+	});
+});
+
+describe("the server process", () => {
+	test("/health is 503 when the engine does not answer", async () => {
+		const deadEngine = `http://127.0.0.1:${await freePort()}`;
+		const server = await startAppServer({ port: await freePort(), env: { RIVET_ENDPOINT: deadEngine } });
+		try {
+			const res = await fetch(`${server.url}/health`);
+			expect(res.status).toBe(503);
+			expect(await res.json()).toMatchObject({ status: "degraded", engine: { status: "unreachable" } });
+		} finally {
+			await server.stop();
+		}
+	});
+
+	test("bad settings stop the process at boot with one line per bad field", async () => {
+		const child = spawn(process.execPath, ["src/server.ts"], {
+			env: { ...process.env, PORT: "not-a-port", RIVET_ENDPOINT: "ftp://x", RIVET_LOG_LEVEL: "loud" },
+		});
+		let stderr = "";
+		child.stderr.on("data", (d: Buffer) => {
+			stderr += d.toString();
+		});
+		const code = await new Promise((resolve) => child.once("exit", resolve));
+		expect(code).toBe(1);
+		expect(stderr).toContain("invalid environment");
+		const lines = stderr.split("\n").filter((l) => l.startsWith("  "));
+		expect(lines.map((l) => l.trim().split(":")[0]).sort()).toEqual(["PORT", "RIVET_ENDPOINT", "RIVET_LOG_LEVEL"]);
+	});
+
+	test("a port already in use gives a one-line error", async () => {
+		const blocker = net.createServer();
+		const port = await freePort();
+		await new Promise<void>((resolve) => blocker.listen(port, "127.0.0.1", resolve));
+		try {
+			const child = spawn(process.execPath, ["src/server.ts"], {
+				env: { ...process.env, PORT: String(port), RIVET_ENDPOINT: engineUrl() },
+			});
+			let stderr = "";
+			child.stderr.on("data", (d: Buffer) => {
+				stderr += d.toString();
+			});
+			expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
+			expect(stderr.trim()).toBe(`actor-fleet: port ${port} on 127.0.0.1 is already in use; set PORT to a free port`);
+		} finally {
+			blocker.close();
+		}
+	});
+});

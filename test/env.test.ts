@@ -1,0 +1,48 @@
+import { describe, expect, test } from "vitest";
+import { applyToRivetkit, EnvError, parseEnv, stripCredentials } from "../src/env.ts";
+
+describe("parseEnv", () => {
+	test("defaults work with an empty environment (local development)", () => {
+		const env = parseEnv({});
+		expect(env).toMatchObject({
+			port: 3000,
+			endpoint: "http://127.0.0.1:6420",
+			namespace: "default",
+			pool: "default",
+			runnerVersion: undefined,
+			versionSource: "unset",
+		});
+	});
+
+	test("PORT wins over RIVET_PORT", () => {
+		expect(parseEnv({ PORT: "8080", RIVET_PORT: "9090" }).port).toBe(8080);
+		expect(parseEnv({ RIVET_PORT: "9090" }).port).toBe(9090);
+	});
+
+	test("RIVET_RUNNER_VERSION wins over RIVET_ENVOY_VERSION and is handed to rivetkit", () => {
+		const env = parseEnv({ RIVET_RUNNER_VERSION: "12", RIVET_ENVOY_VERSION: "7" });
+		expect(env).toMatchObject({ runnerVersion: 12, versionSource: "RIVET_RUNNER_VERSION" });
+		const target: Record<string, string | undefined> = {};
+		applyToRivetkit(env, target);
+		expect(target.RIVET_ENVOY_VERSION).toBe("12");
+		expect(target.RIVET_RUN_SERVICES).toBe("0");
+		expect(parseEnv({ RIVET_ENVOY_VERSION: "7" }).versionSource).toBe("RIVET_ENVOY_VERSION");
+	});
+
+	test("bad values are reported one line per field", () => {
+		try {
+			parseEnv({ PORT: "70000", RIVET_RUNNER_VERSION: "-1", RIVET_ENDPOINT: "not a url" });
+			expect.unreachable("parseEnv accepted bad values");
+		} catch (error) {
+			expect(error).toBeInstanceOf(EnvError);
+			expect((error as EnvError).lines).toHaveLength(3);
+		}
+	});
+
+	test("credentials in the endpoint never reach the public endpoint", () => {
+		expect(stripCredentials("https://my-ns:sk_secret@api.rivet.dev")).toBe("https://api.rivet.dev");
+		const target: Record<string, string | undefined> = {};
+		applyToRivetkit(parseEnv({ RIVET_ENDPOINT: "https://my-ns:sk_secret@api.rivet.dev" }), target);
+		expect(target.RIVET_PUBLIC_ENDPOINT).toBe("https://api.rivet.dev");
+	});
+});

@@ -1,0 +1,28 @@
+// Vitest global setup: one real Rivet Engine and one app server for the run,
+// on free ports with a temporary data dir, stopped by PID at the end.
+
+import type { TestProject } from "vitest/node";
+import { type Stack, startStack } from "../../src/local/stack.ts";
+
+declare module "vitest" {
+	export interface ProvidedContext {
+		engineUrl: string;
+		appUrl: string;
+		pool: string;
+		dataDir: string;
+	}
+}
+
+let stack: Stack | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+	stack = await startStack();
+	project.provide("engineUrl", stack.engine.url);
+	project.provide("appUrl", stack.server.url);
+	project.provide("pool", stack.pool);
+	project.provide("dataDir", stack.dataDir);
+}
+
+export async function teardown(): Promise<void> {
+	await stack?.stop();
+}

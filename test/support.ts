@@ -1,0 +1,52 @@
+// Helpers shared by the tests: a typed client on the test engine, unique
+// keys, raw gateway calls and polling.
+
+import { randomUUID } from "node:crypto";
+import { createClient } from "rivetkit/client";
+import { inject, onTestFinished } from "vitest";
+import type { Registry } from "../src/registry.ts";
+
+export const engineUrl = (): string => inject("engineUrl");
+export const appUrl = (): string => inject("appUrl");
+
+/** A key no other test (or earlier run) uses. */
+export function uniqueKey(prefix: string): string {
+	return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A client on the test engine, disposed when the test ends. */
+export function testClient(options: { poolName?: string } = {}) {
+	const client = createClient<Registry>({
+		endpoint: engineUrl(),
+		...(options.poolName ? { poolName: options.poolName } : {}),
+	});
+	onTestFinished(() => client.dispose());
+	return client;
+}
+
+export interface GatewayResult {
+	status: number;
+	body: Record<string, unknown>;
+}
+
+/** Get-or-create an actor through the management API (`PUT /actors`). */
+export async function putActor(name: string, key: string, pool = inject("pool")): Promise<string> {
+	const res = await fetch(`${engineUrl()}/actors?namespace=default`, {
+		method: "PUT",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify({ name, key, runner_name_selector: pool, crash_policy: "sleep" }),
+	});
+	if (!res.ok) throw new Error(`PUT /actors failed: ${res.status} ${await res.text()}`);
+	const body = (await res.json()) as { actor: { actor_id: string } };
+	return body.actor.actor_id;
+}
+
+/** `POST /gateway/{id}/action/{name}` with a JSON body, as any HTTP client would. */
+export async function gatewayAction(actorId: string, action: string, args: unknown): Promise<GatewayResult> {
+	const res = await fetch(`${engineUrl()}/gateway/${actorId}/action/${action}`, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify({ args }),
+	});
+	return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}

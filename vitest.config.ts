@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+	test: {
+		include: ["test/**/*.test.ts"],
+		// One real engine and one app server for the whole run (test/setup/global.ts).
+		globalSetup: ["test/setup/global.ts"],
+		testTimeout: 60_000,
+		hookTimeout: 60_000,
+		// Two cores here; the engine and the server need the rest.
+		maxWorkers: 2,
+	},
+});
