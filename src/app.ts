@@ -3,12 +3,14 @@
 //
 // Clients reach actors through the engine's gateway, not through this app:
 // the engine calls `/api/rivet/*` to start actors here (serverless mode).
+// Everything that is not an API route is the built web app (`web/dist`).
 
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { env, stripCredentials } from "./env.ts";
 import { registry } from "./registry.ts";
+import { webApp } from "./web-assets.ts";
 
 /** How long `/health` waits for the engine before calling it unreachable. */
 const ENGINE_HEALTH_TIMEOUT_MS = 1_500;
@@ -45,6 +47,9 @@ app.get("/health", async (c) => {
 // The engine serves actors through this route: `/metadata`, `/start` (a
 // long-lived stream per actor host) and `/health`.
 app.all("/api/rivet/*", (c) => registry.handler(c.req.raw));
+
+// Last: the web app and its SPA fallback for every other GET.
+app.use(webApp(env.webDist));
 
 app.notFound((c) => c.json({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 

@@ -34,7 +34,9 @@ const schema = z.object({
 	RIVET_ENVOY_VERSION: version.optional(),
 	RIVET_LOG_LEVEL: z.enum(LOG_LEVELS).default("warn"),
 	/** Comma-separated origins allowed to connect to chat rooms from a browser. */
-	ALLOWED_ORIGINS: z.string().default("http://127.0.0.1:3000,http://localhost:3000,http://localhost:5173"),
+	ALLOWED_ORIGINS: z
+		.string()
+		.default("http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:5173,http://localhost:5173"),
 	/** Folder of the built web app served at `/`. */
 	WEB_DIST: z.string().default("web/dist"),
 });

@@ -1,0 +1,21 @@
+// The page: one panel per actor, side by side on a wide screen and stacked on
+// a phone. Each panel owns its own connection (see `lib/rivet.ts`).
+
+import { CounterPanel } from "./panels/CounterPanel.tsx";
+
+export function App() {
+	return (
+		<>
+			<a className="skip-link" href="#main">
+				Skip to content
+			</a>
+			<header className="site-header">
+				<h1>actor-fleet</h1>
+				<p className="muted">Rivet Actors, live in your browser.</p>
+			</header>
+			<main id="main" className="panels">
+				<CounterPanel />
+			</main>
+		</>
+	);
+}
