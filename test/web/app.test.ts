@@ -19,7 +19,7 @@ import { engineUrl, uniqueKey } from "../support.ts";
 import { launchChromium, PageErrors, PHONE_VIEWPORT, screenshot } from "./browser.ts";
 
 /** Connecting includes the actor's first start on a busy machine. */
-const LIVE_TIMEOUT_MS = 20_000;
+const LIVE_TIMEOUT_MS = 30_000;
 /** How long a value may take to show up after the action that caused it. */
 const UPDATE_TIMEOUT_MS = 10_000;
 
