@@ -139,30 +139,34 @@ function LaterForm({ disabled, onSubmit }: { disabled: boolean; onSubmit: (amoun
 
 	return (
 		<form className="row" onSubmit={submit} aria-label="Delayed increment">
-			<label htmlFor={amountId}>Add</label>
-			<input
-				id={amountId}
-				type="number"
-				inputMode="numeric"
-				min={1}
-				max={MAX_AMOUNT}
-				step={1}
-				required
-				value={amount}
-				onChange={(e) => setAmount(e.target.valueAsNumber)}
-			/>
-			<label htmlFor={delayId}>after (seconds)</label>
-			<input
-				id={delayId}
-				type="number"
-				inputMode="decimal"
-				min={0}
-				max={MAX_DELAY_S}
-				step="any"
-				required
-				value={delayS}
-				onChange={(e) => setDelayS(e.target.valueAsNumber)}
-			/>
+			<span className="pair">
+				<label htmlFor={amountId}>Add</label>
+				<input
+					id={amountId}
+					type="number"
+					inputMode="numeric"
+					min={1}
+					max={MAX_AMOUNT}
+					step={1}
+					required
+					value={amount}
+					onChange={(e) => setAmount(e.target.valueAsNumber)}
+				/>
+			</span>
+			<span className="pair">
+				<label htmlFor={delayId}>after (seconds)</label>
+				<input
+					id={delayId}
+					type="number"
+					inputMode="decimal"
+					min={0}
+					max={MAX_DELAY_S}
+					step="any"
+					required
+					value={delayS}
+					onChange={(e) => setDelayS(e.target.valueAsNumber)}
+				/>
+			</span>
 			<button type="submit" disabled={disabled}>
 				Add later
 			</button>
