@@ -175,10 +175,13 @@ export const coordinator = actor({
 			// Rows first, in one transaction. Until the state below is saved the
 			// batch still reads as empty, so a crash in between only means the
 			// client's retry replaces these rows.
-			await c.db.transaction(async (tx) => {
-				await tx.delete(jobs);
-				await tx.insert(jobs).values(rows);
-			});
+			await c.db.transaction(
+				async (tx) => {
+					await tx.delete(jobs);
+					await tx.insert(jobs).values(rows);
+				},
+				{ name: "submit" },
+			);
 			Object.assign(c.state, {
 				requestHash,
 				secret: randomBytes(24).toString("base64url"),
@@ -188,9 +191,10 @@ export const coordinator = actor({
 				sweepIntervalMs: req.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
 				stuckAfterMs: req.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS,
 			});
-			// Saves the state. From here on, a job whose send below is lost (a
-			// crash, a failed request) is re-sent by the sweep.
 			await ensureSweep(c);
+			// From here on, a job whose send below is lost (a crash, a failed
+			// request) is re-sent by the sweep.
+			await c.saveState({ immediate: true });
 			await forEachConcurrently(rows, DISPATCH_CONCURRENCY, (row) => dispatch(c, row));
 			const status = await batchStatus(c);
 			c.broadcast("progress", status);
@@ -265,6 +269,7 @@ export const coordinator = actor({
 			}
 			// Re-arm first, so nothing below can end the chain.
 			await ensureSweep(c);
+			await c.saveState({ immediate: true });
 			await redispatchStuckJobs(c);
 			// A crash between a report's row update and `finish` leaves a batch
 			// whose jobs are all done but that never said so; this closes it.
@@ -370,14 +375,18 @@ async function redispatchStuckJobs(c: CoordinatorContext): Promise<void> {
 	}
 }
 
-/** Keeps one sweep schedule pending while the batch runs. */
+/**
+ * Keeps one sweep schedule pending while the batch runs. Callers save the
+ * state: `saveState({ immediate: true })` never resolves inside onWake in
+ * rivetkit 2.3.19. If a crash loses the new token, the schedule still wakes
+ * the actor when it fires; it is refused, and onWake arms a new one.
+ */
 async function ensureSweep(c: CoordinatorContext): Promise<void> {
 	const armed = c.state.sweep;
 	if (armed && (await c.schedule.get(armed.id))) return;
 	const token = randomBytes(16).toString("base64url");
 	const id = await c.schedule.after(c.state.sweepIntervalMs, "sweep", token);
 	c.state.sweep = { id, token };
-	await c.saveState({ immediate: true });
 }
 
 function secretMatches(expected: string | null, given: string): boolean {

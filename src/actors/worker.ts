@@ -292,17 +292,21 @@ async function ensureWatchdog(c: WorkerContext): Promise<void> {
 	const armed = c.state.watchdog;
 	if (armed && (await c.schedule.get(armed.id))) return;
 	const token = randomUUID();
+	// The schedule is durable once `after` resolves; that is what matters.
+	// The token rides the next state save: `saveState({ immediate: true })`
+	// never resolves inside onWake in rivetkit 2.3.19 (the actor then fails
+	// to start). If a crash loses the token, the old schedule still wakes
+	// the actor when it fires; it is refused, and onWake arms a new one.
 	const id = await c.schedule.after(WATCHDOG_INTERVAL_MS, "watchdog", token);
 	c.state.watchdog = { id, token };
-	await c.saveState({ immediate: true });
 }
 
 async function disarmWatchdog(c: WorkerContext): Promise<void> {
 	const armed = c.state.watchdog;
 	if (!armed) return;
 	await c.schedule.cancel(armed.id);
+	// rivetkit saves the state right after onSleep returns.
 	c.state.watchdog = null;
-	await c.saveState({ immediate: true });
 }
 
 function toJobResult(row: JobRow): JobResult {
