@@ -17,13 +17,14 @@ export async function sleepActor(actorId: string): Promise<void> {
 		body: "{}",
 	});
 	expect(res.status).toBe(200);
-	await expect
-		.poll(async () => {
-			const list = await fetch(`${engineUrl()}/actors?namespace=default&actor_ids=${actorId}`);
-			const body = (await list.json()) as { actors: Array<{ sleep_ts: number | null }> };
-			return body.actors[0]?.sleep_ts ?? null;
-		})
-		.not.toBeNull();
+	await expect.poll(() => isAsleep(actorId)).toBe(true);
+}
+
+/** Whether the engine has the actor asleep. Asking the management API does not wake it. */
+export async function isAsleep(actorId: string): Promise<boolean> {
+	const list = await fetch(`${engineUrl()}/actors?namespace=default&actor_ids=${actorId}`);
+	const body = (await list.json()) as { actors: Array<{ sleep_ts: number | null }> };
+	return (body.actors[0]?.sleep_ts ?? null) !== null;
 }
 
 export interface RawResponse {
