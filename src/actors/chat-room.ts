@@ -76,6 +76,16 @@ interface ChatRoomState {
 	title: string;
 }
 
+interface ChatRoomVars {
+	/**
+	 * Users whose `join` was announced and whose `leave` was not yet. Without
+	 * it, two tabs of one user closing together would both see the user gone
+	 * (the runtime removes both connections before either callback runs) and
+	 * announce two leaves. Ephemeral: null after a wake until the next change.
+	 */
+	announced: Set<string> | null;
+}
+
 const connParamsSchema = z.object({
 	username: z.string().regex(USERNAME_PATTERN),
 	token: z.string().max(256).optional(),
@@ -92,6 +102,7 @@ const titleSchema = z.string().trim().min(1).max(MAX_TITLE_LENGTH);
 export const chatRoom = actor({
 	options: { name: "Chat room", icon: "comments" },
 	createState: (c): ChatRoomState => ({ title: c.key[0] ?? "chat" }),
+	createVars: (): ChatRoomVars => ({ announced: null }),
 	db: db({ schema: { messages }, migrations: chatRoomMigrations }),
 	events: {
 		message: event<ChatMessage>(),
@@ -111,20 +122,25 @@ export const chatRoom = actor({
 
 	onConnect: (c, conn) => {
 		if (!conn.state.live) return;
-		const online = onlineUsers(c);
+		const { username } = conn.state;
+		// Everyone connected before this one (this one is in `c.conns` already).
+		c.vars.announced ??= new Set(onlineUsers(c, conn.id));
 		// A second tab of the same user is not a new arrival.
-		if (liveConnsOf(c, conn.state.username) === 1) {
-			c.broadcast("presence", { username: conn.state.username, kind: "join", online });
-		}
+		if (c.vars.announced.has(username)) return;
+		c.vars.announced.add(username);
+		c.broadcast("presence", { username, kind: "join", online: onlineUsers(c) });
 	},
 
 	onDisconnect: (c, conn) => {
 		if (!conn.state.live) return;
+		const { username } = conn.state;
 		// `c.conns` no longer holds `conn` here.
 		const online = onlineUsers(c);
-		if (!online.includes(conn.state.username)) {
-			c.broadcast("presence", { username: conn.state.username, kind: "leave", online });
-		}
+		if (online.includes(username)) return;
+		// Not yet tracked since a wake: this user was connected, so announce.
+		if (c.vars.announced !== null && !c.vars.announced.delete(username)) return;
+		c.vars.announced ??= new Set(online);
+		c.broadcast("presence", { username, kind: "leave", online });
 	},
 
 	actions: {
@@ -232,20 +248,12 @@ function checkToken(token: string | undefined): void {
 }
 
 /** Usernames with a WebSocket connection open, sorted. `c.conns` also holds in-flight stateless calls. */
-function onlineUsers(c: ChatRoomContext): string[] {
+function onlineUsers(c: ChatRoomContext, exceptConnId?: string): string[] {
 	const names = new Set<string>();
 	for (const conn of c.conns.values()) {
-		if (conn.state.live) names.add(conn.state.username);
+		if (conn.state.live && conn.id !== exceptConnId) names.add(conn.state.username);
 	}
 	return [...names].sort();
-}
-
-function liveConnsOf(c: ChatRoomContext, username: string): number {
-	let n = 0;
-	for (const conn of c.conns.values()) {
-		if (conn.state.live && conn.state.username === username) n++;
-	}
-	return n;
 }
 
 async function findByRequestId(

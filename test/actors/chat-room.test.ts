@@ -177,21 +177,30 @@ describe("chatRoom live connections", () => {
 		await alice.dispose();
 	});
 
-	test("a second connection of the same user is not announced again", async () => {
+	test("a user's other tabs are not announced: one join, one leave when the last tab closes", async () => {
 		const client = testClient();
 		const key = [uniqueKey("room")];
-		const watcher = client.chatRoom.getOrCreate(key, { params: { username: "watcher" } }).connect();
-		const presence: ChatPresence[] = [];
-		watcher.on("presence", (p) => presence.push(p));
+		const connectAs = (username: string) => client.chatRoom.getOrCreate(key, { params: { username } }).connect();
+		const watcher = connectAs("watcher");
+		const presence: string[] = [];
+		watcher.on("presence", (p) => presence.push(`${p.username}:${p.kind}`));
 		await watcher.info();
-		const tab1 = client.chatRoom.getOrCreate(key, { params: { username: "dana" } }).connect();
-		await expect.poll(() => presence.length).toBe(1);
-		const tab2 = client.chatRoom.getOrCreate(key, { params: { username: "dana" } }).connect();
+
+		const tab1 = connectAs("dana");
+		await expect.poll(() => presence).toEqual(["dana:join"]);
+		const tab2 = connectAs("dana");
 		expect((await tab2.info()).online).toEqual(["dana", "watcher"]);
 		await tab1.dispose();
-		// Dana is still here through tab2; closing it is the leave.
-		await tab2.dispose();
-		await expect.poll(() => presence.map((p) => `${p.username}:${p.kind}`)).toEqual(["dana:join", "dana:leave"]);
+		// Events arrive in order: once erin's join is here, a leave for dana would be too.
+		const erin = connectAs("erin");
+		await expect.poll(() => presence).toEqual(["dana:join", "erin:join"]);
+
+		// Two tabs closing at once (a browser window) still make one leave.
+		const tab3 = connectAs("dana");
+		await tab3.info();
+		await Promise.all([tab2.dispose(), tab3.dispose()]);
+		await erin.dispose();
+		await expect.poll(() => presence).toEqual(["dana:join", "erin:join", "dana:leave", "erin:leave"]);
 		await watcher.dispose();
 	});
 });
