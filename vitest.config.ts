@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
 	test: {
 		include: ["test/**/*.test.ts"],
+		// Crash tests have their own config: `npm run test:faults`.
+		exclude: ["test/faults/**"],
 		// One real engine and one app server for the whole run (test/setup/global.ts).
 		globalSetup: ["test/setup/global.ts"],
 		testTimeout: 60_000,
