@@ -38,6 +38,10 @@ const schema = z.object({
 	ALLOWED_ORIGINS: z
 		.string()
 		.default("http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:5173,http://localhost:5173"),
+	/** When set, chat connections must pass it as `params.token`. */
+	CHAT_TOKEN: nonEmpty.optional(),
+	/** Optional file the worker appends every step execution to (see src/jobs/ledger.ts). */
+	WORKER_STEP_LEDGER: nonEmpty.optional(),
 	/** Folder of the built web app served at `/`. */
 	WEB_DIST: z.string().default("web/dist"),
 });
@@ -59,6 +63,9 @@ export interface Env {
 	versionSource: "RIVET_RUNNER_VERSION" | "RIVET_ENVOY_VERSION" | "build" | "unset";
 	logLevel: (typeof LOG_LEVELS)[number];
 	allowedOrigins: string[];
+	/** The shared secret chat clients must present, if any. */
+	chatToken: string | undefined;
+	workerStepLedger: string | undefined;
 	webDist: string;
 }
 
@@ -116,6 +123,8 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 		allowedOrigins: e.ALLOWED_ORIGINS.split(",")
 			.map((o) => o.trim())
 			.filter((o) => o.length > 0),
+		chatToken: e.CHAT_TOKEN,
+		workerStepLedger: e.WORKER_STEP_LEDGER,
 		webDist: e.WEB_DIST,
 	};
 }
