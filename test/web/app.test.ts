@@ -22,6 +22,8 @@ import { launchChromium, PageErrors, PHONE_VIEWPORT, screenshot } from "./browse
 const LIVE_TIMEOUT_MS = 30_000;
 /** How long a value may take to show up after the action that caused it. */
 const UPDATE_TIMEOUT_MS = 10_000;
+/** The test server requires this chat token, so the refusal path is exercised too. */
+const CHAT_TOKEN = "web-test-chat-token";
 
 const pool = uniqueKey("web");
 let outDir: string;
@@ -47,6 +49,7 @@ beforeAll(async () => {
 			NODE_ENV: "production",
 			WEB_DIST: outDir,
 			ALLOWED_ORIGINS: `http://127.0.0.1:${port}`,
+			CHAT_TOKEN,
 		},
 	});
 });
@@ -133,5 +136,103 @@ describe("counter", () => {
 		await expect.poll(() => countOf(tab).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("3");
 		await expect.poll(() => page.getByRole("list", { name: "Scheduled changes" }).count()).toBe(0);
 		await screenshot(page, "counter-phone");
+	});
+});
+
+describe("chat", () => {
+	async function join(page: Page, username: string, token = CHAT_TOKEN): Promise<void> {
+		const form = page.getByRole("form", { name: "Join a room" });
+		await form.getByLabel("Your name").fill(username);
+		await form.getByLabel(/Chat token/).fill(token);
+		await form.getByRole("button", { name: "Join" }).click();
+	}
+
+	const messagesOf = (page: Page) => page.getByRole("list", { name: "Messages" }).getByRole("listitem");
+
+	async function post(page: Page, text: string): Promise<void> {
+		const composer = page.getByRole("form", { name: "Post a message" });
+		await composer.getByLabel("Message").fill(text);
+		await composer.getByLabel("Message").press("Enter");
+	}
+
+	test("two people in two browsers see each other's messages and presence", async () => {
+		const query = `room=${uniqueKey("room")}`;
+		const ada = await openPage(query);
+		const bob = await openPage(query, { viewport: PHONE_VIEWPORT });
+		await join(ada, "ada");
+		await waitLive(ada, "Chat");
+		await join(bob, "bob");
+		await waitLive(bob, "Chat");
+		await expect.poll(() => ada.getByText(/^Online: ada, bob/).count(), { timeout: UPDATE_TIMEOUT_MS }).toBe(1);
+
+		await post(ada, "hello from ada");
+		await expect
+			.poll(() => messagesOf(bob).allTextContents(), { timeout: UPDATE_TIMEOUT_MS })
+			.toEqual([expect.stringMatching(/^ada .*hello from ada$/)]);
+		await post(bob, "hi ada");
+		await expect
+			.poll(() => messagesOf(ada).allTextContents(), { timeout: UPDATE_TIMEOUT_MS })
+			.toEqual([expect.stringContaining("hello from ada"), expect.stringContaining("hi ada")]);
+
+		// A late joiner gets the history from the room's database.
+		const cleo = await openPage(query);
+		await join(cleo, "cleo");
+		await waitLive(cleo, "Chat");
+		await expect.poll(() => messagesOf(cleo).count(), { timeout: UPDATE_TIMEOUT_MS }).toBe(2);
+		await screenshot(ada, "chat");
+		await screenshot(bob, "chat-phone");
+	});
+
+	test("a refused connection says why", async () => {
+		const page = await openPage(`room=${uniqueKey("room")}`);
+		await join(page, "mallory", "wrong-token");
+		await expect
+			.poll(() => page.getByRole("alert").allTextContents(), { timeout: LIVE_TIMEOUT_MS })
+			.toEqual(["The server requires a valid chat token."]);
+		// Back to the form, which keeps the name, to try again.
+		await page.getByRole("button", { name: "Back" }).click();
+		expect(await page.getByLabel("Your name").inputValue()).toBe("mallory");
+		await join(page, "mallory");
+		await waitLive(page, "Chat");
+		await screenshot(page, "chat-refused");
+	});
+});
+
+describe("jobs", () => {
+	test("a batch runs across workers, with progress, and shows its results and its failed job", async () => {
+		const page = await openPage("");
+		const form = page.getByRole("form", { name: "New batch" });
+		await form.getByLabel("Jobs").selectOption({ label: "Mixed, with one job that fails" });
+		await form.getByLabel("How many").fill("4");
+		await form.getByLabel("Workers").fill("2");
+		await form.getByRole("button", { name: "Run batch" }).click();
+
+		const done = "Done: 4 of 4 jobs finished, 1 failed";
+		const progress = page.getByRole("status", { name: "Batch progress" });
+		await expect.poll(() => progress.textContent(), { timeout: LIVE_TIMEOUT_MS }).toBe(done);
+		// Round robin: w0 runs jobs 0 and 2, w1 runs 1 and 3 (the failing one).
+		const workers = page.getByRole("list", { name: "Workers" }).getByRole("listitem");
+		expect(await workers.allTextContents()).toEqual([
+			expect.stringMatching(/^w0: 2 of 2$/),
+			expect.stringMatching(/^w1: 2 of 2 \(1 failed\)$/),
+		]);
+
+		const rows = page.getByRole("table", { name: "Results" }).getByRole("row");
+		await expect.poll(() => rows.count(), { timeout: UPDATE_TIMEOUT_MS }).toBe(5); // header + 4 jobs
+		const cells = await rows.allTextContents();
+		// π(200 000) = 17 984: a real result, computed by a worker.
+		expect(cells.slice(1)).toEqual([
+			expect.stringContaining("17,984 primes, largest 199,999"),
+			expect.stringMatching(/sha256 [0-9a-f]{16}…/),
+			expect.stringMatching(/\d+ words, \d+ unique/),
+			expect.stringContaining("failed: validate: wordstats: the text contains no words"),
+		]);
+
+		// The batch id is in the address, so a reload shows the same batch.
+		expect(new URL(page.url()).searchParams.get("batch")).toMatch(/^batch-/);
+		await page.reload();
+		await expect.poll(() => progress.textContent(), { timeout: LIVE_TIMEOUT_MS }).toBe(done);
+		await expect.poll(() => rows.count(), { timeout: UPDATE_TIMEOUT_MS }).toBe(5);
+		await screenshot(page, "jobs");
 	});
 });

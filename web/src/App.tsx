@@ -1,7 +1,9 @@
 // The page: one panel per actor, side by side on a wide screen and stacked on
 // a phone. Each panel owns its own connection (see `lib/rivet.ts`).
 
+import { ChatPanel } from "./panels/ChatPanel.tsx";
 import { CounterPanel } from "./panels/CounterPanel.tsx";
+import { JobsPanel } from "./panels/JobsPanel.tsx";
 
 export function App() {
 	return (
@@ -15,6 +17,8 @@ export function App() {
 			</header>
 			<main id="main" className="panels">
 				<CounterPanel />
+				<ChatPanel />
+				<JobsPanel />
 			</main>
 		</>
 	);
