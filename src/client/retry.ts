@@ -21,8 +21,8 @@ export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5_000;
 export const DEFAULT_DEADLINE_MS = 60_000;
 /** The first backoff's upper bound; doubles per attempt. */
 export const DEFAULT_INITIAL_BACKOFF_MS = 100;
-/** Backoff never grows past this. */
-export const DEFAULT_MAX_BACKOFF_MS = 2_000;
+/** Backoff never grows past this: a failover ends within seconds, and callers should see it end. */
+export const DEFAULT_MAX_BACKOFF_MS = 1_000;
 
 export interface RetryPolicy {
 	attemptTimeoutMs: number;

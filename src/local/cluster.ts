@@ -125,6 +125,27 @@ async function choosePorts(): Promise<Ports> {
 	};
 }
 
+export interface EngineNodeValues {
+	postgresUrl: string;
+	natsAddress: string;
+	/** The engine load balancer's URL, shared by every node. */
+	publicUrl: string;
+	/** This node's own api-peer URL. */
+	peerUrl: string;
+	listenHost: string;
+}
+
+/** Renders `deploy/cluster/engine.json` for one node; returns `target`. */
+export function writeEngineNodeConfig(target: string, values: EngineNodeValues): string {
+	return renderDeployFile("engine.json", target, {
+		POSTGRES_URL: values.postgresUrl,
+		NATS_ADDRESS: values.natsAddress,
+		ENGINE_PUBLIC_URL: values.publicUrl,
+		NODE_PEER_URL: values.peerUrl,
+		NODE_LISTEN_HOST: values.listenHost,
+	});
+}
+
 function engineMember(
 	name: NodeName,
 	port: number,
@@ -133,12 +154,10 @@ function engineMember(
 ): ClusterMember {
 	const dataDir = path.join(dir, `engine-${name}`);
 	mkdirSync(dataDir, { recursive: true });
-	const configFile = renderDeployFile("engine.json", path.join(dataDir, "engine.json"), {
-		POSTGRES_URL: values.postgresUrl,
-		NATS_ADDRESS: values.natsAddress,
-		ENGINE_PUBLIC_URL: values.publicUrl,
-		NODE_PEER_URL: `http://127.0.0.1:${port + 1}`,
-		NODE_LISTEN_HOST: "127.0.0.1",
+	const configFile = writeEngineNodeConfig(path.join(dataDir, "engine.json"), {
+		...values,
+		peerUrl: `http://127.0.0.1:${port + 1}`,
+		listenHost: "127.0.0.1",
 	});
 	let engine: RunningEngine | undefined;
 	const member: ClusterMember = {

@@ -47,7 +47,11 @@ ${includes.map((file) => `\tinclude ${file};`).join("\n")}
 `;
 }
 
-export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
+/**
+ * Renders the committed includes and the local main config into `dir`;
+ * returns the main config's path (`nginx -t -c <it>` checks it).
+ */
+export function writeNginxConfig(options: NginxOptions): string {
 	const { dir } = options;
 	mkdirSync(path.join(dir, "temp"), { recursive: true });
 	const engines = renderDeployFile("nginx/engines.conf", path.join(dir, "engines.conf"), {
@@ -62,6 +66,12 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
 	});
 	const main = path.join(dir, "nginx.conf");
 	writeFileSync(main, mainConfig(dir, [engines, apps]));
+	return main;
+}
+
+export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
+	const { dir } = options;
+	const main = writeNginxConfig(options);
 	const daemon = await startDaemon({
 		name: "nginx",
 		command: options.command,

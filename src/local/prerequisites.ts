@@ -31,8 +31,10 @@ export class MissingPrerequisiteError extends Error {
 	}
 }
 
-function onPath(program: string): string | undefined {
-	const dirs = [...(process.env.PATH ?? "").split(path.delimiter), ...EXTRA_BIN_DIRS];
+type Env = Record<string, string | undefined>;
+
+function onPath(program: string, env: Env): string | undefined {
+	const dirs = [...(env.PATH ?? "").split(path.delimiter), ...EXTRA_BIN_DIRS];
 	for (const dir of dirs) {
 		const candidate = path.join(dir, program);
 		if (dir && existsSync(candidate)) return candidate;
@@ -41,8 +43,8 @@ function onPath(program: string): string | undefined {
 }
 
 /** The newest `/usr/lib/postgresql/<major>/bin` that has `initdb`, else `initdb` on PATH. */
-function findPostgresBin(): string | undefined {
-	const override = process.env.POSTGRES_BIN;
+function findPostgresBin(env: Env): string | undefined {
+	const override = env.POSTGRES_BIN;
 	if (override) return existsSync(path.join(override, "initdb")) ? override : undefined;
 	if (existsSync(POSTGRES_LIB_DIR)) {
 		const majors = readdirSync(POSTGRES_LIB_DIR)
@@ -53,14 +55,21 @@ function findPostgresBin(): string | undefined {
 			if (existsSync(path.join(bin, "initdb"))) return bin;
 		}
 	}
-	const initdb = onPath("initdb");
+	const initdb = onPath("initdb", env);
 	return initdb ? path.dirname(initdb) : undefined;
 }
 
-export function findClusterBinaries(): ClusterBinaries {
-	const postgresBin = findPostgresBin();
-	const natsServer = process.env.NATS_SERVER || onPath("nats-server");
-	const nginx = process.env.NGINX || onPath("nginx");
+/** The override when set (a wrong one counts as missing, not silently replaced), else PATH. */
+function findProgram(override: string | undefined, program: string, env: Env): string | undefined {
+	if (override) return existsSync(override) ? override : undefined;
+	return onPath(program, env);
+}
+
+/** Finds the programs, or throws `MissingPrerequisiteError` naming every missing package. */
+export function findClusterBinaries(env: Env = process.env): ClusterBinaries {
+	const postgresBin = findPostgresBin(env);
+	const natsServer = findProgram(env.NATS_SERVER, "nats-server", env);
+	const nginx = findProgram(env.NGINX, "nginx", env);
 	const missing: string[] = [];
 	const packages: string[] = [];
 	if (!postgresBin) {

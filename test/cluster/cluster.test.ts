@@ -1,0 +1,275 @@
+// The multi-node deployment, broken on purpose: two engine nodes on
+// PostgreSQL + NATS, two app servers, nginx in front of each pair (see
+// src/local/cluster.ts). The tests run in order on one cluster, because each
+// leaves it in the state the next one starts from: all members up again.
+//
+// Timings are measured and printed, never asserted: they depend on the
+// machine. What is asserted is what a user would notice: writes lost or
+// applied twice, actors that do not come back, processes left behind.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { createClient } from "rivetkit/client";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Cluster, NODE_NAMES, type NodeName, startCluster } from "../../src/local/cluster.ts";
+import { isAlive } from "../../src/local/daemon.ts";
+import type { Registry } from "../../src/registry.ts";
+import { uniqueKey } from "../support.ts";
+import { startWriteLoad } from "./write-load.ts";
+
+/** Counters written to concurrently while the lease holder is killed. */
+const LOAD_WRITERS = 4;
+/** Acknowledged writes per counter before the kill, and after recovery. */
+const WRITES_BEFORE_KILL = 10;
+const WRITES_AFTER_RECOVERY = 5;
+/** Counters hosted on the app server that gets killed. */
+const APP_FAILOVER_ACTORS = 3;
+/** The schedule each of those arms; still pending when the app server dies. */
+const SCHEDULED_AMOUNT = 7;
+const SCHEDULE_DELAY_MS = 3_000;
+/** How long a single read may take while an app server is being replaced. */
+const READ_TIMEOUT_MS = 2_000;
+/** Generous bounds for polls; failing them means "did not recover at all". */
+const RECOVERY_POLL_TIMEOUT_MS = 90_000;
+const POLL_INTERVAL_MS = 100;
+
+type Client = ReturnType<typeof createClient<Registry>>;
+
+/** What the tests measured, for the summary line. */
+const figures = {
+	writes: 0,
+	lost: 0,
+	duplicated: 0,
+	retries: 0,
+	leaseFailoverS: Number.NaN,
+	writeStallS: Number.NaN,
+	actorRecoveryS: Number.NaN,
+	appFailoverS: Number.NaN,
+};
+
+let cluster: Cluster;
+const clients: Client[] = [];
+
+function clientFor(endpoint: string): Client {
+	const client = createClient<Registry>({ endpoint });
+	clients.push(client);
+	return client;
+}
+
+const other = (node: NodeName): NodeName => (node === "a" ? "b" : "a");
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+beforeAll(async () => {
+	cluster = await startCluster();
+});
+
+afterAll(async () => {
+	await Promise.all(clients.map((c) => c.dispose()));
+	// Normally already stopped by the last test; this covers a failure before it.
+	await cluster?.stop();
+});
+
+describe.sequential("a two-node engine cluster behind nginx", () => {
+	test("an actor created through engine node A answers through node B with the same state", async () => {
+		const key = [uniqueKey("across-nodes")];
+		const viaA = clientFor(cluster.engines.a.url).counter;
+		const viaB = clientFor(cluster.engines.b.url).counter;
+
+		expect(await viaA.getOrCreate(key).increment(5)).toBe(5);
+		expect(await viaB.get(key).getCount()).toBe(5);
+		expect(await viaB.get(key).increment(2)).toBe(7);
+		expect(await viaA.get(key).getCount()).toBe(7);
+		// One actor, not two that happen to agree.
+		expect(await viaB.get(key).resolve()).toBe(await viaA.get(key).resolve());
+	});
+
+	test("kill -9 of the engine node holding the lease loses no acknowledged write and applies none twice", async () => {
+		const client = clientFor(cluster.engineUrl);
+		const keys = Array.from({ length: LOAD_WRITERS }, (_, i) => uniqueKey(`lease-${i}`));
+		const load = startWriteLoad(client, keys);
+		await expect
+			.poll(() => load.fewestAcks(), { timeout: RECOVERY_POLL_TIMEOUT_MS, interval: POLL_INTERVAL_MS })
+			.toBeGreaterThanOrEqual(WRITES_BEFORE_KILL);
+
+		const holder = await cluster.leaseHolder();
+		if (!holder) throw new Error("no engine node holds the lease");
+		const survivor = other(holder);
+		const killedAt = Date.now();
+		await cluster.engines[holder].kill();
+
+		let leaseMovedAt = 0;
+		await expect
+			.poll(
+				async () => {
+					const now = await cluster.leaseHolder();
+					if (now === survivor && leaseMovedAt === 0) leaseMovedAt = Date.now();
+					return now;
+				},
+				{ timeout: RECOVERY_POLL_TIMEOUT_MS, interval: POLL_INTERVAL_MS },
+			)
+			.toBe(survivor);
+		await expect
+			.poll(() => load.allAckedSince(killedAt, WRITES_AFTER_RECOVERY), {
+				timeout: RECOVERY_POLL_TIMEOUT_MS,
+				interval: POLL_INTERVAL_MS,
+			})
+			.toBe(true);
+		await load.stop();
+
+		expect(load.failures).toEqual([]);
+		const reader = clientFor(cluster.engines[survivor].url).counter;
+		for (const key of keys) {
+			const values = load.acksFor(key).map((a) => a.value);
+			const count = await reader.get([key]).getCount();
+			figures.lost += Math.max(0, values.length - count);
+			figures.duplicated += Math.max(0, count - values.length);
+			// Acknowledged values 1..n in order: none skipped (applied twice), none missing.
+			expect(values).toEqual(values.map((_, i) => i + 1));
+			expect(count).toBe(values.length);
+		}
+
+		// Recovery per counter: from the kill to its first acknowledged write sent after it.
+		const recoveries = keys.map((key) => {
+			const first = load.acksFor(key).find((a) => a.startedAt > killedAt);
+			return (first?.ackedAt ?? Number.NaN) - killedAt;
+		});
+		// The longest wait any writer saw between two acknowledgements.
+		const stalls = keys.map((key) => {
+			const times = load.acksFor(key).map((a) => a.ackedAt);
+			return Math.max(...times.slice(1).map((t, i) => t - (times[i] ?? t)));
+		});
+		figures.writes += load.acks.length;
+		figures.retries += load.retries();
+		figures.leaseFailoverS = seconds(leaseMovedAt - killedAt);
+		figures.actorRecoveryS = seconds(Math.max(...recoveries));
+		figures.writeStallS = seconds(Math.max(...stalls));
+		console.log(
+			`lease holder engine-${holder} killed: lease on engine-${survivor} after ${figures.leaseFailoverS} s; ` +
+				`every counter acknowledged a new write after ${figures.actorRecoveryS} s ` +
+				`(first: ${seconds(Math.min(...recoveries))} s); longest stall ${figures.writeStallS} s; ` +
+				`${load.acks.length} writes, ${load.retries()} retried attempts`,
+		);
+	});
+
+	test("a killed engine node restarted rejoins and serves again", async () => {
+		const down = NODE_NAMES.find((n) => !cluster.engines[n].running);
+		if (!down) throw new Error("the previous test left no engine node down");
+		await cluster.engines[down].start();
+
+		const key = [uniqueKey("rejoined")];
+		const viaRestarted = clientFor(cluster.engines[down].url).counter;
+		const viaOther = clientFor(cluster.engines[other(down)].url).counter;
+		expect(await viaRestarted.getOrCreate(key).increment(3)).toBe(3);
+		expect(await viaOther.get(key).increment(4)).toBe(7);
+		expect(await viaRestarted.get(key).getCount()).toBe(7);
+	});
+
+	test("kill -9 of an app server: its actors come back on the other with their state and pending schedules", async () => {
+		const client = clientFor(cluster.engineUrl);
+		// Only app server A runs while the actors start, so they are all on A.
+		await cluster.apps.b.stop();
+		const keys = Array.from({ length: APP_FAILOVER_ACTORS }, (_, i) => uniqueKey(`app-${i}`));
+		for (const [i, key] of keys.entries()) {
+			const counter = client.counter.getOrCreate([key]);
+			expect(await counter.increment(i + 1, { requestId: `${key}-first` })).toBe(i + 1);
+			await counter.incrementLater(SCHEDULED_AMOUNT, SCHEDULE_DELAY_MS);
+		}
+		await cluster.apps.b.start();
+		const killedAt = Date.now();
+		await cluster.apps.a.kill();
+
+		const answeredAt = new Map<string, number>();
+		await expect
+			.poll(
+				async () => {
+					await Promise.all(
+						keys
+							.filter((key) => !answeredAt.has(key))
+							.map(async (key) => {
+								const signal = AbortSignal.timeout(READ_TIMEOUT_MS);
+								try {
+									await client.counter.get([key], { signal }).getCount();
+									answeredAt.set(key, Date.now());
+								} catch {
+									// Not back yet.
+								}
+							}),
+					);
+					return answeredAt.size;
+				},
+				{ timeout: RECOVERY_POLL_TIMEOUT_MS, interval: POLL_INTERVAL_MS },
+			)
+			.toBe(keys.length);
+		figures.appFailoverS = seconds(Math.max(...answeredAt.values()) - killedAt);
+
+		for (const [i, key] of keys.entries()) {
+			const counter = client.counter.get([key]);
+			// State survived, and the schedule armed on A fired once, on B.
+			await expect
+				.poll(() => counter.getCount(), { timeout: RECOVERY_POLL_TIMEOUT_MS, interval: POLL_INTERVAL_MS })
+				.toBe(i + 1 + SCHEDULED_AMOUNT);
+			expect(await counter.listTimers()).toEqual([]);
+			// The first write's key is still remembered: a late retry applies nothing.
+			expect(await counter.increment(i + 1, { requestId: `${key}-first` })).toBe(i + 1);
+			expect(await counter.getCount()).toBe(i + 1 + SCHEDULED_AMOUNT);
+		}
+		console.log(`app server A killed: all ${keys.length} of its actors answered on B after ${figures.appFailoverS} s`);
+	});
+
+	test("a killed app server restarted rejoins and serves again", async () => {
+		await cluster.apps.a.start();
+		// With B stopped, whatever answers was started on the restarted A.
+		await cluster.apps.b.stop();
+		const counter = clientFor(cluster.engineUrl).counter.getOrCreate([uniqueKey("app-rejoined")]);
+		expect(await counter.increment(2)).toBe(2);
+		expect(await counter.getCount()).toBe(2);
+		await cluster.apps.b.start();
+	});
+
+	test("stopping the cluster leaves no PostgreSQL, NATS, nginx, engine or app process behind", async () => {
+		const dir = cluster.dir;
+		const pids = [...cluster.pids(), ...cluster.pids().flatMap(descendants)];
+		expect(pids.length).toBeGreaterThanOrEqual(7);
+		await cluster.stop();
+		expect(pids.filter(isAlive)).toEqual([]);
+		expect(processesMentioning(dir)).toEqual([]);
+
+		console.log(
+			`cluster: 2 engine nodes, 2 app servers, ${figures.writes} writes, ${figures.lost} lost, ` +
+				`${figures.duplicated} duplicated, lease failover ${figures.leaseFailoverS} s, ` +
+				`actor recovery ${figures.actorRecoveryS} s, app server failover ${figures.appFailoverS} s`,
+		);
+	});
+});
+
+/** Child processes (PostgreSQL's backends, nginx's workers), from /proc. */
+function descendants(pid: number): number[] {
+	const children: number[] = [];
+	for (const entry of listPids()) {
+		const stat = readProc(entry, "stat");
+		// Field 4 is the parent PID; the command name (field 2) may contain spaces.
+		const ppid = Number(stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+		if (ppid === pid) children.push(entry, ...descendants(entry));
+	}
+	return children;
+}
+
+/** Live processes whose command line names `dir` (engine configs, nginx, NATS, PostgreSQL). */
+function processesMentioning(dir: string): string[] {
+	return listPids()
+		.map((pid) => readProc(pid, "cmdline")?.replaceAll("\0", " ") ?? "")
+		.filter((cmd) => cmd.includes(dir));
+}
+
+function listPids(): number[] {
+	return readdirSync("/proc")
+		.filter((name) => /^\d+$/.test(name))
+		.map(Number);
+}
+
+function readProc(pid: number, file: string): string | undefined {
+	try {
+		return readFileSync(`/proc/${pid}/${file}`, "utf8");
+	} catch {
+		return undefined;
+	}
+}
