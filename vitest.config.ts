@@ -15,6 +15,7 @@ export default defineConfig({
 					exclude: ["test/cluster/**"],
 					// One real engine and one app server for the whole run (test/setup/global.ts).
 					globalSetup: ["test/setup/global.ts"],
+					sequence: { groupOrder: 0 },
 				},
 			},
 			{
@@ -26,6 +27,9 @@ export default defineConfig({
 					include: ["test/cluster/**/*.test.ts"],
 					testTimeout: 120_000,
 					hookTimeout: 120_000,
+					// After the app project, not beside it: seven more servers and their
+					// failovers on two cores slow the other tests into their timeouts.
+					sequence: { groupOrder: 1 },
 				},
 			},
 		],

@@ -131,8 +131,10 @@ async function runAttempt<T>(call: (attempt: Attempt) => Promise<T>, attempt: At
 
 /**
  * Calls `call` until it succeeds, passing the same `requestId` every time.
- * `call` must hand that key to an action that deduplicates by it, e.g.
- * `({ requestId, signal }) => client.counter.getOrCreate(key, { signal }).increment(1, { requestId })`.
+ * `call` must be safe to repeat: a write that hands the key to an action that
+ * deduplicates by it, e.g.
+ * `({ requestId, signal }) => client.counter.getOrCreate(key, { signal }).increment(1, { requestId })`,
+ * or a read (which ignores the key).
  */
 export async function callIdempotent<T>(
 	call: (attempt: Attempt) => Promise<T>,

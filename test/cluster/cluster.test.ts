@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createClient } from "rivetkit/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { callIdempotent, type RetryOptions } from "../../src/client/retry.ts";
 import { type Cluster, NODE_NAMES, type NodeName, startCluster } from "../../src/local/cluster.ts";
 import { isAlive } from "../../src/local/daemon.ts";
 import type { Registry } from "../../src/registry.ts";
@@ -32,7 +33,28 @@ const READ_TIMEOUT_MS = 2_000;
 const RECOVERY_POLL_TIMEOUT_MS = 90_000;
 const POLL_INTERVAL_MS = 100;
 
+/**
+ * Every call goes through the project's retrying client, as a real caller's
+ * would: the engine occasionally holds a request for seconds (a new actor's
+ * workflow waiting to be picked up, a node going away), and what these tests
+ * check is what survives that, not that no request ever has to be repeated.
+ */
+const RETRY: RetryOptions = { attemptTimeoutMs: 5_000, deadlineMs: 60_000 };
+
 type Client = ReturnType<typeof createClient<Registry>>;
+
+/** A write, with one idempotency key for all its attempts. */
+function write<T>(call: (requestId: string, signal: AbortSignal) => Promise<T>, requestId?: string): Promise<T> {
+	return callIdempotent(({ requestId, signal }) => call(requestId, signal), {
+		...RETRY,
+		...(requestId ? { requestId } : {}),
+	});
+}
+
+/** A read: safe to repeat as it is. */
+function read<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+	return callIdempotent(({ signal }) => call(signal), RETRY);
+}
 
 /** What the tests measured, for the summary line. */
 const figures = {
@@ -74,12 +96,13 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		const viaA = clientFor(cluster.engines.a.url).counter;
 		const viaB = clientFor(cluster.engines.b.url).counter;
 
-		expect(await viaA.getOrCreate(key).increment(5)).toBe(5);
-		expect(await viaB.get(key).getCount()).toBe(5);
-		expect(await viaB.get(key).increment(2)).toBe(7);
-		expect(await viaA.get(key).getCount()).toBe(7);
+		expect(await write((id, signal) => viaA.getOrCreate(key, { signal }).increment(5, { requestId: id }))).toBe(5);
+		expect(await read((signal) => viaB.get(key, { signal }).getCount())).toBe(5);
+		expect(await write((id, signal) => viaB.get(key, { signal }).increment(2, { requestId: id }))).toBe(7);
+		expect(await read((signal) => viaA.get(key, { signal }).getCount())).toBe(7);
 		// One actor, not two that happen to agree.
-		expect(await viaB.get(key).resolve()).toBe(await viaA.get(key).resolve());
+		const idViaA = await read((signal) => viaA.get(key, { signal }).resolve());
+		expect(await read((signal) => viaB.get(key, { signal }).resolve())).toBe(idViaA);
 	});
 
 	test("kill -9 of the engine node holding the lease loses no acknowledged write and applies none twice", async () => {
@@ -119,7 +142,7 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		const reader = clientFor(cluster.engines[survivor].url).counter;
 		for (const key of keys) {
 			const values = load.acksFor(key).map((a) => a.value);
-			const count = await reader.get([key]).getCount();
+			const count = await read((signal) => reader.get([key], { signal }).getCount());
 			figures.lost += Math.max(0, values.length - count);
 			figures.duplicated += Math.max(0, count - values.length);
 			// Acknowledged values 1..n in order: none skipped (applied twice), none missing.
@@ -158,9 +181,11 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		const key = [uniqueKey("rejoined")];
 		const viaRestarted = clientFor(cluster.engines[down].url).counter;
 		const viaOther = clientFor(cluster.engines[other(down)].url).counter;
-		expect(await viaRestarted.getOrCreate(key).increment(3)).toBe(3);
-		expect(await viaOther.get(key).increment(4)).toBe(7);
-		expect(await viaRestarted.get(key).getCount()).toBe(7);
+		expect(await write((id, signal) => viaRestarted.getOrCreate(key, { signal }).increment(3, { requestId: id }))).toBe(
+			3,
+		);
+		expect(await write((id, signal) => viaOther.get(key, { signal }).increment(4, { requestId: id }))).toBe(7);
+		expect(await read((signal) => viaRestarted.get(key, { signal }).getCount())).toBe(7);
 	});
 
 	test("kill -9 of an app server: its actors come back on the other with their state and pending schedules", async () => {
@@ -169,9 +194,14 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		await cluster.apps.b.stop();
 		const keys = Array.from({ length: APP_FAILOVER_ACTORS }, (_, i) => uniqueKey(`app-${i}`));
 		for (const [i, key] of keys.entries()) {
-			const counter = client.counter.getOrCreate([key]);
-			expect(await counter.increment(i + 1, { requestId: `${key}-first` })).toBe(i + 1);
-			await counter.incrementLater(SCHEDULED_AMOUNT, SCHEDULE_DELAY_MS);
+			const first = await write(
+				(id, signal) => client.counter.getOrCreate([key], { signal }).increment(i + 1, { requestId: id }),
+				`${key}-first`,
+			);
+			expect(first).toBe(i + 1);
+			// Not idempotent (each call arms one more timer), so called once, on the
+			// actor the write above has just started.
+			await client.counter.get([key]).incrementLater(SCHEDULED_AMOUNT, SCHEDULE_DELAY_MS);
 		}
 		await cluster.apps.b.start();
 		const killedAt = Date.now();
@@ -202,15 +232,19 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		figures.appFailoverS = seconds(Math.max(...answeredAt.values()) - killedAt);
 
 		for (const [i, key] of keys.entries()) {
-			const counter = client.counter.get([key]);
+			const counter = (signal: AbortSignal) => client.counter.get([key], { signal });
 			// State survived, and the schedule armed on A fired once, on B.
 			await expect
-				.poll(() => counter.getCount(), { timeout: RECOVERY_POLL_TIMEOUT_MS, interval: POLL_INTERVAL_MS })
+				.poll(() => read((signal) => counter(signal).getCount()), {
+					timeout: RECOVERY_POLL_TIMEOUT_MS,
+					interval: POLL_INTERVAL_MS,
+				})
 				.toBe(i + 1 + SCHEDULED_AMOUNT);
-			expect(await counter.listTimers()).toEqual([]);
+			expect(await read((signal) => counter(signal).listTimers())).toEqual([]);
 			// The first write's key is still remembered: a late retry applies nothing.
-			expect(await counter.increment(i + 1, { requestId: `${key}-first` })).toBe(i + 1);
-			expect(await counter.getCount()).toBe(i + 1 + SCHEDULED_AMOUNT);
+			const retried = await write((id, signal) => counter(signal).increment(i + 1, { requestId: id }), `${key}-first`);
+			expect(retried).toBe(i + 1);
+			expect(await read((signal) => counter(signal).getCount())).toBe(i + 1 + SCHEDULED_AMOUNT);
 		}
 		console.log(`app server A killed: all ${keys.length} of its actors answered on B after ${figures.appFailoverS} s`);
 	});
@@ -219,9 +253,10 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		await cluster.apps.a.start();
 		// With B stopped, whatever answers was started on the restarted A.
 		await cluster.apps.b.stop();
-		const counter = clientFor(cluster.engineUrl).counter.getOrCreate([uniqueKey("app-rejoined")]);
-		expect(await counter.increment(2)).toBe(2);
-		expect(await counter.getCount()).toBe(2);
+		const key = [uniqueKey("app-rejoined")];
+		const counter = (signal: AbortSignal) => clientFor(cluster.engineUrl).counter.getOrCreate(key, { signal });
+		expect(await write((id, signal) => counter(signal).increment(2, { requestId: id }))).toBe(2);
+		expect(await read((signal) => counter(signal).getCount())).toBe(2);
 		await cluster.apps.b.start();
 	});
 
