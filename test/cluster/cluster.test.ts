@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { callIdempotent, type RetryOptions } from "../../src/client/retry.ts";
 import { type Cluster, NODE_NAMES, type NodeName, startCluster } from "../../src/local/cluster.ts";
 import { isAlive } from "../../src/local/daemon.ts";
+import { processesMentioning } from "../../src/local/hygiene.ts";
 import type { Registry } from "../../src/registry.ts";
 import { uniqueKey } from "../support.ts";
 import { startWriteLoad } from "./write-load.ts";
@@ -266,6 +267,7 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		expect(pids.length).toBeGreaterThanOrEqual(7);
 		await cluster.stop();
 		expect(pids.filter(isAlive)).toEqual([]);
+		// Every server's command line names the cluster's folder (configs, data dirs).
 		expect(processesMentioning(dir)).toEqual([]);
 
 		console.log(
@@ -286,13 +288,6 @@ function descendants(pid: number): number[] {
 		if (ppid === pid) children.push(entry, ...descendants(entry));
 	}
 	return children;
-}
-
-/** Live processes whose command line names `dir` (engine configs, nginx, NATS, PostgreSQL). */
-function processesMentioning(dir: string): string[] {
-	return listPids()
-		.map((pid) => readProc(pid, "cmdline")?.replaceAll("\0", " ") ?? "")
-		.filter((cmd) => cmd.includes(dir));
 }
 
 function listPids(): number[] {
