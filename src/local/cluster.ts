@@ -299,6 +299,25 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 		await configureServerlessPool({ engineUrl, url: `${appUrl}/api/rivet`, pool });
 
 		const members = [...Object.values(engines), ...Object.values(apps)];
+		const pids = () => {
+			const daemons = [postgres, nats, nginx].filter(
+				(d) => d.process.exitCode === null && d.process.signalCode === null,
+			);
+			return [...daemons.map((d) => d.pid), ...members.flatMap((m) => (m.pid === undefined ? [] : [m.pid]))];
+		};
+		// If this process dies without stopping the cluster (an uncaught error, a
+		// crashed test worker), take the cluster with it rather than leave seven
+		// servers running. SIGKILL because nothing asynchronous runs on exit.
+		const killOnExit = () => {
+			for (const pid of pids()) {
+				try {
+					process.kill(pid, "SIGKILL");
+				} catch {
+					// Already gone.
+				}
+			}
+		};
+		process.once("exit", killOnExit);
 		return {
 			dir,
 			pool,
@@ -310,13 +329,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 			engines,
 			apps,
 			leaseHolder: () => findLeaseHolder(postgres, dir),
-			pids() {
-				const daemons = [postgres, nats, nginx].filter(
-					(d) => d.process.exitCode === null && d.process.signalCode === null,
-				);
-				return [...daemons.map((d) => d.pid), ...members.flatMap((m) => (m.pid === undefined ? [] : [m.pid]))];
-			},
+			pids,
 			async stop() {
+				process.off("exit", killOnExit);
 				// Apps first (their actors drain into the engines), then the engines,
 				// then what the engines stand on.
 				await Promise.all(Object.values(apps).map((a) => a.stop()));
