@@ -12,5 +12,8 @@ export default defineConfig({
 		hookTimeout: 60_000,
 		// Two cores here; the engine and the server need the rest.
 		maxWorkers: 2,
+		// Asynchronous effects are polled, never slept on; a loaded machine (CI,
+		// two cores) needs more than the 1 s default to see them.
+		expect: { poll: { timeout: 15_000, interval: 100 } },
 	},
 });

@@ -36,6 +36,8 @@ const schema = z.object({
 	RIVET_LOG_LEVEL: z.enum(LOG_LEVELS).default("warn"),
 	/** Comma-separated origins allowed to connect to chat rooms from a browser. */
 	ALLOWED_ORIGINS: z.string().default("http://127.0.0.1:3000,http://localhost:3000,http://localhost:5173"),
+	/** When set, chat connections must pass it as `params.token`. */
+	CHAT_TOKEN: nonEmpty.optional(),
 	/** Folder of the built web app served at `/`. */
 	WEB_DIST: z.string().default("web/dist"),
 });
@@ -57,6 +59,8 @@ export interface Env {
 	versionSource: "RIVET_RUNNER_VERSION" | "RIVET_ENVOY_VERSION" | "build" | "unset";
 	logLevel: (typeof LOG_LEVELS)[number];
 	allowedOrigins: string[];
+	/** The shared secret chat clients must present, if any. */
+	chatToken: string | undefined;
 	webDist: string;
 }
 
@@ -114,6 +118,7 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 		allowedOrigins: e.ALLOWED_ORIGINS.split(",")
 			.map((o) => o.trim())
 			.filter((o) => o.length > 0),
+		chatToken: e.CHAT_TOKEN,
 		webDist: e.WEB_DIST,
 	};
 }

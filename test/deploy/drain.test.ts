@@ -53,7 +53,8 @@ test("v2 takes over v1's actors with their data; v1 stops cleanly", async () => 
 
 		expect(await v1.stop()).toBe(0);
 
-		for (const [i, counter] of counters.entries()) expect(await counter.getCount()).toBe(10 + i);
+		// counters[0] may already have its timer's +5 (checked below).
+		for (const [i, counter] of counters.entries()) if (i > 0) expect(await counter.getCount()).toBe(10 + i);
 		expect(await fresh.getCount()).toBe(1);
 		expect(await actorsByVersion(pool)).toMatchObject({ 2: 4 });
 		// The schedule armed on v1 fires on v2, once.
