@@ -15,6 +15,7 @@ import { type Cluster, NODE_NAMES, type NodeName, startCluster } from "../../src
 import { isAlive } from "../../src/local/daemon.ts";
 import { processesMentioning } from "../../src/local/hygiene.ts";
 import type { Registry } from "../../src/registry.ts";
+import { naiveSha256 } from "../actors/expected.ts";
 import { uniqueKey } from "../support.ts";
 import { startWriteLoad } from "./write-load.ts";
 
@@ -24,10 +25,14 @@ const LOAD_WRITERS = 4;
 const WRITES_BEFORE_KILL = 10;
 const WRITES_AFTER_RECOVERY = 5;
 /** Counters hosted on the app server that gets killed. */
-const APP_FAILOVER_ACTORS = 3;
+const APP_FAILOVER_COUNTERS = 3;
 /** The schedule each of those arms; still pending when the app server dies. */
 const SCHEDULED_AMOUNT = 7;
-const SCHEDULE_DELAY_MS = 3_000;
+const SCHEDULE_DELAY_MS = 5_000;
+/** Rows in the chat room hosted on the app server that gets killed. */
+const CHAT_MESSAGES = ["first", "second", "third"];
+/** The worker's job: 20 workflow steps of 50,000 hash rounds, a few seconds in all. */
+const JOB = { jobId: "cluster-job", input: { text: "actor-fleet", rounds: 1_000_000 } };
 /** How long a single read may take while an app server is being replaced. */
 const READ_TIMEOUT_MS = 2_000;
 /** Generous bounds for polls; failing them means "did not recover at all". */
@@ -189,11 +194,21 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		expect(await read((signal) => viaRestarted.get(key, { signal }).getCount())).toBe(7);
 	});
 
-	test("kill -9 of an app server: its actors come back on the other with their state and pending schedules", async () => {
+	test("kill -9 of an app server: its actors come back on the other with state, SQLite rows, schedules and a workflow", async () => {
 		const client = clientFor(cluster.engineUrl);
-		// Only app server A runs while the actors start, so they are all on A.
+		// Only app server A runs while the actors start, so they all live on A.
 		await cluster.apps.b.stop();
-		const keys = Array.from({ length: APP_FAILOVER_ACTORS }, (_, i) => uniqueKey(`app-${i}`));
+
+		// A chat room, whose messages are SQLite rows.
+		const room = [uniqueKey("app-room")];
+		const chat = (signal: AbortSignal) => client.chatRoom.getOrCreate(room, { params: { username: "alice" }, signal });
+		for (const text of CHAT_MESSAGES) await write((id, signal) => chat(signal).postMessage(text, { requestId: id }));
+		// A worker, woken now so that it lives on A; its job is sent once B is up.
+		const workerKey = [uniqueKey("app-worker")];
+		const worker = (signal: AbortSignal) => client.worker.getOrCreate(workerKey, { signal });
+		await read((signal) => worker(signal).status());
+		// Counters, each with a schedule that is still pending when A dies.
+		const keys = Array.from({ length: APP_FAILOVER_COUNTERS }, (_, i) => uniqueKey(`app-${i}`));
 		for (const [i, key] of keys.entries()) {
 			const first = await write(
 				(id, signal) => client.counter.getOrCreate([key], { signal }).increment(i + 1, { requestId: id }),
@@ -205,33 +220,41 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 			await client.counter.get([key]).incrementLater(SCHEDULED_AMOUNT, SCHEDULE_DELAY_MS);
 		}
 		await cluster.apps.b.start();
+
+		// The job's workflow is part-way through its steps when A dies. Sending it
+		// again is harmless: the worker runs each jobId once.
+		await write((_, signal) => worker(signal).send("jobs", { jobId: JOB.jobId, kind: "sha256", input: JOB.input }));
+		await expect
+			.poll(() => read((signal) => worker(signal).status()).then((s) => s.current?.done ?? 0), {
+				timeout: RECOVERY_POLL_TIMEOUT_MS,
+				interval: POLL_INTERVAL_MS,
+			})
+			.toBeGreaterThanOrEqual(1);
 		const killedAt = Date.now();
 		await cluster.apps.a.kill();
 
-		const answeredAt = new Map<string, number>();
-		await expect
-			.poll(
-				async () => {
-					await Promise.all(
-						keys
-							.filter((key) => !answeredAt.has(key))
-							.map(async (key) => {
-								const signal = AbortSignal.timeout(READ_TIMEOUT_MS);
-								try {
-									await client.counter.get([key], { signal }).getCount();
-									answeredAt.set(key, Date.now());
-								} catch {
-									// Not back yet.
-								}
-							}),
-					);
-					return answeredAt.size;
-				},
-				{ timeout: RECOVERY_POLL_TIMEOUT_MS, interval: POLL_INTERVAL_MS },
-			)
-			.toBe(keys.length);
+		// Every actor A hosted answers again (each probe wakes its actor on B).
+		const probes: Record<string, (signal: AbortSignal) => Promise<unknown>> = {
+			chat: (signal) => chat(signal).info(),
+			worker: (signal) => worker(signal).status(),
+			...Object.fromEntries(
+				keys.map((key) => [key, (signal: AbortSignal) => client.counter.get([key], { signal }).getCount()]),
+			),
+		};
+		const answeredAt = await firstAnswers(probes);
 		figures.appFailoverS = seconds(Math.max(...answeredAt.values()) - killedAt);
 
+		// The chat room's rows are all there.
+		const history = await read((signal) => chat(signal).history({ limit: CHAT_MESSAGES.length + 1 }));
+		expect(history.messages.map((m) => m.text)).toEqual(CHAT_MESSAGES);
+		// The workflow resumed on B and finished the job once, with the right result.
+		await expect
+			.poll(() => read((signal) => worker(signal).getJob(JOB.jobId)), {
+				timeout: RECOVERY_POLL_TIMEOUT_MS,
+				interval: POLL_INTERVAL_MS,
+			})
+			.toEqual({ jobId: JOB.jobId, status: "done", result: naiveSha256(JOB.input.text, JOB.input.rounds) });
+		expect(await read((signal) => worker(signal).status())).toMatchObject({ current: null, completed: 1, failed: 0 });
 		for (const [i, key] of keys.entries()) {
 			const counter = (signal: AbortSignal) => client.counter.get([key], { signal });
 			// State survived, and the schedule armed on A fired once, on B.
@@ -247,7 +270,13 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 			expect(retried).toBe(i + 1);
 			expect(await read((signal) => counter(signal).getCount())).toBe(i + 1 + SCHEDULED_AMOUNT);
 		}
-		console.log(`app server A killed: all ${keys.length} of its actors answered on B after ${figures.appFailoverS} s`);
+		const each = [...answeredAt].map(
+			([name, at]) => `${name.replace(/-[0-9a-f]{8}$/, "")} ${seconds(at - killedAt)} s`,
+		);
+		console.log(
+			`app server A killed: all ${answeredAt.size} of its actors (a chat room, a worker mid-job, ` +
+				`${keys.length} counters) answered on B after ${figures.appFailoverS} s (${each.join(", ")})`,
+		);
 	});
 
 	test("a killed app server restarted rejoins and serves again", async () => {
@@ -277,6 +306,31 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		);
 	});
 });
+
+/** When each probe first answered (polled until all have), by name. */
+async function firstAnswers(probes: Record<string, (signal: AbortSignal) => Promise<unknown>>) {
+	const answeredAt = new Map<string, number>();
+	const pending = () => Object.entries(probes).filter(([name]) => !answeredAt.has(name));
+	await expect
+		.poll(
+			async () => {
+				await Promise.all(
+					pending().map(async ([name, probe]) => {
+						try {
+							await probe(AbortSignal.timeout(READ_TIMEOUT_MS));
+							answeredAt.set(name, Date.now());
+						} catch {
+							// Not back yet.
+						}
+					}),
+				);
+				return pending().length;
+			},
+			{ timeout: RECOVERY_POLL_TIMEOUT_MS, interval: POLL_INTERVAL_MS },
+		)
+		.toBe(0);
+	return answeredAt;
+}
 
 /** Child processes (PostgreSQL's backends, nginx's workers), from /proc. */
 function descendants(pid: number): number[] {
