@@ -10,5 +10,8 @@ export default defineConfig({
 		testTimeout: 180_000,
 		hookTimeout: 120_000,
 		maxWorkers: 2,
+		// Asynchronous effects are polled, never slept on; a loaded machine (CI,
+		// two cores) needs more than the 1 s default to see them.
+		expect: { poll: { timeout: 15_000, interval: 100 } },
 	},
 });
