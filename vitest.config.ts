@@ -3,11 +3,16 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
 	test: {
 		include: ["test/**/*.test.ts"],
+		// Crash tests have their own config: `npm run test:faults`.
+		exclude: ["test/faults/**"],
 		// One real engine and one app server for the whole run (test/setup/global.ts).
 		globalSetup: ["test/setup/global.ts"],
 		testTimeout: 60_000,
 		hookTimeout: 60_000,
 		// Two cores here; the engine and the server need the rest.
 		maxWorkers: 2,
+		// Asynchronous effects are polled, never slept on; a loaded machine (CI,
+		// two cores) needs more than the 1 s default to see them.
+		expect: { poll: { timeout: 15_000, interval: 100 } },
 	},
 });

@@ -7,6 +7,7 @@
 // written back to `process.env` (see `applyToRivetkit`).
 
 import { z } from "zod";
+import { type BuildInfo, readBuildInfo } from "./build-info.ts";
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
@@ -35,6 +36,8 @@ const schema = z.object({
 	RIVET_LOG_LEVEL: z.enum(LOG_LEVELS).default("warn"),
 	/** Comma-separated origins allowed to connect to chat rooms from a browser. */
 	ALLOWED_ORIGINS: z.string().default("http://127.0.0.1:3000,http://localhost:3000,http://localhost:5173"),
+	/** When set, chat connections must pass it as `params.token`. */
+	CHAT_TOKEN: nonEmpty.optional(),
 	/** Folder of the built web app served at `/`. */
 	WEB_DIST: z.string().default("web/dist"),
 });
@@ -53,9 +56,11 @@ export interface Env {
 	publicEndpoint: string | undefined;
 	/** `undefined` only when nothing set it; see `versionSource`. */
 	runnerVersion: number | undefined;
-	versionSource: "RIVET_RUNNER_VERSION" | "RIVET_ENVOY_VERSION" | "unset";
+	versionSource: "RIVET_RUNNER_VERSION" | "RIVET_ENVOY_VERSION" | "build" | "unset";
 	logLevel: (typeof LOG_LEVELS)[number];
 	allowedOrigins: string[];
+	/** The shared secret chat clients must present, if any. */
+	chatToken: string | undefined;
 	webDist: string;
 }
 
@@ -70,8 +75,14 @@ export class EnvError extends Error {
 	}
 }
 
-/** Parses an environment. Pure, so tests can feed it any record. */
-export function parseEnv(source: Record<string, string | undefined>): Env {
+/**
+ * Parses an environment. Pure, so tests can feed it any record.
+ *
+ * The runner version comes from RIVET_RUNNER_VERSION, then
+ * RIVET_ENVOY_VERSION, then the build (`dist/build-info.json`). In production
+ * a missing version is an error: the deploy would not drain old actors.
+ */
+export function parseEnv(source: Record<string, string | undefined>, build?: BuildInfo): Env {
 	// Empty strings mean "unset" (e.g. `RIVET_TOKEN=` in a .env file).
 	const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
 	const result = schema.safeParse(cleaned);
@@ -79,7 +90,12 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
 		throw new EnvError(result.error.issues.map((i) => `  ${i.path.join(".") || "env"}: ${i.message}`));
 	}
 	const e = result.data;
-	const runnerVersion = e.RIVET_RUNNER_VERSION ?? e.RIVET_ENVOY_VERSION;
+	const runnerVersion = e.RIVET_RUNNER_VERSION ?? e.RIVET_ENVOY_VERSION ?? build?.runnerVersion;
+	if (e.NODE_ENV === "production" && runnerVersion === undefined) {
+		throw new EnvError([
+			"  RIVET_RUNNER_VERSION: required in production; run `npm run build` (it bakes one into dist/build-info.json) or set it to a number that grows with every deploy",
+		]);
+	}
 	return {
 		nodeEnv: e.NODE_ENV,
 		port: e.PORT ?? e.RIVET_PORT ?? 3000,
@@ -95,11 +111,14 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
 				? "RIVET_RUNNER_VERSION"
 				: e.RIVET_ENVOY_VERSION !== undefined
 					? "RIVET_ENVOY_VERSION"
-					: "unset",
+					: runnerVersion !== undefined
+						? "build"
+						: "unset",
 		logLevel: e.RIVET_LOG_LEVEL,
 		allowedOrigins: e.ALLOWED_ORIGINS.split(",")
 			.map((o) => o.trim())
 			.filter((o) => o.length > 0),
+		chatToken: e.CHAT_TOKEN,
 		webDist: e.WEB_DIST,
 	};
 }
@@ -134,7 +153,7 @@ export function stripCredentials(endpoint: string): string {
 
 function loadEnv(): Env {
 	try {
-		const env = parseEnv(process.env);
+		const env = parseEnv(process.env, readBuildInfo());
 		applyToRivetkit(env);
 		return env;
 	} catch (error) {

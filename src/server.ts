@@ -15,15 +15,10 @@ import { registry } from "./registry.ts";
 const SHUTDOWN_CLOSE_TIMEOUT_MS = 5_000;
 
 const server = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, (info: AddressInfo) => {
-	const version = env.runnerVersion ?? "unset";
+	const version = env.runnerVersion === undefined ? "unset" : `${env.runnerVersion} (${env.versionSource})`;
 	console.log(
 		`actor-fleet listening on http://${info.address}:${info.port} (engine ${new URL(env.endpoint).origin}, pool ${env.pool}, runner version ${version})`,
 	);
-	if (env.nodeEnv === "production" && env.versionSource === "unset") {
-		console.error(
-			"actor-fleet: no runner version set. Bake RIVET_RUNNER_VERSION into the build (e.g. the CI run number); without it, deploys do not drain old actors onto the new version.",
-		);
-	}
 });
 
 server.on("error", (error: NodeJS.ErrnoException) => {

@@ -46,3 +46,17 @@ describe("parseEnv", () => {
 		expect(target.RIVET_PUBLIC_ENDPOINT).toBe("https://api.rivet.dev");
 	});
 });
+
+describe("runner version", () => {
+	const build = { runnerVersion: 41, source: "git", commit: null, builtAt: "2026-01-01T00:00:00.000Z" };
+
+	test("comes from the build when no variable overrides it", () => {
+		expect(parseEnv({}, build)).toMatchObject({ runnerVersion: 41, versionSource: "build" });
+		expect(parseEnv({ RIVET_ENVOY_VERSION: "50" }, build)).toMatchObject({ runnerVersion: 50 });
+	});
+
+	test("is required in production", () => {
+		expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/RIVET_RUNNER_VERSION: required in production/);
+		expect(parseEnv({ NODE_ENV: "production" }, build).runnerVersion).toBe(41);
+	});
+});

@@ -44,6 +44,27 @@ const LOCAL_ENGINE_TUNING: Record<string, string> = {
 	RIVET__TELEMETRY__ENABLED: "false",
 };
 
+/**
+ * Config this launcher adds to every engine it starts, on top of the topology
+ * or cluster config. The engine sheds new workflows (actor creation among
+ * them) once the machine's average CPU use passes 70 %, down to 5 % of them
+ * at 90 %, and a shed workflow can stay unpicked until the client's 15 s
+ * route timeout (`pegboard/route_resolve_query_timeout`). On a laptop or CI
+ * machine that the engine shares with the tests, their load is not the
+ * engine's, so the curve is flattened to admit every workflow (the same
+ * setting Rivet's own test fixtures use). A production engine on a machine of
+ * its own keeps its default shedding. Only a config file can set this: the
+ * matching environment variable is rejected.
+ */
+const SHARED_MACHINE_CONFIG = {
+	runtime: {
+		worker_load_shedding_curve: [
+			[0, 1_000],
+			[1_000, 999],
+		],
+	},
+};
+
 export interface EngineOptions {
 	/** Public (guard) port: clients, the gateway and the management API. */
 	port: number;
@@ -92,6 +113,12 @@ function writeTopologyConfig(dataDir: string, host: string, port: number): strin
 	};
 	const file = path.join(dataDir, "config.json");
 	writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+	return file;
+}
+
+function writeSharedMachineConfig(dataDir: string): string {
+	const file = path.join(dataDir, "shared-machine.json");
+	writeFileSync(file, `${JSON.stringify(SHARED_MACHINE_CONFIG, null, 2)}\n`);
 	return file;
 }
 
@@ -166,7 +193,9 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 	const log = createWriteStream(logFile, { flags: "a" });
 	await new Promise((resolve) => log.once("open", resolve));
 
-	const child = spawn(enginePath(), ["start", "--config", configFile], {
+	// Later files override earlier ones.
+	const configArgs = ["--config", configFile, "--config", writeSharedMachineConfig(dataDir)];
+	const child = spawn(enginePath(), ["start", ...configArgs], {
 		// Its own process group: Ctrl-C in a terminal must not kill the engine
 		// before the app server has drained its actors into it.
 		detached: true,

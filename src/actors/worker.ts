@@ -1,0 +1,315 @@
+// worker: runs computation jobs from its `jobs` queue, one at a time, as a
+// durable workflow.
+//
+// Key: `[workerId]`. A coordinator names its workers `<batchId>.w<n>`; any
+// client may also send jobs straight to a worker of its own.
+// Owns: one SQLite row per finished job (results survive sleep and crashes),
+// the job in flight (state, small), and a watchdog schedule.
+// Flow, per job (one iteration of the workflow loop):
+//   next-job (a completable queue message) → lookup (a jobId seen before
+//   returns its stored result) → validate → chunk-0 … chunk-n (one step per
+//   chunk, each emits `progress`) → store (writes the row, emits
+//   `jobFinished`) → report (to the coordinator, if the job has a `reply`)
+//   → complete the message with the result (what `wait: true` senders get).
+// Every step's result is recorded in the workflow history together with the
+// actor state, so after a crash the workflow replays finished steps from the
+// history and re-runs only the step that was in flight.
+//
+// Step and loop names are recorded in that history: renaming one breaks the
+// replay of jobs in flight during a deploy. Add new steps under new names.
+
+import { randomUUID } from "node:crypto";
+import { count, eq } from "drizzle-orm";
+import { type ActorContextOf, actor, event, UserError } from "rivetkit";
+import { db } from "rivetkit/db/drizzle";
+import { type TryStepFailure, type WorkflowContextOf, type WorkflowStepContextOf, workflow } from "rivetkit/workflow";
+import workerMigrations from "../db/worker/migrations.ts";
+import { jobs } from "../db/worker/schema.ts";
+import { computeJob, planJob } from "../jobs/compute.ts";
+import {
+	type JobMessage,
+	type JobOutput,
+	type JobReply,
+	type JobResult,
+	jobIdSchema,
+	jobMessageSchema,
+	jobResultSchema,
+	publicErrorText,
+} from "../jobs/jobs.ts";
+import type { Registry } from "../registry.ts";
+import { parseInput } from "../shared/validate.ts";
+
+/** Idle time before the worker sleeps. Shorter than the watchdog interval (see `ensureWatchdog`). */
+export const WORKER_SLEEP_TIMEOUT_MS = 10_000;
+/** How often an awake worker's watchdog fires; also the longest a crashed job waits to resume. */
+export const WATCHDOG_INTERVAL_MS = 15_000;
+/** Retries of a throwing chunk before the job ends `failed`. */
+const CHUNK_MAX_RETRIES = 2;
+/** Retries of the report to the coordinator; after that its sweep re-sends the job. */
+const REPORT_MAX_RETRIES = 4;
+/** First retry delay; the workflow engine doubles it on every retry. */
+const RETRY_BACKOFF_BASE_MS = 100;
+
+export interface JobProgress {
+	jobId: string;
+	/** Chunks finished. */
+	done: number;
+	total: number;
+}
+
+export interface WorkerStatus {
+	workerId: string;
+	current: JobProgress | null;
+	completed: number;
+	failed: number;
+}
+
+interface WorkerState {
+	/** The job in flight, if any. */
+	current: JobProgress | null;
+	/** The pending watchdog schedule and the token its callback must present. */
+	watchdog: { id: string; token: string } | null;
+}
+
+type Outcome = { status: "done"; result: JobOutput } | { status: "failed"; error: string };
+
+/** Thrown out of `computeJob` when a chunk step exhausted its retries. */
+class ChunkFailed extends Error {
+	override name = "ChunkFailed";
+}
+
+export const worker = actor({
+	options: { name: "Worker", icon: "gears", sleepTimeout: WORKER_SLEEP_TIMEOUT_MS },
+	state: { current: null, watchdog: null } as WorkerState,
+	db: db({ schema: { jobs }, migrations: workerMigrations }),
+	events: {
+		progress: event<JobProgress>(),
+		jobFinished: event<JobResult>(),
+	},
+	queues: {
+		// rivetkit validates the body with this schema when it is sent, and
+		// rejects a bad one with `actor.validation_error` (it never enters the
+		// queue). `complete` types the response `wait: true` senders receive.
+		jobs: { message: jobMessageSchema, complete: jobResultSchema },
+	},
+
+	onWake: async (c) => {
+		await ensureWatchdog(c);
+	},
+
+	onSleep: async (c) => {
+		// Idle: nothing to resume, so nothing should wake us. With a job in
+		// flight (a deploy is draining us) the watchdog stays armed to bring
+		// the job back without any client traffic.
+		if (c.state.current === null) await disarmWatchdog(c);
+	},
+
+	run: workflow(
+		async (ctx) => {
+			await ctx.loop("jobs", async (loop) => {
+				await processNextJob(loop);
+			});
+		},
+		{
+			onError: (c, event) => {
+				c.log.warn({ msg: "worker workflow error", event: JSON.stringify(event) });
+			},
+		},
+	),
+
+	actions: {
+		status: async (c): Promise<WorkerStatus> => {
+			const rows = await c.db.select({ status: jobs.status, n: count() }).from(jobs).groupBy(jobs.status);
+			const countOf = (status: "done" | "failed") => rows.find((r) => r.status === status)?.n ?? 0;
+			return {
+				workerId: c.key[0] ?? "",
+				current: c.state.current,
+				completed: countOf("done"),
+				failed: countOf("failed"),
+			};
+		},
+
+		/** The stored outcome of `jobId`, or null while it is queued, running or unknown. */
+		getJob: async (c, jobId: string): Promise<JobResult | null> => {
+			const id = parseInput(jobIdSchema, jobId, "jobId");
+			const [row] = await c.db.select().from(jobs).where(eq(jobs.jobId, id)).limit(1);
+			return row ? toJobResult(row) : null;
+		},
+
+		/**
+		 * The watchdog schedule's callback. Schedules can only call actions, so
+		 * clients can reach it too; the token, known only to the pending
+		 * schedule, keeps them out.
+		 */
+		watchdog: async (c, token: unknown): Promise<void> => {
+			if (typeof token !== "string" || token !== c.state.watchdog?.token) {
+				throw new UserError("watchdog is called by the worker's own schedule, not by clients", {
+					code: "forbidden",
+				});
+			}
+			c.state.watchdog = null;
+			// Firing woke the actor, which is all a crashed job needs: the
+			// workflow resumes as the actor starts. Re-arm while awake.
+			await ensureWatchdog(c);
+		},
+	},
+});
+
+type WorkerContext = ActorContextOf<typeof worker>;
+type WorkerLoop = WorkflowContextOf<typeof worker>;
+type WorkerStep = WorkflowStepContextOf<typeof worker>;
+type JobRow = typeof jobs.$inferSelect;
+
+async function processNextJob(loop: WorkerLoop): Promise<void> {
+	// Completable: the message leaves the queue only at `complete()` below, so
+	// a crash before that redelivers it (the workflow history replays it).
+	const message = await loop.queue.next("next-job", { names: ["jobs"], completable: true });
+	const job = message.body;
+	// The jobId is the idempotency key: a second delivery of the same job (a
+	// coordinator's re-send, a client's retry) gets the stored result.
+	const known = await loop.step("lookup", (step) => findJob(step, job.jobId));
+	const result = known ?? (await runJob(loop, job, String(message.id)));
+	if (job.reply) await reportResult(loop, job.reply, result);
+	await message.complete(result);
+}
+
+async function runJob(loop: WorkerLoop, job: JobMessage, messageId: string): Promise<JobResult> {
+	const plan = await loop.tryStep({
+		name: "validate",
+		// The same input fails the same way every time: retrying cannot help.
+		maxRetries: 0,
+		run: async (step) => {
+			const { chunks } = planJob(job);
+			step.state.current = { jobId: job.jobId, done: 0, total: chunks };
+			return chunks;
+		},
+	});
+	const outcome: Outcome = plan.ok ? await computeInSteps(loop, job, plan.value) : failedOutcome(plan.failure);
+	// A non-ephemeral step: its result and the actor state are written together
+	// before the workflow moves on, so the stored row, `current = null` and
+	// the history agree before the message is completed.
+	return loop.step("store", (step) => storeResult(step, job, messageId, outcome));
+}
+
+async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number): Promise<Outcome> {
+	try {
+		const result = await computeJob(job, chunks, async (index, compute) => {
+			const attempt = await loop.tryStep({
+				name: `chunk-${index}`,
+				maxRetries: CHUNK_MAX_RETRIES,
+				retryBackoffBase: RETRY_BACKOFF_BASE_MS,
+				run: async (step) => {
+					const value = compute();
+					const progress = { jobId: job.jobId, done: index + 1, total: chunks };
+					step.state.current = progress;
+					step.broadcast("progress", progress);
+					return value;
+				},
+			});
+			if (!attempt.ok) throw new ChunkFailed(describeFailure(attempt.failure));
+			return attempt.value;
+		});
+		return { status: "done", result };
+	} catch (error) {
+		// Only our own signal; the workflow engine's control flow (sleeping
+		// for a retry, eviction) must pass through untouched.
+		if (error instanceof ChunkFailed) return { status: "failed", error: error.message };
+		throw error;
+	}
+}
+
+function failedOutcome(failure: TryStepFailure): Outcome {
+	return { status: "failed", error: describeFailure(failure) };
+}
+
+/** What a client sees of a step that gave up: the step and the error's message, one line. */
+function describeFailure(failure: TryStepFailure): string {
+	const attempts = failure.attempts === 1 ? "" : ` (after ${failure.attempts} attempts)`;
+	return publicErrorText(`${failure.stepName}${attempts}: ${failure.error.message}`);
+}
+
+async function findJob(step: WorkerStep, jobId: string): Promise<JobResult | null> {
+	const [row] = await step.db.select().from(jobs).where(eq(jobs.jobId, jobId)).limit(1);
+	return row ? toJobResult(row) : null;
+}
+
+async function storeResult(step: WorkerStep, job: JobMessage, messageId: string, outcome: Outcome): Promise<JobResult> {
+	const [inserted] = await step.db
+		.insert(jobs)
+		.values({
+			jobId: job.jobId,
+			messageId,
+			kind: job.kind,
+			status: outcome.status,
+			result: outcome.status === "done" ? outcome.result : null,
+			error: outcome.status === "failed" ? outcome.error : null,
+			finishedAt: Date.now(),
+		})
+		// If this step re-runs after a crash, the row from its first run stands.
+		.onConflictDoNothing()
+		.returning();
+	const stored = inserted ?? (await step.db.select().from(jobs).where(eq(jobs.jobId, job.jobId)))[0];
+	if (!stored) throw new Error(`store: job ${job.jobId} was neither inserted nor found`);
+	const result = toJobResult(stored);
+	step.state.current = null;
+	// rivetkit spreads a union event type into one argument list per member,
+	// so the payload is passed narrowed to one of them.
+	if (result.status === "done") step.broadcast("jobFinished", result);
+	else step.broadcast("jobFinished", result);
+	return result;
+}
+
+async function reportResult(loop: WorkerLoop, reply: JobReply, result: JobResult): Promise<void> {
+	const sent = await loop.tryStep({
+		name: "report",
+		maxRetries: REPORT_MAX_RETRIES,
+		retryBackoffBase: RETRY_BACKOFF_BASE_MS,
+		run: async (step) => {
+			// `get`, not `getOrCreate`: a job must not be able to create coordinators.
+			const coordinator = step.client<Registry>().coordinator.get([reply.batchId]);
+			await coordinator.reportResult({ ...result, workerId: step.key[0] ?? "", secret: reply.secret });
+		},
+	});
+	if (!sent.ok) {
+		// The result is stored here either way; the coordinator's sweep will
+		// re-send the job, and the lookup step answers it from the stored row.
+		loop.log.warn({ msg: "could not report a job result", jobId: result.jobId, error: describeFailure(sent.failure) });
+	}
+}
+
+/**
+ * Keeps one watchdog schedule pending while the worker is awake.
+ *
+ * A crash stops the workflow, and nothing restarts an actor that receives no
+ * traffic (measured: a job in flight did not resume within 60 s). A pending
+ * schedule does: it survives the crash and wakes the actor, whose workflow
+ * then resumes the job. Armed on every wake and re-armed each time it fires,
+ * so one is always pending while the worker is awake. The interval is longer
+ * than the sleep timeout, so an idle worker falls asleep first and `onSleep`
+ * cancels the watchdog instead of being woken by it forever.
+ */
+async function ensureWatchdog(c: WorkerContext): Promise<void> {
+	const armed = c.state.watchdog;
+	if (armed && (await c.schedule.get(armed.id))) return;
+	const token = randomUUID();
+	// The schedule is durable once `after` resolves; that is what matters.
+	// The token rides the next state save: `saveState({ immediate: true })`
+	// never resolves inside onWake in rivetkit 2.3.19 (the actor then fails
+	// to start). If a crash loses the token, the old schedule still wakes
+	// the actor when it fires; it is refused, and onWake arms a new one.
+	const id = await c.schedule.after(WATCHDOG_INTERVAL_MS, "watchdog", token);
+	c.state.watchdog = { id, token };
+}
+
+async function disarmWatchdog(c: WorkerContext): Promise<void> {
+	const armed = c.state.watchdog;
+	if (!armed) return;
+	await c.schedule.cancel(armed.id);
+	// rivetkit saves the state right after onSleep returns.
+	c.state.watchdog = null;
+}
+
+function toJobResult(row: JobRow): JobResult {
+	if (row.status === "done" && row.result !== null) return { jobId: row.jobId, status: "done", result: row.result };
+	return { jobId: row.jobId, status: "failed", error: row.error ?? "unknown error" };
+}

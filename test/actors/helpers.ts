@@ -1,0 +1,74 @@
+// Helpers for the actor tests: putting an actor to sleep through the engine,
+// raw gateway calls with headers, and raw WebSockets with an Origin.
+
+import { expect } from "vitest";
+import { engineUrl } from "../support.ts";
+
+/**
+ * Puts an actor to sleep the way the engine does when it is idle, through
+ * the engine's management API (`POST /actors/{id}/sleep`), and waits until
+ * the engine reports it asleep. The next call wakes it: state, SQLite and
+ * KV must come back from storage.
+ */
+export async function sleepActor(actorId: string): Promise<void> {
+	const res = await fetch(`${engineUrl()}/actors/${actorId}/sleep?namespace=default`, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: "{}",
+	});
+	expect(res.status).toBe(200);
+	await expect.poll(() => isAsleep(actorId)).toBe(true);
+}
+
+/** Whether the engine has the actor asleep. Asking the management API does not wake it. */
+export async function isAsleep(actorId: string): Promise<boolean> {
+	const list = await fetch(`${engineUrl()}/actors?namespace=default&actor_ids=${actorId}`);
+	const body = (await list.json()) as { actors: Array<{ sleep_ts: number | null }> };
+	return (body.actors[0]?.sleep_ts ?? null) !== null;
+}
+
+export interface RawResponse {
+	status: number;
+	body: Record<string, unknown>;
+}
+
+/** `POST /gateway/{id}/action/{name}` with connection params and extra headers, as a browser or curl would. */
+export async function rawAction(
+	actorId: string,
+	action: string,
+	args: unknown[],
+	options: { params?: unknown; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
+	const res = await fetch(`${engineUrl()}/gateway/${actorId}/action/${action}`, {
+		method: "POST",
+		headers: {
+			"content-type": "application/json",
+			...(options.params === undefined ? {} : { "x-rivet-conn-params": JSON.stringify(options.params) }),
+			...options.headers,
+		},
+		body: JSON.stringify({ args }),
+	});
+	return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/**
+ * Opens the actor's client WebSocket (`/gateway/{id}/connect`) with an
+ * `Origin` header, as a browser page on that origin would, and resolves with
+ * the first message the actor sends (JSON encoding): `Init` when the
+ * connection is accepted, `Error` when `onBeforeConnect` rejects it.
+ */
+export async function firstWebSocketMessage(actorId: string, params: unknown, origin: string): Promise<unknown> {
+	const url = `${engineUrl().replace(/^http/, "ws")}/gateway/${actorId}/connect`;
+	const protocols = ["rivet", "rivet_encoding.json", `rivet_conn_params.${encodeURIComponent(JSON.stringify(params))}`];
+	// Node's WebSocket (undici) accepts headers; a browser sets Origin itself.
+	const ws = new WebSocket(url, { protocols, headers: { origin } });
+	try {
+		return await new Promise((resolve, reject) => {
+			ws.addEventListener("message", (event) => resolve(JSON.parse(String(event.data))));
+			ws.addEventListener("error", () => reject(new Error("websocket error")));
+			ws.addEventListener("close", (event) => reject(new Error(`closed before a message (${event.code})`)));
+		});
+	} finally {
+		ws.close();
+	}
+}

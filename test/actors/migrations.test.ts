@@ -1,0 +1,62 @@
+// The generated `src/db/<name>/migrations.ts` modules are what the actors
+// load at run time. These tests keep them honest: each must equal drizzle-kit's
+// own files, and each schema must have no changes drizzle-kit has not yet
+// turned into a migration (someone edited schema.ts and forgot `npm run db:generate`).
+
+import { execFile } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, test } from "vitest";
+import { GENERATED_HEADER, readDrizzleOutput } from "../../src/db/drizzle-output.ts";
+import { PROJECT_ROOT } from "../../src/local/app-server.ts";
+
+const run = promisify(execFile);
+const DB_ROOT = path.join(PROJECT_ROOT, "src", "db");
+const DATABASES = readdirSync(DB_ROOT).filter((name) => existsSync(path.join(DB_ROOT, name, "drizzle.config.ts")));
+
+describe.each(DATABASES)("database %s", (name) => {
+	const dir = path.join(DB_ROOT, name);
+
+	test("migrations.ts is generated from drizzle-kit's files and matches them", async () => {
+		const file = path.join(dir, "migrations.ts");
+		expect(readFileSync(file, "utf8").startsWith(GENERATED_HEADER)).toBe(true);
+		const generated = (await import(file)) as { journal: unknown; migrations: unknown };
+		const fromDrizzleKit = readDrizzleOutput(path.join(dir, "migrations"));
+		expect({ journal: generated.journal, migrations: generated.migrations }).toEqual(fromDrizzleKit);
+		expect(fromDrizzleKit.journal.entries.length).toBeGreaterThan(0);
+	});
+
+	test("schema.ts has no changes that lack a migration", async () => {
+		// drizzle-kit diffs the schema against the newest snapshot; run it on a
+		// copy of the migrations so the check never writes into the project.
+		const scratch = mkdtempSync(path.join(tmpdir(), `drift-${name}-`));
+		try {
+			cpSync(path.join(dir, "migrations"), path.join(scratch, "out"), { recursive: true });
+			const { stdout } = await run(
+				process.execPath,
+				[
+					path.join(PROJECT_ROOT, "node_modules", "drizzle-kit", "bin.cjs"),
+					"generate",
+					"--dialect",
+					"sqlite",
+					// drizzle-kit resolves both paths against its working directory.
+					"--schema",
+					path.relative(scratch, path.join(dir, "schema.ts")),
+					"--out",
+					"out",
+				],
+				{ cwd: scratch },
+			);
+			expect(stdout).toContain("No schema changes");
+			expect(readdirSync(path.join(scratch, "out")).sort()).toEqual(readdirSync(path.join(dir, "migrations")).sort());
+		} finally {
+			rmSync(scratch, { recursive: true, force: true });
+		}
+	});
+});
+
+test("every database under src/db is covered", () => {
+	expect(DATABASES).toEqual(["chat-room", "coordinator", "worker"]);
+});

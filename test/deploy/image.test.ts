@@ -1,0 +1,102 @@
+// The production image, without Docker: the Dockerfile's steps replayed in a
+// clean temporary copy (build context per .dockerignore, `npm install`,
+// `npm run build`, `npm prune --omit=dev`), then the pruned app booted with
+// NODE_ENV=production against the test engine as a serverless runner.
+
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../../src/local/app-server.ts";
+import { freePort } from "../../src/local/ports.ts";
+import { configureServerlessPool } from "../../src/local/runner-config.ts";
+import { engineUrl, gatewayAction, putActor, uniqueKey } from "../support.ts";
+
+const IMAGE_VERSION = "7";
+
+/** Top-level entries .dockerignore keeps out of the build context. */
+function dockerIgnored(): (name: string) => boolean {
+	const patterns = readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8")
+		.split("\n")
+		.map((l) => l.trim())
+		.filter((l) => l && !l.startsWith("#"));
+	const globs = patterns.map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`));
+	return (relative) => globs.some((g) => g.test(relative) || g.test(relative.split("/")[0] ?? ""));
+}
+
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): string {
+	return execFileSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, ...env }, stdio: "pipe" });
+}
+
+let workDir: string;
+let server: RunningAppServer | undefined;
+const pool = uniqueKey("image");
+
+beforeAll(async () => {
+	workDir = mkdtempSync(path.join(tmpdir(), "actor-fleet-image-"));
+	const ignored = dockerIgnored();
+	// COPY . . (the build context)
+	cpSync(PROJECT_ROOT, workDir, {
+		recursive: true,
+		filter: (src) => {
+			const relative = path.relative(PROJECT_ROOT, src);
+			return relative === "" || !ignored(relative);
+		},
+	});
+	run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], workDir);
+	run("npm", ["run", "build"], workDir, { RIVET_RUNNER_VERSION: IMAGE_VERSION });
+	run("npm", ["prune", "--omit=dev", "--no-audit", "--no-fund"], workDir);
+}, 240_000);
+
+afterAll(async () => {
+	await server?.stop();
+	if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe("the production image's contents", () => {
+	test("the build context leaves out local state and secrets", () => {
+		const ignored = dockerIgnored();
+		for (const name of ["node_modules", ".git", ".data", ".env", "dist"]) expect(ignored(name)).toBe(true);
+		expect(ignored("src")).toBe(false);
+	});
+
+	test("only production dependencies remain after the prune", () => {
+		const installed = (name: string) => existsSync(path.join(workDir, "node_modules", name, "package.json"));
+		for (const runtime of ["rivetkit", "hono", "@hono/node-server", "zod", "drizzle-orm"]) {
+			expect(installed(runtime)).toBe(true);
+		}
+		// (drizzle-kit stays: rivetkit declares it as a peer dependency.)
+		for (const devOnly of ["vitest", "typescript", "@biomejs/biome", "node"]) {
+			expect(installed(devOnly)).toBe(false);
+		}
+	});
+
+	test("the build baked the runner version in", () => {
+		const info = JSON.parse(readFileSync(path.join(workDir, "dist/build-info.json"), "utf8"));
+		expect(info).toMatchObject({ runnerVersion: Number(IMAGE_VERSION), source: "RIVET_RUNNER_VERSION" });
+	});
+
+	test("it boots with NODE_ENV=production and serves actors through the engine", async () => {
+		expect(existsSync(path.join(workDir, "src/server.ts"))).toBe(true);
+		server = await startAppServer({
+			port: await freePort(),
+			cwd: workDir,
+			entry: path.join(workDir, "src/server.ts"),
+			logFile: path.join(workDir, "server.log"),
+			// Only what a container would get: no version variable, it comes from the build.
+			env: { NODE_ENV: "production", RIVET_ENDPOINT: engineUrl(), RIVET_POOL: pool, RIVET_RUNNER_VERSION: undefined },
+		});
+		const health = await fetch(`${server.url}/health`);
+		expect(health.status).toBe(200);
+		expect(await health.json()).toMatchObject({ app: { version: Number(IMAGE_VERSION) } });
+
+		const metadata = await fetch(`${server.url}/api/rivet/metadata`);
+		expect(metadata.status).toBe(200);
+		expect(await metadata.json()).toMatchObject({ runtime: "rivetkit", envoy: { version: Number(IMAGE_VERSION) } });
+
+		await configureServerlessPool({ engineUrl: engineUrl(), url: `${server.url}/api/rivet`, pool });
+		const id = await putActor("counter", uniqueKey("image-counter"), pool);
+		expect(await gatewayAction(id, "increment", [3])).toEqual({ status: 200, body: { output: 3 } });
+	});
+});

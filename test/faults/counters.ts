@@ -1,0 +1,26 @@
+// What a fault test injected and what it found. Each test file keeps its own
+// counts and writes them when it finishes; the global teardown sums them.
+
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, inject } from "vitest";
+
+export interface FaultCounts {
+	/** Processes killed or stopped on purpose (kill -9, SIGTERM, engine kills). */
+	injected: number;
+	/** Hostile requests sent (bad input, bad credentials). */
+	hostile: number;
+	/** Acknowledged effects missing afterwards. */
+	lost: number;
+	/** Effects applied more than once. */
+	duplicated: number;
+}
+
+/** Counts for the calling test file, saved after its last test. */
+export function faultCounts(name: string): FaultCounts {
+	const counts: FaultCounts = { injected: 0, hostile: 0, lost: 0, duplicated: 0 };
+	afterAll(() => {
+		writeFileSync(path.join(inject("countersDir"), `${name}.json`), JSON.stringify(counts));
+	});
+	return counts;
+}

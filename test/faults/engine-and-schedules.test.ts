@@ -1,0 +1,102 @@
+// Schedules fire exactly once after a server crash and after an engine
+// crash, with no client traffic; and when the engine dies, `/health` says so
+// and the server recovers by itself once the engine is back.
+
+import { afterAll, beforeAll, expect, test } from "vitest";
+import type { RunningAppServer } from "../../src/local/app-server.ts";
+import { startEngine } from "../../src/local/engine.ts";
+import { type Stack, startServerForPool, startStack } from "../../src/local/stack.ts";
+import { faultCounts } from "./counters.ts";
+import { clientFor, eventually } from "./support.ts";
+
+/** Long enough for the crash and restart to happen before the timers fire. */
+const TIMER_DELAY_MS = 6_000;
+const TIMERS = 5;
+
+const counts = faultCounts("engine-and-schedules");
+let stack: Stack;
+let server: RunningAppServer;
+
+beforeAll(async () => {
+	stack = await startStack();
+	server = stack.server;
+});
+
+afterAll(async () => {
+	await server.stop();
+	await stack.engine.stop();
+});
+
+/**
+ * Lets the timers' due time pass with no request to the actors. This is a
+ * deliberate wait, not a poll: polling the actors would be exactly the
+ * traffic that could wake them, and the point is that the engine wakes them
+ * for their alarms by itself.
+ */
+async function waitWithoutTraffic(): Promise<void> {
+	await new Promise((r) => setTimeout(r, TIMER_DELAY_MS + 4_000));
+}
+
+async function restartEngine(): Promise<void> {
+	const port = Number(new URL(stack.engine.url).port);
+	stack.engine = await startEngine({ port, dataDir: `${stack.dataDir}/engine` });
+}
+
+test("armed schedules fire once after a server kill -9, with no traffic", async () => {
+	const client = clientFor(stack.engine.url);
+	const counters = Array.from({ length: TIMERS }, (_, i) => client.counter.getOrCreate(["sched-crash", String(i)]));
+	for (const counter of counters) await counter.incrementLater(1, TIMER_DELAY_MS);
+
+	await server.kill();
+	counts.injected++;
+	server = await startServerForPool(stack.engine.url, {
+		pool: stack.pool,
+		dataDir: stack.dataDir,
+		port: Number(new URL(server.url).port),
+		configure: false,
+	});
+	await waitWithoutTraffic();
+	let missing = 0;
+	let duplicated = 0;
+	for (const counter of counters) {
+		const count = await eventually(() => counter.getCount());
+		if (count < 1) missing++;
+		if (count > 1) duplicated++;
+		expect(await counter.listTimers()).toEqual([]);
+	}
+	counts.lost += missing;
+	counts.duplicated += duplicated;
+	expect({ missing, duplicated }).toEqual({ missing: 0, duplicated: 0 });
+});
+
+test("engine kill -9: /health turns 503, the server recovers without a restart, schedules fire once", async () => {
+	const client = clientFor(stack.engine.url);
+	const counters = Array.from({ length: TIMERS }, (_, i) => client.counter.getOrCreate(["sched-engine", String(i)]));
+	for (const counter of counters) await counter.increment(10);
+	for (const counter of counters) await counter.incrementLater(1, TIMER_DELAY_MS);
+
+	await stack.engine.kill();
+	counts.injected++;
+	const down = await fetch(`${server.url}/health`);
+	expect(down.status).toBe(503);
+	expect(await down.json()).toMatchObject({ engine: { status: "unreachable" } });
+
+	await restartEngine();
+	const serverPid = server.pid;
+	await expect.poll(async () => (await fetch(`${server.url}/health`)).status, { timeout: 30_000 }).toBe(200);
+
+	await waitWithoutTraffic();
+	let missing = 0;
+	let duplicated = 0;
+	for (const counter of counters) {
+		const count = await eventually(() => counter.getCount());
+		if (count < 11) missing++;
+		if (count > 11) duplicated++;
+	}
+	counts.lost += missing;
+	counts.duplicated += duplicated;
+	expect({ missing, duplicated }).toEqual({ missing: 0, duplicated: 0 });
+	// The same server process served them: it recovered on its own.
+	expect(server.pid).toBe(serverPid);
+	expect(server.process.exitCode).toBeNull();
+});

@@ -1,0 +1,58 @@
+// Global setup for the fault suite: a shared engine + server for the hostile
+// input and auth tests, and a folder where each test file records what it
+// injected and what it found, summed into one line at the end.
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+import { processesMentioning } from "../../src/local/hygiene.ts";
+import { type Stack, startStack } from "../../src/local/stack.ts";
+import type { FaultCounts } from "./counters.ts";
+
+declare module "vitest" {
+	export interface ProvidedContext {
+		engineUrl: string;
+		appUrl: string;
+		pool: string;
+		dataDir: string;
+		countersDir: string;
+	}
+}
+
+let stack: Stack | undefined;
+let countersDir: string | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+	countersDir = mkdtempSync(path.join(tmpdir(), "actor-fleet-faults-"));
+	stack = await startStack();
+	project.provide("engineUrl", stack.engine.url);
+	project.provide("appUrl", stack.server.url);
+	project.provide("pool", stack.pool);
+	project.provide("dataDir", stack.dataDir);
+	project.provide("countersDir", countersDir);
+}
+
+export async function teardown(): Promise<void> {
+	const dataDir = stack?.dataDir;
+	await stack?.stop();
+	// Nothing this run started may outlive it (engines, servers).
+	const leftovers = dataDir ? processesMentioning(dataDir) : [];
+	for (const { pid } of leftovers) process.kill(pid, "SIGKILL");
+	if (leftovers.length > 0) {
+		throw new Error(`processes outlived the test run: ${leftovers.map((p) => p.cmdline).join("; ")}`);
+	}
+	if (!countersDir) return;
+	const total: FaultCounts = { injected: 0, hostile: 0, lost: 0, duplicated: 0 };
+	for (const file of readdirSync(countersDir)) {
+		const counts = JSON.parse(readFileSync(path.join(countersDir, file), "utf8")) as FaultCounts;
+		total.injected += counts.injected;
+		total.hostile += counts.hostile;
+		total.lost += counts.lost;
+		total.duplicated += counts.duplicated;
+	}
+	rmSync(countersDir, { recursive: true, force: true });
+	console.log(
+		`\nfaults: ${total.injected} injected, ${total.hostile} hostile inputs, ${total.lost} lost, ${total.duplicated} duplicated\n`,
+	);
+}

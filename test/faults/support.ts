@@ -1,0 +1,33 @@
+// Helpers for crash tests: clients bound to a test's own engine, and reads
+// that retry while a restarted server brings its actors back.
+
+import { createClient } from "rivetkit/client";
+import { onTestFinished } from "vitest";
+import type { Registry } from "../../src/registry.ts";
+
+/** How long a read may keep failing after a crash before the test fails. */
+const RECOVERY_TIMEOUT_MS = 60_000;
+const RETRY_INTERVAL_MS = 250;
+
+export function clientFor(engineUrl: string, poolName?: string) {
+	const client = createClient<Registry>({ endpoint: engineUrl, ...(poolName ? { poolName } : {}) });
+	onTestFinished(() => client.dispose());
+	return client;
+}
+
+/**
+ * Runs `read` until it succeeds. Right after a crash the engine may answer
+ * with a transient error while it notices the old server is gone; reads are
+ * safe to retry, writes are not (they carry an idempotency key instead).
+ */
+export async function eventually<T>(read: () => Promise<T>): Promise<T> {
+	const deadline = Date.now() + RECOVERY_TIMEOUT_MS;
+	while (true) {
+		try {
+			return await read();
+		} catch (error) {
+			if (Date.now() > deadline) throw error;
+			await new Promise((r) => setTimeout(r, RETRY_INTERVAL_MS));
+		}
+	}
+}
