@@ -10,7 +10,7 @@
 import { z } from "zod";
 import type { EngineConfig } from "./config.ts";
 import { DebugInputError } from "./errors.ts";
-import { type RequestSpec, requestJson, send, toApiError } from "./http.ts";
+import { type RequestSpec, readText, requestJson, send, toApiError } from "./http.ts";
 import { assertActorId } from "./keys.ts";
 
 /** Extra time on top of a queue wait's own timeout before giving up on the HTTP call. */
@@ -38,8 +38,8 @@ function assertName(what: string, name: string): string {
 export async function gatewayHealth(engine: EngineConfig, actorId: string): Promise<string> {
 	const spec: RequestSpec = { method: "GET", path: gatewayPath(actorId, "health"), credentials: { kind: "gateway" } };
 	const res = await send(engine, spec);
-	if (!res.ok) throw await toApiError(res, spec);
-	return (await res.text()).trim();
+	if (!res.ok) throw await toApiError(res, spec, engine);
+	return (await readText(res, engine)).trim();
 }
 
 const actorMetadataSchema = z.looseObject({ runtime: z.string(), version: z.string(), type: z.string().optional() });

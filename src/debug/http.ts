@@ -93,8 +93,8 @@ export async function requestJson<S extends z.ZodType>(
 	schema: S,
 ): Promise<z.output<S>> {
 	const res = await send(engine, spec);
-	if (!res.ok) throw await toApiError(res, spec);
-	const text = await res.text();
+	if (!res.ok) throw await toApiError(res, spec, engine);
+	const text = await readText(res, engine);
 	let json: unknown;
 	try {
 		json = JSON.parse(text);
@@ -110,9 +110,9 @@ export async function requestJson<S extends z.ZodType>(
 }
 
 /** Turns a non-2xx response into a `RivetApiError` carrying the body's fields. */
-export async function toApiError(res: Response, spec: RequestSpec): Promise<RivetApiError> {
+export async function toApiError(res: Response, spec: RequestSpec, engine: EngineConfig): Promise<RivetApiError> {
 	const request = describeRequest(spec);
-	const text = await res.text();
+	const text = await readText(res, engine);
 	let json: unknown;
 	try {
 		json = JSON.parse(text);
@@ -145,6 +145,15 @@ export async function toApiError(res: Response, spec: RequestSpec): Promise<Rive
 		metadata: null,
 		request,
 	});
+}
+
+/** The body as text; a connection dropped mid-body is a network failure like any other. */
+export async function readText(res: Response, engine: EngineConfig): Promise<string> {
+	try {
+		return await res.text();
+	} catch (error) {
+		throw new EngineUnreachableError(engine.endpoint, describeFetchFailure(error));
+	}
 }
 
 export function describeRequest(spec: Pick<RequestSpec, "method" | "path">): string {

@@ -120,20 +120,21 @@ describe("an engine that requires a token", () => {
 			dataDir,
 			env: { RIVET__AUTH__ADMIN_TOKEN: adminToken },
 		});
-		// A fresh engine answers /health before it has created its default
-		// namespace; until then namespaced calls fail with namespace.not_found.
-		const config = resolveEngineConfig({ RIVET_ENDPOINT: engine.url, RIVET_TOKEN: adminToken });
-		await expect
-			.poll(
-				() =>
-					listActorNames(config).then(
-						() => true,
-						() => false,
-					),
-				{ timeout: 15_000 },
-			)
-			.toBe(true);
 	});
+
+	/**
+	 * A fresh engine answers /health before it has created its default
+	 * namespace; until then namespaced calls fail with namespace.not_found.
+	 */
+	async function defaultNamespaceReady(): Promise<void> {
+		const config = resolveEngineConfig({ RIVET_ENDPOINT: engine.url, RIVET_TOKEN: adminToken });
+		const ready = () =>
+			listActorNames(config).then(
+				() => true,
+				() => false,
+			);
+		await expect.poll(ready).toBe(true);
+	}
 
 	afterAll(async () => {
 		await engine?.stop();
@@ -141,6 +142,7 @@ describe("an engine that requires a token", () => {
 	});
 
 	test("management calls send the token as Bearer, from RIVET_TOKEN or the endpoint URL", async () => {
+		await defaultNamespaceReady();
 		const fromEnv = resolveEngineConfig({ RIVET_ENDPOINT: engine.url, RIVET_TOKEN: adminToken });
 		expect(await listActorNames(fromEnv)).toEqual([]);
 		const url = new URL(engine.url);
@@ -149,6 +151,7 @@ describe("an engine that requires a token", () => {
 	});
 
 	test("a missing or wrong token is the engine's 403, as a typed error", async () => {
+		await defaultNamespaceReady();
 		for (const token of [undefined, "wrong"]) {
 			const config = resolveEngineConfig({ RIVET_ENDPOINT: engine.url, RIVET_TOKEN: token });
 			const error = await listActorNames(config).catch((e: unknown) => e);

@@ -4,7 +4,6 @@
 import { inject } from "vitest";
 import { runCli } from "../../src/debug/cli/main.ts";
 import { type EngineConfig, resolveEngineConfig } from "../../src/debug/config.ts";
-import { RivetApiError } from "../../src/debug/errors.ts";
 import { getOrCreateActor } from "../../src/debug/management.ts";
 import { engineUrl, uniqueKey } from "../support.ts";
 
@@ -13,22 +12,10 @@ export function testEngine(): EngineConfig {
 	return resolveEngineConfig({ RIVET_ENDPOINT: engineUrl(), RIVET_POOL: inject("pool") });
 }
 
-/**
- * A new actor of `name` with a unique key; returns its id and key.
- *
- * Engine 2.3.19 sometimes misses the wake-up for a new actor's workflow and
- * only runs it on its next 16 s poll; `PUT /actors` then answers 500
- * `core.internal_error` ("pegboard_actor_create timed out") after 30 s although
- * the actor does get created. Get-or-create is idempotent, so test setup asks
- * once more instead of failing a test that is about something else.
- */
+/** A new actor of `name` with a unique key; returns its id and key. */
 export async function freshActor(name: string, prefix = name): Promise<{ id: string; key: string }> {
 	const key = uniqueKey(prefix);
-	const create = () => getOrCreateActor(testEngine(), { name, key });
-	const { actor } = await create().catch((error: unknown) => {
-		if (error instanceof RivetApiError && error.id === "core.internal_error") return create();
-		throw error;
-	});
+	const { actor } = await getOrCreateActor(testEngine(), { name, key });
 	return { id: actor.actor_id, key };
 }
 
