@@ -179,11 +179,15 @@ export interface WorkflowEntryView {
 
 /**
  * Flattens the inspector's history into one row per entry with readable
- * names: each entry's location is a list of indexes into `nameRegistry`
- * with loop-iteration markers in between.
+ * names, in execution order. Each entry's location is a list of indexes into
+ * `nameRegistry` with loop-iteration markers in between; names are registered
+ * as the workflow first reaches them, so ordering by location (iteration by
+ * iteration) is the order the entries ran in. The inspector itself lists
+ * them in storage order.
  */
 export function describeWorkflowHistory(history: WorkflowHistory): WorkflowEntryView[] {
-	return history.entries.map((entry) => {
+	const sorted = [...history.entries].sort((a, b) => compareLocations(a.location, b.location));
+	return sorted.map((entry) => {
 		const parts: string[] = [];
 		for (const segment of entry.location) {
 			if (segment.tag === "WorkflowNameIndex") {
@@ -203,6 +207,21 @@ export function describeWorkflowHistory(history: WorkflowHistory): WorkflowEntry
 			error: meta?.error ?? null,
 		};
 	});
+}
+
+type Location = WorkflowHistory["entries"][number]["location"];
+
+/** A parent before its children, earlier names and iterations before later ones. */
+function compareLocations(a: Location, b: Location): number {
+	for (let i = 0; i < Math.min(a.length, b.length); i++) {
+		const x = a[i];
+		const y = b[i];
+		if (!x || !y) break;
+		const xKey = x.tag === "WorkflowNameIndex" ? x.val : x.val.iteration;
+		const yKey = y.tag === "WorkflowNameIndex" ? y.val : y.val.iteration;
+		if (xKey !== yKey) return xKey - yKey;
+	}
+	return a.length - b.length;
 }
 
 function kindName(tag: string): string {

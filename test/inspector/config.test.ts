@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import { describeError } from "../../src/debug/cli/output.ts";
 import { resolveEngineConfig } from "../../src/debug/config.ts";
 import { DebugInputError, RivetApiError, WorkflowInFlightError } from "../../src/debug/errors.ts";
+import { describeWorkflowHistory } from "../../src/debug/inspector.ts";
 import { serializeActorKey } from "../../src/debug/keys.ts";
 import { validateListActorsQuery } from "../../src/debug/management.ts";
 
@@ -108,5 +109,31 @@ describe("error descriptions", () => {
 		);
 		expect(inFlight).toBeInstanceOf(RivetApiError);
 		expect(describeError(inFlight)).toMatch(/^workflow is in flight: actor\.workflow_in_flight: .* replay only works/);
+	});
+});
+
+describe("workflow history", () => {
+	const name = (val: number) => ({ tag: "WorkflowNameIndex" as const, val });
+	const iteration = (n: number) => ({ tag: "WorkflowLoopIterationMarker" as const, val: { loop: 0, iteration: n } });
+	const step = { tag: "WorkflowStepEntry", val: { output: 1, error: null } };
+	const meta = { status: "COMPLETED", error: null, attempts: 1, createdAt: 1, completedAt: 2 };
+
+	test("entries read as paths, in the order they ran, whatever order the inspector lists them in", () => {
+		const history = {
+			nameRegistry: ["jobs", "lookup", "store"],
+			entries: [
+				{ id: "s1", location: [name(0), iteration(1), name(2)], kind: step },
+				{ id: "l0", location: [name(0), iteration(0), name(1)], kind: step },
+				{ id: "loop", location: [name(0)], kind: { tag: "WorkflowLoopEntry", val: {} } },
+				{ id: "s0", location: [name(0), iteration(0), name(2)], kind: step },
+			],
+			entryMetadata: { s0: meta, s1: meta, l0: meta },
+		};
+		expect(describeWorkflowHistory(history).map((e) => [e.path, e.kind, e.status])).toEqual([
+			["jobs", "loop", null],
+			["jobs[0]/lookup", "step", "COMPLETED"],
+			["jobs[0]/store", "step", "COMPLETED"],
+			["jobs[1]/store", "step", "COMPLETED"],
+		]);
 	});
 });

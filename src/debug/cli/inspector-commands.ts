@@ -306,6 +306,8 @@ const dbSchema: Command = {
 					t.columns.map((c) => `${c.name} ${c.type}${c.pk ? " pk" : ""}${c.notnull ? " not null" : ""}`).join(", "),
 				]),
 				"no tables of its own (--all shows rivetkit's internal tables)",
+				// The column list is the point of this view: never cut it.
+				Number.POSITIVE_INFINITY,
 			),
 		);
 	},

@@ -24,9 +24,10 @@ export function renderTable(
 	headers: readonly string[],
 	rows: ReadonlyArray<readonly unknown[]>,
 	empty: string,
+	maxCellWidth = MAX_CELL_WIDTH,
 ): string {
 	if (rows.length === 0) return empty;
-	const cells = rows.map((row) => row.map((value) => cell(value)));
+	const cells = rows.map((row) => row.map((value) => cell(value, maxCellWidth)));
 	const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? "").length)));
 	const line = (values: readonly string[]) =>
 		values
