@@ -38,6 +38,8 @@ const schema = z.object({
 	ALLOWED_ORIGINS: z.string().default("http://127.0.0.1:3000,http://localhost:3000,http://localhost:5173"),
 	/** When set, chat connections must pass it as `params.token`. */
 	CHAT_TOKEN: nonEmpty.optional(),
+	/** Optional file the worker appends every step execution to (see src/jobs/ledger.ts). */
+	WORKER_STEP_LEDGER: nonEmpty.optional(),
 	/** Folder of the built web app served at `/`. */
 	WEB_DIST: z.string().default("web/dist"),
 });
@@ -61,6 +63,7 @@ export interface Env {
 	allowedOrigins: string[];
 	/** The shared secret chat clients must present, if any. */
 	chatToken: string | undefined;
+	workerStepLedger: string | undefined;
 	webDist: string;
 }
 
@@ -119,6 +122,7 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 			.map((o) => o.trim())
 			.filter((o) => o.length > 0),
 		chatToken: e.CHAT_TOKEN,
+		workerStepLedger: e.WORKER_STEP_LEDGER,
 		webDist: e.WEB_DIST,
 	};
 }

@@ -36,6 +36,7 @@ import {
 	jobResultSchema,
 	publicErrorText,
 } from "../jobs/jobs.ts";
+import { ledgered } from "../jobs/ledger.ts";
 import type { Registry } from "../registry.ts";
 import { parseInput } from "../shared/validate.ts";
 
@@ -178,17 +179,18 @@ async function runJob(loop: WorkerLoop, job: JobMessage, messageId: string): Pro
 		name: "validate",
 		// The same input fails the same way every time: retrying cannot help.
 		maxRetries: 0,
-		run: async (step) => {
-			const { chunks } = planJob(job);
-			step.state.current = { jobId: job.jobId, done: 0, total: chunks };
-			return chunks;
-		},
+		run: (step) =>
+			ledgered(job.jobId, "validate", () => {
+				const { chunks } = planJob(job);
+				step.state.current = { jobId: job.jobId, done: 0, total: chunks };
+				return chunks;
+			}),
 	});
 	const outcome: Outcome = plan.ok ? await computeInSteps(loop, job, plan.value) : failedOutcome(plan.failure);
 	// A non-ephemeral step: its result and the actor state are written together
 	// before the workflow moves on, so the stored row, `current = null` and
 	// the history agree before the message is completed.
-	return loop.step("store", (step) => storeResult(step, job, messageId, outcome));
+	return loop.step("store", (step) => ledgered(job.jobId, "store", () => storeResult(step, job, messageId, outcome)));
 }
 
 async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number): Promise<Outcome> {
@@ -198,13 +200,14 @@ async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number)
 				name: `chunk-${index}`,
 				maxRetries: CHUNK_MAX_RETRIES,
 				retryBackoffBase: RETRY_BACKOFF_BASE_MS,
-				run: async (step) => {
-					const value = compute();
-					const progress = { jobId: job.jobId, done: index + 1, total: chunks };
-					step.state.current = progress;
-					step.broadcast("progress", progress);
-					return value;
-				},
+				run: (step) =>
+					ledgered(job.jobId, `chunk-${index}`, () => {
+						const value = compute();
+						const progress = { jobId: job.jobId, done: index + 1, total: chunks };
+						step.state.current = progress;
+						step.broadcast("progress", progress);
+						return value;
+					}),
 			});
 			if (!attempt.ok) throw new ChunkFailed(describeFailure(attempt.failure));
 			return attempt.value;

@@ -153,6 +153,9 @@ describe("chatRoom live connections", () => {
 		const bob = client.chatRoom.getOrCreate(key, { params: { username: "bob" } }).connect();
 		const seenByBob = { messages: [] as ChatMessage[] };
 		bob.on("message", (m) => seenByBob.messages.push(m));
+		// A call on the connection is sent after its subscriptions, so once it
+		// returns, bob receives every later message.
+		expect((await bob.info()).online).toEqual(["alice", "bob"]);
 		await expect
 			.poll(() => seenByAlice.presence)
 			.toEqual([{ username: "bob", kind: "join", online: ["alice", "bob"] }]);

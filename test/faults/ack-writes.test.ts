@@ -39,18 +39,27 @@ async function crashAndRestart(): Promise<void> {
 	});
 }
 
-test(`state with an immediate save: ${ROUNDS} rounds of write, kill -9, read`, async () => {
+test(`state, SQLite and KV: ${ROUNDS} rounds of write on each path, kill -9, read`, async () => {
 	const client = clientFor(stack.engine.url);
-	// One fresh counter per round; the first write to a fresh actor is the case
-	// plain `c.state` loses (reliability findings, exp1b).
-	const counters = Array.from({ length: ROUNDS }, (_, i) => client.counter.getOrCreate(["ack", String(i)]));
-	let lost = 0;
-	for (const [round, counter] of counters.entries()) {
-		const acked = await counter.increment(round + 1);
+	const lost = { state: 0, sqlite: 0, kv: 0 };
+	for (let round = 0; round < ROUNDS; round++) {
+		// A fresh actor per round: its first write is the case plain `c.state`
+		// loses (reliability findings, exp1b).
+		const counter = client.counter.getOrCreate(["ack", String(round)]);
+		const room = ["ack-chat", String(round)];
+		const bob = client.chatRoom.getOrCreate(room, { params: { username: "bob" } });
+		const alice = client.chatRoom.getOrCreate(room, { params: { username: "alice" } });
+
+		const count = await counter.increment(round + 1); // state, saved immediately
+		const message = await bob.postMessage(`round ${round}`); // a SQLite row
+		await alice.markRead(message.id); // a KV entry
 		await crashAndRestart();
-		const read = await eventually(() => counter.getCount());
-		if (read !== acked) lost++;
+
+		if ((await eventually(() => counter.getCount())) !== count) lost.state++;
+		const page = await eventually(() => alice.history({ limit: 10 }));
+		if (!page.messages.some((m) => m.id === message.id && m.text === `round ${round}`)) lost.sqlite++;
+		if ((await eventually(() => alice.unreadCount())) !== 0) lost.kv++;
 	}
-	counts.lost += lost;
-	expect(lost).toBe(0);
+	counts.lost += lost.state + lost.sqlite + lost.kv;
+	expect(lost).toEqual({ state: 0, sqlite: 0, kv: 0 });
 });

@@ -1,6 +1,7 @@
 // Helpers for crash tests: clients bound to a test's own engine, and reads
 // that retry while a restarted server brings its actors back.
 
+import { existsSync, readFileSync } from "node:fs";
 import { createClient } from "rivetkit/client";
 import { onTestFinished } from "vitest";
 import type { Registry } from "../../src/registry.ts";
@@ -30,4 +31,30 @@ export async function eventually<T>(read: () => Promise<T>): Promise<T> {
 			await new Promise((r) => setTimeout(r, RETRY_INTERVAL_MS));
 		}
 	}
+}
+
+export interface LedgerLine {
+	ms: number;
+	pid: number;
+	event: "START" | "END";
+	jobId: string;
+	step: string;
+}
+
+/** The worker's step ledger (src/jobs/ledger.ts), read from its file; empty until the first write. */
+export function readLedger(file: string): LedgerLine[] {
+	if (!existsSync(file)) return [];
+	return readFileSync(file, "utf8")
+		.split("\n")
+		.filter((line) => line.length > 0)
+		.map((line) => {
+			const [ms, pid, event, jobId, step] = line.split(" ");
+			return {
+				ms: Number(ms),
+				pid: Number(pid),
+				event: event as "START" | "END",
+				jobId: jobId ?? "",
+				step: step ?? "",
+			};
+		});
 }

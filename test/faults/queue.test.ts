@@ -1,0 +1,94 @@
+// Queue effects apply exactly once, in order, across crashes: 100 jobs go to
+// one worker's queue; mid-way the server (one test) or the engine (the other)
+// is killed with SIGKILL and restarted. Every job must end with exactly one
+// stored result, and the results must have been stored in the order sent.
+
+import path from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import type { RunningAppServer } from "../../src/local/app-server.ts";
+import { startEngine } from "../../src/local/engine.ts";
+import { type Stack, startServerForPool, startStack } from "../../src/local/stack.ts";
+import { faultCounts } from "./counters.ts";
+import { clientFor, eventually, readLedger } from "./support.ts";
+
+const JOBS = 100;
+/** Kill once this many jobs have been stored. */
+const KILL_AFTER = 30;
+
+const counts = faultCounts("queue");
+let stack: Stack;
+let server: RunningAppServer;
+let ledgerFile: string;
+
+beforeAll(async () => {
+	stack = await startStack();
+	ledgerFile = path.join(stack.dataDir, "ledger.log");
+	const port = Number(new URL(stack.server.url).port);
+	await stack.server.stop();
+	server = await startServerOn(port);
+});
+
+afterAll(async () => {
+	await server.stop();
+	await stack.stop();
+});
+
+function startServerOn(port: number): Promise<RunningAppServer> {
+	return startServerForPool(stack.engine.url, {
+		pool: stack.pool,
+		dataDir: stack.dataDir,
+		port,
+		configure: false,
+		env: { WORKER_STEP_LEDGER: ledgerFile },
+	});
+}
+
+/** Jobs of this run in the order their results were stored (first store only). */
+function storedOrder(prefix: string): string[] {
+	const order: string[] = [];
+	for (const line of readLedger(ledgerFile)) {
+		if (line.event === "END" && line.step === "store" && line.jobId.startsWith(prefix) && !order.includes(line.jobId)) {
+			order.push(line.jobId);
+		}
+	}
+	return order;
+}
+
+async function runHundredJobs(prefix: string, crash: () => Promise<void>): Promise<void> {
+	const client = clientFor(stack.engine.url);
+	const worker = client.worker.getOrCreate([prefix]);
+	const sent = Array.from({ length: JOBS }, (_, i) => `${prefix}-${String(i).padStart(3, "0")}`);
+	for (const jobId of sent) {
+		await worker.send("jobs", { jobId, kind: "wordstats", input: { text: `job ${jobId} counts these words` } });
+	}
+	await expect.poll(() => storedOrder(prefix).length, { timeout: 60_000 }).toBeGreaterThanOrEqual(KILL_AFTER);
+	await crash();
+	counts.injected++;
+
+	await expect.poll(() => storedOrder(prefix).length, { timeout: 120_000, interval: 250 }).toBe(JOBS);
+	const status = await eventually(() => worker.status());
+	const results = await Promise.all(sent.map((jobId) => eventually(() => worker.getJob(jobId))));
+	const missing = results.filter((r) => r === null || r.status !== "done").length;
+	// Each jobId has one row (its primary key); more completed rows than jobs would be a duplicate effect.
+	const duplicated = Math.max(0, status.completed - JOBS);
+	counts.lost += missing;
+	counts.duplicated += duplicated;
+	expect({ missing, duplicated, completed: status.completed }).toEqual({ missing: 0, duplicated: 0, completed: JOBS });
+	expect(storedOrder(prefix)).toEqual(sent);
+}
+
+test(`${JOBS} jobs, server kill -9 mid-way: each applied once, in order`, async () => {
+	await runHundredJobs("q-server", async () => {
+		const port = Number(new URL(server.url).port);
+		await server.kill();
+		server = await startServerOn(port);
+	});
+});
+
+test(`${JOBS} jobs, engine kill -9 mid-way: each applied once, in order`, async () => {
+	await runHundredJobs("q-engine", async () => {
+		const port = Number(new URL(stack.engine.url).port);
+		await stack.engine.kill();
+		stack.engine = await startEngine({ port, dataDir: path.join(stack.dataDir, "engine") });
+	});
+});

@@ -1,0 +1,107 @@
+// A worker's durable workflow under kill -9: the server is killed three times
+// at random points of one job, and restarted with no client traffic. An
+// external ledger (the worker's step trail, appended synchronously to a file)
+// shows what actually ran.
+//
+// Expected: finished steps never run again; only the step in flight at a kill
+// may run a second time (at-least-once for that step, so steps are idempotent);
+// the job resumes by itself (the worker's watchdog schedule) within 30 s of
+// each restart; the final result is stored once and is correct.
+
+import path from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import type { RunningAppServer } from "../../src/local/app-server.ts";
+import { type Stack, startServerForPool, startStack } from "../../src/local/stack.ts";
+import { naiveSha256 } from "../actors/expected.ts";
+import { faultCounts } from "./counters.ts";
+import { clientFor, eventually, type LedgerLine, readLedger } from "./support.ts";
+
+const KILLS = 3;
+/** 1,000,000 rounds = 20 chunk steps: enough steps to kill in the middle of. */
+const JOB = { jobId: "wf-crash-1", kind: "sha256" as const, input: { text: "actor-fleet", rounds: 1_000_000 } };
+/** The issue's bound for a crashed job to resume with no client traffic. */
+const RESUME_TIMEOUT_MS = 30_000;
+
+const counts = faultCounts("workflow");
+let stack: Stack;
+let server: RunningAppServer;
+let ledgerFile: string;
+
+beforeAll(async () => {
+	stack = await startStack();
+	ledgerFile = path.join(stack.dataDir, "ledger.log");
+	server = await restartServer();
+});
+
+afterAll(async () => {
+	await server.stop();
+	await stack.stop();
+});
+
+async function restartServer(): Promise<RunningAppServer> {
+	// The stack's own server is stopped first time round; from then on the
+	// test's server is killed and a new one takes its port.
+	const port = Number(new URL((server ?? stack.server).url).port);
+	if (!server) await stack.server.stop();
+	return startServerForPool(stack.engine.url, {
+		pool: stack.pool,
+		dataDir: stack.dataDir,
+		port,
+		configure: false,
+		env: { WORKER_STEP_LEDGER: ledgerFile },
+	});
+}
+
+const jobLines = (): LedgerLine[] => readLedger(ledgerFile).filter((l) => l.jobId === JOB.jobId);
+const chunkIndex = (step: string): number => (step.startsWith("chunk-") ? Number(step.slice(6)) : -1);
+
+test(`a job survives ${KILLS} kill -9 at random steps and resumes with no traffic`, async () => {
+	const client = clientFor(stack.engine.url);
+	await client.worker.getOrCreate(["wf-crash"]).send("jobs", JOB);
+
+	const kills: Array<{ at: number; inFlight: string }> = [];
+	const resumeMs: number[] = [];
+	for (let k = 0; k < KILLS; k++) {
+		// A random chunk in the k-th third of the job.
+		const target = k * 6 + 1 + Math.floor(Math.random() * 5);
+		await expect
+			.poll(() => jobLines().some((l) => l.event === "START" && chunkIndex(l.step) >= target), { interval: 10 })
+			.toBe(true);
+		const lastStart = jobLines()
+			.filter((l) => l.event === "START")
+			.at(-1);
+		await server.kill();
+		counts.injected++;
+		kills.push({ at: Date.now(), inFlight: lastStart?.step ?? "" });
+
+		server = await restartServer();
+		const restartedAt = Date.now();
+		const newPid = server.pid;
+		// Only the ledger file is watched: no request reaches the actor.
+		await expect
+			.poll(() => jobLines().some((l) => l.pid === newPid), { timeout: RESUME_TIMEOUT_MS, interval: 100 })
+			.toBe(true);
+		resumeMs.push((jobLines().find((l) => l.pid === newPid)?.ms ?? restartedAt) - restartedAt);
+	}
+	await expect
+		.poll(() => jobLines().some((l) => l.event === "END" && l.step === "store"), { timeout: 60_000, interval: 100 })
+		.toBe(true);
+
+	const starts = new Map<string, number>();
+	for (const line of jobLines()) if (line.event === "START") starts.set(line.step, (starts.get(line.step) ?? 0) + 1);
+	const reran = [...starts].filter(([, n]) => n > 1).map(([step]) => step);
+	// Every step ran; none more than twice; only steps in flight at a kill re-ran.
+	expect(starts.size).toBe(22); // validate + 20 chunks + store
+	expect(Math.max(...starts.values())).toBeLessThanOrEqual(2);
+	const inFlight = new Set(kills.map((k) => k.inFlight));
+	for (const step of reran) expect(inFlight).toContain(step);
+	counts.duplicated += reran.filter((step) => !inFlight.has(step)).length;
+
+	const worker = client.worker.getOrCreate(["wf-crash"]);
+	const stored = await eventually(() => worker.getJob(JOB.jobId));
+	expect(stored).toEqual({ jobId: JOB.jobId, status: "done", result: naiveSha256(JOB.input.text, JOB.input.rounds) });
+	expect(await worker.status()).toMatchObject({ completed: 1, failed: 0, current: null });
+	console.log(
+		`workflow: ${KILLS} kills at ${kills.map((k) => k.inFlight).join(", ")}; re-ran ${reran.join(", ") || "nothing"}; resumed after ${resumeMs.map((ms) => `${(ms / 1_000).toFixed(1)} s`).join(", ")} with no traffic`,
+	);
+});
