@@ -22,7 +22,7 @@ import {
 import { type RunningEngine, startEngine } from "../../src/local/engine.ts";
 import { freeEnginePort, freePort } from "../../src/local/ports.ts";
 import { uniqueKey } from "../support.ts";
-import { freshActor, testEngine } from "./support.ts";
+import { freshActor, inspect, testEngine } from "./support.ts";
 
 describe("actors", () => {
 	test("get-or-create returns the same actor for the same key", async () => {
@@ -157,6 +157,9 @@ describe("an engine that requires a token", () => {
 			const error = await listActorNames(config).catch((e: unknown) => e);
 			expect(error).toMatchObject({ status: 403, group: "api", code: "forbidden" });
 		}
+		const cli = await inspect("names", "--endpoint", engine.url, "--token", "wrong");
+		expect(cli.code).toBe(1);
+		expect(cli.stderr).toBe("inspect: api.forbidden: Access denied: Invalid token [HTTP 403, GET /actors/names]\n");
 	});
 });
 
