@@ -21,3 +21,4 @@ export * from "./inspector.ts";
 export * from "./keys.ts";
 export * from "./management.ts";
 export * from "./runners.ts";
+export * from "./workflow-history.ts";

@@ -5,9 +5,9 @@ import { describe, expect, test } from "vitest";
 import { describeError } from "../../src/debug/cli/output.ts";
 import { resolveEngineConfig } from "../../src/debug/config.ts";
 import { DebugInputError, RivetApiError, WorkflowInFlightError } from "../../src/debug/errors.ts";
-import { describeWorkflowHistory } from "../../src/debug/inspector.ts";
 import { serializeActorKey } from "../../src/debug/keys.ts";
 import { validateListActorsQuery } from "../../src/debug/management.ts";
+import { describeWorkflowHistory } from "../../src/debug/workflow-history.ts";
 
 describe("resolveEngineConfig", () => {
 	test("local default: no credentials", () => {

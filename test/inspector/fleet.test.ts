@@ -4,7 +4,8 @@
 import { describe, expect, test } from "vitest";
 import { WorkflowInFlightError } from "../../src/debug/errors.ts";
 import { gatewayAction, gatewaySendQueue } from "../../src/debug/gateway.ts";
-import { ActorInspector, describeWorkflowHistory } from "../../src/debug/inspector.ts";
+import { ActorInspector } from "../../src/debug/inspector.ts";
+import { describeWorkflowHistory } from "../../src/debug/workflow-history.ts";
 import { testClient } from "../support.ts";
 import { freshActor, inspect, testEngine } from "./support.ts";
 

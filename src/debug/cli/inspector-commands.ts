@@ -4,7 +4,6 @@
 
 import {
 	type ActorInspector,
-	describeWorkflowHistory,
 	INTERNAL_TABLE_PREFIX,
 	type InspectorConnection,
 	type Row,
@@ -12,6 +11,7 @@ import {
 	TRACES_STUB_NOTE,
 	type WorkflowResult,
 } from "../inspector.ts";
+import { describeWorkflowHistory } from "../workflow-history.ts";
 import {
 	type Command,
 	type CommandContext,
