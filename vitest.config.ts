@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
 	test: {
 		include: ["test/**/*.test.ts"],
-		// Crash tests have their own config: `npm run test:faults`.
-		exclude: ["test/faults/**"],
+		// Crash tests and the multi-node cluster have their own configs:
+		// `npm run test:faults`, `npm run test:cluster`.
+		exclude: ["test/faults/**", "test/cluster/**"],
 		// One real engine and one app server for the whole run (test/setup/global.ts).
 		globalSetup: ["test/setup/global.ts"],
 		testTimeout: 60_000,

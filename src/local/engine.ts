@@ -75,6 +75,18 @@ export interface EngineOptions {
 	env?: Record<string, string>;
 	/** Where the engine's stdout/stderr go. Defaults to `<dataDir>/engine.log`. */
 	logFile?: string;
+	/**
+	 * A config file to load instead of the single-node one this launcher
+	 * writes: a cluster node's (PostgreSQL + NATS, shared public URL). The
+	 * database then comes from that file, so no file-system path is set (the
+	 * engine rejects a config naming both).
+	 */
+	configFile?: string;
+	/**
+	 * Apply `LOCAL_ENGINE_TUNING` (default). A cluster node turns it off so
+	 * that its committed config file alone decides how it behaves.
+	 */
+	localTuning?: boolean;
 }
 
 export interface RunningEngine {
@@ -188,7 +200,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 	mkdirSync(dataDir, { recursive: true });
 	await stopStaleEngine(dataDir);
 
-	const configFile = writeTopologyConfig(dataDir, host, port);
+	const configFile = options.configFile ?? writeTopologyConfig(dataDir, host, port);
 	const logFile = options.logFile ?? path.join(dataDir, "engine.log");
 	const log = createWriteStream(logFile, { flags: "a" });
 	await new Promise((resolve) => log.once("open", resolve));
@@ -202,14 +214,14 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 		stdio: ["ignore", log, log],
 		env: {
 			...process.env,
-			...LOCAL_ENGINE_TUNING,
+			...(options.localTuning === false ? {} : LOCAL_ENGINE_TUNING),
 			RIVET__GUARD__HOST: host,
 			RIVET__GUARD__PORT: String(port),
 			RIVET__API_PEER__HOST: host,
 			RIVET__API_PEER__PORT: String(port + 1),
 			RIVET__METRICS__HOST: host,
 			RIVET__METRICS__PORT: String(port + 10),
-			RIVET__FILE_SYSTEM__PATH: path.join(dataDir, "db"),
+			...(options.configFile ? {} : { RIVET__FILE_SYSTEM__PATH: path.join(dataDir, "db") }),
 			...options.env,
 		},
 	});

@@ -1,10 +1,11 @@
-// A versioned deploy: v1 of the server hosts actors with state and pending
-// work; v2 starts on the same pool and the runner config moves to it. The
+// A versioned deploy: v1 of the server hosts actors with state, SQLite rows,
+// a pending schedule, a workflow mid-run and queued jobs; v2 starts on the same pool and the runner config moves to it. The
 // engine drains v1's actors onto v2 (`drain_on_version_upgrade`), new actors
 // go to v2, and v1 stopped with SIGTERM loses nothing.
 
 import { expect, inject, test } from "vitest";
 import { startServerForPool } from "../../src/local/stack.ts";
+import { naiveSha256 } from "../actors/expected.ts";
 import { engineUrl, testClient, uniqueKey } from "../support.ts";
 
 interface Envoy {
@@ -38,7 +39,16 @@ test("v2 takes over v1's actors with their data; v1 stops cleanly", async () => 
 	// A schedule armed on v1 that must fire on v2.
 	const DELAY_MS = 12_000;
 	await counters[0]?.incrementLater(5, DELAY_MS);
-	expect(await actorsByVersion(pool)).toEqual({ 1: 3 });
+	// SQLite rows.
+	const room = client.chatRoom.getOrCreate([uniqueKey("drain-room")], { params: { username: "ops" } });
+	const posted = [await room.postMessage("before the deploy"), await room.postMessage("still v1")];
+	// A workflow mid-run with more jobs pending in its queue.
+	const worker = client.worker.getOrCreate([uniqueKey("drain-worker")]);
+	const long = { jobId: "long", kind: "sha256" as const, input: { text: "drain", rounds: 1_000_000 } };
+	const queued = ["q1", "q2"].map((jobId) => ({ jobId, kind: "sha256" as const, input: { text: jobId, rounds: 10 } }));
+	for (const job of [long, ...queued]) await worker.send("jobs", job);
+	await expect.poll(() => worker.status().then((s) => s.current?.jobId)).toBe("long");
+	expect(await actorsByVersion(pool)).toEqual({ 1: 5 });
 
 	const v2 = await startServerForPool(engineUrl(), { pool, dataDir, env: { RIVET_RUNNER_VERSION: "2" } });
 	try {
@@ -56,7 +66,17 @@ test("v2 takes over v1's actors with their data; v1 stops cleanly", async () => 
 		// counters[0] may already have its timer's +5 (checked below).
 		for (const [i, counter] of counters.entries()) if (i > 0) expect(await counter.getCount()).toBe(10 + i);
 		expect(await fresh.getCount()).toBe(1);
-		expect(await actorsByVersion(pool)).toMatchObject({ 2: 4 });
+		expect((await room.history({ limit: 10 })).messages).toEqual(posted);
+		for (const job of [long, ...queued]) {
+			await expect
+				.poll(() => worker.getJob(job.jobId), { timeout: 60_000, interval: 250 })
+				.toEqual({ jobId: job.jobId, status: "done", result: naiveSha256(job.input.text, job.input.rounds) });
+		}
+		expect(await worker.status()).toMatchObject({ completed: 3, failed: 0 });
+		// Everything now runs on v2 (idle actors may already be asleep again).
+		const after = await actorsByVersion(pool);
+		expect(after[1] ?? 0).toBe(0);
+		expect(after[2]).toBeGreaterThanOrEqual(1);
 		// The schedule armed on v1 fires on v2, once.
 		await expect.poll(() => counters[0]?.getCount(), { timeout: 30_000, interval: 250 }).toBe(15);
 		expect(await counters[0]?.listTimers()).toEqual([]);

@@ -98,5 +98,14 @@ describe("the production image's contents", () => {
 		await configureServerlessPool({ engineUrl: engineUrl(), url: `${server.url}/api/rivet`, pool });
 		const id = await putActor("counter", uniqueKey("image-counter"), pool);
 		expect(await gatewayAction(id, "increment", [3])).toEqual({ status: 200, body: { output: 3 } });
+		// An actor with SQLite: its drizzle migrations load from the pruned copy.
+		const room = await putActor("chatRoom", uniqueKey("image-room"), pool);
+		const posted = await fetch(`${engineUrl()}/gateway/${room}/action/postMessage`, {
+			method: "POST",
+			headers: { "content-type": "application/json", "x-rivet-conn-params": JSON.stringify({ username: "ops" }) },
+			body: JSON.stringify({ args: ["hello from the image"] }),
+		});
+		expect(posted.status).toBe(200);
+		expect(await posted.json()).toMatchObject({ output: { id: 1, username: "ops", text: "hello from the image" } });
 	});
 });

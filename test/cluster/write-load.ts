@@ -1,0 +1,94 @@
+// A steady write load for failover tests: one sequential writer per counter,
+// every write `increment(1)` through the project's retrying client with its
+// own idempotency key, every acknowledgement recorded with its timing.
+//
+// Counters start at zero and each writer waits for one write's
+// acknowledgement before sending the next, so the acknowledged values of a
+// counter must be exactly 1, 2, 3, ...: a gap means a write was applied twice,
+// and a final count above the last value means an unacknowledged write landed.
+
+import type { createClient } from "rivetkit/client";
+import { callIdempotent } from "../../src/client/retry.ts";
+import type { Registry } from "../../src/registry.ts";
+
+/** Per-call deadline: longer than any failover we expect, so no write is abandoned. */
+const WRITE_DEADLINE_MS = 90_000;
+/**
+ * One attempt may wait this long before it is abandoned and sent again (same
+ * key). Short, so the measured recovery is the cluster's, not a request that
+ * went to a path that no longer answers and waited out a long timeout.
+ */
+const WRITE_ATTEMPT_TIMEOUT_MS = 2_000;
+
+export interface Ack {
+	key: string;
+	value: number;
+	startedAt: number;
+	ackedAt: number;
+	attempts: number;
+}
+
+export interface WriteLoad {
+	acks: Ack[];
+	/** Calls that failed for good: expected to stay empty. */
+	failures: unknown[];
+	/** Attempts that failed and were retried with the same key. */
+	retries(): number;
+	acksFor(key: string): Ack[];
+	/** Acknowledged writes per counter, fewest first. */
+	fewestAcks(): number;
+	/** Whether every counter has acknowledged a write that started after `time`. */
+	allAckedSince(time: number, atLeast?: number): boolean;
+	stop(): Promise<void>;
+}
+
+type Client = ReturnType<typeof createClient<Registry>>;
+
+export function startWriteLoad(client: Client, keys: string[]): WriteLoad {
+	const acks: Ack[] = [];
+	const failures: unknown[] = [];
+	let retries = 0;
+	let running = true;
+
+	const writer = async (key: string): Promise<void> => {
+		while (running) {
+			const startedAt = Date.now();
+			let attempts = 0;
+			try {
+				const value = await callIdempotent(
+					({ requestId, signal }) => {
+						attempts++;
+						return client.counter.getOrCreate([key], { signal }).increment(1, { requestId });
+					},
+					{
+						deadlineMs: WRITE_DEADLINE_MS,
+						attemptTimeoutMs: WRITE_ATTEMPT_TIMEOUT_MS,
+						onRetry: () => {
+							retries++;
+						},
+					},
+				);
+				acks.push({ key, value, startedAt, ackedAt: Date.now(), attempts });
+			} catch (error) {
+				failures.push(error);
+				return;
+			}
+		}
+	};
+	const writers = keys.map((key) => writer(key));
+
+	const acksFor = (key: string) => acks.filter((a) => a.key === key);
+	return {
+		acks,
+		failures,
+		retries: () => retries,
+		acksFor,
+		fewestAcks: () => Math.min(...keys.map((k) => acksFor(k).length)),
+		allAckedSince: (time, atLeast = 1) =>
+			keys.every((k) => acksFor(k).filter((a) => a.startedAt > time).length >= atLeast),
+		async stop() {
+			running = false;
+			await Promise.all(writers);
+		},
+	};
+}
