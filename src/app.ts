@@ -44,6 +44,11 @@ app.get("/health", async (c) => {
 	);
 });
 
+// The benchmark's baseline (`npm run bench`): the cheapest route this server
+// has, so actions through the engine compare with plain Hono in the same
+// process. Also a liveness check that, unlike `/health`, never asks the engine.
+app.get("/api/ping", (c) => c.json({ ok: true }));
+
 // The engine serves actors through this route: `/metadata`, `/start` (a
 // long-lived stream per actor host) and `/health`.
 app.all("/api/rivet/*", (c) => registry.handler(c.req.raw));

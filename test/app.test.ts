@@ -27,6 +27,12 @@ describe("routes", () => {
 		});
 	});
 
+	test("GET /api/ping answers without asking the engine (the benchmark's baseline route)", async () => {
+		const res = await app.request("/api/ping");
+		expect(res.status).toBe(200);
+		expect(await res.json()).toEqual({ ok: true });
+	});
+
 	test("unknown API routes get a JSON 404 with a stable code", async () => {
 		// Other paths belong to the web app and its SPA fallback (test/web/).
 		const res = await app.request("/api/nope");

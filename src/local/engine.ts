@@ -27,7 +27,7 @@ const HEALTH_POLL_INTERVAL_MS = 100;
  * self-spawned engine retries, reschedules and shuts down far more slowly.
  * They suit one machine; a production engine is configured by its operator.
  */
-const LOCAL_ENGINE_TUNING: Record<string, string> = {
+export const LOCAL_ENGINE_TUNING: Record<string, string> = {
 	RIVET__FEATURES__GUARD_GATEWAY_V3__MODE: "on",
 	RIVET__FEATURES__GUARD_GATEWAY_V3__PERCENTAGE: "100",
 	RIVET__PEGBOARD__BASE_RETRY_TIMEOUT: "100",
@@ -42,6 +42,12 @@ const LOCAL_ENGINE_TUNING: Record<string, string> = {
 	RIVET__RUNTIME__GUARD_SHUTDOWN_DURATION: "1",
 	RIVET__RUNTIME__WORKER_SHUTDOWN_DURATION: "1",
 	RIVET__TELEMETRY__ENABLED: "false",
+	// Guard's accepted sockets (clients, and the app's envoy connection) get
+	// TCP_NODELAY. Without it a reply the engine writes in more than one piece
+	// waits for the peer's delayed ACK (up to 40 ms on Linux) before its second
+	// piece leaves. `npm run bench` and the README's Performance section show
+	// what it changes and the stall that remains on the app's side.
+	RIVET__GUARD__TCP_NODELAY: "true",
 };
 
 /**

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type RunningAppServer, startAppServer } from "./app-server.ts";
 import { type RunningEngine, startEngine } from "./engine.ts";
+import { processesMentioning } from "./hygiene.ts";
 import { freeEnginePort, freePort } from "./ports.ts";
 import { configureServerlessPool } from "./runner-config.ts";
 
@@ -78,21 +79,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 		await engine.stop();
 		throw error;
 	}
-	return {
+	const stack: Stack = {
 		engine,
 		server,
 		dataDir,
 		pool,
 		async addServer(opts) {
-			const s = await startServerForPool(engine.url, { ...opts, dataDir });
+			const s = await startServerForPool(stack.engine.url, { ...opts, dataDir });
 			extra.push(s);
 			return s;
 		},
 		async stop() {
 			// Servers first: their actors drain into the engine before it stops.
-			await Promise.all([server.stop(), ...extra.map((s) => s.stop())]);
-			await engine.stop();
+			// `stack.engine`/`stack.server`, not the originals: crash tests replace them.
+			await Promise.all([stack.server.stop(), ...extra.map((s) => s.stop())]);
+			await stack.engine.stop();
+			// Nothing started for this stack may outlive it (engines name the dir in their arguments).
+			const leftovers = processesMentioning(dataDir);
+			for (const { pid } of leftovers) process.kill(pid, "SIGKILL");
 			if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+			if (leftovers.length > 0) {
+				throw new Error(`processes outlived their stack: ${leftovers.map((p) => p.cmdline).join("; ")}`);
+			}
 		},
 	};
+	return stack;
 }

@@ -34,7 +34,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	await server.stop();
+	// The crash tests replace the server (and the engine); stop what runs now.
+	stack.server = server;
 	await stack.stop();
 });
 

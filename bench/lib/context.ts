@@ -1,0 +1,82 @@
+// What the scenarios share: the two servers (the project's `handler()` app
+// and the `registry.start()` envoy process) on one engine, a typed client for
+// each, the run's size and the engine's management API.
+
+import type { Client } from "rivetkit/client";
+import type { Registry } from "../../src/registry.ts";
+import type { Pids, ScenarioResult } from "./measure.ts";
+
+/** Actor ids per management-API list request. */
+const ID_PAGE = 20;
+
+export interface BenchContext {
+	quick: boolean;
+	engineUrl: string;
+	appUrl: string;
+	/** Engine + the Hono app server (actors served through `registry.handler()`). */
+	handlerPids: Pids;
+	/** Engine + the `registry.start()` process. */
+	envoyPids: Pids;
+	/** Actors on the handler app's pool. */
+	client: Client<Registry>;
+	/** Actors on the envoy process's pool. */
+	envoyClient: Client<Registry>;
+	handlerPool: string;
+	envoyPool: string;
+	/** A fresh prefix per run, so keys never collide with an earlier run's. */
+	runId: string;
+	results: ScenarioResult[];
+}
+
+export type Scenario = (ctx: BenchContext) => Promise<void>;
+
+/** Attempts per `PUT /actors`; get-or-create by key is safe to repeat. */
+const PUT_ACTOR_ATTEMPTS = 3;
+const PUT_ACTOR_RETRY_DELAY_MS = 500;
+
+/**
+ * Get-or-create an actor through the management API (`PUT /actors`),
+ * returning its id. Under load the engine has answered
+ * `no_runner_config_configured` for a pool that exists; the call is retried.
+ */
+export async function putActor(ctx: BenchContext, name: string, key: string, pool: string): Promise<string> {
+	let last = "";
+	for (let attempt = 1; attempt <= PUT_ACTOR_ATTEMPTS; attempt++) {
+		const res = await fetch(`${ctx.engineUrl}/actors?namespace=default`, {
+			method: "PUT",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ name, key, runner_name_selector: pool, crash_policy: "sleep" }),
+		});
+		if (res.ok) {
+			const body = (await res.json()) as { actor: { actor_id: string } };
+			return body.actor.actor_id;
+		}
+		last = `${res.status} ${await res.text()}`;
+		await new Promise((r) => setTimeout(r, PUT_ACTOR_RETRY_DELAY_MS));
+	}
+	throw new Error(`PUT /actors for ${name} ${key} failed after ${PUT_ACTOR_ATTEMPTS} attempts: ${last}`);
+}
+
+/** Asks the engine to put an actor to sleep, as it does when the actor is idle. */
+export async function requestSleep(ctx: BenchContext, actorId: string): Promise<void> {
+	const res = await fetch(`${ctx.engineUrl}/actors/${actorId}/sleep?namespace=default`, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: "{}",
+	});
+	if (!res.ok) throw new Error(`sleep ${actorId} failed: ${res.status} ${await res.text()}`);
+}
+
+/** How many of `actorIds` the engine reports asleep. */
+export async function countAsleep(ctx: BenchContext, actorIds: string[]): Promise<number> {
+	let asleep = 0;
+	// The list endpoint takes a comma-separated id list; small pages keep the URL short.
+	for (let i = 0; i < actorIds.length; i += ID_PAGE) {
+		const ids = actorIds.slice(i, i + ID_PAGE).join(",");
+		const res = await fetch(`${ctx.engineUrl}/actors?namespace=default&actor_ids=${ids}`);
+		if (!res.ok) throw new Error(`GET /actors failed: ${res.status} ${await res.text()}`);
+		const body = (await res.json()) as { actors: Array<{ sleep_ts: number | null }> };
+		asleep += body.actors.filter((a) => a.sleep_ts !== null).length;
+	}
+	return asleep;
+}

@@ -1,0 +1,73 @@
+// Scenario 5: chat fan-out. One sender posts to a room with 100 connected
+// receivers; each `message` event's delivery latency is the time from just
+// before `postMessage` until that receiver's callback ran (one process, one
+// clock). Throughput counts deliveries per second.
+
+import type { Scenario } from "../lib/context.ts";
+import { log, measure, Samples } from "../lib/measure.ts";
+
+const RECEIVERS = 100;
+/** How long the last deliveries of a message may take before they count as lost. */
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+export const chatFanOut: Scenario = async (ctx) => {
+	const messages = ctx.quick ? 20 : 100;
+	const room = [`${ctx.runId}-chat`];
+	const name = `chat: 1 sender → ${RECEIVERS} receivers, ${messages} messages`;
+	const sentAt = new Map<string, number>();
+	const samples = new Samples();
+	let delivered = 0;
+	let onDelivery: (() => void) | null = null;
+
+	const receivers = Array.from({ length: RECEIVERS }, (_, i) =>
+		ctx.client.chatRoom.getOrCreate(room, { params: { username: `r${i}` } }).connect(),
+	);
+	for (const conn of receivers) {
+		conn.on("message", (message) => {
+			const t = sentAt.get(message.text);
+			if (t === undefined) return;
+			samples.ok(performance.now() - t);
+			delivered++;
+			onDelivery?.();
+		});
+	}
+	const sender = ctx.client.chatRoom.getOrCreate(room, { params: { username: "sender" } }).connect();
+	try {
+		// `info().online` lists users with a live WebSocket: wait for all of them.
+		const deadline = Date.now() + 60_000;
+		while ((await sender.info()).online.length < RECEIVERS + 1) {
+			if (Date.now() > deadline) throw new Error("chat receivers did not all connect within 60 s");
+			await new Promise((r) => setTimeout(r, 200));
+		}
+		log(`  ${RECEIVERS} receivers connected`);
+		const result = await measure(name, ctx.handlerPids, async (progress) => {
+			const started = performance.now();
+			for (let i = 0; i < messages; i++) {
+				const text = `bench ${i}`;
+				const expected = (i + 1) * RECEIVERS;
+				const allDelivered = new Promise<void>((resolve) => {
+					onDelivery = () => {
+						if (delivered >= expected) resolve();
+					};
+					onDelivery();
+				});
+				sentAt.set(text, performance.now());
+				await sender.postMessage(text);
+				await Promise.race([allDelivered, new Promise((r) => setTimeout(r, DELIVERY_TIMEOUT_MS))]);
+				progress(`${i + 1}/${messages} messages`);
+			}
+			const elapsed = performance.now() - started;
+			const lost = messages * RECEIVERS - delivered;
+			samples.errors += lost;
+			return {
+				scenario: name,
+				baseline: "parallel" as const,
+				notes: `delivery latency per receiver; ${lost} lost`,
+				...samples.summary(elapsed),
+			};
+		});
+		ctx.results.push(result);
+	} finally {
+		await Promise.all([sender, ...receivers].map((c) => c.dispose()));
+	}
+};

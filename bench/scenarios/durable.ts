@@ -1,0 +1,76 @@
+// Scenario 9: what a durable write costs. Eight connections, each with its
+// own lane of sequential calls, against one actor: a read (the control), a
+// state write saved immediately, a SQLite insert and a KV put, all through
+// the project's own actions, so the numbers are what the app really pays.
+
+import type { Scenario } from "../lib/context.ts";
+import { closedLoop, measure } from "../lib/measure.ts";
+
+const LANES = 8;
+
+export const durableWrites: Scenario = async (ctx) => {
+	const perLane = ctx.quick ? 25 : 125;
+	const total = LANES * perLane;
+	const counterKey = [`${ctx.runId}-durable-counter`];
+	const roomKey = [`${ctx.runId}-durable-room`];
+	const counters = Array.from({ length: LANES }, () => ctx.client.counter.getOrCreate(counterKey).connect());
+	const rooms = Array.from({ length: LANES }, (_, lane) =>
+		ctx.client.chatRoom.getOrCreate(roomKey, { params: { username: `writer${lane}` } }).connect(),
+	);
+	try {
+		await Promise.all([...counters.map((c) => c.getCount()), ...rooms.map((r) => r.info())]);
+		const posted: number[][] = Array.from({ length: LANES }, () => []);
+		const runs: Array<[string, string, (lane: number, i: number) => Promise<unknown>]> = [
+			[
+				"durable: read (counter.getCount), control",
+				"no write",
+				(lane) => counters[lane]?.getCount() ?? Promise.resolve(),
+			],
+			[
+				"durable: state, saveState immediate (counter.increment)",
+				"one state write, awaited",
+				(lane) => counters[lane]?.increment(1) ?? Promise.resolve(),
+			],
+			[
+				"durable: SQLite insert (chatRoom.postMessage)",
+				"one INSERT … RETURNING + broadcast",
+				async (lane, i) => {
+					const message = await rooms[lane]?.postMessage(`write ${lane}/${i}`);
+					if (message) posted[lane]?.push(message.id);
+				},
+			],
+			[
+				"durable: KV put (chatRoom.markRead)",
+				"one SELECT + KV get + KV put",
+				(lane, i) => rooms[lane]?.markRead(posted[lane]?.[i] ?? 1) ?? Promise.resolve(),
+			],
+		];
+		for (const [name, notes, op] of runs) {
+			const result = await measure(name, ctx.handlerPids, async (progress) => {
+				const counts = new Array<number>(LANES).fill(0);
+				const { samples, elapsedMs } = await closedLoop({
+					concurrency: LANES,
+					count: total,
+					// Each lane is one connection calling in order: the KV run marks its own messages read in order.
+					op: (_index, lane) => {
+						const i = counts[lane] ?? 0;
+						counts[lane] = i + 1;
+						return op(lane, i);
+					},
+					onProgress: progress,
+				});
+				return {
+					scenario: name,
+					baseline: "parallel" as const,
+					notes: [`${LANES} connections × ${perLane} sequential calls; ${notes}`, samples.errorNote()]
+						.filter(Boolean)
+						.join("; "),
+					...samples.summary(elapsedMs),
+				};
+			});
+			ctx.results.push(result);
+		}
+	} finally {
+		await Promise.all([...counters, ...rooms].map((c) => c.dispose()));
+	}
+};

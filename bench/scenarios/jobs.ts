@@ -1,0 +1,115 @@
+// Scenario 6: queued work. Jobs/s through one worker's durable workflow
+// (each job: queue message, lookup, validate, one compute chunk, store,
+// complete: every step persisted), and a coordinator fan-out end to end
+// (submit → every worker reports → `finished`).
+
+import type { JobSpec } from "../../src/jobs/jobs.ts";
+import type { Scenario } from "../lib/context.ts";
+import { measure, Samples } from "../lib/measure.ts";
+
+/** The cheapest real job: one round of SHA-256, one chunk. What is measured is the machinery. */
+const TINY_JOB: JobSpec = { kind: "sha256", input: { text: "bench", rounds: 1 } };
+/** A coordinator batch holds at most 200 items (`MAX_BATCH_ITEMS`). */
+const BATCH_ITEMS = 200;
+const WORKERS_PER_BATCH = 16;
+const JOBS_TIMEOUT_MS = 300_000;
+
+export const workerJobs: Scenario = async (ctx) => {
+	const count = ctx.quick ? 50 : 200;
+	const name = `worker: ${count} jobs queued to 1 worker`;
+	const handle = ctx.client.worker.getOrCreate([`${ctx.runId}-worker`]);
+	const conn = handle.connect();
+	const sentAt = new Map<string, number>();
+	const samples = new Samples();
+	let finished = 0;
+	let allDone: () => void = () => {};
+	const done = new Promise<void>((resolve) => {
+		allDone = resolve;
+	});
+	conn.on("jobFinished", (result) => {
+		const t = sentAt.get(result.jobId);
+		if (t === undefined) return;
+		sentAt.delete(result.jobId);
+		if (result.status === "done") samples.ok(performance.now() - t);
+		else samples.fail(new Error(result.error));
+		if (++finished === count) allDone();
+	});
+	try {
+		await conn.status();
+		const result = await measure(name, ctx.handlerPids, async (progress) => {
+			const started = performance.now();
+			for (let i = 0; i < count; i++) {
+				const jobId = `${ctx.runId}-job-${i}`;
+				sentAt.set(jobId, performance.now());
+				await handle.send("jobs", { ...TINY_JOB, jobId });
+			}
+			const ticker = setInterval(() => progress(`${finished}/${count} finished`), 500);
+			await Promise.race([done, new Promise((r) => setTimeout(r, JOBS_TIMEOUT_MS))]);
+			clearInterval(ticker);
+			samples.errors += count - finished;
+			return {
+				scenario: name,
+				baseline: "sequential" as const,
+				notes: "latency = queued → jobFinished; one job at a time per worker",
+				...samples.summary(performance.now() - started),
+			};
+		});
+		ctx.results.push(result);
+	} finally {
+		await conn.dispose();
+	}
+};
+
+export const coordinatorFanOut: Scenario = async (ctx) => {
+	const batches = ctx.quick ? 1 : 5;
+	const total = batches * BATCH_ITEMS;
+	const name = `coordinator: ${total} jobs, ${batches}×${WORKERS_PER_BATCH} workers`;
+	const samples = new Samples();
+	const conns = Array.from({ length: batches }, (_, b) =>
+		ctx.client.coordinator.getOrCreate([`${ctx.runId}-batch-${b}`]).connect(),
+	);
+	try {
+		await Promise.all(conns.map((c) => c.status()));
+		const result = await measure(name, ctx.handlerPids, async (progress) => {
+			const started = performance.now();
+			let doneJobs = 0;
+			const runs = conns.map(
+				(conn) =>
+					new Promise<void>((resolve) => {
+						const t = performance.now();
+						conn.on("progress", (status) => {
+							doneJobs = Math.max(doneJobs, status.done);
+							progress(`${status.done}/${status.total} in one batch`);
+						});
+						conn.on("finished", (status) => {
+							samples.ok(performance.now() - t);
+							for (let i = 0; i < status.failed; i++) samples.fail(new Error("job failed"));
+							resolve();
+						});
+						conn
+							.submit({ items: Array.from({ length: BATCH_ITEMS }, () => TINY_JOB), workers: WORKERS_PER_BATCH })
+							.catch((error: unknown) => {
+								samples.fail(error);
+								resolve();
+							});
+					}),
+			);
+			await Promise.race([Promise.all(runs), new Promise((r) => setTimeout(r, JOBS_TIMEOUT_MS))]);
+			const elapsed = performance.now() - started;
+			const unfinished = batches - samples.latencies.length;
+			return {
+				scenario: name,
+				baseline: "sequential" as const,
+				// Throughput in jobs/s; latency is per batch, submit → finished.
+				opsPerS: samples.latencies.length > 0 ? ((samples.latencies.length * BATCH_ITEMS) / elapsed) * 1_000 : 0,
+				p50Ms: samples.summary(elapsed).p50Ms,
+				p99Ms: samples.summary(elapsed).p99Ms,
+				errors: samples.errors + unfinished,
+				notes: `ops = jobs/s; latency per ${BATCH_ITEMS}-job batch (submit → finished); batches of ${BATCH_ITEMS} (MAX_BATCH_ITEMS)`,
+			};
+		});
+		ctx.results.push(result);
+	} finally {
+		await Promise.all(conns.map((c) => c.dispose()));
+	}
+};
