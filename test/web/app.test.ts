@@ -50,6 +50,8 @@ beforeAll(async () => {
 			WEB_DIST: outDir,
 			ALLOWED_ORIGINS: `http://127.0.0.1:${port}`,
 			CHAT_TOKEN,
+			// Off by default in production; this server shows it so the panel is tested.
+			FLEET_VIEW: "on",
 		},
 	});
 });
@@ -97,7 +99,7 @@ describe("the build", () => {
 });
 
 describe("counter", () => {
-	test("an increment shows the new value, in this tab and in another one", async () => {
+	test("increments show in this tab and another; a delayed increment is listed, then lands in both", async () => {
 		const query = `counter=${uniqueKey("browser")}`;
 		const page = await openPage(query);
 		await waitLive(page, "Counter");
@@ -114,28 +116,20 @@ describe("counter", () => {
 		await page.getByRole("button", { name: "+1" }).click();
 		await expect.poll(() => countOf(tab).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("6");
 		await screenshot(page, "counter");
-	});
 
-	test("a delayed increment is listed, then lands in every tab", async () => {
-		const query = `counter=${uniqueKey("later")}`;
-		const page = await openPage(query, { viewport: PHONE_VIEWPORT });
-		await waitLive(page, "Counter");
-		const tab = await newTab(page, query);
-		await waitLive(tab, "Counter");
-		await expect.poll(() => countOf(page).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("0");
-
-		await page.getByLabel("Add", { exact: true }).fill("3");
-		await page.getByLabel("after (seconds)").fill("2");
-		// Keyboard only: Enter in the form submits it.
-		await page.getByLabel("after (seconds)").press("Enter");
-		const pending = page.getByRole("list", { name: "Scheduled changes" }).getByRole("listitem");
+		// The delayed increment, from the second tab, by keyboard: Enter submits the form.
+		await tab.setViewportSize(PHONE_VIEWPORT);
+		await tab.getByLabel("Add", { exact: true }).fill("3");
+		await tab.getByLabel("after (seconds)").fill("2");
+		await tab.getByLabel("after (seconds)").press("Enter");
+		const pending = tab.getByRole("list", { name: "Scheduled changes" }).getByRole("listitem");
 		await expect.poll(() => pending.allTextContents()).toEqual([expect.stringContaining("+3 at")]);
-		expect(await countOf(page).textContent()).toBe("0");
+		expect(await countOf(tab).textContent()).toBe("6");
+		await screenshot(tab, "counter-phone");
 
-		await expect.poll(() => countOf(page).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("3");
-		await expect.poll(() => countOf(tab).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("3");
-		await expect.poll(() => page.getByRole("list", { name: "Scheduled changes" }).count()).toBe(0);
-		await screenshot(page, "counter-phone");
+		await expect.poll(() => countOf(tab).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("9");
+		await expect.poll(() => countOf(page).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("9");
+		await expect.poll(() => pending.count()).toBe(0);
 	});
 });
 
@@ -151,8 +145,12 @@ describe("chat", () => {
 
 	async function post(page: Page, text: string): Promise<void> {
 		const composer = page.getByRole("form", { name: "Post a message" });
+		const send = composer.getByRole("button", { name: "Send" });
+		await expect.poll(() => send.isEnabled(), { timeout: LIVE_TIMEOUT_MS }).toBe(true);
 		await composer.getByLabel("Message").fill(text);
 		await composer.getByLabel("Message").press("Enter");
+		// The field empties once the room has stored the message.
+		await expect.poll(() => composer.getByLabel("Message").inputValue(), { timeout: UPDATE_TIMEOUT_MS }).toBe("");
 	}
 
 	test("two people in two browsers see each other's messages and presence", async () => {
@@ -174,8 +172,8 @@ describe("chat", () => {
 			.poll(() => messagesOf(ada).allTextContents(), { timeout: UPDATE_TIMEOUT_MS })
 			.toEqual([expect.stringContaining("hello from ada"), expect.stringContaining("hi ada")]);
 
-		// A late joiner gets the history from the room's database.
-		const cleo = await openPage(query);
+		// A late joiner (another tab of Ada's browser) gets the history from the room's database.
+		const cleo = await newTab(ada, query);
 		await join(cleo, "cleo");
 		await waitLive(cleo, "Chat");
 		await expect.poll(() => messagesOf(cleo).count(), { timeout: UPDATE_TIMEOUT_MS }).toBe(2);
@@ -234,5 +232,21 @@ describe("jobs", () => {
 		await expect.poll(() => progress.textContent(), { timeout: LIVE_TIMEOUT_MS }).toBe(done);
 		await expect.poll(() => rows.count(), { timeout: UPDATE_TIMEOUT_MS }).toBe(5);
 		await screenshot(page, "jobs");
+	});
+});
+
+describe("fleet", () => {
+	test("lists the actors the page is using, with their status", async () => {
+		const counter = uniqueKey("fleet");
+		const page = await openPage(`counter=${counter}`, { viewport: PHONE_VIEWPORT });
+		await waitLive(page, "Counter");
+
+		const counters = page.getByRole("table", { name: /^Counter/ });
+		const row = counters.getByRole("row", { name: new RegExp(`^${counter}`) });
+		await expect.poll(() => row.textContent(), { timeout: UPDATE_TIMEOUT_MS }).toContain("awake");
+		for (const kind of ["Chat room", "Worker", "Coordinator"]) {
+			expect(await page.getByRole("table", { name: new RegExp(`^${kind}`) }).count()).toBe(1);
+		}
+		await screenshot(page, "fleet-phone");
 	});
 });

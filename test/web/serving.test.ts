@@ -25,6 +25,7 @@ beforeAll(async () => {
 	// env.ts reads process.env once, on import (each test file has its own modules).
 	process.env.RIVET_ENDPOINT = engineUrl();
 	process.env.WEB_DIST = dist;
+	process.env.FLEET_VIEW = "off";
 	({ app } = await import("../../src/app.ts"));
 });
 
@@ -83,6 +84,14 @@ describe("the built app", () => {
 		const post = await app.request("/", { method: "POST" });
 		expect(post.status).toBe(404);
 		expect(await post.json()).toMatchObject({ code: "not_found" });
+	});
+});
+
+describe("the fleet view", () => {
+	test("when off, /api/fleet says so without listing anything", async () => {
+		const res = await app.request("/api/fleet");
+		expect(res.status).toBe(200);
+		expect(await res.json()).toMatchObject({ enabled: false, groups: [] });
 	});
 });
 

@@ -3,6 +3,7 @@
 
 import { ChatPanel } from "./panels/ChatPanel.tsx";
 import { CounterPanel } from "./panels/CounterPanel.tsx";
+import { FleetPanel } from "./panels/FleetPanel.tsx";
 import { JobsPanel } from "./panels/JobsPanel.tsx";
 
 export function App() {
@@ -19,6 +20,7 @@ export function App() {
 				<CounterPanel />
 				<ChatPanel />
 				<JobsPanel />
+				<FleetPanel />
 			</main>
 		</>
 	);
