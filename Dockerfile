@@ -30,6 +30,8 @@ COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/src ./src
 COPY --from=build --chown=node:node /app/dist ./dist
+# The web app, built by `npm run build`; the server serves it at `/`.
+COPY --from=build --chown=node:node /app/web/dist ./web/dist
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s \

@@ -5,7 +5,10 @@
 // 2. Starts the Hono server (`src/server.ts`) on PORT (default 3000).
 // 3. Points the engine's runner config for the pool at the server's
 //    `/api/rivet`, so actors run in this server.
-// Ctrl-C stops the server first (actors drain into the engine), then the engine.
+// 4. The web app: `npm start` builds `web/dist` when it is missing or stale and
+//    the server serves it; `npm run dev` runs Vite's dev server (hot reload)
+//    on :5173 instead, which proxies `/api` to the server.
+// Ctrl-C stops Vite, then the server (actors drain into the engine), then the engine.
 //
 // With RIVET_ENDPOINT set to a non-local engine (Rivet Cloud, self-hosted), it
 // starts only the server and writes no runner config: that engine's operator
@@ -13,13 +16,16 @@
 
 import path from "node:path";
 import { parseArgs } from "node:util";
+import type { ViteDevServer } from "vite";
 import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../src/local/app-server.ts";
 import { isEngineHealthy, type RunningEngine, startEngine } from "../src/local/engine.ts";
 import { configureServerlessPool } from "../src/local/runner-config.ts";
+import { buildWebApp, isWebBuildCurrent } from "../src/local/web-build.ts";
 
 const LOCAL_ENGINE_PORT = 6420;
 const LOCAL_ENGINE_URL = `http://127.0.0.1:${LOCAL_ENGINE_PORT}`;
 const DATA_DIR = path.join(PROJECT_ROOT, ".data");
+const VITE_CONFIG = path.join(PROJECT_ROOT, "web/vite.config.ts");
 
 const { values: flags } = parseArgs({ options: { dev: { type: "boolean", default: false } } });
 
@@ -33,6 +39,16 @@ async function main(): Promise<void> {
 	const pool = process.env.RIVET_POOL || "default";
 	const endpoint = process.env.RIVET_ENDPOINT || LOCAL_ENGINE_URL;
 	const local = isLocal(endpoint);
+
+	// Before anything starts: a broken web build stops here, with nothing to clean up.
+	if (!flags.dev) {
+		if (isWebBuildCurrent({ pool })) {
+			console.log("• web app: web/dist is up to date");
+		} else {
+			console.log("• building the web app (web/ → web/dist)");
+			await buildWebApp({ pool });
+		}
+	}
 
 	let engine: RunningEngine | undefined;
 	if (local) {
@@ -64,9 +80,21 @@ async function main(): Promise<void> {
 		console.log(`• runner config: pool "${pool}" → ${server.url}/api/rivet`);
 	}
 
+	let vite: ViteDevServer | undefined;
+	if (flags.dev) {
+		try {
+			vite = await startViteDevServer(server.url, pool);
+		} catch (error) {
+			await server.stop();
+			await engine?.stop();
+			throw error;
+		}
+	}
+	const appUrl = vite?.resolvedUrls?.local[0]?.replace(/\/$/, "") ?? server.url;
+
 	console.log(`
 actor-fleet is up.
-  app       ${server.url}            (health: ${server.url}/health)
+  app       ${appUrl}            (${vite ? `Vite, hot reload; server ${server.url}` : `health: ${server.url}/health`})
   engine    ${new URL(endpoint).origin}     (dashboard: ${new URL(endpoint).origin}/ui)
 Try:
   ID=$(curl -s -X PUT '${new URL(endpoint).origin}/actors?namespace=default' -H 'content-type: application/json' \\
@@ -79,6 +107,10 @@ Ctrl-C stops everything.
 	const stopAll = async (code: number): Promise<never> => {
 		if (stopping) return new Promise<never>(() => {});
 		stopping = true;
+		if (vite) {
+			console.log("\n• stopping the Vite dev server");
+			await vite.close();
+		}
 		console.log("\n• stopping the app server (actors drain into the engine)");
 		await server.stop();
 		if (engine) {
@@ -101,6 +133,18 @@ Ctrl-C stops everything.
 			void stopAll(1);
 		}
 	});
+}
+
+/** Vite's dev server for `web/`, in this process, forwarding `/api` to the app server. */
+async function startViteDevServer(appServerUrl: string, pool: string): Promise<ViteDevServer> {
+	// Read by web/vite.config.ts (the proxy target) and by the browser code (the pool).
+	process.env.APP_SERVER_URL = appServerUrl;
+	process.env.VITE_RIVET_POOL = pool;
+	const { createServer } = await import("vite");
+	const server = await createServer({ configFile: VITE_CONFIG, logLevel: "warn" });
+	await server.listen();
+	console.log(`• Vite dev server on ${server.resolvedUrls?.local[0] ?? "?"} (hot reload; /api → ${appServerUrl})`);
+	return server;
 }
 
 main().catch((error: unknown) => {

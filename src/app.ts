@@ -3,12 +3,15 @@
 //
 // Clients reach actors through the engine's gateway, not through this app:
 // the engine calls `/api/rivet/*` to start actors here (serverless mode).
+// Everything that is not an API route is the built web app (`web/dist`).
 
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { env, stripCredentials } from "./env.ts";
+import { disabledFleet, FleetUnavailableError, loadFleet } from "./fleet.ts";
 import { registry } from "./registry.ts";
+import { webApp } from "./web-assets.ts";
 
 /** How long `/health` waits for the engine before calling it unreachable. */
 const ENGINE_HEALTH_TIMEOUT_MS = 1_500;
@@ -50,6 +53,24 @@ app.get("/api/ping", (c) => c.json({ ok: true }));
 // The engine serves actors through this route: `/metadata`, `/start` (a
 // long-lived stream per actor host) and `/health`.
 app.all("/api/rivet/*", (c) => registry.handler(c.req.raw));
+
+// The web app's Fleet panel: every actor and its status, read-only, listed
+// with this server's engine credentials (which never leave it).
+app.get("/api/fleet", async (c) => {
+	c.header("Cache-Control", "no-store");
+	if (!env.fleetView) return c.json(disabledFleet());
+	try {
+		return c.json(await loadFleet());
+	} catch (error) {
+		if (error instanceof FleetUnavailableError) {
+			return c.json({ code: "fleet_unavailable", message: error.message }, 503);
+		}
+		throw error;
+	}
+});
+
+// Last: the web app and its SPA fallback for every other GET.
+app.use(webApp(env.webDist));
 
 app.notFound((c) => c.json({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 

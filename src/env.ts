@@ -35,13 +35,17 @@ const schema = z.object({
 	RIVET_ENVOY_VERSION: version.optional(),
 	RIVET_LOG_LEVEL: z.enum(LOG_LEVELS).default("warn"),
 	/** Comma-separated origins allowed to connect to chat rooms from a browser. */
-	ALLOWED_ORIGINS: z.string().default("http://127.0.0.1:3000,http://localhost:3000,http://localhost:5173"),
+	ALLOWED_ORIGINS: z
+		.string()
+		.default("http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:5173,http://localhost:5173"),
 	/** When set, chat connections must pass it as `params.token`. */
 	CHAT_TOKEN: nonEmpty.optional(),
 	/** Optional file the worker appends every step execution to (see src/jobs/ledger.ts). */
 	WORKER_STEP_LEDGER: nonEmpty.optional(),
 	/** Folder of the built web app served at `/`. */
 	WEB_DIST: z.string().default("web/dist"),
+	/** `GET /api/fleet` (every actor, keys included): on by default outside production. */
+	FLEET_VIEW: z.enum(["on", "off"]).optional(),
 });
 
 export type RawEnv = z.input<typeof schema>;
@@ -65,6 +69,8 @@ export interface Env {
 	chatToken: string | undefined;
 	workerStepLedger: string | undefined;
 	webDist: string;
+	/** Whether `GET /api/fleet` answers (see `src/fleet.ts`). */
+	fleetView: boolean;
 }
 
 export const LOCAL_ENGINE_ENDPOINT = "http://127.0.0.1:6420";
@@ -124,6 +130,7 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 		chatToken: e.CHAT_TOKEN,
 		workerStepLedger: e.WORKER_STEP_LEDGER,
 		webDist: e.WEB_DIST,
+		fleetView: e.FLEET_VIEW === undefined ? e.NODE_ENV !== "production" : e.FLEET_VIEW === "on",
 	};
 }
 

@@ -33,8 +33,9 @@ describe("routes", () => {
 		expect(await res.json()).toEqual({ ok: true });
 	});
 
-	test("unknown routes get a JSON 404 with a stable code", async () => {
-		const res = await app.request("/nope");
+	test("unknown API routes get a JSON 404 with a stable code", async () => {
+		// Other paths belong to the web app and its SPA fallback (test/web/).
+		const res = await app.request("/api/nope");
 		expect(res.status).toBe(404);
 		expect(await res.json()).toMatchObject({ code: "not_found" });
 	});

@@ -91,6 +91,11 @@ describe("the production image's contents", () => {
 		expect(health.status).toBe(200);
 		expect(await health.json()).toMatchObject({ app: { version: Number(IMAGE_VERSION) } });
 
+		// `npm run build` also built the web app, which the server serves at `/`.
+		const page = await fetch(`${server.url}/`);
+		expect(page.status).toBe(200);
+		expect(await page.text()).toContain('<div id="root">');
+
 		const metadata = await fetch(`${server.url}/api/rivet/metadata`);
 		expect(metadata.status).toBe(200);
 		expect(await metadata.json()).toMatchObject({ runtime: "rivetkit", envoy: { version: Number(IMAGE_VERSION) } });

@@ -198,13 +198,26 @@ describe("the Hono app's routes", () => {
 		return { status: res.status, body, text };
 	}
 
-	test("unknown routes, methods and traversal get a JSON 404", async () => {
-		for (const path of ["/nope", "/../../etc/passwd", "/%00", "/health/../../x", `/${"a".repeat(4_000)}`]) {
+	test("unknown API routes and methods get a JSON 404", async () => {
+		for (const path of ["/api/nope", "/api/../../api/x", "/api/%00", `/api/${"a".repeat(4_000)}`]) {
 			const reply = await appReply(path);
 			expect(reply.status).toBe(404);
+			expect(reply.body).toMatchObject({ code: "not_found" });
 			expectNoInternals(reply);
 		}
 		expect((await appReply("/health", { method: "DELETE" })).status).toBe(404);
+	});
+
+	test("page paths get the web app (or a 404), never a file from outside it", async () => {
+		// Other paths belong to the web app's SPA fallback (src/web-assets.ts).
+		for (const path of ["/nope", "/../../etc/passwd", "/%00", "/%2e%2e/package.json", `/${"a".repeat(4_000)}`]) {
+			const reply = await appReply(path);
+			// 200 is index.html; 404 is "not built yet" or, for a file path, a JSON not_found.
+			if (reply.status === 200) expect(reply.text).toContain('<div id="root">');
+			else expect(reply.status).toBe(404);
+			expect(reply.text).not.toMatch(/root:x:0:0|"devDependencies"/);
+			expectNoInternals(reply);
+		}
 	});
 
 	test("the serverless endpoint refuses starts that do not come from the engine", async () => {

@@ -1,0 +1,252 @@
+// The web app in a real browser, against the production server.
+//
+// Once per file: build `web/` into a temporary folder for a pool of its own,
+// start a server process in production mode that serves that build and hosts
+// the pool's actors on the test engine, and launch headless Chromium. Each
+// test then uses the app as a person would (by labels and roles) and fails on
+// any console error.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
+import type { RunningAppServer } from "../../src/local/app-server.ts";
+import { freePort } from "../../src/local/ports.ts";
+import { startServerForPool } from "../../src/local/stack.ts";
+import { buildWebApp, isWebBuildCurrent } from "../../src/local/web-build.ts";
+import { engineUrl, uniqueKey } from "../support.ts";
+import { launchChromium, PageErrors, PHONE_VIEWPORT, screenshot } from "./browser.ts";
+
+/** Connecting includes the actor's first start on a busy machine. */
+const LIVE_TIMEOUT_MS = 30_000;
+/** How long a value may take to show up after the action that caused it. */
+const UPDATE_TIMEOUT_MS = 10_000;
+/** The test server requires this chat token, so the refusal path is exercised too. */
+const CHAT_TOKEN = "web-test-chat-token";
+
+const pool = uniqueKey("web");
+let outDir: string;
+let server: RunningAppServer;
+let browser: Browser;
+const errors = new PageErrors();
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+	outDir = mkdtempSync(path.join(tmpdir(), "actor-fleet-web-"));
+	const dataDir = inject("dataDir");
+	const port = await freePort();
+	const [launched] = await Promise.all([
+		launchChromium(),
+		buildWebApp({ outDir, pool, logFile: path.join(dataDir, "web-build.log") }),
+	]);
+	browser = launched;
+	server = await startServerForPool(engineUrl(), {
+		pool,
+		dataDir,
+		port,
+		env: {
+			NODE_ENV: "production",
+			WEB_DIST: outDir,
+			ALLOWED_ORIGINS: `http://127.0.0.1:${port}`,
+			CHAT_TOKEN,
+			// Off by default in production; this server shows it so the panel is tested.
+			FLEET_VIEW: "on",
+		},
+	});
+});
+
+afterEach(async () => {
+	await Promise.all(contexts.splice(0).map((c) => c.close()));
+	const logged = errors.messages.splice(0);
+	expect(logged, "the page logged errors").toEqual([]);
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await server?.stop();
+	if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+async function openPage(query: string, options: { viewport?: { width: number; height: number } } = {}): Promise<Page> {
+	const context = await browser.newContext(options.viewport ? { viewport: options.viewport } : {});
+	contexts.push(context);
+	errors.watch(context);
+	const page = await context.newPage();
+	await page.goto(`${server.url}/?${query}`);
+	return page;
+}
+
+async function newTab(page: Page, query: string): Promise<Page> {
+	const tab = await page.context().newPage();
+	await tab.goto(`${server.url}/?${query}`);
+	return tab;
+}
+
+const countOf = (page: Page) => page.getByRole("status", { name: "Count", exact: true });
+
+async function waitLive(page: Page, panel: string): Promise<void> {
+	await page
+		.getByRole("status", { name: `${panel} connection: live` })
+		.waitFor({ state: "visible", timeout: LIVE_TIMEOUT_MS });
+}
+
+describe("the build", () => {
+	test("is current for its pool and stale for another", () => {
+		expect(isWebBuildCurrent({ outDir, pool })).toBe(true);
+		expect(isWebBuildCurrent({ outDir, pool: `${pool}-other` })).toBe(false);
+	});
+});
+
+describe("counter", () => {
+	test("increments show in this tab and another; a delayed increment is listed, then lands in both", async () => {
+		const query = `counter=${uniqueKey("browser")}`;
+		const page = await openPage(query);
+		await waitLive(page, "Counter");
+		await expect.poll(() => countOf(page).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("0");
+
+		await page.getByRole("button", { name: "+5" }).click();
+		await expect.poll(() => countOf(page).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("5");
+
+		// A second tab on the same counter starts at the current value and
+		// follows changes made in the first one through the `newCount` event.
+		const tab = await newTab(page, query);
+		await waitLive(tab, "Counter");
+		await expect.poll(() => countOf(tab).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("5");
+		await page.getByRole("button", { name: "+1" }).click();
+		await expect.poll(() => countOf(tab).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("6");
+		await screenshot(page, "counter");
+
+		// The delayed increment, from the second tab, by keyboard: Enter submits the form.
+		await tab.setViewportSize(PHONE_VIEWPORT);
+		await tab.getByLabel("Add", { exact: true }).fill("3");
+		await tab.getByLabel("after (seconds)").fill("2");
+		await tab.getByLabel("after (seconds)").press("Enter");
+		const pending = tab.getByRole("list", { name: "Scheduled changes" }).getByRole("listitem");
+		await expect.poll(() => pending.allTextContents()).toEqual([expect.stringContaining("+3 at")]);
+		expect(await countOf(tab).textContent()).toBe("6");
+		await screenshot(tab, "counter-phone");
+
+		await expect.poll(() => countOf(tab).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("9");
+		await expect.poll(() => countOf(page).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("9");
+		await expect.poll(() => pending.count()).toBe(0);
+	});
+});
+
+describe("chat", () => {
+	async function join(page: Page, username: string, token = CHAT_TOKEN): Promise<void> {
+		const form = page.getByRole("form", { name: "Join a room" });
+		await form.getByLabel("Your name").fill(username);
+		await form.getByLabel(/Chat token/).fill(token);
+		await form.getByRole("button", { name: "Join" }).click();
+	}
+
+	const messagesOf = (page: Page) => page.getByRole("list", { name: "Messages" }).getByRole("listitem");
+
+	async function post(page: Page, text: string): Promise<void> {
+		const composer = page.getByRole("form", { name: "Post a message" });
+		const send = composer.getByRole("button", { name: "Send" });
+		await expect.poll(() => send.isEnabled(), { timeout: LIVE_TIMEOUT_MS }).toBe(true);
+		await composer.getByLabel("Message").fill(text);
+		await composer.getByLabel("Message").press("Enter");
+		// The field empties once the room has stored the message.
+		await expect.poll(() => composer.getByLabel("Message").inputValue(), { timeout: UPDATE_TIMEOUT_MS }).toBe("");
+	}
+
+	test("two people in two browsers see each other's messages and presence", async () => {
+		const query = `room=${uniqueKey("room")}`;
+		const ada = await openPage(query);
+		const bob = await openPage(query, { viewport: PHONE_VIEWPORT });
+		await join(ada, "ada");
+		await waitLive(ada, "Chat");
+		await join(bob, "bob");
+		await waitLive(bob, "Chat");
+		await expect.poll(() => ada.getByText(/^Online: ada, bob/).count(), { timeout: UPDATE_TIMEOUT_MS }).toBe(1);
+
+		await post(ada, "hello from ada");
+		await expect
+			.poll(() => messagesOf(bob).allTextContents(), { timeout: UPDATE_TIMEOUT_MS })
+			.toEqual([expect.stringMatching(/^ada .*hello from ada$/)]);
+		await post(bob, "hi ada");
+		await expect
+			.poll(() => messagesOf(ada).allTextContents(), { timeout: UPDATE_TIMEOUT_MS })
+			.toEqual([expect.stringContaining("hello from ada"), expect.stringContaining("hi ada")]);
+
+		// A late joiner (another tab of Ada's browser) gets the history from the room's database.
+		const cleo = await newTab(ada, query);
+		await join(cleo, "cleo");
+		await waitLive(cleo, "Chat");
+		await expect.poll(() => messagesOf(cleo).count(), { timeout: UPDATE_TIMEOUT_MS }).toBe(2);
+		await screenshot(ada, "chat");
+		await screenshot(bob, "chat-phone");
+	});
+
+	test("a refused connection says why", async () => {
+		const page = await openPage(`room=${uniqueKey("room")}`);
+		await join(page, "mallory", "wrong-token");
+		await expect
+			.poll(() => page.getByRole("alert").allTextContents(), { timeout: LIVE_TIMEOUT_MS })
+			.toEqual(["The server requires a valid chat token."]);
+		// Back to the form, which keeps the name, to try again.
+		await page.getByRole("button", { name: "Back" }).click();
+		expect(await page.getByLabel("Your name").inputValue()).toBe("mallory");
+		await join(page, "mallory");
+		await waitLive(page, "Chat");
+		await screenshot(page, "chat-refused");
+	});
+});
+
+describe("jobs", () => {
+	test("a batch runs across workers, with progress, and shows its results and its failed job", async () => {
+		const page = await openPage("");
+		const form = page.getByRole("form", { name: "New batch" });
+		await form.getByLabel("Jobs").selectOption({ label: "Mixed, with one job that fails" });
+		await form.getByLabel("How many").fill("4");
+		await form.getByLabel("Workers").fill("2");
+		await form.getByRole("button", { name: "Run batch" }).click();
+
+		const done = "Done: 4 of 4 jobs finished, 1 failed";
+		const progress = page.getByRole("status", { name: "Batch progress" });
+		await expect.poll(() => progress.textContent(), { timeout: LIVE_TIMEOUT_MS }).toBe(done);
+		// Round robin: w0 runs jobs 0 and 2, w1 runs 1 and 3 (the failing one).
+		const workers = page.getByRole("list", { name: "Workers" }).getByRole("listitem");
+		expect(await workers.allTextContents()).toEqual([
+			expect.stringMatching(/^w0: 2 of 2$/),
+			expect.stringMatching(/^w1: 2 of 2 \(1 failed\)$/),
+		]);
+
+		const rows = page.getByRole("table", { name: "Results" }).getByRole("row");
+		await expect.poll(() => rows.count(), { timeout: UPDATE_TIMEOUT_MS }).toBe(5); // header + 4 jobs
+		const cells = await rows.allTextContents();
+		// π(200 000) = 17 984: a real result, computed by a worker.
+		expect(cells.slice(1)).toEqual([
+			expect.stringContaining("17,984 primes, largest 199,999"),
+			expect.stringMatching(/sha256 [0-9a-f]{16}…/),
+			expect.stringMatching(/\d+ words, \d+ unique/),
+			expect.stringContaining("failed: validate: wordstats: the text contains no words"),
+		]);
+
+		// The batch id is in the address, so a reload shows the same batch.
+		expect(new URL(page.url()).searchParams.get("batch")).toMatch(/^batch-/);
+		await page.reload();
+		await expect.poll(() => progress.textContent(), { timeout: LIVE_TIMEOUT_MS }).toBe(done);
+		await expect.poll(() => rows.count(), { timeout: UPDATE_TIMEOUT_MS }).toBe(5);
+		await screenshot(page, "jobs");
+	});
+});
+
+describe("fleet", () => {
+	test("lists the actors the page is using, with their status", async () => {
+		const counter = uniqueKey("fleet");
+		const page = await openPage(`counter=${counter}`, { viewport: PHONE_VIEWPORT });
+		await waitLive(page, "Counter");
+
+		const counters = page.getByRole("table", { name: /^Counter/ });
+		const row = counters.getByRole("row", { name: new RegExp(`^${counter}`) });
+		await expect.poll(() => row.textContent(), { timeout: UPDATE_TIMEOUT_MS }).toContain("awake");
+		for (const kind of ["Chat room", "Worker", "Coordinator"]) {
+			expect(await page.getByRole("table", { name: new RegExp(`^${kind}`) }).count()).toBe(1);
+		}
+		await screenshot(page, "fleet-phone");
+	});
+});

@@ -1,0 +1,57 @@
+// `GET /api/fleet`, in-process (`app.request()`) against the test engine: the
+// actors that exist, their status, and nothing secret.
+
+import { beforeAll, describe, expect, test } from "vitest";
+import { parseEnv } from "../../src/env.ts";
+import { engineUrl, testClient, uniqueKey } from "../support.ts";
+
+let app: typeof import("../../src/app.ts").app;
+const ENGINE_TOKEN = "fleet-test-engine-token";
+
+beforeAll(async () => {
+	// env.ts and the debug client read process.env on import / per call. The
+	// local engine accepts any token, so one is set to prove it stays here.
+	const url = new URL(engineUrl());
+	url.username = "default";
+	url.password = ENGINE_TOKEN;
+	process.env.RIVET_ENDPOINT = url.toString();
+	({ app } = await import("../../src/app.ts"));
+});
+
+interface FleetBody {
+	enabled: boolean;
+	groups: Array<{ name: string; displayName: string; actors: Array<{ key: string; status: string }>; more: boolean }>;
+}
+
+describe("GET /api/fleet", () => {
+	test("lists every actor kind, and an actor a client just used as awake", async () => {
+		const key = uniqueKey("fleet");
+		await testClient().counter.getOrCreate([key]).increment(1);
+
+		const res = await app.request("/api/fleet");
+		expect(res.status).toBe(200);
+		expect(res.headers.get("cache-control")).toBe("no-store");
+		const text = await res.text();
+		const body = JSON.parse(text) as FleetBody;
+		expect(body.enabled).toBe(true);
+		expect(body.groups.map((g) => g.name).sort()).toEqual(["chatRoom", "coordinator", "counter", "worker"]);
+		const counters = body.groups.find((g) => g.name === "counter");
+		expect(counters?.displayName).toBe("Counter");
+		expect(counters?.actors.find((a) => a.key === key)).toMatchObject({ key, status: "awake" });
+
+		// Only id, key, status and time per actor: no token, no engine internals.
+		expect(text).not.toContain(ENGINE_TOKEN);
+		expect(text).not.toMatch(/namespace_id|runner_name_selector|"error"/);
+	});
+});
+
+describe("FLEET_VIEW", () => {
+	test("is on by default outside production, off in production, and can be set either way", () => {
+		const production = { NODE_ENV: "production", RIVET_RUNNER_VERSION: "1" };
+		expect(parseEnv({}).fleetView).toBe(true);
+		expect(parseEnv(production).fleetView).toBe(false);
+		expect(parseEnv({ ...production, FLEET_VIEW: "on" }).fleetView).toBe(true);
+		expect(parseEnv({ FLEET_VIEW: "off" }).fleetView).toBe(false);
+		expect(() => parseEnv({ FLEET_VIEW: "yes" })).toThrow(/FLEET_VIEW/);
+	});
+});

@@ -1,0 +1,33 @@
+// The one RivetKit client of the web app, and the `useActor` hook built on it.
+//
+// The registry is imported as a type only: the browser gets the actors' action
+// and event types, never their server code.
+//
+// Endpoint: by default the page's own origin + `/api/rivet`. The Hono server
+// answers `GET /api/rivet/metadata` with the engine's public address
+// (`RIVET_PUBLIC_ENDPOINT`), and the client switches to it; actions and
+// connections then go straight to the engine. So one build works on the dev
+// server (which proxies `/api`), behind the production server and behind any
+// domain, with no setup. `VITE_RIVET_ENDPOINT` at build time overrides it
+// (e.g. a Rivet Cloud endpoint).
+//
+// Pool: actors are created in the runner pool `VITE_RIVET_POOL` (default
+// "default"), which must be the pool the server hosts (`RIVET_POOL`);
+// `npm start` builds with the server's pool.
+
+import { createRivetKit } from "@rivetkit/react";
+import type { Registry } from "../../../src/registry.ts";
+
+export const RIVET_ENDPOINT: string =
+	import.meta.env.VITE_RIVET_ENDPOINT || new URL("/api/rivet", window.location.origin).toString();
+
+export const RIVET_POOL: string = import.meta.env.VITE_RIVET_POOL || "default";
+
+export const { useActor } = createRivetKit<Registry>({
+	endpoint: RIVET_ENDPOINT,
+	poolName: RIVET_POOL,
+	// The devtools overlay loads its script from `<endpoint>/devtools/mod.js`,
+	// which neither the Hono server nor the engine serves: the page would log
+	// a failed script load on every visit from localhost.
+	devtools: false,
+});

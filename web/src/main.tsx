@@ -1,0 +1,15 @@
+// Entry point: mounts the app into `#root` (see `web/index.html`).
+
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./App.tsx";
+import "./styles.css";
+
+const root = document.getElementById("root");
+if (!root) throw new Error("index.html has no #root element");
+
+createRoot(root).render(
+	<StrictMode>
+		<App />
+	</StrictMode>,
+);
