@@ -12,6 +12,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { isAlive, waitUntil } from "./daemon.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -19,7 +20,6 @@ const require = createRequire(import.meta.url);
 const ENGINE_BOOT_TIMEOUT_MS = 30_000;
 /** How long a SIGTERM gets before the engine is killed with SIGKILL. */
 const ENGINE_STOP_TIMEOUT_MS = 5_000;
-const HEALTH_POLL_INTERVAL_MS = 100;
 
 /**
  * Settings that rivetkit's own dev auto-spawn applies (read from the
@@ -155,15 +155,6 @@ function pidFile(dataDir: string): string {
 	return path.join(dataDir, "engine.pid");
 }
 
-function isAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
 /**
  * A launcher killed with SIGKILL cannot stop its engine. The next start finds
  * the PID file, checks the process is really a rivet-engine and stops it, so
@@ -183,16 +174,7 @@ async function stopStaleEngine(dataDir: string): Promise<void> {
 	}
 	if (!cmdline.includes("rivet-engine")) return;
 	process.kill(pid, "SIGKILL");
-	await waitFor(() => !isAlive(pid), ENGINE_STOP_TIMEOUT_MS);
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-	const deadline = Date.now() + timeoutMs;
-	while (Date.now() < deadline) {
-		if (await check()) return true;
-		await new Promise((r) => setTimeout(r, HEALTH_POLL_INTERVAL_MS));
-	}
-	return false;
+	await waitUntil(() => !isAlive(pid), ENGINE_STOP_TIMEOUT_MS);
 }
 
 function waitForExit(child: ChildProcess): Promise<void> {
@@ -240,7 +222,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 	child.once("exit", () => {
 		exited = true;
 	});
-	const healthy = await waitFor(async () => exited || (await isEngineHealthy(url)), ENGINE_BOOT_TIMEOUT_MS);
+	const healthy = await waitUntil(async () => exited || (await isEngineHealthy(url)), ENGINE_BOOT_TIMEOUT_MS);
 	if (exited || !healthy) {
 		child.kill("SIGKILL");
 		await waitForExit(child);

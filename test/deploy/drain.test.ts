@@ -3,7 +3,7 @@
 // engine drains v1's actors onto v2 (`drain_on_version_upgrade`), new actors
 // go to v2, and v1 stopped with SIGTERM loses nothing.
 
-import { expect, inject, test } from "vitest";
+import { expect, inject, onTestFinished, test } from "vitest";
 import { startServerForPool } from "../../src/local/stack.ts";
 import { naiveSha256 } from "../actors/expected.ts";
 import { engineUrl, testClient, uniqueKey } from "../support.ts";
@@ -33,6 +33,7 @@ test("v2 takes over v1's actors with their data; v1 stops cleanly", async () => 
 	const pool = uniqueKey("drain");
 	const dataDir = inject("dataDir");
 	const v1 = await startServerForPool(engineUrl(), { pool, dataDir, env: { RIVET_RUNNER_VERSION: "1" } });
+	onTestFinished(() => v1.stop().then(() => undefined));
 	const client = testClient({ poolName: pool });
 	const counters = [0, 1, 2].map((i) => client.counter.getOrCreate([uniqueKey(`drain-${i}`)]));
 	for (const [i, counter] of counters.entries()) expect(await counter.increment(10 + i)).toBe(10 + i);
@@ -51,37 +52,33 @@ test("v2 takes over v1's actors with their data; v1 stops cleanly", async () => 
 	expect(await actorsByVersion(pool)).toEqual({ 1: 5 });
 
 	const v2 = await startServerForPool(engineUrl(), { pool, dataDir, env: { RIVET_RUNNER_VERSION: "2" } });
-	try {
-		// The engine sees v2's version through metadata polling and drains v1:
-		// its actors save, stop and wait (asleep) for their next request.
-		await expect.poll(() => actorsByVersion(pool), { timeout: 30_000, interval: 250 }).toMatchObject({ 1: 0 });
+	onTestFinished(() => v2.stop().then(() => undefined));
+	// The engine sees v2's version through metadata polling and drains v1:
+	// its actors save, stop and wait (asleep) for their next request.
+	await expect.poll(() => actorsByVersion(pool), { timeout: 30_000, interval: 250 }).toMatchObject({ 1: 0 });
 
-		// A new actor goes straight to v2.
-		const fresh = client.counter.getOrCreate([uniqueKey("drain-new")]);
-		expect(await fresh.increment(1)).toBe(1);
-		expect((await actorsByVersion(pool))[2]).toBeGreaterThanOrEqual(1);
+	// A new actor goes straight to v2.
+	const fresh = client.counter.getOrCreate([uniqueKey("drain-new")]);
+	expect(await fresh.increment(1)).toBe(1);
+	expect((await actorsByVersion(pool))[2]).toBeGreaterThanOrEqual(1);
 
-		expect(await v1.stop()).toBe(0);
+	expect(await v1.stop()).toBe(0);
 
-		// counters[0] may already have its timer's +5 (checked below).
-		for (const [i, counter] of counters.entries()) if (i > 0) expect(await counter.getCount()).toBe(10 + i);
-		expect(await fresh.getCount()).toBe(1);
-		expect((await room.history({ limit: 10 })).messages).toEqual(posted);
-		for (const job of [long, ...queued]) {
-			await expect
-				.poll(() => worker.getJob(job.jobId), { timeout: 60_000, interval: 250 })
-				.toEqual({ jobId: job.jobId, status: "done", result: naiveSha256(job.input.text, job.input.rounds) });
-		}
-		expect(await worker.status()).toMatchObject({ completed: 3, failed: 0 });
-		// Everything now runs on v2 (idle actors may already be asleep again).
-		const after = await actorsByVersion(pool);
-		expect(after[1] ?? 0).toBe(0);
-		expect(after[2]).toBeGreaterThanOrEqual(1);
-		// The schedule armed on v1 fires on v2, once.
-		await expect.poll(() => counters[0]?.getCount(), { timeout: 30_000, interval: 250 }).toBe(15);
-		expect(await counters[0]?.listTimers()).toEqual([]);
-	} finally {
-		await v1.stop();
-		await v2.stop();
+	// counters[0] may already have its timer's +5 (checked below).
+	for (const [i, counter] of counters.entries()) if (i > 0) expect(await counter.getCount()).toBe(10 + i);
+	expect(await fresh.getCount()).toBe(1);
+	expect((await room.history({ limit: 10 })).messages).toEqual(posted);
+	for (const job of [long, ...queued]) {
+		await expect
+			.poll(() => worker.getJob(job.jobId), { timeout: 60_000, interval: 250 })
+			.toEqual({ jobId: job.jobId, status: "done", result: naiveSha256(job.input.text, job.input.rounds) });
 	}
-});
+	expect(await worker.status()).toMatchObject({ completed: 3, failed: 0 });
+	// Everything now runs on v2 (idle actors may already be asleep again).
+	const after = await actorsByVersion(pool);
+	expect(after[1] ?? 0).toBe(0);
+	expect(after[2]).toBeGreaterThanOrEqual(1);
+	// The schedule armed on v1 fires on v2, once.
+	await expect.poll(() => counters[0]?.getCount(), { timeout: 30_000, interval: 250 }).toBe(15);
+	expect(await counters[0]?.listTimers()).toEqual([]);
+}, 240_000);

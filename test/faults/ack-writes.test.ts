@@ -6,42 +6,29 @@
 // succeeded must be there.
 
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { RunningAppServer } from "../../src/local/app-server.ts";
-import { type Stack, startServerForPool, startStack } from "../../src/local/stack.ts";
 import { faultCounts } from "./counters.ts";
+import { type CrashStack, startCrashStack } from "./crash-stack.ts";
 import { clientFor, eventually } from "./support.ts";
 
 const ROUNDS = 20;
 
 const counts = faultCounts("ack-writes");
-let stack: Stack;
-let server: RunningAppServer;
+let fleet: CrashStack;
 
 beforeAll(async () => {
-	stack = await startStack();
-	server = stack.server;
+	fleet = await startCrashStack();
 });
 
-afterAll(async () => {
-	// The crash tests replace the server (and the engine); stop what runs now.
-	stack.server = server;
-	await stack.stop();
-});
+afterAll(() => fleet.stop());
 
 /** SIGKILL the server right after an ack, then start a fresh one on the same port. */
 async function crashAndRestart(): Promise<void> {
-	await server.kill();
+	await fleet.crashServer();
 	counts.injected++;
-	server = await startServerForPool(stack.engine.url, {
-		pool: stack.pool,
-		dataDir: stack.dataDir,
-		port: Number(new URL(server.url).port),
-		configure: false,
-	});
 }
 
 test(`state, SQLite and KV: ${ROUNDS} rounds of write on each path, kill -9, read`, async () => {
-	const client = clientFor(stack.engine.url);
+	const client = clientFor(fleet.stack.engine.url);
 	const lost = { state: 0, sqlite: 0, kv: 0 };
 	for (let round = 0; round < ROUNDS; round++) {
 		// A fresh actor per round: its first write is the case plain `c.state`

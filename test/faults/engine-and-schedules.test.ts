@@ -3,10 +3,8 @@
 // and the server recovers by itself once the engine is back.
 
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { RunningAppServer } from "../../src/local/app-server.ts";
-import { startEngine } from "../../src/local/engine.ts";
-import { type Stack, startServerForPool, startStack } from "../../src/local/stack.ts";
 import { faultCounts } from "./counters.ts";
+import { type CrashStack, startCrashStack } from "./crash-stack.ts";
 import { clientFor, eventually } from "./support.ts";
 
 /** Long enough for the crash and restart to happen before the timers fire. */
@@ -14,19 +12,13 @@ const TIMER_DELAY_MS = 6_000;
 const TIMERS = 5;
 
 const counts = faultCounts("engine-and-schedules");
-let stack: Stack;
-let server: RunningAppServer;
+let fleet: CrashStack;
 
 beforeAll(async () => {
-	stack = await startStack();
-	server = stack.server;
+	fleet = await startCrashStack();
 });
 
-afterAll(async () => {
-	// The crash tests replace the server (and the engine); stop what runs now.
-	stack.server = server;
-	await stack.stop();
-});
+afterAll(() => fleet.stop());
 
 /**
  * Lets the timers' due time pass with no request to the actors. This is a
@@ -38,24 +30,13 @@ async function waitWithoutTraffic(): Promise<void> {
 	await new Promise((r) => setTimeout(r, TIMER_DELAY_MS + 4_000));
 }
 
-async function restartEngine(): Promise<void> {
-	const port = Number(new URL(stack.engine.url).port);
-	stack.engine = await startEngine({ port, dataDir: `${stack.dataDir}/engine` });
-}
-
 test("armed schedules fire once after a server kill -9, with no traffic", async () => {
-	const client = clientFor(stack.engine.url);
+	const client = clientFor(fleet.stack.engine.url);
 	const counters = Array.from({ length: TIMERS }, (_, i) => client.counter.getOrCreate(["sched-crash", String(i)]));
 	for (const counter of counters) await counter.incrementLater(1, TIMER_DELAY_MS);
 
-	await server.kill();
+	await fleet.crashServer();
 	counts.injected++;
-	server = await startServerForPool(stack.engine.url, {
-		pool: stack.pool,
-		dataDir: stack.dataDir,
-		port: Number(new URL(server.url).port),
-		configure: false,
-	});
 	await waitWithoutTraffic();
 	let missing = 0;
 	let duplicated = 0;
@@ -71,18 +52,19 @@ test("armed schedules fire once after a server kill -9, with no traffic", async 
 });
 
 test("engine kill -9: /health turns 503, the server recovers without a restart, schedules fire once", async () => {
-	const client = clientFor(stack.engine.url);
+	const client = clientFor(fleet.stack.engine.url);
 	const counters = Array.from({ length: TIMERS }, (_, i) => client.counter.getOrCreate(["sched-engine", String(i)]));
 	for (const counter of counters) await counter.increment(10);
 	for (const counter of counters) await counter.incrementLater(1, TIMER_DELAY_MS);
 
-	await stack.engine.kill();
+	const server = fleet.stack.server;
+	await fleet.killEngine();
 	counts.injected++;
 	const down = await fetch(`${server.url}/health`);
 	expect(down.status).toBe(503);
 	expect(await down.json()).toMatchObject({ engine: { status: "unreachable" } });
 
-	await restartEngine();
+	await fleet.restartEngine();
 	const serverPid = server.pid;
 	await expect.poll(async () => (await fetch(`${server.url}/health`)).status, { timeout: 30_000 }).toBe(200);
 

@@ -3,12 +3,9 @@
 // is killed with SIGKILL and restarted. Every job must end with exactly one
 // stored result, and the results must have been stored in the order sent.
 
-import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { RunningAppServer } from "../../src/local/app-server.ts";
-import { startEngine } from "../../src/local/engine.ts";
-import { type Stack, startServerForPool, startStack } from "../../src/local/stack.ts";
 import { faultCounts } from "./counters.ts";
+import { type CrashStack, startCrashStack } from "./crash-stack.ts";
 import { clientFor, eventually, readLedger } from "./support.ts";
 
 const JOBS = 100;
@@ -16,38 +13,18 @@ const JOBS = 100;
 const KILL_AFTER = 30;
 
 const counts = faultCounts("queue");
-let stack: Stack;
-let server: RunningAppServer;
-let ledgerFile: string;
+let fleet: CrashStack;
 
 beforeAll(async () => {
-	stack = await startStack();
-	ledgerFile = path.join(stack.dataDir, "ledger.log");
-	const port = Number(new URL(stack.server.url).port);
-	await stack.server.stop();
-	server = await startServerOn(port);
+	fleet = await startCrashStack();
 });
 
-afterAll(async () => {
-	// The crash tests replace the server (and the engine); stop what runs now.
-	stack.server = server;
-	await stack.stop();
-});
-
-function startServerOn(port: number): Promise<RunningAppServer> {
-	return startServerForPool(stack.engine.url, {
-		pool: stack.pool,
-		dataDir: stack.dataDir,
-		port,
-		configure: false,
-		env: { WORKER_STEP_LEDGER: ledgerFile },
-	});
-}
+afterAll(() => fleet.stop());
 
 /** Jobs of this run in the order their results were stored (first store only). */
 function storedOrder(prefix: string): string[] {
 	const order: string[] = [];
-	for (const line of readLedger(ledgerFile)) {
+	for (const line of readLedger(fleet.ledgerFile)) {
 		if (line.event === "END" && line.step === "store" && line.jobId.startsWith(prefix) && !order.includes(line.jobId)) {
 			order.push(line.jobId);
 		}
@@ -56,7 +33,7 @@ function storedOrder(prefix: string): string[] {
 }
 
 async function runHundredJobs(prefix: string, crash: () => Promise<void>): Promise<void> {
-	const client = clientFor(stack.engine.url);
+	const client = clientFor(fleet.stack.engine.url);
 	const worker = client.worker.getOrCreate([prefix]);
 	const sent = Array.from({ length: JOBS }, (_, i) => `${prefix}-${String(i).padStart(3, "0")}`);
 	for (const jobId of sent) {
@@ -79,17 +56,12 @@ async function runHundredJobs(prefix: string, crash: () => Promise<void>): Promi
 }
 
 test(`${JOBS} jobs, server kill -9 mid-way: each applied once, in order`, async () => {
-	await runHundredJobs("q-server", async () => {
-		const port = Number(new URL(server.url).port);
-		await server.kill();
-		server = await startServerOn(port);
-	});
+	await runHundredJobs("q-server", () => fleet.crashServer());
 });
 
 test(`${JOBS} jobs, engine kill -9 mid-way: each applied once, in order`, async () => {
 	await runHundredJobs("q-engine", async () => {
-		const port = Number(new URL(stack.engine.url).port);
-		await stack.engine.kill();
-		stack.engine = await startEngine({ port, dataDir: path.join(stack.dataDir, "engine") });
+		await fleet.killEngine();
+		await fleet.restartEngine();
 	});
 });

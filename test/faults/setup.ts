@@ -6,7 +6,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { processesMentioning } from "../../src/local/hygiene.ts";
 import { type Stack, startStack } from "../../src/local/stack.ts";
 import type { FaultCounts } from "./counters.ts";
 
@@ -34,14 +33,8 @@ export async function setup(project: TestProject): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-	const dataDir = stack?.dataDir;
+	// Stops the server, then the engine, and fails if any process of it outlives it.
 	await stack?.stop();
-	// Nothing this run started may outlive it (engines, servers).
-	const leftovers = dataDir ? processesMentioning(dataDir) : [];
-	for (const { pid } of leftovers) process.kill(pid, "SIGKILL");
-	if (leftovers.length > 0) {
-		throw new Error(`processes outlived the test run: ${leftovers.map((p) => p.cmdline).join("; ")}`);
-	}
 	if (!countersDir) return;
 	const total: FaultCounts = { injected: 0, hostile: 0, lost: 0, duplicated: 0 };
 	for (const file of readdirSync(countersDir)) {

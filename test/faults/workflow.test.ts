@@ -8,12 +8,10 @@
 // the job resumes by itself (the worker's watchdog schedule) within 30 s of
 // each restart; the final result is stored once and is correct.
 
-import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { RunningAppServer } from "../../src/local/app-server.ts";
-import { type Stack, startServerForPool, startStack } from "../../src/local/stack.ts";
 import { naiveSha256 } from "../actors/expected.ts";
 import { faultCounts } from "./counters.ts";
+import { type CrashStack, startCrashStack } from "./crash-stack.ts";
 import { clientFor, eventually, type LedgerLine, readLedger } from "./support.ts";
 
 const KILLS = 3;
@@ -23,41 +21,19 @@ const JOB = { jobId: "wf-crash-1", kind: "sha256" as const, input: { text: "acto
 const RESUME_TIMEOUT_MS = 30_000;
 
 const counts = faultCounts("workflow");
-let stack: Stack;
-let server: RunningAppServer;
-let ledgerFile: string;
+let fleet: CrashStack;
 
 beforeAll(async () => {
-	stack = await startStack();
-	ledgerFile = path.join(stack.dataDir, "ledger.log");
-	server = await restartServer();
+	fleet = await startCrashStack();
 });
 
-afterAll(async () => {
-	// The crash tests replace the server (and the engine); stop what runs now.
-	stack.server = server;
-	await stack.stop();
-});
+afterAll(() => fleet.stop());
 
-async function restartServer(): Promise<RunningAppServer> {
-	// The stack's own server is stopped first time round; from then on the
-	// test's server is killed and a new one takes its port.
-	const port = Number(new URL((server ?? stack.server).url).port);
-	if (!server) await stack.server.stop();
-	return startServerForPool(stack.engine.url, {
-		pool: stack.pool,
-		dataDir: stack.dataDir,
-		port,
-		configure: false,
-		env: { WORKER_STEP_LEDGER: ledgerFile },
-	});
-}
-
-const jobLines = (): LedgerLine[] => readLedger(ledgerFile).filter((l) => l.jobId === JOB.jobId);
+const jobLines = (): LedgerLine[] => readLedger(fleet.ledgerFile).filter((l) => l.jobId === JOB.jobId);
 const chunkIndex = (step: string): number => (step.startsWith("chunk-") ? Number(step.slice(6)) : -1);
 
 test(`a job survives ${KILLS} kill -9 at random steps and resumes with no traffic`, async () => {
-	const client = clientFor(stack.engine.url);
+	const client = clientFor(fleet.stack.engine.url);
 	await client.worker.getOrCreate(["wf-crash"]).send("jobs", JOB);
 
 	const kills: Array<{ at: number; inFlight: string }> = [];
@@ -71,13 +47,11 @@ test(`a job survives ${KILLS} kill -9 at random steps and resumes with no traffi
 		const lastStart = jobLines()
 			.filter((l) => l.event === "START")
 			.at(-1);
-		await server.kill();
+		await fleet.crashServer();
 		counts.injected++;
 		kills.push({ at: Date.now(), inFlight: lastStart?.step ?? "" });
-
-		server = await restartServer();
 		const restartedAt = Date.now();
-		const newPid = server.pid;
+		const newPid = fleet.stack.server.pid;
 		// Only the ledger file is watched: no request reaches the actor.
 		await expect
 			.poll(() => jobLines().some((l) => l.pid === newPid), { timeout: RESUME_TIMEOUT_MS, interval: 100 })

@@ -2,7 +2,6 @@
 // on free ports with a temporary data dir, stopped by PID at the end.
 
 import type { TestProject } from "vitest/node";
-import { processesMentioning } from "../../src/local/hygiene.ts";
 import { type Stack, startStack } from "../../src/local/stack.ts";
 
 declare module "vitest" {
@@ -25,12 +24,6 @@ export async function setup(project: TestProject): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-	const dataDir = stack?.dataDir;
+	// Stops the server, then the engine, and fails if any process of it outlives it.
 	await stack?.stop();
-	// Nothing this run started may outlive it (engines, servers).
-	const leftovers = dataDir ? processesMentioning(dataDir) : [];
-	for (const { pid } of leftovers) process.kill(pid, "SIGKILL");
-	if (leftovers.length > 0) {
-		throw new Error(`processes outlived the test run: ${leftovers.map((p) => p.cmdline).join("; ")}`);
-	}
 }

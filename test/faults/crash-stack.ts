@@ -1,0 +1,51 @@
+// An isolated engine + server that crash tests can kill and restart: the
+// server on the same port (the runner config keeps pointing at it), the engine
+// on the same port and data dir. Always reflects what runs now.
+
+import path from "node:path";
+import { startEngine } from "../../src/local/engine.ts";
+import { type Stack, startServerForPool, startStack } from "../../src/local/stack.ts";
+
+export interface CrashStack {
+	readonly stack: Stack;
+	/** A ledger file the worker appends its step executions to. */
+	readonly ledgerFile: string;
+	/** SIGKILL the server, then start a new one on its port. */
+	crashServer(): Promise<void>;
+	/** SIGKILL the engine. */
+	killEngine(): Promise<void>;
+	/** Start the engine again on its port and data dir. */
+	restartEngine(): Promise<void>;
+	stop(): Promise<void>;
+}
+
+export async function startCrashStack(): Promise<CrashStack> {
+	const stack = await startStack();
+	const ledgerFile = path.join(stack.dataDir, "ledger.log");
+	const port = Number(new URL(stack.server.url).port);
+	const enginePort = Number(new URL(stack.engine.url).port);
+	const startServer = () =>
+		startServerForPool(stack.engine.url, {
+			pool: stack.pool,
+			dataDir: stack.dataDir,
+			port,
+			configure: false,
+			env: { WORKER_STEP_LEDGER: ledgerFile },
+		});
+	// The stack's first server has no ledger; replace it with one that does.
+	await stack.server.stop();
+	stack.server = await startServer();
+	return {
+		stack,
+		ledgerFile,
+		async crashServer() {
+			await stack.server.kill();
+			stack.server = await startServer();
+		},
+		killEngine: () => stack.engine.kill(),
+		async restartEngine() {
+			stack.engine = await startEngine({ port: enginePort, dataDir: path.join(stack.dataDir, "engine") });
+		},
+		stop: () => stack.stop(),
+	};
+}
