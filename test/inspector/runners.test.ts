@@ -13,7 +13,7 @@ import {
 	serverlessHealthCheck,
 } from "../../src/debug/runners.ts";
 import { freePort } from "../../src/local/ports.ts";
-import { appUrl, uniqueKey } from "../support.ts";
+import { appUrl, gatewayAction, uniqueKey } from "../support.ts";
 import { freshActor, testEngine } from "./support.ts";
 
 describe("runner configs and pools", () => {
@@ -35,7 +35,10 @@ describe("runner configs and pools", () => {
 
 	test("the app server shows up as an envoy of the pool once it hosts an actor; legacy runners stay empty", async () => {
 		const pool = inject("pool");
-		await freshActor("counter", "envoy");
+		// Creating an actor does not start it; a call does, and only a started
+		// actor makes the engine open a serverless envoy on the app server.
+		const { id } = await freshActor("counter", "envoy");
+		expect(await gatewayAction(id, "getCount", [])).toEqual({ status: 200, body: { output: 0 } });
 		const envoys = await listEnvoys(testEngine(), { pool });
 		expect(envoys.length).toBeGreaterThan(0);
 		expect(envoys[0]).toMatchObject({ pool_name: pool, version: 1, stop_ts: null });
