@@ -64,7 +64,8 @@ describe("serverless health check", () => {
 	});
 
 	test("fails against a server that is up but is not a rivetkit endpoint", async () => {
-		const result = await serverlessHealthCheck(testEngine(), `${appUrl()}/not-rivet`);
+		// Under /api/: other paths are the web app's SPA fallback, which answers 200 with index.html.
+		const result = await serverlessHealthCheck(testEngine(), `${appUrl()}/api/not-rivet`);
 		expect(result).toMatchObject({ ok: false, metadata: { kind: "non_success_status", status_code: 404 } });
 	});
 });
