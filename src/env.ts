@@ -44,6 +44,12 @@ const schema = z.object({
 	WORKER_STEP_LEDGER: nonEmpty.optional(),
 	/** Folder of the built web app served at `/`. */
 	WEB_DIST: z.string().default("web/dist"),
+	/**
+	 * Set by the local launcher and the test harness (src/local/app-server.ts):
+	 * the server stops when that process is gone, so a launcher or test runner
+	 * killed with SIGKILL leaves no server behind. Unset in production.
+	 */
+	FLEET_PARENT_PID: z.coerce.number().int().positive().optional(),
 	/** `GET /api/fleet` (every actor, keys included): on by default outside production. */
 	FLEET_VIEW: z.enum(["on", "off"]).optional(),
 });
@@ -69,6 +75,7 @@ export interface Env {
 	chatToken: string | undefined;
 	workerStepLedger: string | undefined;
 	webDist: string;
+	parentPid: number | undefined;
 	/** Whether `GET /api/fleet` answers (see `src/fleet.ts`). */
 	fleetView: boolean;
 }
@@ -130,6 +137,7 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 		chatToken: e.CHAT_TOKEN,
 		workerStepLedger: e.WORKER_STEP_LEDGER,
 		webDist: e.WEB_DIST,
+		parentPid: e.FLEET_PARENT_PID,
 		fleetView: e.FLEET_VIEW === undefined ? e.NODE_ENV !== "production" : e.FLEET_VIEW === "on",
 	};
 }

@@ -30,6 +30,28 @@ server.on("error", (error: NodeJS.ErrnoException) => {
 	process.exit(1);
 });
 
+/** How often a server started by a launcher checks that the launcher still runs. */
+const PARENT_CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * A server started by the local launcher or the tests stops when they are
+ * gone: killed with SIGKILL, they cannot stop it themselves.
+ */
+function watchParent(): void {
+	const parent = env.parentPid;
+	if (parent === undefined) return;
+	const timer = setInterval(() => {
+		try {
+			process.kill(parent, 0);
+		} catch {
+			clearInterval(timer);
+			console.error(`actor-fleet: the process that started this server (pid ${parent}) is gone; stopping`);
+			void shutdown("SIGTERM");
+		}
+	}, PARENT_CHECK_INTERVAL_MS);
+	timer.unref();
+}
+
 let stopping = false;
 
 async function shutdown(signal: NodeJS.Signals): Promise<void> {
@@ -55,4 +77,5 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
 }
 
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
+watchParent();
 process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,7 +1,9 @@
 // Graceful stop: SIGTERM drains the actors before the process exits, so a
 // write acknowledged just before the signal is there after a restart.
 
+import { spawn } from "node:child_process";
 import { expect, inject, onTestFinished, test } from "vitest";
+import { freePort } from "../src/local/ports.ts";
 import { startServerForPool } from "../src/local/stack.ts";
 import { engineUrl, testClient, uniqueKey } from "./support.ts";
 
@@ -19,4 +21,31 @@ test("SIGTERM exits 0 and keeps a just-acknowledged write", async () => {
 	const second = await startServerForPool(engineUrl(), { pool, dataDir });
 	onTestFinished(() => second.stop().then(() => undefined));
 	expect(await counter.getCount()).toBe(7);
+});
+
+test("a server whose launcher dies with SIGKILL stops by itself", async () => {
+	const port = await freePort();
+	const answers = () =>
+		fetch(`http://127.0.0.1:${port}/health`).then(
+			() => true,
+			() => false,
+		);
+	// A throwaway launcher: starts a server that watches it (FLEET_PARENT_PID), then idles.
+	const launcherCode = `
+		const { spawn } = require("node:child_process");
+		spawn(process.execPath, ["src/server.ts"], {
+			stdio: "ignore",
+			env: { ...process.env, PORT: "${port}", FLEET_PARENT_PID: String(process.pid) },
+		});
+		setInterval(() => {}, 1000);`;
+	const launcher = spawn(process.execPath, ["-e", launcherCode], {
+		env: { ...process.env, RIVET_ENDPOINT: engineUrl() },
+		stdio: "ignore",
+	});
+	onTestFinished(() => {
+		launcher.kill("SIGKILL");
+	});
+	await expect.poll(answers).toBe(true);
+	launcher.kill("SIGKILL");
+	await expect.poll(answers).toBe(false);
 });

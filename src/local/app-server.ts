@@ -54,7 +54,15 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
 	const child = spawn(process.execPath, args, {
 		cwd: options.cwd ?? PROJECT_ROOT,
 		stdio: stdio as never,
-		env: { ...process.env, PORT: String(options.port), HOST: host, ...options.env },
+		// FLEET_PARENT_PID: the server stops by itself if this process dies
+		// without stopping it (see src/server.ts).
+		env: {
+			...process.env,
+			PORT: String(options.port),
+			HOST: host,
+			FLEET_PARENT_PID: String(process.pid),
+			...options.env,
+		},
 	});
 	const pid = child.pid;
 	if (pid === undefined) throw new Error("could not spawn the app server");
