@@ -20,7 +20,7 @@
 
 import { randomUUID } from "node:crypto";
 import { count, eq } from "drizzle-orm";
-import { type ActorContextOf, actor, event, UserError } from "rivetkit";
+import { type ActorContextOf, actor, event, type RunContextOf, UserError } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { type TryStepFailure, type WorkflowContextOf, type WorkflowStepContextOf, workflow } from "rivetkit/workflow";
 import workerMigrations from "../db/worker/migrations.ts";
@@ -44,12 +44,19 @@ import { parseInput } from "../shared/validate.ts";
 export const WORKER_SLEEP_TIMEOUT_MS = 10_000;
 /** How often an awake worker's watchdog fires; also the longest a crashed job waits to resume. */
 export const WATCHDOG_INTERVAL_MS = 15_000;
-/** Retries of a throwing chunk before the job ends `failed`. */
-const CHUNK_MAX_RETRIES = 2;
-/** Retries of the report to the coordinator; after that its sweep re-sends the job. */
-const REPORT_MAX_RETRIES = 4;
 /** First retry delay; the workflow engine doubles it on every retry. */
 const RETRY_BACKOFF_BASE_MS = 100;
+/**
+ * Retries of a step whose write to the actor's storage failed (the job's own
+ * errors are values, see `jobCode`). Generous: an engine restart takes a few
+ * seconds, and backoff doubles from 100 ms up to the cap, so this rides out
+ * about 20 s. After that the workflow fails and the worker restarts.
+ */
+const STORAGE_RETRIES = { maxRetries: 10, retryBackoffBase: RETRY_BACKOFF_BASE_MS, retryBackoffMax: 3_000 } as const;
+/** The step that reports a result to the coordinator; the only step allowed to give up. */
+const REPORT_STEP = "report";
+/** Retries of the report to the coordinator; after that its sweep re-sends the job. */
+const REPORT_MAX_RETRIES = 4;
 
 export interface JobProgress {
 	jobId: string;
@@ -65,6 +72,11 @@ export interface WorkerStatus {
 	failed: number;
 }
 
+/** Per generation, never saved: set when this generation gave up and is going to sleep to restart. */
+interface WorkerVars {
+	restarting: boolean;
+}
+
 interface WorkerState {
 	/** The job in flight, if any. */
 	current: JobProgress | null;
@@ -74,7 +86,10 @@ interface WorkerState {
 
 type Outcome = { status: "done"; result: JobOutput } | { status: "failed"; error: string };
 
-/** Thrown out of `computeJob` when a chunk step exhausted its retries. */
+/** What the job's own code did inside a step; recorded in the workflow history like any step result. */
+type CodeOutcome<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Thrown out of `computeJob` when a chunk's own code threw: the job ends `failed`. */
 class ChunkFailed extends Error {
 	override name = "ChunkFailed";
 }
@@ -82,6 +97,7 @@ class ChunkFailed extends Error {
 export const worker = actor({
 	options: { name: "Worker", icon: "gears", sleepTimeout: WORKER_SLEEP_TIMEOUT_MS },
 	state: { current: null, watchdog: null } as WorkerState,
+	createVars: (): WorkerVars => ({ restarting: false }),
 	db: db({ schema: { jobs }, migrations: workerMigrations }),
 	events: {
 		progress: event<JobProgress>(),
@@ -100,9 +116,10 @@ export const worker = actor({
 
 	onSleep: async (c) => {
 		// Idle: nothing to resume, so nothing should wake us. With a job in
-		// flight (a deploy is draining us) the watchdog stays armed to bring
-		// the job back without any client traffic.
-		if (c.state.current === null) await disarmWatchdog(c);
+		// flight (a deploy is draining us) or a restart under way (jobs may
+		// still be queued) the watchdog stays armed to bring the worker back
+		// without any client traffic.
+		if (c.state.current === null && !c.vars.restarting) await disarmWatchdog(c);
 	},
 
 	run: workflow(
@@ -112,8 +129,17 @@ export const worker = actor({
 			});
 		},
 		{
-			onError: (c, event) => {
+			onError: (c, event): void => {
+				if ("workflow" in event) {
+					restartAfterFailure(c, event.workflow.error.message);
+					return;
+				}
 				c.log.warn({ msg: "worker workflow error", event: JSON.stringify(event) });
+				// A step that gave up ends the workflow, except the report,
+				// whose failure the loop handles (`tryStep`).
+				if ("step" in event && !event.step.willRetry && event.step.stepName !== REPORT_STEP) {
+					restartAfterFailure(c, event.step.error.message);
+				}
 			},
 		},
 	),
@@ -157,6 +183,7 @@ export const worker = actor({
 });
 
 type WorkerContext = ActorContextOf<typeof worker>;
+type WorkerRunContext = RunContextOf<typeof worker>;
 type WorkerLoop = WorkflowContextOf<typeof worker>;
 type WorkerStep = WorkflowStepContextOf<typeof worker>;
 type JobRow = typeof jobs.$inferSelect;
@@ -168,49 +195,55 @@ async function processNextJob(loop: WorkerLoop): Promise<void> {
 	const job = message.body;
 	// The jobId is the idempotency key: a second delivery of the same job (a
 	// coordinator's re-send, a client's retry) gets the stored result.
-	const known = await loop.step("lookup", (step) => findJob(step, job.jobId));
+	const known = await loop.step({ name: "lookup", ...STORAGE_RETRIES, run: (step) => findJob(step, job.jobId) });
 	const result = known ?? (await runJob(loop, job, String(message.id)));
 	if (job.reply) await reportResult(loop, job.reply, result);
 	await message.complete(result);
 }
 
 async function runJob(loop: WorkerLoop, job: JobMessage, messageId: string): Promise<JobResult> {
-	const plan = await loop.tryStep({
+	const plan = await loop.step({
 		name: "validate",
-		// The same input fails the same way every time: retrying cannot help.
-		maxRetries: 0,
+		...STORAGE_RETRIES,
 		run: (step) =>
 			ledgered(job.jobId, "validate", () => {
-				const { chunks } = planJob(job);
-				step.state.current = { jobId: job.jobId, done: 0, total: chunks };
-				return chunks;
+				const planned = jobCode("validate", () => planJob(job).chunks);
+				if (planned.ok) step.state.current = { jobId: job.jobId, done: 0, total: planned.value };
+				return planned;
 			}),
 	});
-	const outcome: Outcome = plan.ok ? await computeInSteps(loop, job, plan.value) : failedOutcome(plan.failure);
-	// A non-ephemeral step: its result and the actor state are written together
-	// before the workflow moves on, so the stored row, `current = null` and
-	// the history agree before the message is completed.
-	return loop.step("store", (step) => ledgered(job.jobId, "store", () => storeResult(step, job, messageId, outcome)));
+	const outcome: Outcome = plan.ok
+		? await computeInSteps(loop, job, plan.value)
+		: { status: "failed", error: plan.error };
+	// Its result and the actor state are written together before the workflow
+	// moves on, so the stored row, `current = null` and the history agree
+	// before the message is completed.
+	return loop.step({
+		name: "store",
+		...STORAGE_RETRIES,
+		run: (step) => ledgered(job.jobId, "store", () => storeResult(step, job, messageId, outcome)),
+	});
 }
 
 async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number): Promise<Outcome> {
 	try {
 		const result = await computeJob(job, chunks, async (index, compute) => {
-			const attempt = await loop.tryStep({
-				name: `chunk-${index}`,
-				maxRetries: CHUNK_MAX_RETRIES,
-				retryBackoffBase: RETRY_BACKOFF_BASE_MS,
+			const name = `chunk-${index}`;
+			const chunk = await loop.step({
+				name,
+				...STORAGE_RETRIES,
 				run: (step) =>
-					ledgered(job.jobId, `chunk-${index}`, () => {
-						const value = compute();
+					ledgered(job.jobId, name, () => {
+						const computed = jobCode(name, compute);
+						if (!computed.ok) return computed;
 						const progress = { jobId: job.jobId, done: index + 1, total: chunks };
 						step.state.current = progress;
 						step.broadcast("progress", progress);
-						return value;
+						return computed;
 					}),
 			});
-			if (!attempt.ok) throw new ChunkFailed(describeFailure(attempt.failure));
-			return attempt.value;
+			if (!chunk.ok) throw new ChunkFailed(chunk.error);
+			return chunk.value;
 		});
 		return { status: "done", result };
 	} catch (error) {
@@ -221,8 +254,21 @@ async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number)
 	}
 }
 
-function failedOutcome(failure: TryStepFailure): Outcome {
-	return { status: "failed", error: describeFailure(failure) };
+/**
+ * Runs the job's own code inside a step and turns what it throws into a
+ * value. That code is deterministic, so a throw is the job's outcome and a
+ * retry would throw again. It is also the only way to tell such a throw from
+ * a failure to persist the step: the workflow engine counts both as a failed
+ * attempt, and an engine restart mid-job must cost a retry, never a job that
+ * ends `failed`.
+ */
+function jobCode<T>(stepName: string, run: () => T): CodeOutcome<T> {
+	try {
+		return { ok: true, value: run() };
+	} catch (error) {
+		const message = error instanceof Error ? error.message : String(error);
+		return { ok: false, error: publicErrorText(`${stepName}: ${message}`) };
+	}
 }
 
 /** What a client sees of a step that gave up: the step and the error's message, one line. */
@@ -264,7 +310,7 @@ async function storeResult(step: WorkerStep, job: JobMessage, messageId: string,
 
 async function reportResult(loop: WorkerLoop, reply: JobReply, result: JobResult): Promise<void> {
 	const sent = await loop.tryStep({
-		name: "report",
+		name: REPORT_STEP,
 		maxRetries: REPORT_MAX_RETRIES,
 		retryBackoffBase: RETRY_BACKOFF_BASE_MS,
 		run: async (step) => {
@@ -310,6 +356,22 @@ async function disarmWatchdog(c: WorkerContext): Promise<void> {
 	await c.schedule.cancel(armed.id);
 	// rivetkit saves the state right after onSleep returns.
 	c.state.watchdog = null;
+}
+
+/**
+ * The workflow itself failed (not a step, which retries on its own): the
+ * run handler has ended and this generation of the actor would stay awake
+ * with no loop taking jobs. Measured cause: the engine dying mid-commit
+ * leaves the actor's SQLite connection unusable ("remote sqlite commit result
+ * is indeterminate after envoy disconnect", then "disk I/O error" on every
+ * statement), so every later step fails too. Sleeping ends this generation;
+ * the watchdog wakes a fresh one, with a fresh connection, whose workflow
+ * replays its history and re-runs only the step that was in flight.
+ */
+function restartAfterFailure(c: WorkerRunContext, error: string): void {
+	c.log.error({ msg: "worker workflow failed; restarting the actor to resume its jobs", error });
+	c.vars.restarting = true;
+	c.sleep();
 }
 
 function toJobResult(row: JobRow): JobResult {
