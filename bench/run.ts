@@ -28,7 +28,7 @@ import {
 	type RunInfo,
 	writeJson,
 } from "./lib/report.ts";
-import { baseline, client, envoyVersusHandler, gateway } from "./scenarios/actions.ts";
+import { baseline, clientAndStart, gateway } from "./scenarios/actions.ts";
 import { chatFanOut } from "./scenarios/chat.ts";
 import { durableWrites } from "./scenarios/durable.ts";
 import { coordinatorFanOut, workerJobs } from "./scenarios/jobs.ts";
@@ -48,8 +48,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
 	["1 baseline", baseline],
 	["7/8 create, memory, wake", lifecycle],
 	["2 gateway", gateway],
-	["3 rivetkit client", client],
-	["4 registry.start() vs handler()", envoyVersusHandler],
+	["3/4 rivetkit client and gateway, handler() and start() interleaved", clientAndStart],
 	["5 chat fan-out", chatFanOut],
 	["6 worker jobs", workerJobs],
 	["6 coordinator fan-out", coordinatorFanOut],
@@ -74,6 +73,9 @@ async function startEnvoyServer(stack: Stack): Promise<RunningAppServer> {
 
 async function main(): Promise<void> {
 	const quick = process.argv.includes("--quick");
+	// `--only 1,4`: run just those scenario groups (numbered as in the progress output), e.g. while tuning one.
+	const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
+	const only = process.argv.includes("--only") && onlyArg ? onlyArg.split(",").map(Number) : [];
 	const startedAt = new Date();
 	const loadBefore = os.loadavg();
 	log(`bench (${quick ? "quick" : "full"}): load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
 	const clients: Array<{ dispose(): Promise<void> }> = [];
 	try {
 		envoy = await startEnvoyServer(stack);
+		log("started");
 		const handlerClient = createClient<Registry>({ endpoint: stack.engine.url });
 		const envoyClient = createClient<Registry>({ endpoint: stack.engine.url, poolName: ENVOY_POOL });
 		clients.push(handlerClient, envoyClient);
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
 			results: [],
 		};
 		for (const [i, [label, scenario]] of SCENARIOS.entries()) {
+			if (only.length > 0 && !only.includes(i + 1)) continue;
 			const t = Date.now();
 			log(`[${i + 1}/${SCENARIOS.length}] ${label}`);
 			const before = ctx.results.length;
@@ -133,9 +137,13 @@ async function main(): Promise<void> {
 		const fiveXx = ctx.results.filter((r) => r.errors > 0);
 		if (fiveXx.length > 0) log(`scenarios with errors: ${fiveXx.map((r) => r.scenario).join("; ")}`);
 	} finally {
+		log("stopping the clients…");
 		await Promise.all(clients.map((c) => c.dispose()));
+		log("stopping the registry.start() process…");
 		await envoy?.stop();
+		log("stopping the app server and the engine…");
 		await stack.stop();
+		log("stopped");
 	}
 }
 

@@ -77,6 +77,13 @@ export class Samples {
 		};
 	}
 
+	/** Adds another run's latencies and errors to this one. */
+	absorb(other: Samples): void {
+		for (const ms of other.latencies) this.latencies.push(ms);
+		this.errors += other.errors;
+		for (const [kind, n] of other.errorKinds) this.errorKinds.set(kind, (this.errorKinds.get(kind) ?? 0) + n);
+	}
+
 	errorNote(): string {
 		return [...this.errorKinds].map(([kind, n]) => `${n}× ${kind}`).join(", ");
 	}
@@ -157,6 +164,25 @@ export async function closedLoop(options: {
 	return { samples, elapsedMs: performance.now() - started };
 }
 
+/**
+ * Waits for `work` at most `ms`. The timer is cleared either way: a pending
+ * timer keeps node alive, and a forgotten 5-minute one made the bench sit
+ * idle for minutes after printing its table.
+ */
+export async function within(work: Promise<unknown>, ms: number): Promise<void> {
+	let timer: NodeJS.Timeout | undefined;
+	try {
+		await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+const BENCH_STARTED = performance.now();
+
+/** A progress line on stderr, stamped with the time since the bench started. */
 export function log(line: string): void {
-	process.stderr.write(`${line}\n`);
+	const s = Math.floor((performance.now() - BENCH_STARTED) / 1_000);
+	const stamp = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+	process.stderr.write(`[${stamp}] ${line}\n`);
 }

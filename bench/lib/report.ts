@@ -43,9 +43,7 @@ export function applyRatios(results: ScenarioResult[]): void {
 export function compareHandlerToStart(results: ScenarioResult[]): RunInfo["handlerVsStart"] {
 	const pairs: RunInfo["handlerVsStart"] = [];
 	for (const start of results.filter((r) => r.scenario.includes("(start)"))) {
-		const handler = results.find((r) => r.scenario === start.scenario.replace("(start)", "(handler)"));
-		const handlerGateway = results.find((r) => r.scenario === start.scenario.replace("gateway (start)", "gateway"));
-		const h = handler ?? handlerGateway;
+		const h = results.find((r) => r.scenario === start.scenario.replace("(start)", "(handler)"));
 		if (!h) continue;
 		pairs.push({
 			calls: start.scenario.replace("(start)", "").replace(/\s+/g, " "),

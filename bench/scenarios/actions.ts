@@ -1,14 +1,15 @@
 // Scenarios 1-4: the plain Hono baseline, then one counter action by every
 // road a client has: raw HTTP through the engine's gateway (1 actor and 100
 // actors), the rivetkit client stateless and over `.connect()` (sequential
-// round trip and pipelined), and the same on the `registry.start()` process.
+// round trip and pipelined), each against the project's `handler()` app and
+// the `registry.start()` process, interleaved.
 
 import type { ActorHandle } from "rivetkit/client";
 import type { counter } from "../../src/actors/counter.ts";
 import type { BenchContext, Scenario } from "../lib/context.ts";
 import { putActor } from "../lib/context.ts";
 import { httpLoad } from "../lib/http.ts";
-import { closedLoop, measure, type Pids } from "../lib/measure.ts";
+import { closedLoop, cpuSeconds, log, measure, type Pids, Samples } from "../lib/measure.ts";
 
 /** Connections for "parallel" HTTP load (the issue's starting measurements used 50). */
 export const HTTP_CONNECTIONS = 50;
@@ -16,9 +17,13 @@ export const HTTP_CONNECTIONS = 50;
 export const PIPELINE_DEPTH = 16;
 /** Concurrent stateless client calls. */
 const CLIENT_CONCURRENCY = 50;
-/** Distinct counters for the "100 actors" gateway run. */
+/** Distinct counters for the "many actors" gateway run; quick mode creates fewer (creation dominates its time). */
 const MANY_ACTORS = 100;
+const QUICK_MANY_ACTORS = 20;
 const WARMUP_CALLS = 5;
+/** Alternating slices per side when comparing `handler()` with `start()`. */
+const QUICK_AB_SLICES = 2;
+const FULL_AB_SLICES = 4;
 
 function durationS(ctx: BenchContext): number {
 	return ctx.quick ? 3 : 8;
@@ -73,14 +78,13 @@ export const gateway: Scenario = async (ctx) => {
 	const one = await putActor(ctx, "counter", `${ctx.runId}-gw-1`, ctx.handlerPool);
 	await gatewayRun(ctx, "gateway: increment, 1 actor, 1 conn (sequential)", ctx.handlerPids, [one], 1, "sequential");
 	await gatewayRun(ctx, "gateway: increment, 1 actor, 50 conns", ctx.handlerPids, [one], HTTP_CONNECTIONS, "parallel");
+	const count = ctx.quick ? QUICK_MANY_ACTORS : MANY_ACTORS;
 	const many = await Promise.all(
-		Array.from({ length: MANY_ACTORS }, (_, i) =>
-			putActor(ctx, "counter", `${ctx.runId}-gw-many-${i}`, ctx.handlerPool),
-		),
+		Array.from({ length: count }, (_, i) => putActor(ctx, "counter", `${ctx.runId}-gw-many-${i}`, ctx.handlerPool)),
 	);
 	await gatewayRun(
 		ctx,
-		"gateway: increment, 100 actors, 50 conns",
+		`gateway: increment, ${count} actors, 50 conns`,
 		ctx.handlerPids,
 		many,
 		HTTP_CONNECTIONS,
@@ -90,89 +94,133 @@ export const gateway: Scenario = async (ctx) => {
 
 type CounterHandle = ActorHandle<typeof counter>;
 
-async function clientRun(
-	ctx: BenchContext,
-	name: string,
-	pids: Pids,
-	kind: "parallel" | "sequential",
-	concurrency: number,
-	op: () => Promise<unknown>,
-	notes: string,
-): Promise<void> {
-	for (let i = 0; i < WARMUP_CALLS; i++) await op();
-	const result = await measure(name, pids, async (progress) => {
-		const { samples, elapsedMs } = await closedLoop({
-			concurrency,
-			durationMs: durationS(ctx) * 1_000,
-			op,
-			onProgress: progress,
-		});
-		return { scenario: name, baseline: kind, notes: samples.errorNote(), ...samples.summary(elapsedMs) };
-	});
-	ctx.results.push({ ...result, notes: [notes, result.notes].filter(Boolean).join("; ") });
+/** One of the two servers a scenario-3/4 call pattern runs on. */
+interface Side {
+	label: "handler" | "start";
+	pids: Pids;
+	op: () => Promise<unknown>;
 }
 
-/** Stateless, sequential-connected and pipelined-connected increments on one counter. */
-async function clientSuite(ctx: BenchContext, label: string, handle: CounterHandle, pids: Pids): Promise<void> {
-	await clientRun(
-		ctx,
-		`${label}: stateless, sequential`,
-		pids,
-		"sequential",
-		1,
-		() => handle.increment(1),
-		"HTTP per call",
+/** What one side collected over its slices. */
+interface Tally {
+	samples: Samples;
+	elapsedMs: number;
+	engineCpuS: number;
+	nodeCpuS: number;
+}
+
+/**
+ * Runs one call pattern on both servers in alternating slices (handler,
+ * start, then start, handler, …) and records one row per side. Run one after
+ * the other, a burst of load from anything else on a shared machine lands on
+ * one side only; that made `handler()` look up to six times slower than
+ * `start()` in one run and faster in the next. Interleaved, both sides see
+ * the same machine.
+ */
+async function interleaved(
+	ctx: BenchContext,
+	pattern: string,
+	kind: "parallel" | "sequential",
+	concurrency: number,
+	sides: [Side, Side],
+	notes: string,
+): Promise<void> {
+	for (const side of sides) for (let i = 0; i < WARMUP_CALLS; i++) await side.op();
+	const slices = ctx.quick ? QUICK_AB_SLICES : FULL_AB_SLICES;
+	const sliceMs = (durationS(ctx) * 1_000) / slices;
+	const tallies: Tally[] = sides.map(() => ({ samples: new Samples(), elapsedMs: 0, engineCpuS: 0, nodeCpuS: 0 }));
+	for (let slice = 0; slice < slices; slice++) {
+		const order = slice % 2 === 0 ? [0, 1] : [1, 0];
+		for (const i of order) {
+			const side = sides[i] as Side;
+			const tally = tallies[i] as Tally;
+			const engineBefore = cpuSeconds(side.pids.engine);
+			const nodeBefore = cpuSeconds(side.pids.node);
+			const { samples, elapsedMs } = await closedLoop({ concurrency, durationMs: sliceMs, op: side.op });
+			tally.engineCpuS += cpuSeconds(side.pids.engine) - engineBefore;
+			tally.nodeCpuS += cpuSeconds(side.pids.node) - nodeBefore;
+			tally.elapsedMs += elapsedMs;
+			tally.samples.absorb(samples);
+		}
+		log(`  … ${pattern}: slice ${slice + 1}/${slices} on each side`);
+	}
+	sides.forEach((side, i) => {
+		const tally = tallies[i] as Tally;
+		ctx.results.push({
+			scenario: `${side.label === "handler" ? "client (handler)" : "client (start)"}: ${pattern}`,
+			baseline: kind,
+			...tally.samples.summary(tally.elapsedMs),
+			engineCpuS: tally.engineCpuS,
+			nodeCpuS: tally.nodeCpuS,
+			ratio: null,
+			notes: [notes, `${slices} slices interleaved with the other side`, tally.samples.errorNote()]
+				.filter(Boolean)
+				.join("; "),
+		});
+	});
+}
+
+/** A gateway POST of `counter.increment`, as any HTTP client would send it. */
+function gatewayIncrement(ctx: BenchContext, actorId: string): () => Promise<unknown> {
+	return async () => {
+		const res = await fetch(`${ctx.engineUrl}/gateway/${actorId}/action/increment`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: INCREMENT_BODY,
+		});
+		await res.arrayBuffer();
+		if (!res.ok) throw new Error(`gateway answered ${res.status}`);
+	};
+}
+
+/**
+ * Scenarios 3 and 4: the rivetkit client, stateless and over `.connect()`,
+ * against the project's `registry.handler()` app and the same registry on
+ * `registry.start()`, plus gateway HTTP at 50 connections on both, each call
+ * pattern interleaved between the two.
+ */
+export const clientAndStart: Scenario = async (ctx) => {
+	const handler: CounterHandle = ctx.client.counter.getOrCreate([`${ctx.runId}-client`]);
+	const start: CounterHandle = ctx.envoyClient.counter.getOrCreate([`${ctx.runId}-envoy`]);
+	const pair = (h: () => Promise<unknown>, s: () => Promise<unknown>): [Side, Side] => [
+		{ label: "handler", pids: ctx.handlerPids, op: h },
+		{ label: "start", pids: ctx.envoyPids, op: s },
+	];
+	const stateless = pair(
+		() => handler.increment(1),
+		() => start.increment(1),
 	);
-	await clientRun(
-		ctx,
-		`${label}: stateless, 50 concurrent`,
-		pids,
-		"parallel",
-		CLIENT_CONCURRENCY,
-		() => handle.increment(1),
-		"HTTP per call",
-	);
-	const conn = handle.connect();
+	await interleaved(ctx, "stateless, sequential", "sequential", 1, stateless, "HTTP per call");
+	await interleaved(ctx, "stateless, 50 concurrent", "parallel", CLIENT_CONCURRENCY, stateless, "HTTP per call");
+	const handlerConn = handler.connect();
+	const startConn = start.connect();
 	try {
-		await clientRun(
-			ctx,
-			`${label}: .connect(), sequential`,
-			pids,
-			"sequential",
-			1,
-			() => conn.increment(1),
-			"one WebSocket",
+		const connected = pair(
+			() => handlerConn.increment(1),
+			() => startConn.increment(1),
 		);
-		await clientRun(
+		await interleaved(ctx, ".connect(), sequential", "sequential", 1, connected, "one WebSocket");
+		await interleaved(
 			ctx,
-			`${label}: .connect(), ${PIPELINE_DEPTH} in flight`,
-			pids,
+			`.connect(), ${PIPELINE_DEPTH} in flight`,
 			"parallel",
 			PIPELINE_DEPTH,
-			() => conn.increment(1),
+			connected,
 			"one WebSocket, pipelined",
 		);
 	} finally {
-		await conn.dispose();
+		await Promise.all([handlerConn.dispose(), startConn.dispose()]);
 	}
-}
-
-export const client: Scenario = async (ctx) => {
-	const handle = ctx.client.counter.getOrCreate([`${ctx.runId}-client`]);
-	await clientSuite(ctx, "client (handler)", handle, ctx.handlerPids);
-};
-
-/** Scenario 4: the same actor and calls, served by `registry.start()` instead of `handler()`. */
-export const envoyVersusHandler: Scenario = async (ctx) => {
-	const handle = ctx.envoyClient.counter.getOrCreate([`${ctx.runId}-envoy`]);
-	await clientSuite(ctx, "client (start)", handle, ctx.envoyPids);
-	const one = await putActor(ctx, "counter", `${ctx.runId}-envoy-gw`, ctx.envoyPool);
-	await gatewayRun(
+	const [handlerId, startId] = await Promise.all([
+		putActor(ctx, "counter", `${ctx.runId}-ab-gw`, ctx.handlerPool),
+		putActor(ctx, "counter", `${ctx.runId}-ab-gw`, ctx.envoyPool),
+	]);
+	await interleaved(
 		ctx,
-		"gateway (start): increment, 1 actor, 50 conns",
-		ctx.envoyPids,
-		[one],
-		HTTP_CONNECTIONS,
+		`gateway increment, ${HTTP_CONNECTIONS} conns`,
 		"parallel",
+		HTTP_CONNECTIONS,
+		pair(gatewayIncrement(ctx, handlerId), gatewayIncrement(ctx, startId)),
+		"POST /gateway/{id}/action/increment with fetch",
 	);
 };

@@ -5,7 +5,7 @@
 
 import type { JobSpec } from "../../src/jobs/jobs.ts";
 import type { Scenario } from "../lib/context.ts";
-import { measure, Samples } from "../lib/measure.ts";
+import { measure, Samples, within } from "../lib/measure.ts";
 
 /** The cheapest real job: one round of SHA-256, one chunk. What is measured is the machinery. */
 const TINY_JOB: JobSpec = { kind: "sha256", input: { text: "bench", rounds: 1 } };
@@ -44,7 +44,7 @@ export const workerJobs: Scenario = async (ctx) => {
 				await handle.send("jobs", { ...TINY_JOB, jobId });
 			}
 			const ticker = setInterval(() => progress(`${finished}/${count} finished`), 500);
-			await Promise.race([done, new Promise((r) => setTimeout(r, JOBS_TIMEOUT_MS))]);
+			await within(done, JOBS_TIMEOUT_MS);
 			clearInterval(ticker);
 			samples.errors += count - finished;
 			return {
@@ -94,7 +94,7 @@ export const coordinatorFanOut: Scenario = async (ctx) => {
 							});
 					}),
 			);
-			await Promise.race([Promise.all(runs), new Promise((r) => setTimeout(r, JOBS_TIMEOUT_MS))]);
+			await within(Promise.all(runs), JOBS_TIMEOUT_MS);
 			const elapsed = performance.now() - started;
 			const unfinished = batches - samples.latencies.length;
 			return {
