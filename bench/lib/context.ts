@@ -4,7 +4,7 @@
 
 import type { Client } from "rivetkit/client";
 import type { Registry } from "../../src/registry.ts";
-import type { Pids, ScenarioResult } from "./measure.ts";
+import { log, type Pids, type ScenarioResult } from "./measure.ts";
 
 /** Actor ids per management-API list request. */
 const ID_PAGE = 20;
@@ -79,4 +79,39 @@ export async function countAsleep(ctx: BenchContext, actorIds: string[]): Promis
 		asleep += body.actors.filter((a) => a.sleep_ts !== null).length;
 	}
 	return asleep;
+}
+
+/** How long a new connection's first call may take, and how often it is opened again. */
+const CONNECT_PROBE_TIMEOUT_MS = 15_000;
+const CONNECT_ATTEMPTS = 3;
+
+/**
+ * Opens a connection and waits for its first call (`probe`), opening it again
+ * if that call hangs. In one run, one of sixteen connections opened at once
+ * never answered its first call, and the bench waited forever.
+ */
+export async function readyConnection<C extends { dispose(): Promise<void> }>(
+	open: () => C,
+	probe: (conn: C) => Promise<unknown>,
+	label: string,
+): Promise<C> {
+	for (let attempt = 1; ; attempt++) {
+		const conn = open();
+		let timer: NodeJS.Timeout | undefined;
+		const timedOut = new Promise<"timeout">((resolve) => {
+			timer = setTimeout(() => resolve("timeout"), CONNECT_PROBE_TIMEOUT_MS);
+		});
+		try {
+			if ((await Promise.race([probe(conn), timedOut])) !== "timeout") return conn;
+		} finally {
+			clearTimeout(timer);
+		}
+		void conn.dispose();
+		if (attempt >= CONNECT_ATTEMPTS) {
+			throw new Error(
+				`${label}: the first call did not answer within ${CONNECT_PROBE_TIMEOUT_MS / 1_000} s, ${attempt} times`,
+			);
+		}
+		log(`  ${label}: the first call hung for ${CONNECT_PROBE_TIMEOUT_MS / 1_000} s; connecting again`);
+	}
 }

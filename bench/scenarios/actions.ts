@@ -24,6 +24,8 @@ const WARMUP_CALLS = 5;
 /** Alternating slices per side when comparing `handler()` with `start()`. */
 const QUICK_AB_SLICES = 2;
 const FULL_AB_SLICES = 4;
+/** Seconds per side and call pattern in the quick run (ten such runs). */
+const QUICK_AB_SECONDS = 2;
 
 function durationS(ctx: BenchContext): number {
 	return ctx.quick ? 3 : 8;
@@ -127,7 +129,7 @@ async function interleaved(
 ): Promise<void> {
 	for (const side of sides) for (let i = 0; i < WARMUP_CALLS; i++) await side.op();
 	const slices = ctx.quick ? QUICK_AB_SLICES : FULL_AB_SLICES;
-	const sliceMs = (durationS(ctx) * 1_000) / slices;
+	const sliceMs = ((ctx.quick ? QUICK_AB_SECONDS : durationS(ctx)) * 1_000) / slices;
 	const tallies: Tally[] = sides.map(() => ({ samples: new Samples(), elapsedMs: 0, engineCpuS: 0, nodeCpuS: 0 }));
 	for (let slice = 0; slice < slices; slice++) {
 		const order = slice % 2 === 0 ? [0, 1] : [1, 0];

@@ -3,7 +3,7 @@
 // state write saved immediately, a SQLite insert and a KV put, all through
 // the project's own actions, so the numbers are what the app really pays.
 
-import type { Scenario } from "../lib/context.ts";
+import { readyConnection, type Scenario } from "../lib/context.ts";
 import { closedLoop, measure } from "../lib/measure.ts";
 
 const LANES = 8;
@@ -13,12 +13,27 @@ export const durableWrites: Scenario = async (ctx) => {
 	const total = LANES * perLane;
 	const counterKey = [`${ctx.runId}-durable-counter`];
 	const roomKey = [`${ctx.runId}-durable-room`];
-	const counters = Array.from({ length: LANES }, () => ctx.client.counter.getOrCreate(counterKey).connect());
-	const rooms = Array.from({ length: LANES }, (_, lane) =>
-		ctx.client.chatRoom.getOrCreate(roomKey, { params: { username: `writer${lane}` } }).connect(),
-	);
+	type CounterConn = ReturnType<ReturnType<typeof ctx.client.counter.getOrCreate>["connect"]>;
+	type RoomConn = ReturnType<ReturnType<typeof ctx.client.chatRoom.getOrCreate>["connect"]>;
+	const counters: CounterConn[] = [];
+	const rooms: RoomConn[] = [];
 	try {
-		await Promise.all([...counters.map((c) => c.getCount()), ...rooms.map((r) => r.info())]);
+		for (let lane = 0; lane < LANES; lane++) {
+			counters.push(
+				await readyConnection(
+					() => ctx.client.counter.getOrCreate(counterKey).connect(),
+					(c) => c.getCount(),
+					`counter connection ${lane}`,
+				),
+			);
+			rooms.push(
+				await readyConnection(
+					() => ctx.client.chatRoom.getOrCreate(roomKey, { params: { username: `writer${lane}` } }).connect(),
+					(r) => r.info(),
+					`chat connection ${lane}`,
+				),
+			);
+		}
 		const posted: number[][] = Array.from({ length: LANES }, () => []);
 		const runs: Array<[string, string, (lane: number, i: number) => Promise<unknown>]> = [
 			[
