@@ -29,6 +29,8 @@ export interface DaemonOptions {
 	bootTimeoutMs: number;
 	/** The signal for a clean stop (PostgreSQL: SIGINT, "fast shutdown"). */
 	stopSignal?: NodeJS.Signals;
+	/** How long the clean stop may take before SIGKILL. */
+	stopTimeoutMs?: number;
 	/**
 	 * Where the PID is recorded. A launcher killed with SIGKILL cannot stop its
 	 * servers; the next start finds this file and stops the leftover first.
@@ -99,10 +101,11 @@ async function stopLeftover(options: DaemonOptions): Promise<void> {
 		return;
 	}
 	if (!cmdline.includes(path.basename(options.command))) return;
+	const stopTimeoutMs = options.stopTimeoutMs ?? DAEMON_STOP_TIMEOUT_MS;
 	process.kill(pid, options.stopSignal ?? "SIGTERM");
-	if (!(await waitUntil(() => !isAlive(pid), DAEMON_STOP_TIMEOUT_MS))) {
+	if (!(await waitUntil(() => !isAlive(pid), stopTimeoutMs))) {
 		process.kill(pid, "SIGKILL");
-		await waitUntil(() => !isAlive(pid), DAEMON_STOP_TIMEOUT_MS);
+		await waitUntil(() => !isAlive(pid), stopTimeoutMs);
 	}
 }
 
@@ -140,7 +143,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 	const terminate = async (signal: NodeJS.Signals): Promise<void> => {
 		if (child.exitCode === null && child.signalCode === null) {
 			child.kill(signal);
-			const timer = setTimeout(() => child.kill("SIGKILL"), DAEMON_STOP_TIMEOUT_MS);
+			const timer = setTimeout(() => child.kill("SIGKILL"), options.stopTimeoutMs ?? DAEMON_STOP_TIMEOUT_MS);
 			await waitForExit(child);
 			clearTimeout(timer);
 		}

@@ -8,11 +8,11 @@
 // Owning the process lets the launcher and the tests pick ports and a data dir
 // and stop exactly what they started, by PID.
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { isAlive, waitUntil } from "./daemon.ts";
+import { startDaemon } from "./daemon.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -151,57 +151,23 @@ export async function isEngineHealthy(url: string, timeoutMs = 1_000): Promise<b
 	}
 }
 
-function pidFile(dataDir: string): string {
-	return path.join(dataDir, "engine.pid");
-}
-
-/**
- * A launcher killed with SIGKILL cannot stop its engine. The next start finds
- * the PID file, checks the process is really a rivet-engine and stops it, so
- * the data dir's lock is free again.
- */
-async function stopStaleEngine(dataDir: string): Promise<void> {
-	const file = pidFile(dataDir);
-	if (!existsSync(file)) return;
-	const pid = Number(readFileSync(file, "utf8").trim());
-	rmSync(file, { force: true });
-	if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-	let cmdline = "";
-	try {
-		cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-	} catch {
-		return;
-	}
-	if (!cmdline.includes("rivet-engine")) return;
-	process.kill(pid, "SIGKILL");
-	await waitUntil(() => !isAlive(pid), ENGINE_STOP_TIMEOUT_MS);
-}
-
-function waitForExit(child: ChildProcess): Promise<void> {
-	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-	return new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
 export async function startEngine(options: EngineOptions): Promise<RunningEngine> {
 	const host = options.host ?? "127.0.0.1";
 	const { port, dataDir } = options;
 	mkdirSync(dataDir, { recursive: true });
-	await stopStaleEngine(dataDir);
 
 	const configFile = options.configFile ?? writeTopologyConfig(dataDir, host, port);
-	const logFile = options.logFile ?? path.join(dataDir, "engine.log");
-	const log = createWriteStream(logFile, { flags: "a" });
-	await new Promise((resolve) => log.once("open", resolve));
-
-	// Later files override earlier ones.
-	const configArgs = ["--config", configFile, "--config", writeSharedMachineConfig(dataDir)];
-	const child = spawn(enginePath(), ["start", ...configArgs], {
-		// Its own process group: Ctrl-C in a terminal must not kill the engine
-		// before the app server has drained its actors into it.
-		detached: true,
-		stdio: ["ignore", log, log],
+	const url = `http://${host}:${port}`;
+	// The daemon helper records the PID in the data dir: a launcher killed with
+	// SIGKILL cannot stop its engine, and the next start on that data dir stops
+	// the leftover first so the dir's lock is free again.
+	const daemon = await startDaemon({
+		name: "the Rivet Engine",
+		command: enginePath(),
+		// Later config files override earlier ones.
+		args: ["start", "--config", configFile, "--config", writeSharedMachineConfig(dataDir)],
+		logFile: options.logFile ?? path.join(dataDir, "engine.log"),
 		env: {
-			...process.env,
 			...(options.localTuning === false ? {} : LOCAL_ENGINE_TUNING),
 			RIVET__GUARD__HOST: host,
 			RIVET__GUARD__PORT: String(port),
@@ -212,41 +178,10 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 			...(options.configFile ? {} : { RIVET__FILE_SYSTEM__PATH: path.join(dataDir, "db") }),
 			...options.env,
 		},
+		ready: () => isEngineHealthy(url),
+		bootTimeoutMs: ENGINE_BOOT_TIMEOUT_MS,
+		stopTimeoutMs: ENGINE_STOP_TIMEOUT_MS,
+		pidFile: path.join(dataDir, "engine.pid"),
 	});
-	const pid = child.pid;
-	if (pid === undefined) throw new Error(`could not spawn the engine binary at ${enginePath()}`);
-	writeFileSync(pidFile(dataDir), `${pid}\n`);
-
-	const url = `http://${host}:${port}`;
-	let exited = false;
-	child.once("exit", () => {
-		exited = true;
-	});
-	const healthy = await waitUntil(async () => exited || (await isEngineHealthy(url)), ENGINE_BOOT_TIMEOUT_MS);
-	if (exited || !healthy) {
-		child.kill("SIGKILL");
-		await waitForExit(child);
-		throw new Error(
-			`the Rivet Engine did not become healthy on ${url} (${exited ? `exited with ${child.exitCode ?? child.signalCode}` : "timed out"}); see ${logFile}`,
-		);
-	}
-
-	const terminate = async (signal: NodeJS.Signals): Promise<void> => {
-		if (child.exitCode === null && child.signalCode === null) {
-			child.kill(signal);
-			const timer = setTimeout(() => child.kill("SIGKILL"), ENGINE_STOP_TIMEOUT_MS);
-			await waitForExit(child);
-			clearTimeout(timer);
-		}
-		rmSync(pidFile(dataDir), { force: true });
-		log.end();
-	};
-
-	return {
-		url,
-		pid,
-		process: child,
-		stop: () => terminate("SIGTERM"),
-		kill: () => terminate("SIGKILL"),
-	};
+	return { url, pid: daemon.pid, process: daemon.process, stop: daemon.stop, kill: daemon.kill };
 }
