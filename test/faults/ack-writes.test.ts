@@ -5,7 +5,7 @@
 // the same port and reads the value back. A write the client was told
 // succeeded must be there.
 
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { faultCounts } from "./counters.ts";
 import { type CrashStack, startCrashStack } from "./crash-stack.ts";
 import { clientFor, eventually } from "./support.ts";
@@ -16,9 +16,10 @@ const counts = faultCounts("ack-writes");
 let fleet: CrashStack;
 
 beforeAll(async () => {
-	fleet = await startCrashStack();
+	fleet = await startCrashStack("ack-writes");
 });
 
+afterEach(({ task }) => fleet.noteResult(task));
 afterAll(() => fleet.stop());
 
 /** SIGKILL the server right after an ack, then start a fresh one on the same port. */

@@ -3,8 +3,10 @@
 // on the same port and data dir. Always reflects what runs now.
 
 import path from "node:path";
+import type { RunnerTestCase } from "vitest";
 import { startEngine } from "../../src/local/engine.ts";
 import { type Stack, startServerForPool, startStack } from "../../src/local/stack.ts";
+import { reportLogs } from "./logs.ts";
 
 export interface CrashStack {
 	readonly stack: Stack;
@@ -16,10 +18,14 @@ export interface CrashStack {
 	killEngine(): Promise<void>;
 	/** Start the engine again on its port and data dir. */
 	restartEngine(): Promise<void>;
+	/** Remembers whether a test failed (`afterEach(({ task }) => fleet.noteResult(task))`). */
+	noteResult(task: Readonly<RunnerTestCase>): void;
+	/** Stops everything; after a failed test, prints the servers' error lines first. */
 	stop(): Promise<void>;
 }
 
-export async function startCrashStack(): Promise<CrashStack> {
+/** `label` names the stack in the logs printed when it stops (see `reportLogs`). */
+export async function startCrashStack(label: string): Promise<CrashStack> {
 	const stack = await startStack();
 	const ledgerFile = path.join(stack.dataDir, "ledger.log");
 	const port = Number(new URL(stack.server.url).port);
@@ -35,6 +41,7 @@ export async function startCrashStack(): Promise<CrashStack> {
 	// The stack's first server has no ledger; replace it with one that does.
 	await stack.server.stop();
 	stack.server = await startServer();
+	let failed = false;
 	return {
 		stack,
 		ledgerFile,
@@ -46,6 +53,12 @@ export async function startCrashStack(): Promise<CrashStack> {
 		async restartEngine() {
 			stack.engine = await startEngine({ port: enginePort, dataDir: path.join(stack.dataDir, "engine") });
 		},
-		stop: () => stack.stop(),
+		noteResult(task) {
+			failed ||= task.result?.state === "fail";
+		},
+		async stop() {
+			reportLogs(stack.dataDir, label, failed);
+			await stack.stop();
+		},
 	};
 }

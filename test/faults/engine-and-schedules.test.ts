@@ -2,7 +2,7 @@
 // crash, with no client traffic; and when the engine dies, `/health` says so
 // and the server recovers by itself once the engine is back.
 
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { faultCounts } from "./counters.ts";
 import { type CrashStack, startCrashStack } from "./crash-stack.ts";
 import { clientFor, eventually } from "./support.ts";
@@ -15,9 +15,10 @@ const counts = faultCounts("engine-and-schedules");
 let fleet: CrashStack;
 
 beforeAll(async () => {
-	fleet = await startCrashStack();
+	fleet = await startCrashStack("engine-and-schedules");
 });
 
+afterEach(({ task }) => fleet.noteResult(task));
 afterAll(() => fleet.stop());
 
 /**

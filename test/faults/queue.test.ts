@@ -4,7 +4,7 @@
 // crash, every job must end `done` with exactly one stored result, and the
 // results must have been stored in the order sent.
 
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { faultCounts } from "./counters.ts";
 import { type CrashStack, startCrashStack } from "./crash-stack.ts";
 import { clientFor, eventually, readLedger } from "./support.ts";
@@ -17,9 +17,10 @@ const counts = faultCounts("queue");
 let fleet: CrashStack;
 
 beforeAll(async () => {
-	fleet = await startCrashStack();
+	fleet = await startCrashStack("queue");
 });
 
+afterEach(({ task }) => fleet.noteResult(task));
 afterAll(() => fleet.stop());
 
 /** Jobs of this run in the order their results were stored (first store only). */

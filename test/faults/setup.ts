@@ -8,6 +8,7 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { type Stack, startStack } from "../../src/local/stack.ts";
 import type { FaultCounts } from "./counters.ts";
+import { reportLogs } from "./logs.ts";
 
 declare module "vitest" {
 	export interface ProvidedContext {
@@ -32,26 +33,8 @@ export async function setup(project: TestProject): Promise<void> {
 	project.provide("countersDir", countersDir);
 }
 
-/** Error lines of the shared server's log worth showing at the end of a run. */
-const MAX_LOGGED_ERRORS = 20;
-
-/**
- * The shared stack's logs are deleted with its data dir, so a failure seen
- * only under load (once: `internal_error` on a chat post in the load test)
- * would leave no trace. Its error-level lines are printed before that.
- */
-function printServerErrors(dataDir: string): void {
-	const lines = readdirSync(dataDir)
-		.filter((file) => file.startsWith("server-") && file.endsWith(".log"))
-		.flatMap((file) => readFileSync(path.join(dataDir, file), "utf8").split("\n"))
-		.filter((line) => line.includes("level=error"));
-	if (lines.length === 0) return;
-	console.log(`\nthe shared app server logged ${lines.length} error line(s); the first ${MAX_LOGGED_ERRORS}:`);
-	for (const line of lines.slice(0, MAX_LOGGED_ERRORS)) console.log(`  ${line.slice(0, 600)}`);
-}
-
 export async function teardown(): Promise<void> {
-	if (stack) printServerErrors(stack.dataDir);
+	if (stack) reportLogs(stack.dataDir, "shared stack", true);
 	// Stops the server, then the engine, and fails if any process of it outlives it.
 	await stack?.stop();
 	if (!countersDir) return;

@@ -8,7 +8,7 @@
 // the job resumes by itself (the worker's watchdog schedule) within 30 s of
 // each restart; the final result is stored once and is correct.
 
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { naiveSha256 } from "../actors/expected.ts";
 import { faultCounts } from "./counters.ts";
 import { type CrashStack, startCrashStack } from "./crash-stack.ts";
@@ -24,9 +24,10 @@ const counts = faultCounts("workflow");
 let fleet: CrashStack;
 
 beforeAll(async () => {
-	fleet = await startCrashStack();
+	fleet = await startCrashStack("workflow");
 });
 
+afterEach(({ task }) => fleet.noteResult(task));
 afterAll(() => fleet.stop());
 
 const jobLines = (): LedgerLine[] => readLedger(fleet.ledgerFile).filter((l) => l.jobId === JOB.jobId);
