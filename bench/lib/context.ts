@@ -3,6 +3,7 @@
 // each, the run's size and the engine's management API.
 
 import type { Client } from "rivetkit/client";
+import { callIdempotent } from "../../src/client/retry.ts";
 import type { Registry } from "../../src/registry.ts";
 import { log, type Pids, type ScenarioResult } from "./measure.ts";
 
@@ -30,31 +31,30 @@ export interface BenchContext {
 
 export type Scenario = (ctx: BenchContext) => Promise<void>;
 
-/** Attempts per `PUT /actors`; get-or-create by key is safe to repeat. */
-const PUT_ACTOR_ATTEMPTS = 3;
-const PUT_ACTOR_RETRY_DELAY_MS = 500;
+/** How long one `PUT /actors` may keep retrying. */
+const PUT_ACTOR_DEADLINE_MS = 30_000;
 
 /**
  * Get-or-create an actor through the management API (`PUT /actors`),
  * returning its id. Under load the engine has answered
- * `no_runner_config_configured` for a pool that exists; the call is retried.
+ * `no_runner_config_configured` for a pool that exists; get-or-create by key
+ * is safe to repeat, so the call goes through the project's retrying client.
  */
-export async function putActor(ctx: BenchContext, name: string, key: string, pool: string): Promise<string> {
-	let last = "";
-	for (let attempt = 1; attempt <= PUT_ACTOR_ATTEMPTS; attempt++) {
-		const res = await fetch(`${ctx.engineUrl}/actors?namespace=default`, {
-			method: "PUT",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ name, key, runner_name_selector: pool, crash_policy: "sleep" }),
-		});
-		if (res.ok) {
+export function putActor(ctx: BenchContext, name: string, key: string, pool: string): Promise<string> {
+	return callIdempotent(
+		async ({ signal }) => {
+			const res = await fetch(`${ctx.engineUrl}/actors?namespace=default`, {
+				method: "PUT",
+				headers: { "content-type": "application/json" },
+				body: JSON.stringify({ name, key, runner_name_selector: pool, crash_policy: "sleep" }),
+				signal,
+			});
+			if (!res.ok) throw new Error(`PUT /actors for ${name} ${key}: ${res.status} ${await res.text()}`);
 			const body = (await res.json()) as { actor: { actor_id: string } };
 			return body.actor.actor_id;
-		}
-		last = `${res.status} ${await res.text()}`;
-		await new Promise((r) => setTimeout(r, PUT_ACTOR_RETRY_DELAY_MS));
-	}
-	throw new Error(`PUT /actors for ${name} ${key} failed after ${PUT_ACTOR_ATTEMPTS} attempts: ${last}`);
+		},
+		{ deadlineMs: PUT_ACTOR_DEADLINE_MS },
+	);
 }
 
 /** Asks the engine to put an actor to sleep, as it does when the actor is idle. */

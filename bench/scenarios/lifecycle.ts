@@ -7,9 +7,10 @@
 // (full run) grow to 1,000 → RSS → ask the engine to put them all to sleep →
 // RSS → wake some, one at a time (the wake measurement).
 
+import { callIdempotent } from "../../src/client/retry.ts";
 import type { BenchContext, Scenario } from "../lib/context.ts";
 import { countAsleep, requestSleep } from "../lib/context.ts";
-import { closedLoop, describeError, log, measure, rssMiB, type ScenarioResult } from "../lib/measure.ts";
+import { closedLoop, log, measure, rssMiB, type ScenarioResult } from "../lib/measure.ts";
 
 /** Creations in flight at once (the issue's "50 concurrent"). */
 const CREATE_CONCURRENCY = 50;
@@ -17,13 +18,14 @@ const CREATE_CONCURRENCY = 50;
 const FULL_FIRST_BATCH = 100;
 const QUICK_FIRST_BATCH = 30;
 /**
- * A creation is retried this many times before it counts as an error. The
- * project's retrying client (`src/client/retry.ts`, idempotency keys) is not
- * on main yet; this is the same idea kept to the benchmark: the first action
- * is `increment(1, { requestId })`, so a retry never counts twice.
+ * How long one creation may take, retries included, before it counts as an
+ * error. Creations go through the project's retrying client
+ * (`callIdempotent` in `src/client/retry.ts`): the first action is
+ * `increment(1, { requestId })`, so a retry never counts twice.
  */
-const CREATE_ATTEMPTS = 3;
-const CREATE_RETRY_DELAY_MS = 200;
+const CREATE_DEADLINE_MS = 60_000;
+/** One attempt; creation at 50 concurrent took up to 9 s in quick runs. */
+const CREATE_ATTEMPT_TIMEOUT_MS = 30_000;
 const SLEEP_TIMEOUT_MS = 120_000;
 
 interface Created {
@@ -36,20 +38,13 @@ async function createCounters(ctx: BenchContext, from: number, to: number, name:
 	let retries = 0;
 	const createOne = async (i: number): Promise<void> => {
 		const handle = ctx.client.counter.getOrCreate([`${ctx.runId}-cold-${from + i}`]);
-		const requestId = `${ctx.runId}-create-${from + i}`;
-		for (let attempt = 1; ; attempt++) {
-			try {
-				await handle.increment(1, { requestId });
-				ids[i] = await handle.resolve();
-				return;
-			} catch (error) {
-				if (attempt >= CREATE_ATTEMPTS) {
-					throw new Error(`creating counter ${from + i} failed after ${attempt} attempts: ${describeError(error)}`);
-				}
-				retries++;
-				await new Promise((r) => setTimeout(r, CREATE_RETRY_DELAY_MS));
-			}
-		}
+		await callIdempotent(({ requestId }) => handle.increment(1, { requestId }), {
+			requestId: `${ctx.runId}-create-${from + i}`,
+			attemptTimeoutMs: CREATE_ATTEMPT_TIMEOUT_MS,
+			deadlineMs: CREATE_DEADLINE_MS,
+			onRetry: () => retries++,
+		});
+		ids[i] = await handle.resolve();
 	};
 	if (name === null) {
 		const { samples } = await closedLoop({ concurrency: CREATE_CONCURRENCY, count: to - from, op: createOne });

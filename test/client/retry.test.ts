@@ -1,8 +1,9 @@
 // The retrying client against a real counter: retries reuse one idempotency
-// key, so a write whose acknowledgement was lost is applied once.
+// key, so a write whose acknowledgement was lost is applied once; a call with
+// no key is retried only when the engine proves it never reached the actor.
 
 import { describe, expect, test } from "vitest";
-import { callIdempotent, RetriesExhaustedError } from "../../src/client/retry.ts";
+import { callAtMostOnce, callIdempotent, neverRan, RetriesExhaustedError } from "../../src/client/retry.ts";
 import { testClient, uniqueKey } from "../support.ts";
 
 /** Keeps these tests quick: the backoff between attempts stays in milliseconds. */
@@ -90,5 +91,49 @@ describe("callIdempotent", () => {
 		);
 		await expect(call).rejects.toThrow("user navigated away");
 		expect(attempts).toBe(2);
+	});
+});
+
+/** A pool no runner serves: the engine answers `actor.no_runner_config_configured`, as it has under load. */
+const MISSING_POOL = "no-such-pool";
+
+describe("callAtMostOnce", () => {
+	test("an answer that proves the action never ran is retried, and the action runs once", async () => {
+		const key = [uniqueKey("once-retried")];
+		const missing = testClient({ poolName: MISSING_POOL }).counter.getOrCreate(key);
+		const counter = testClient().counter.getOrCreate(key);
+		const retried: unknown[] = [];
+		const value = await callAtMostOnce(({ number }) => (number === 1 ? missing : counter).increment(1), {
+			...FAST,
+			onRetry: ({ error }) => retried.push(error),
+		});
+		expect(value).toBe(1);
+		expect(retried).toHaveLength(1);
+		expect(retried[0]).toMatchObject({ group: "actor", code: "no_runner_config_configured" });
+		expect(neverRan(retried[0])).toBe(true);
+		expect(await counter.getCount()).toBe(1);
+	});
+
+	test("any other failure is thrown at once, since the action may have run", async () => {
+		const counter = testClient().counter.getOrCreate([uniqueKey("once-final")]);
+		let attempts = 0;
+		const call = callAtMostOnce(async () => {
+			attempts++;
+			await counter.increment(1);
+			throw new Error("socket hang up");
+		}, FAST);
+		await expect(call).rejects.toThrow("socket hang up");
+		expect(attempts).toBe(1);
+		expect(await counter.getCount()).toBe(1);
+	});
+
+	test("a pool that never appears ends at the deadline with the engine's own explanation", async () => {
+		const missing = testClient({ poolName: MISSING_POOL }).counter.getOrCreate([uniqueKey("once-missing")]);
+		const error = await callAtMostOnce(() => missing.increment(1), { ...FAST, deadlineMs: 300 }).catch(
+			(e: unknown) => e,
+		);
+		expect(error).toBeInstanceOf(RetriesExhaustedError);
+		expect((error as RetriesExhaustedError).attempts).toBeGreaterThan(1);
+		expect((error as RetriesExhaustedError).message).toContain(MISSING_POOL);
 	});
 });
