@@ -44,6 +44,13 @@ import { parseInput } from "../shared/validate.ts";
 export const WORKER_SLEEP_TIMEOUT_MS = 10_000;
 /** How often an awake worker's watchdog fires; also the longest a crashed job waits to resume. */
 export const WATCHDOG_INTERVAL_MS = 15_000;
+/**
+ * Least time left on the watchdog whenever a job makes progress; below it,
+ * the watchdog is pushed back to a full interval. A crash mid-job then leaves
+ * the server at least this long to come back before the watchdog fires (see
+ * `keepWatchdogAhead` for why that matters).
+ */
+export const WATCHDOG_MIN_LEAD_MS = 10_000;
 /** First retry delay; the workflow engine doubles it on every retry. */
 const RETRY_BACKOFF_BASE_MS = 100;
 /**
@@ -75,13 +82,21 @@ export interface WorkerStatus {
 /** Per generation, never saved: set when this generation gave up and is going to sleep to restart. */
 interface WorkerVars {
 	restarting: boolean;
+	/**
+	 * `keepWatchdogAhead` bound to this generation's actor context, set in
+	 * `onWake`: workflow steps have no `schedule` of their own.
+	 */
+	keepWatchdogAhead: (() => Promise<void>) | null;
 }
 
 interface WorkerState {
 	/** The job in flight, if any. */
 	current: JobProgress | null;
-	/** The pending watchdog schedule and the token its callback must present. */
-	watchdog: { id: string; token: string } | null;
+	/**
+	 * The pending watchdog schedule, the token its callback must present and
+	 * when it fires (epoch ms; absent in state saved before it was recorded).
+	 */
+	watchdog: { id: string; token: string; runAt?: number } | null;
 }
 
 type Outcome = { status: "done"; result: JobOutput } | { status: "failed"; error: string };
@@ -97,7 +112,7 @@ class ChunkFailed extends Error {
 export const worker = actor({
 	options: { name: "Worker", icon: "gears", sleepTimeout: WORKER_SLEEP_TIMEOUT_MS },
 	state: { current: null, watchdog: null } as WorkerState,
-	createVars: (): WorkerVars => ({ restarting: false }),
+	createVars: (): WorkerVars => ({ restarting: false, keepWatchdogAhead: null }),
 	db: db({ schema: { jobs }, migrations: workerMigrations }),
 	events: {
 		progress: event<JobProgress>(),
@@ -111,6 +126,7 @@ export const worker = actor({
 	},
 
 	onWake: async (c) => {
+		c.vars.keepWatchdogAhead = () => keepWatchdogAhead(c);
 		await ensureWatchdog(c);
 	},
 
@@ -221,7 +237,10 @@ async function runJob(loop: WorkerLoop, job: JobMessage, messageId: string): Pro
 	return loop.step({
 		name: "store",
 		...STORAGE_RETRIES,
-		run: (step) => ledgered(job.jobId, "store", () => storeResult(step, job, messageId, outcome)),
+		run: async (step) => {
+			await step.vars.keepWatchdogAhead?.();
+			return ledgered(job.jobId, "store", () => storeResult(step, job, messageId, outcome));
+		},
 	});
 }
 
@@ -232,15 +251,17 @@ async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number)
 			const chunk = await loop.step({
 				name,
 				...STORAGE_RETRIES,
-				run: (step) =>
-					ledgered(job.jobId, name, () => {
+				run: async (step) => {
+					await step.vars.keepWatchdogAhead?.();
+					return ledgered(job.jobId, name, () => {
 						const computed = jobCode(name, compute);
 						if (!computed.ok) return computed;
 						const progress = { jobId: job.jobId, done: index + 1, total: chunks };
 						step.state.current = progress;
 						step.broadcast("progress", progress);
 						return computed;
-					}),
+					});
+				},
 			});
 			if (!chunk.ok) throw new ChunkFailed(chunk.error);
 			return chunk.value;
@@ -346,8 +367,34 @@ async function ensureWatchdog(c: WorkerContext): Promise<void> {
 	// never resolves inside onWake in rivetkit 2.3.19 (the actor then fails
 	// to start). If a crash loses the token, the old schedule still wakes
 	// the actor when it fires; it is refused, and onWake arms a new one.
-	const id = await c.schedule.after(WATCHDOG_INTERVAL_MS, "watchdog", token);
-	c.state.watchdog = { id, token };
+	const runAt = Date.now() + WATCHDOG_INTERVAL_MS;
+	const id = await c.schedule.at(runAt, "watchdog", token);
+	c.state.watchdog = { id, token, runAt };
+}
+
+/**
+ * Pushes the watchdog back to a full interval when less than
+ * `WATCHDOG_MIN_LEAD_MS` is left; the steps that make progress call it
+ * (through `c.vars`).
+ *
+ * Why: rivetkit 2.3.19 loses a schedule whose wake finds no app server. The
+ * engine wakes the actor, its `/start` request is refused, it counts that as
+ * a crash, and the crash policy rivetkit's client always sets (`sleep`) puts
+ * the actor to sleep with the alarm already spent. Measured with the only app
+ * server killed and started again 3-4 s later: when the watchdog fell inside
+ * that gap the worker slept with 53 jobs queued and never resumed on its own.
+ * A watchdog kept at least 10 s ahead of the last progress gives a crashed
+ * server that long to come back. Costs one re-arm per 5 s of activity.
+ */
+async function keepWatchdogAhead(c: WorkerContext): Promise<void> {
+	const armed = c.state.watchdog;
+	if (armed?.runAt !== undefined && armed.runAt - Date.now() >= WATCHDOG_MIN_LEAD_MS) return;
+	const token = randomUUID();
+	const runAt = Date.now() + WATCHDOG_INTERVAL_MS;
+	// Armed before the old one is cancelled: never a moment without one.
+	const id = await c.schedule.at(runAt, "watchdog", token);
+	if (armed) await c.schedule.cancel(armed.id);
+	c.state.watchdog = { id, token, runAt };
 }
 
 async function disarmWatchdog(c: WorkerContext): Promise<void> {
