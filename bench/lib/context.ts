@@ -12,6 +12,8 @@ const ID_PAGE = 20;
 
 export interface BenchContext {
 	quick: boolean;
+	/** Counters in the full run's largest memory step (`--actors`). */
+	maxActors: number;
 	engineUrl: string;
 	appUrl: string;
 	/** Engine + the Hono app server (actors served through `registry.handler()`). */

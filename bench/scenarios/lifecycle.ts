@@ -4,7 +4,7 @@
 // Flow: read both processes' RSS with no bench actors → create 100 counters
 // (create + first action, 50 at a time: the cold-create measurement; 30 in
 // the quick run) → RSS →
-// (full run) grow to 1,000 → RSS → ask the engine to put them all to sleep →
+// (full run) grow to 1,000 (`--actors`) → RSS → ask the engine to put them all to sleep →
 // RSS → wake some, one at a time (the wake measurement).
 
 import { callIdempotent } from "../../src/client/retry.ts";
@@ -111,7 +111,7 @@ export const lifecycle: Scenario = async (ctx) => {
 	memoryRow(ctx, `memory: ${ids.length} awake counters`, base, ids.length);
 
 	if (!ctx.quick) {
-		const more = await createCounters(ctx, firstBatch, 1_000, null);
+		const more = await createCounters(ctx, firstBatch, ctx.maxActors, null);
 		ids.push(...more.ids);
 		const asleep = await countAsleep(ctx, ids);
 		memoryRow(ctx, `memory: ${ids.length} counters (${ids.length - asleep} awake)`, base, ids.length);
