@@ -3,6 +3,7 @@
 // `/proc/<pid>/stat` before and after), plus the progress line on stderr.
 
 import { readFileSync } from "node:fs";
+import { RetriesExhaustedError } from "../../src/client/retry.ts";
 
 /** Linux reports utime/stime in clock ticks; 100 per second on every common kernel config. */
 const CLOCK_TICKS_PER_S = 100;
@@ -89,7 +90,12 @@ export class Samples {
 	}
 }
 
+/**
+ * One short line per kind of error, so the notes can count them: an engine
+ * error by its code, a retried call that gave up by what its last attempt met.
+ */
 export function describeError(error: unknown): string {
+	if (error instanceof RetriesExhaustedError) return `gave up after retries: ${describeError(error.cause)}`;
 	if (error && typeof error === "object") {
 		const e = error as { group?: unknown; code?: unknown; message?: unknown };
 		if (typeof e.group === "string" && typeof e.code === "string") return `${e.group}.${e.code}`;
