@@ -5,7 +5,7 @@
 import type { Client } from "rivetkit/client";
 import { callIdempotent } from "../../src/client/retry.ts";
 import type { Registry } from "../../src/registry.ts";
-import { log, type Pids, type ScenarioResult } from "./measure.ts";
+import { log, type Pids, type ScenarioResult, within } from "./measure.ts";
 
 /** Actor ids per management-API list request. */
 const ID_PAGE = 20;
@@ -104,15 +104,7 @@ export async function readyConnection<C extends { dispose(): Promise<void> }>(
 ): Promise<C> {
 	for (let attempt = 1; ; attempt++) {
 		const conn = open();
-		let timer: NodeJS.Timeout | undefined;
-		const timedOut = new Promise<"timeout">((resolve) => {
-			timer = setTimeout(() => resolve("timeout"), CONNECT_PROBE_TIMEOUT_MS);
-		});
-		try {
-			if ((await Promise.race([probe(conn), timedOut])) !== "timeout") return conn;
-		} finally {
-			clearTimeout(timer);
-		}
+		if (await within(probe(conn), CONNECT_PROBE_TIMEOUT_MS)) return conn;
 		void conn.dispose();
 		if (attempt >= CONNECT_ATTEMPTS) {
 			throw new Error(

@@ -171,14 +171,17 @@ export async function closedLoop(options: {
 }
 
 /**
- * Waits for `work` at most `ms`. The timer is cleared either way: a pending
- * timer keeps node alive, and a forgotten 5-minute one made the bench sit
- * idle for minutes after printing its table.
+ * Waits for `work` at most `ms`; true if it settled in time. The timer is
+ * cleared either way: a pending timer keeps node alive, and a forgotten
+ * 5-minute one made the bench sit idle for minutes after printing its table.
  */
-export async function within(work: Promise<unknown>, ms: number): Promise<void> {
+export async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
 	let timer: NodeJS.Timeout | undefined;
+	const late = new Promise<false>((resolve) => {
+		timer = setTimeout(() => resolve(false), ms);
+	});
 	try {
-		await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+		return await Promise.race([work.then(() => true), late]);
 	} finally {
 		clearTimeout(timer);
 	}

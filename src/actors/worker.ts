@@ -361,12 +361,20 @@ async function reportResult(loop: WorkerLoop, reply: JobReply, result: JobResult
 async function ensureWatchdog(c: WorkerContext): Promise<void> {
 	const armed = c.state.watchdog;
 	if (armed && (await c.schedule.get(armed.id))) return;
+	await armWatchdog(c);
+}
+
+/**
+ * Schedules a watchdog a full interval from now and records it.
+ *
+ * The schedule is durable once `at` resolves; that is what matters. The token
+ * rides the next state save: `saveState({ immediate: true })` never resolves
+ * inside onWake in rivetkit 2.3.19 (the actor then fails to start). If a
+ * crash loses the token, the old schedule still wakes the actor when it
+ * fires; it is refused, and onWake arms a new one.
+ */
+async function armWatchdog(c: WorkerContext): Promise<void> {
 	const token = randomUUID();
-	// The schedule is durable once `after` resolves; that is what matters.
-	// The token rides the next state save: `saveState({ immediate: true })`
-	// never resolves inside onWake in rivetkit 2.3.19 (the actor then fails
-	// to start). If a crash loses the token, the old schedule still wakes
-	// the actor when it fires; it is refused, and onWake arms a new one.
 	const runAt = Date.now() + WATCHDOG_INTERVAL_MS;
 	const id = await c.schedule.at(runAt, "watchdog", token);
 	c.state.watchdog = { id, token, runAt };
@@ -389,12 +397,9 @@ async function ensureWatchdog(c: WorkerContext): Promise<void> {
 async function keepWatchdogAhead(c: WorkerContext): Promise<void> {
 	const armed = c.state.watchdog;
 	if (armed?.runAt !== undefined && armed.runAt - Date.now() >= WATCHDOG_MIN_LEAD_MS) return;
-	const token = randomUUID();
-	const runAt = Date.now() + WATCHDOG_INTERVAL_MS;
-	// Armed before the old one is cancelled: never a moment without one.
-	const id = await c.schedule.at(runAt, "watchdog", token);
+	// The new one is armed before the old one is cancelled: never a moment without one.
+	await armWatchdog(c);
 	if (armed) await c.schedule.cancel(armed.id);
-	c.state.watchdog = { id, token, runAt };
 }
 
 async function disarmWatchdog(c: WorkerContext): Promise<void> {

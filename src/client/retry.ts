@@ -32,6 +32,7 @@ export const DEFAULT_INITIAL_BACKOFF_MS = 100;
 export const DEFAULT_MAX_BACKOFF_MS = 1_000;
 
 export interface RetryPolicy {
+	/** `Infinity`: an attempt runs until it settles. */
 	attemptTimeoutMs: number;
 	deadlineMs: number;
 	initialBackoffMs: number;
@@ -138,6 +139,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * signal (its late result is then dropped; the key makes that harmless).
  */
 async function runAttempt<T>(call: (attempt: Attempt) => Promise<T>, attempt: Attempt, timeoutMs: number): Promise<T> {
+	if (!Number.isFinite(timeoutMs)) return call(attempt);
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timedOut = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => reject(new AttemptTimeoutError(timeoutMs)), timeoutMs);
@@ -170,11 +172,8 @@ export function callAtMostOnce<T>(
 	call: (attempt: Attempt) => Promise<T>,
 	options: Omit<RetryOptions, "requestId"> = {},
 ): Promise<T> {
-	return retry(call, { attemptTimeoutMs: NO_ATTEMPT_TIMEOUT_MS, ...options }, neverRan);
+	return retry(call, { attemptTimeoutMs: Number.POSITIVE_INFINITY, ...options }, neverRan);
 }
-
-/** An attempt timeout that never fires (the largest delay `setTimeout` takes). */
-const NO_ATTEMPT_TIMEOUT_MS = 2 ** 31 - 1;
 
 async function retry<T>(
 	call: (attempt: Attempt) => Promise<T>,
@@ -186,8 +185,7 @@ async function retry<T>(
 	const deadline = Date.now() + policy.deadlineMs;
 	for (let number = 1; ; number++) {
 		options.signal?.throwIfAborted();
-		const timeout = AbortSignal.timeout(policy.attemptTimeoutMs);
-		const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+		const signal = attemptSignal(policy.attemptTimeoutMs, options.signal);
 		try {
 			return await runAttempt(call, { requestId, signal, number }, policy.attemptTimeoutMs);
 		} catch (error) {
@@ -201,6 +199,13 @@ async function retry<T>(
 			await sleep(delayMs, options.signal);
 		}
 	}
+}
+
+/** Aborts at the attempt's timeout (if it has one) or when the caller's signal does. */
+function attemptSignal(timeoutMs: number, caller: AbortSignal | undefined): AbortSignal {
+	if (!Number.isFinite(timeoutMs)) return caller ?? new AbortController().signal;
+	const timeout = AbortSignal.timeout(timeoutMs);
+	return caller ? AbortSignal.any([caller, timeout]) : timeout;
 }
 
 function stripUndefined(options: RetryOptions): Partial<RetryPolicy> {
