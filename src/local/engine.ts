@@ -71,6 +71,22 @@ const SHARED_MACHINE_CONFIG = {
 	},
 };
 
+/**
+ * Process environment for every engine this launcher starts, cluster nodes
+ * included. `RUST_LIB_BACKTRACE=0` stops the engine from capturing a stack
+ * trace for every error value it creates, many of which are routine (a
+ * workflow waiting, a retry). Capture is on whenever `RUST_BACKTRACE=1` is
+ * set, as it is on many Rust developers' machines and on this project's CI
+ * machines, and the engine binary has no unwind index, so each capture walks
+ * its whole unwind table. Measured on 2.3.19 (2 cores, `RUST_BACKTRACE=1`
+ * inherited): creating 50 counters at once took 10.3 engine CPU-seconds
+ * (0.2 s per actor) and ran at 6/s; with this, 4.2 CPU-seconds and 12.5/s.
+ * Panics still print their backtrace when `RUST_BACKTRACE` asks for one.
+ */
+const ENGINE_PROCESS_ENV: Record<string, string> = {
+	RUST_LIB_BACKTRACE: "0",
+};
+
 export interface EngineOptions {
 	/** Public (guard) port: clients, the gateway and the management API. */
 	port: number;
@@ -168,6 +184,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 		args: ["start", "--config", configFile, "--config", writeSharedMachineConfig(dataDir)],
 		logFile: options.logFile ?? path.join(dataDir, "engine.log"),
 		env: {
+			...ENGINE_PROCESS_ENV,
 			...(options.localTuning === false ? {} : LOCAL_ENGINE_TUNING),
 			RIVET__GUARD__HOST: host,
 			RIVET__GUARD__PORT: String(port),
