@@ -94,8 +94,19 @@ export const coordinatorFanOut: Scenario = async (ctx) => {
 						});
 						conn.on("finished", (status) => {
 							samples.ok(performance.now() - t);
-							for (let i = 0; i < status.failed; i++) samples.fail(new Error("job failed"));
-							resolve();
+							if (status.failed === 0) return resolve();
+							// Name each failure by the job's own error, so the notes say why.
+							void conn
+								.results()
+								.then(
+									(results) => {
+										for (const r of results.filter((r) => r.status === "failed")) {
+											samples.fail(new Error(`job failed: ${r.error ?? "no error recorded"}`));
+										}
+									},
+									(error: unknown) => samples.fail(error),
+								)
+								.finally(resolve);
 						});
 						conn
 							.submit({ items: Array.from({ length: items }, () => TINY_JOB), workers: WORKERS_PER_BATCH })
@@ -116,7 +127,13 @@ export const coordinatorFanOut: Scenario = async (ctx) => {
 				p50Ms: samples.summary(elapsed).p50Ms,
 				p99Ms: samples.summary(elapsed).p99Ms,
 				errors: samples.errors + unfinished,
-				notes: `ops = jobs/s; latency per ${items}-job batch (submit → finished); a batch holds at most ${BATCH_ITEMS} (MAX_BATCH_ITEMS)`,
+				notes: [
+					`ops = jobs/s; latency per ${items}-job batch (submit → finished); a batch holds at most ${BATCH_ITEMS} (MAX_BATCH_ITEMS)`,
+					samples.errorNote(),
+					unfinished > 0 ? `${unfinished} batch(es) unfinished after ${JOBS_TIMEOUT_MS / 1_000} s` : "",
+				]
+					.filter(Boolean)
+					.join("; "),
 			};
 		});
 		ctx.results.push(result);

@@ -27,6 +27,8 @@ const CREATE_DEADLINE_MS = 60_000;
 /** One attempt; creation at 50 concurrent took up to 9 s in quick runs. */
 const CREATE_ATTEMPT_TIMEOUT_MS = 30_000;
 const SLEEP_TIMEOUT_MS = 120_000;
+/** How often the growth toward `--actors` logs how far it got. */
+const GROWTH_PROGRESS_INTERVAL_MS = 10_000;
 
 interface Created {
 	ids: string[];
@@ -47,7 +49,18 @@ async function createCounters(ctx: BenchContext, from: number, to: number, name:
 		ids[i] = await handle.resolve();
 	};
 	if (name === null) {
-		const { samples } = await closedLoop({ concurrency: CREATE_CONCURRENCY, count: to - from, op: createOne });
+		// Unmeasured growth (toward `--actors`) takes minutes: say how far it got.
+		let loggedAt = Date.now();
+		const { samples } = await closedLoop({
+			concurrency: CREATE_CONCURRENCY,
+			count: to - from,
+			op: createOne,
+			onProgress: (text) => {
+				if (Date.now() - loggedAt < GROWTH_PROGRESS_INTERVAL_MS) return;
+				loggedAt = Date.now();
+				log(`  growing from ${from} to ${to} counters: ${text}`);
+			},
+		});
 		if (samples.errors > 0) log(`  ${samples.errors} creations failed: ${samples.errorNote()}`);
 		return { ids: ids.filter(Boolean), retries };
 	}
