@@ -15,6 +15,8 @@ export interface RunInfo {
 	loadBefore: number[];
 	loadAfter: number[];
 	engineTuning: Record<string, string>;
+	/** `FLEET_ENGINE_CPUS` as the launcher read it: the engine's CPU list, or "one" (the default). */
+	engineCpus: string;
 	/** `registry.handler()` vs `registry.start()`, same calls, same run. */
 	handlerVsStart: Array<{ calls: string; throughputRatio: number | null; p50DeltaMs: number | null }>;
 }

@@ -8,9 +8,10 @@
 // Owning the process lets the launcher and the tests pick ports and a data dir
 // and stop exactly what they started, by PID.
 
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { startDaemon } from "./daemon.ts";
 
@@ -87,6 +88,46 @@ const ENGINE_PROCESS_ENV: Record<string, string> = {
 	RUST_LIB_BACKTRACE: "0",
 };
 
+/**
+ * Which CPUs a local engine may run on, as a `taskset` list ("1", "0-3"), or
+ * "all". By default each engine gets one CPU (engines started together get
+ * different ones). Why: the engine's allocator returns memory to the kernel
+ * constantly, and every `munmap` of a process whose threads ran on several
+ * CPUs makes the kernel interrupt each of them to flush its TLB. On a
+ * virtual machine those interrupts are expensive: `perf` of the engine under
+ * gateway load put half its CPU time in that flush. Measured on 2.3.19, 2
+ * vCPUs, A/B pairs in one session: gateway actions at 50 connections
+ * 210/s → 340/s and 7.7 → 2.8 engine CPU-milliseconds per action; 50
+ * concurrent creations 17.6/s → 34/s. One CPU is plenty for a development or
+ * test engine; a production engine runs on a machine of its own, configured
+ * by its operator. Linux only (elsewhere, or without `taskset`, nothing is
+ * pinned).
+ */
+export const ENGINE_CPUS_VARIABLE = "FLEET_ENGINE_CPUS";
+let enginesPinned = 0;
+
+function defaultEngineCpu(): string {
+	// Spread over the CPUs by process and by engine, so parallel test files'
+	// engines and a cluster's nodes do not all share one.
+	const cpus = os.availableParallelism();
+	return String((process.pid + enginesPinned++) % cpus);
+}
+
+/**
+ * Pins every thread of the running engine to `cpus`. Threads the engine
+ * creates later inherit it from the thread that creates them.
+ */
+function pinEngine(pid: number, cpus: string): boolean {
+	if (process.platform !== "linux" || cpus === "all") return false;
+	try {
+		execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", cpus, String(pid)], { stdio: "ignore" });
+		return true;
+	} catch {
+		// No taskset (util-linux), or a list the machine does not have: unpinned.
+		return false;
+	}
+}
+
 export interface EngineOptions {
 	/** Public (guard) port: clients, the gateway and the management API. */
 	port: number;
@@ -109,6 +150,11 @@ export interface EngineOptions {
 	 * that its committed config file alone decides how it behaves.
 	 */
 	localTuning?: boolean;
+	/**
+	 * CPUs for the engine (see `ENGINE_CPUS_VARIABLE`); defaults to that
+	 * variable, else one CPU.
+	 */
+	cpus?: string;
 }
 
 export interface RunningEngine {
@@ -200,5 +246,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 		stopTimeoutMs: ENGINE_STOP_TIMEOUT_MS,
 		pidFile: path.join(dataDir, "engine.pid"),
 	});
+	// Once it answers, its long-lived threads exist; later ones inherit the mask.
+	pinEngine(daemon.pid, options.cpus ?? (process.env[ENGINE_CPUS_VARIABLE] || defaultEngineCpu()));
 	return { url, pid: daemon.pid, process: daemon.process, stop: daemon.stop, kill: daemon.kill };
 }
