@@ -68,9 +68,15 @@ describe("coordinator batches", () => {
 			0,
 		);
 		expect(primesFound).toBe(expectedPrimes);
-		// Each worker ran its share once.
+		// Each worker ran its share once, and its own record of every job matches
+		// the coordinator's (a job missing from a worker shows as null here).
 		for (const w of final?.workers ?? []) {
-			expect(await client.worker.getOrCreate([w.workerId]).status()).toMatchObject({ completed: 6, failed: 0 });
+			const worker = client.worker.getOrCreate([w.workerId]);
+			const share = results.filter((r) => r.workerId === w.workerId);
+			expect(share).toHaveLength(6);
+			const stored = await Promise.all(share.map((r) => worker.getJob(r.jobId)));
+			expect(stored).toEqual(share.map((r) => ({ jobId: r.jobId, status: "done", result: r.result })));
+			expect(await worker.status()).toMatchObject({ completed: 6, failed: 0 });
 		}
 		expect(await conn.status()).toEqual(final);
 		await conn.dispose();

@@ -132,8 +132,20 @@ describe("callAtMostOnce", () => {
 		const error = await callAtMostOnce(() => missing.increment(1), { ...FAST, deadlineMs: 300 }).catch(
 			(e: unknown) => e,
 		);
-		expect(error).toBeInstanceOf(RetriesExhaustedError);
+		// Any other error ends the call at once (it may have reached an actor);
+		// its whole cause chain goes into the failure message.
+		expect(error, causeChain(error)).toBeInstanceOf(RetriesExhaustedError);
 		expect((error as RetriesExhaustedError).attempts).toBeGreaterThan(1);
 		expect((error as RetriesExhaustedError).message).toContain(MISSING_POOL);
 	});
 });
+
+/** "message ← cause ← cause…", for failure messages. */
+function causeChain(error: unknown): string {
+	const parts: string[] = [];
+	for (let e = error; e !== undefined && parts.length < 5; e = e instanceof Error ? e.cause : undefined) {
+		const code = typeof e === "object" && e !== null && "code" in e ? ` [${String(e.code)}]` : "";
+		parts.push(`${e instanceof Error ? e.message : String(e)}${code}`);
+	}
+	return parts.join(" ← ");
+}

@@ -6,7 +6,7 @@ import path from "node:path";
 import type { RunnerTestCase } from "vitest";
 import { startEngine } from "../../src/local/engine.ts";
 import { type Stack, startServerForPool, startStack } from "../../src/local/stack.ts";
-import { reportLogs } from "./logs.ts";
+import { reportLogs } from "../setup/logs.ts";
 
 export interface CrashStack {
 	readonly stack: Stack;

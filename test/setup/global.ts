@@ -3,6 +3,7 @@
 
 import type { TestProject } from "vitest/node";
 import { type Stack, startStack } from "../../src/local/stack.ts";
+import { reportLogs } from "./logs.ts";
 
 declare module "vitest" {
 	export interface ProvidedContext {
@@ -24,6 +25,11 @@ export async function setup(project: TestProject): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
+	if (!stack) return;
+	// With `FAULT_LOGS_DIR` set, the run's server and engine logs are kept
+	// there. Not printed: rivetkit 2.3.19 logs error lines in routine runs
+	// (e.g. "failed to sync scheduled actor alarm" as actors go to sleep).
+	reportLogs(stack.dataDir, "main suite", false);
 	// Stops the server, then the engine, and fails if any process of it outlives it.
-	await stack?.stop();
+	await stack.stop();
 }

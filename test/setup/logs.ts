@@ -1,7 +1,8 @@
-// What a fault-suite stack leaves behind when it stops. Each stack's logs live
-// in its data dir, which is deleted with it; a failure seen only under load
-// would otherwise leave no trace. Error lines are printed, and with
-// `FAULT_LOGS_DIR` set every log is copied there first.
+// What a test stack leaves behind when it stops. Each stack's logs live in its
+// data dir, which is deleted with it; a failure seen only under load would
+// otherwise leave no trace. Error lines are printed, and with `FAULT_LOGS_DIR`
+// set every log is copied there first (the main suite's and the fault
+// suite's stacks alike).
 
 import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
