@@ -80,8 +80,8 @@ const SHARED_MACHINE_CONFIG = {
  * set, as it is on many Rust developers' machines and on this project's CI
  * machines, and the engine binary has no unwind index, so each capture walks
  * its whole unwind table. Measured on 2.3.19 (2 cores, `RUST_BACKTRACE=1`
- * inherited): creating 50 counters at once took 10.3 engine CPU-seconds
- * (0.2 s per actor) and ran at 6/s; with this, 4.2 CPU-seconds and 12.5/s.
+ * inherited, A/B pairs): creating 50 counters at once took 8.8 engine
+ * CPU-seconds and ran at 6.8/s; with this, 3.8 CPU-seconds and 14/s.
  * Panics still print their backtrace when `RUST_BACKTRACE` asks for one.
  */
 const ENGINE_PROCESS_ENV: Record<string, string> = {
