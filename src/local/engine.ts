@@ -9,9 +9,8 @@
 // and stop exactly what they started, by PID.
 
 import { type ChildProcess, execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
 import { startDaemon } from "./daemon.ts";
 
@@ -104,27 +103,42 @@ const ENGINE_PROCESS_ENV: Record<string, string> = {
  * pinned).
  */
 export const ENGINE_CPUS_VARIABLE = "FLEET_ENGINE_CPUS";
-let enginesPinned = 0;
+let enginesStarted = 0;
+
+/** The CPUs this process may run on (`Cpus_allowed_list`, e.g. "0-3,8"), or null off Linux. */
+function allowedCpus(): number[] | null {
+	try {
+		const status = readFileSync("/proc/self/status", "utf8");
+		const list = /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1];
+		if (!list) return null;
+		return list.split(",").flatMap((part) => {
+			const [from, to = from] = part.split("-").map(Number);
+			if (from === undefined || to === undefined) return [];
+			return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+		});
+	} catch {
+		return null;
+	}
+}
 
 function defaultEngineCpu(): string {
-	// Spread over the CPUs by process and by engine, so parallel test files'
-	// engines and a cluster's nodes do not all share one.
-	const cpus = os.availableParallelism();
-	return String((process.pid + enginesPinned++) % cpus);
+	// Spread over the allowed CPUs by process and by engine, so parallel test
+	// files' engines and a cluster's nodes do not all share one.
+	const cpus = allowedCpus();
+	if (!cpus || cpus.length === 0) return "all";
+	return String(cpus[(process.pid + enginesStarted++) % cpus.length]);
 }
 
 /**
  * Pins every thread of the running engine to `cpus`. Threads the engine
  * creates later inherit it from the thread that creates them.
  */
-function pinEngine(pid: number, cpus: string): boolean {
-	if (process.platform !== "linux" || cpus === "all") return false;
+function pinEngine(pid: number, cpus: string): void {
+	if (process.platform !== "linux" || cpus === "all") return;
 	try {
 		execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", cpus, String(pid)], { stdio: "ignore" });
-		return true;
 	} catch {
 		// No taskset (util-linux), or a list the machine does not have: unpinned.
-		return false;
 	}
 }
 
