@@ -6,7 +6,7 @@
 import { createClient } from "rivetkit/client";
 import { startStack } from "../src/local/stack.ts";
 import type { Registry } from "../src/registry.ts";
-import { percentile } from "./lib/measure.ts";
+import { closedLoop } from "./lib/measure.ts";
 
 /** Calls per road; sequential, so this many round trips. */
 const CALLS = Number(process.env.LOOPBACK_CALLS ?? "60");
@@ -21,14 +21,10 @@ export interface ProbeResult {
 
 async function time(calls: number, op: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
 	for (let i = 0; i < WARMUP_CALLS; i++) await op();
-	const samples: number[] = [];
-	for (let i = 0; i < calls; i++) {
-		const t = performance.now();
-		await op();
-		samples.push(performance.now() - t);
-	}
-	samples.sort((a, b) => a - b);
-	return { p50: percentile(samples, 0.5) ?? Number.NaN, p99: percentile(samples, 0.99) ?? Number.NaN };
+	const { samples, elapsedMs } = await closedLoop({ concurrency: 1, count: calls, op });
+	if (samples.errors > 0) throw new Error(`${samples.errors} of ${calls} calls failed: ${samples.errorNote()}`);
+	const { p50Ms, p99Ms } = samples.summary(elapsedMs);
+	return { p50: p50Ms ?? Number.NaN, p99: p99Ms ?? Number.NaN };
 }
 
 process.env.RIVET_LOG_LEVEL ??= "error";

@@ -18,7 +18,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { PROJECT_ROOT } from "../src/local/app-server.ts";
-import { log } from "./lib/measure.ts";
+import { log, percentile } from "./lib/measure.ts";
 import type { ProbeResult } from "./loopback-probe.ts";
 
 const PROBE = path.join(PROJECT_ROOT, "bench/loopback-probe.ts");
@@ -89,8 +89,12 @@ function probe(namespace: string): Promise<ProbeResult> {
 }
 
 function median(values: number[]): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+	return (
+		percentile(
+			[...values].sort((a, b) => a - b),
+			0.5,
+		) ?? Number.NaN
+	);
 }
 
 async function main(): Promise<void> {

@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { createClient } from "rivetkit/client";
 import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../src/local/app-server.ts";
-import { ENGINE_CPUS_VARIABLE, LOCAL_ENGINE_TUNING } from "../src/local/engine.ts";
+import { LOCAL_ENGINE_TUNING } from "../src/local/engine.ts";
 import { freePort } from "../src/local/ports.ts";
 import { type Stack, startStack } from "../src/local/stack.ts";
 import type { Registry } from "../src/registry.ts";
@@ -132,13 +132,13 @@ async function main(): Promise<void> {
 			loadBefore,
 			loadAfter: os.loadavg(),
 			engineTuning: LOCAL_ENGINE_TUNING,
-			engineCpus: process.env[ENGINE_CPUS_VARIABLE] || "one",
+			engineCpus: stack.engine.cpus,
 			handlerVsStart: compareHandlerToStart(ctx.results),
 		};
 		const file = writeJson(RESULTS_DIR, info, ctx.results);
 		const m = info.machine;
 		console.log(
-			`### actor-fleet bench (${info.mode}), ${info.startedAt}\n\n${m.cpus}× ${m.cpuModel}, ${m.memoryGiB} GiB, Linux ${m.kernel}, node ${m.node}; engine CPUs: ${info.engineCpus}; load average ${loadBefore[0]?.toFixed(2)} before, ${info.loadAfter[0]?.toFixed(2)} after; ${info.durationS.toFixed(0)} s\n`,
+			`### actor-fleet bench (${info.mode}), ${info.startedAt}\n\n${m.cpus}× ${m.cpuModel}, ${m.memoryGiB} GiB, Linux ${m.kernel}, node ${m.node}; ${info.engineCpus === "all" ? "engine on all CPUs" : `engine pinned to CPU ${info.engineCpus}`}; load average ${loadBefore[0]?.toFixed(2)} before, ${info.loadAfter[0]?.toFixed(2)} after; ${info.durationS.toFixed(0)} s\n`,
 		);
 		console.log(markdownTable(ctx.results));
 		console.log(`\nregistry.handler() vs registry.start(), same run:\n${handlerVsStartLines(info.handlerVsStart)}`);

@@ -15,7 +15,7 @@ export interface RunInfo {
 	loadBefore: number[];
 	loadAfter: number[];
 	engineTuning: Record<string, string>;
-	/** `FLEET_ENGINE_CPUS` as the launcher read it: the engine's CPU list, or "one" (the default). */
+	/** The CPUs the engine ran on (`taskset` list), or "all" (see `FLEET_ENGINE_CPUS`). */
 	engineCpus: string;
 	/** `registry.handler()` vs `registry.start()`, same calls, same run. */
 	handlerVsStart: Array<{ calls: string; throughputRatio: number | null; p50DeltaMs: number | null }>;

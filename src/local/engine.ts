@@ -130,15 +130,18 @@ function defaultEngineCpu(): string {
 }
 
 /**
- * Pins every thread of the running engine to `cpus`. Threads the engine
- * creates later inherit it from the thread that creates them.
+ * Pins every thread of the running engine to `cpus` and returns the list it
+ * runs on ("all" when nothing was pinned). Threads the engine creates later
+ * inherit it from the thread that creates them.
  */
-function pinEngine(pid: number, cpus: string): void {
-	if (process.platform !== "linux" || cpus === "all") return;
+function pinEngine(pid: number, cpus: string): string {
+	if (process.platform !== "linux" || cpus === "all") return "all";
 	try {
 		execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", cpus, String(pid)], { stdio: "ignore" });
+		return cpus;
 	} catch {
 		// No taskset (util-linux), or a list the machine does not have: unpinned.
+		return "all";
 	}
 }
 
@@ -174,6 +177,8 @@ export interface EngineOptions {
 export interface RunningEngine {
 	url: string;
 	pid: number;
+	/** The CPUs the engine runs on, as a `taskset` list, or "all". */
+	cpus: string;
 	process: ChildProcess;
 	/** SIGTERM, then SIGKILL after a grace period. Resolves once the process is gone. */
 	stop(): Promise<void>;
@@ -261,6 +266,6 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 		pidFile: path.join(dataDir, "engine.pid"),
 	});
 	// Once it answers, its long-lived threads exist; later ones inherit the mask.
-	pinEngine(daemon.pid, options.cpus ?? (process.env[ENGINE_CPUS_VARIABLE] || defaultEngineCpu()));
-	return { url, pid: daemon.pid, process: daemon.process, stop: daemon.stop, kill: daemon.kill };
+	const cpus = pinEngine(daemon.pid, options.cpus ?? (process.env[ENGINE_CPUS_VARIABLE] || defaultEngineCpu()));
+	return { url, pid: daemon.pid, cpus, process: daemon.process, stop: daemon.stop, kill: daemon.kill };
 }
