@@ -14,6 +14,7 @@ import path from "node:path";
 import { createClient } from "rivetkit/client";
 import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../src/local/app-server.ts";
 import { LOCAL_ENGINE_TUNING } from "../src/local/engine.ts";
+import { exitOnSignals } from "../src/local/lifecycle.ts";
 import { freePort } from "../src/local/ports.ts";
 import { type Stack, startStack } from "../src/local/stack.ts";
 import type { Registry } from "../src/registry.ts";
@@ -74,6 +75,22 @@ async function startEnvoyServer(stack: Stack): Promise<RunningAppServer> {
 /** The full run's largest memory step, in counters (the issue's 0/100/1,000). */
 const DEFAULT_MAX_ACTORS = 1_000;
 
+/** What a signal must take down: the stack (its engine and temporary data dir) and the second server. */
+let running: { stack: Stack; envoy?: RunningAppServer } | undefined;
+
+// Before anything starts: Ctrl-C, or SIGTERM from `timeout`, at any moment
+// kills the servers (no drain, as at the end of a run), stops the engine and
+// deletes the run's data dir; the lifecycle module stops anything still
+// starting (src/local/lifecycle.ts).
+exitOnSignals({
+	log,
+	beforeStop: async () => {
+		if (!running) return;
+		await Promise.all([running.envoy?.kill(), running.stack.server.kill()]);
+		await running.stack.stop();
+	},
+});
+
 async function main(): Promise<void> {
 	const quick = process.argv.includes("--quick");
 	// `--only 1,4`: run just those scenario groups (numbered as in the progress output), e.g. while tuning one.
@@ -88,10 +105,12 @@ async function main(): Promise<void> {
 	log(`bench (${quick ? "quick" : "full"}): load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
 	log("starting engine, app server (handler) and registry.start() process…");
 	const stack = await startStack({ pool: HANDLER_POOL, serverEnv: { RIVET_LOG_LEVEL: "error" } });
+	running = { stack };
 	let envoy: RunningAppServer | undefined;
 	const clients: Array<{ dispose(): Promise<void> }> = [];
 	try {
 		envoy = await startEnvoyServer(stack);
+		running.envoy = envoy;
 		log("started");
 		const handlerClient = createClient<Registry>({ endpoint: stack.engine.url });
 		const envoyClient = createClient<Registry>({ endpoint: stack.engine.url, poolName: ENVOY_POOL });
@@ -153,6 +172,7 @@ async function main(): Promise<void> {
 		log("stopping the servers and the engine…");
 		await Promise.all([envoy?.kill(), stack.server.kill()]);
 		await stack.stop();
+		running = undefined;
 		log("stopped");
 	}
 }

@@ -4,12 +4,15 @@
 // files in `deploy/cluster/` (see README, "Scaling out").
 //
 // Data lives in `.data/cluster/` and survives restarts (`npm run clean:data`
-// wipes it). Ctrl-C stops everything, app servers first so their actors drain.
+// wipes it). Ctrl-C (or SIGTERM, SIGHUP) at any moment stops whatever has
+// started so far, newest first, so app servers drain their actors before the
+// engines stop (src/local/lifecycle.ts).
 // If PostgreSQL, nats-server or nginx is missing it says what to install.
 
 import path from "node:path";
 import { PROJECT_ROOT } from "../src/local/app-server.ts";
 import { type Cluster, NODE_NAMES, startCluster } from "../src/local/cluster.ts";
+import { exitOnSignals, isShuttingDown, stopTracked } from "../src/local/lifecycle.ts";
 import { MissingPrerequisiteError } from "../src/local/prerequisites.ts";
 
 const DATA_DIR = path.join(PROJECT_ROOT, ".data/cluster");
@@ -39,28 +42,22 @@ Ctrl-C stops everything.
 `;
 }
 
+// Before anything starts, so no phase is without them.
+exitOnSignals();
+
 async function main(): Promise<void> {
 	const cluster = await startCluster({ dir: DATA_DIR, log: (line) => console.log(`• ${line}`) });
 	const lease = await cluster.leaseHolder();
 	console.log(`\n${describe(cluster, lease ? `engine ${lease}` : "nobody yet")}`);
-
-	let stopping = false;
-	const stop = async () => {
-		if (stopping) return;
-		stopping = true;
-		console.log("\n• stopping app servers (actors drain), engine nodes, nginx, NATS, PostgreSQL");
-		await cluster.stop();
-		console.log("• stopped");
-		process.exit(0);
-	};
-	process.on("SIGINT", () => void stop());
-	process.on("SIGTERM", () => void stop());
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
+	// A signal's shutdown makes the step in progress fail; that is not news.
+	if (isShuttingDown()) return;
 	// A missing PostgreSQL, nats-server or nginx is a setup step, not a crash:
 	// its message names the packages to install.
 	const message = error instanceof Error ? error.message : String(error);
 	console.error(`actor-fleet cluster: ${message}`);
+	await stopTracked((line) => console.error(`• ${line}`));
 	process.exit(error instanceof MissingPrerequisiteError ? 2 : 1);
 });

@@ -8,7 +8,13 @@
 // 4. The web app: `npm start` builds `web/dist` when it is missing or stale and
 //    the server serves it; `npm run dev` runs Vite's dev server (hot reload)
 //    on :5173 instead, which proxies `/api` to the server.
-// Ctrl-C stops Vite, then the server (actors drain into the engine), then the engine.
+// Ctrl-C (or SIGTERM, SIGHUP) at any moment stops whatever has started so
+// far: Vite, then the server (actors drain into the engine), then the engine
+// (src/local/lifecycle.ts). An engine that was already running is adopted,
+// said so, and left running.
+//
+// Each phase prints a line starting with "•" before it begins; the
+// interruption tests (test/local/interrupt.test.ts) wait for those lines.
 //
 // With RIVET_ENDPOINT set to a non-local engine (Rivet Cloud, self-hosted), it
 // starts only the server and writes no runner config: that engine's operator
@@ -19,15 +25,21 @@ import { parseArgs } from "node:util";
 import type { ViteDevServer } from "vite";
 import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../src/local/app-server.ts";
 import { isEngineHealthy, type RunningEngine, startEngine } from "../src/local/engine.ts";
+import { exitOnSignals, isShuttingDown, stopTracked } from "../src/local/lifecycle.ts";
 import { configureServerlessPool } from "../src/local/runner-config.ts";
 import { buildWebApp, isWebBuildCurrent } from "../src/local/web-build.ts";
 
 const LOCAL_ENGINE_PORT = 6420;
 const LOCAL_ENGINE_URL = `http://127.0.0.1:${LOCAL_ENGINE_PORT}`;
-const DATA_DIR = path.join(PROJECT_ROOT, ".data");
+/** Where the local engine keeps its data; `FLEET_DATA_DIR` moves it (the interruption tests use a temporary one). */
+const DATA_DIR = path.resolve(process.env.FLEET_DATA_DIR || path.join(PROJECT_ROOT, ".data"));
 const VITE_CONFIG = path.join(PROJECT_ROOT, "web/vite.config.ts");
 
 const { values: flags } = parseArgs({ options: { dev: { type: "boolean", default: false } } });
+
+let vite: ViteDevServer | undefined;
+// Before anything starts, so no phase is without them.
+exitOnSignals({ beforeStop: async () => vite?.close() });
 
 function isLocal(endpoint: string): boolean {
 	const host = new URL(endpoint).hostname;
@@ -41,61 +53,51 @@ async function main(): Promise<void> {
 	const local = isLocal(endpoint);
 
 	// Before anything starts: a broken web build stops here, with nothing to clean up.
+	// `WEB_DIST` (read by the server too) moves the build out of web/dist.
+	const outDir = process.env.WEB_DIST ? path.resolve(process.env.WEB_DIST) : undefined;
 	if (!flags.dev) {
-		if (isWebBuildCurrent({ pool })) {
-			console.log("• web app: web/dist is up to date");
+		if (isWebBuildCurrent({ pool, ...(outDir ? { outDir } : {}) })) {
+			console.log("• web app: the build is up to date");
 		} else {
-			console.log("• building the web app (web/ → web/dist)");
-			await buildWebApp({ pool });
+			console.log(`• building the web app (web/ → ${outDir ? path.relative(process.cwd(), outDir) : "web/dist"})`);
+			await buildWebApp({ pool, ...(outDir ? { outDir } : {}) });
 		}
 	}
 
 	let engine: RunningEngine | undefined;
 	if (local) {
 		if (await isEngineHealthy(endpoint)) {
-			console.log(`• an engine already answers on ${endpoint}; using it (it was not started here, so it stays up)`);
-		} else if (endpoint === LOCAL_ENGINE_URL) {
-			console.log(`• starting the Rivet Engine on ${LOCAL_ENGINE_URL} (data: .data/engine)`);
-			engine = await startEngine({ port: LOCAL_ENGINE_PORT, dataDir: path.join(DATA_DIR, "engine") });
+			console.log(`• adopting the engine that already answers on ${endpoint} (not started here: it stays up)`);
 		} else {
-			throw new Error(`RIVET_ENDPOINT=${endpoint} is local but nothing answers there; start that engine first`);
+			const enginePort = Number(new URL(endpoint).port || LOCAL_ENGINE_PORT);
+			const dataDir = path.join(DATA_DIR, enginePort === LOCAL_ENGINE_PORT ? "engine" : `engine-${enginePort}`);
+			console.log(`• starting the Rivet Engine on ${endpoint} (data: ${path.relative(process.cwd(), dataDir)})`);
+			engine = await startEngine({ port: enginePort, dataDir });
 		}
 	}
 
 	console.log(`• starting the app server on http://127.0.0.1:${port}${flags.dev ? " (watching src/)" : ""}`);
-	let server: RunningAppServer;
-	try {
-		server = await startAppServer({
-			port,
-			watch: flags.dev,
-			env: { RIVET_ENDPOINT: endpoint, RIVET_POOL: pool, RIVET_RUNNER_VERSION: process.env.RIVET_RUNNER_VERSION },
-		});
-	} catch (error) {
-		await engine?.stop();
-		throw error;
-	}
+	const server: RunningAppServer = await startAppServer({
+		port,
+		watch: flags.dev,
+		env: { RIVET_ENDPOINT: endpoint, RIVET_POOL: pool, RIVET_RUNNER_VERSION: process.env.RIVET_RUNNER_VERSION },
+	});
 
 	if (local) {
+		console.log(`• writing the runner config: pool "${pool}" → ${server.url}/api/rivet`);
 		await configureServerlessPool({ engineUrl: endpoint, url: `${server.url}/api/rivet`, pool });
-		console.log(`• runner config: pool "${pool}" → ${server.url}/api/rivet`);
 	}
 
-	let vite: ViteDevServer | undefined;
 	if (flags.dev) {
-		try {
-			vite = await startViteDevServer(server.url, pool);
-		} catch (error) {
-			await server.stop();
-			await engine?.stop();
-			throw error;
-		}
+		console.log("• starting the Vite dev server");
+		vite = await startViteDevServer(server.url, pool);
 	}
 	const appUrl = vite?.resolvedUrls?.local[0]?.replace(/\/$/, "") ?? server.url;
 
 	console.log(`
 actor-fleet is up.
   app       ${appUrl}            (${vite ? `Vite, hot reload; server ${server.url}` : `health: ${server.url}/health`})
-  engine    ${new URL(endpoint).origin}     (dashboard: ${new URL(endpoint).origin}/ui)
+  engine    ${new URL(endpoint).origin}     (dashboard: ${new URL(endpoint).origin}/ui${engine || !local ? "" : "; adopted: started elsewhere, left running"})
 Try:
   ID=$(curl -s -X PUT '${new URL(endpoint).origin}/actors?namespace=default' -H 'content-type: application/json' \\
     -d '{"name":"counter","key":"demo","runner_name_selector":"${pool}","crash_policy":"sleep"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).actor.actor_id')
@@ -103,36 +105,22 @@ Try:
 Ctrl-C stops everything.
 `);
 
-	let stopping = false;
-	const stopAll = async (code: number): Promise<never> => {
-		if (stopping) return new Promise<never>(() => {});
-		stopping = true;
-		if (vite) {
-			console.log("\n• stopping the Vite dev server");
-			await vite.close();
-		}
-		console.log("\n• stopping the app server (actors drain into the engine)");
-		await server.stop();
-		if (engine) {
-			console.log("• stopping the engine");
-			await engine.stop();
-		}
-		process.exit(code);
-	};
-	process.on("SIGINT", () => void stopAll(0));
-	process.on("SIGTERM", () => void stopAll(0));
 	void server.exited.then((code) => {
-		if (!stopping) {
-			console.error(`• the app server exited unexpectedly (code ${code})`);
-			void stopAll(1);
-		}
+		if (!isShuttingDown()) void fail(`the app server exited unexpectedly (code ${code})`);
 	});
 	engine?.process.once("exit", (code, sig) => {
-		if (!stopping) {
-			console.error(`• the engine exited unexpectedly (${code ?? sig}); see .data/engine/engine.log`);
-			void stopAll(1);
-		}
+		if (!isShuttingDown()) void fail(`the engine exited unexpectedly (${code ?? sig}); see its engine.log`);
 	});
+}
+
+/** Stops whatever has started (newest first) and exits 1, unless a signal is already doing that. */
+async function fail(message: string): Promise<void> {
+	// A signal's shutdown makes the step in progress fail; that is not news.
+	if (isShuttingDown()) return;
+	console.error(`actor-fleet: ${message}`);
+	await vite?.close().catch(() => {});
+	await stopTracked((line) => console.error(`• ${line}`));
+	process.exit(1);
 }
 
 /** Vite's dev server for `web/`, in this process, forwarding `/api` to the app server. */
@@ -147,7 +135,4 @@ async function startViteDevServer(appServerUrl: string, pool: string): Promise<V
 	return server;
 }
 
-main().catch((error: unknown) => {
-	console.error(`actor-fleet: ${error instanceof Error ? error.message : String(error)}`);
-	process.exit(1);
-});
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

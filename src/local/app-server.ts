@@ -3,9 +3,11 @@
 // SIGTERM or kill with SIGKILL.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { logTail } from "./daemon.ts";
+import { track } from "./lifecycle.ts";
 
 /** How long a server gets to start listening. */
 const SERVER_BOOT_TIMEOUT_MS = 20_000;
@@ -46,6 +48,8 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
 	const url = `http://${host}:${options.port}`;
 	const args = [...(options.watch ? ["--watch"] : []), options.entry ?? SERVER_ENTRY];
 	let stdio: "inherit" | ["ignore", NodeJS.WritableStream, NodeJS.WritableStream] = "inherit";
+	// A failed start quotes this run's lines of the (appended-to) log.
+	const logStart = options.logFile && existsSync(options.logFile) ? statSync(options.logFile).size : 0;
 	if (options.logFile) {
 		const log = createWriteStream(options.logFile, { flags: "a" });
 		await new Promise((resolve) => log.once("open", resolve));
@@ -70,24 +74,8 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
 	let hasExited = false;
 	void exited.then(() => {
 		hasExited = true;
+		untrack();
 	});
-
-	const deadline = Date.now() + SERVER_BOOT_TIMEOUT_MS;
-	while (true) {
-		if (hasExited) throw new Error(`the app server exited during start-up (code ${child.exitCode})`);
-		try {
-			// Any answer means it listens; /health may be 503 while the engine is down.
-			await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
-			break;
-		} catch {
-			if (Date.now() > deadline) {
-				child.kill("SIGKILL");
-				throw new Error(`the app server did not listen on ${url} within ${SERVER_BOOT_TIMEOUT_MS} ms`);
-			}
-			await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
-		}
-	}
-
 	const signal = async (sig: NodeJS.Signals): Promise<number | null> => {
 		if (!hasExited) {
 			child.kill(sig);
@@ -97,5 +85,47 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
 		}
 		return exited;
 	};
+	// Tracked from the moment it exists, so a signal during the boot wait
+	// stops it too (it also stops by itself once this process is gone).
+	const untrack = track({ name: "the app server", pid, stop: () => signal("SIGTERM") });
+
+	const deadline = Date.now() + SERVER_BOOT_TIMEOUT_MS;
+	while (true) {
+		if (hasExited) {
+			const lines = options.logFile ? logTail(options.logFile, logStart) : [];
+			throw new AppServerStartError(`exited during start-up (code ${child.exitCode})`, lines);
+		}
+		try {
+			// Any answer means it listens; /health may be 503 while the engine is down.
+			await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
+			break;
+		} catch {
+			if (Date.now() > deadline) {
+				await signal("SIGKILL");
+				const lines = options.logFile ? logTail(options.logFile, logStart) : [];
+				throw new AppServerStartError(`did not listen on ${url} within ${SERVER_BOOT_TIMEOUT_MS} ms`, lines);
+			}
+			await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+		}
+	}
+
 	return { url, pid, process: child, exited, stop: () => signal("SIGTERM"), kill: () => signal("SIGKILL") };
+}
+
+/** An app server that exited or never listened; `logLines` are its own last (error) lines, when it had a log file. */
+export class AppServerStartError extends Error {
+	readonly logLines: string[];
+
+	constructor(why: string, logLines: string[]) {
+		super(
+			`the app server ${why}${logLines.length > 0 ? `; its log ends with:\n${logLines.map((l) => `    ${l}`).join("\n")}` : ""}`,
+		);
+		this.name = "AppServerStartError";
+		this.logLines = logLines;
+	}
+
+	/** True when its port was taken between the probe and its bind (src/server.ts says so and exits). */
+	get addressInUse(): boolean {
+		return this.logLines.some((l) => l.includes("is already in use"));
+	}
 }

@@ -6,9 +6,10 @@
 // hold is the server's own and nothing outlives the launcher unnoticed.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { track, watchParent } from "./lifecycle.ts";
 
 const READY_POLL_INTERVAL_MS = 100;
 /** How long a stop signal gets before SIGKILL. */
@@ -111,6 +112,8 @@ async function stopLeftover(options: DaemonOptions): Promise<void> {
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
 	await stopLeftover(options);
+	// The log is appended to across runs; a failed start quotes only this run's lines.
+	const logStart = existsSync(options.logFile) ? statSync(options.logFile).size : 0;
 	const log = createWriteStream(options.logFile, { flags: "a" });
 	await new Promise((resolve) => log.once("open", resolve));
 	const child = spawn(options.command, options.args, {
@@ -130,31 +133,83 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 		exited = true;
 	});
 
-	const ready = await waitUntil(async () => exited || (await options.ready()), options.bootTimeoutMs);
-	if (exited || !ready) {
-		child.kill("SIGKILL");
-		await waitForExit(child);
-		rmSync(options.pidFile, { force: true });
-		log.end();
-		const why = exited ? `exited with ${child.exitCode ?? child.signalCode}` : "timed out";
-		throw new Error(`${options.name} did not start (${why}); see ${options.logFile}`);
-	}
-
+	const stopSignal = options.stopSignal ?? "SIGTERM";
+	const stopTimeoutMs = options.stopTimeoutMs ?? DAEMON_STOP_TIMEOUT_MS;
 	const terminate = async (signal: NodeJS.Signals): Promise<void> => {
 		if (child.exitCode === null && child.signalCode === null) {
 			child.kill(signal);
-			const timer = setTimeout(() => child.kill("SIGKILL"), options.stopTimeoutMs ?? DAEMON_STOP_TIMEOUT_MS);
+			const timer = setTimeout(() => child.kill("SIGKILL"), stopTimeoutMs);
 			await waitForExit(child);
 			clearTimeout(timer);
 		}
+		untrack();
 		rmSync(options.pidFile, { force: true });
 		log.end();
 	};
+	// Tracked from the moment it exists: a signal during the boot wait below
+	// must stop it too, and so must this process's death (the watcher).
+	const untrack = track({ name: options.name, pid, stop: () => terminate(stopSignal) });
+	watchParent(pid, stopSignal, stopTimeoutMs);
+
+	const ready = await waitUntil(async () => exited || (await options.ready()), options.bootTimeoutMs);
+	if (exited || !ready) {
+		await terminate("SIGKILL");
+		const why = exited ? `exited with ${child.exitCode ?? child.signalCode}` : "timed out";
+		throw new DaemonStartError(options.name, why, options.logFile, logTail(options.logFile, logStart));
+	}
+
 	return {
 		name: options.name,
 		pid,
 		process: child,
-		stop: () => terminate(options.stopSignal ?? "SIGTERM"),
+		stop: () => terminate(stopSignal),
 		kill: () => terminate("SIGKILL"),
 	};
+}
+
+/** ANSI colour codes, which make the engine's lines unreadable in an error message. */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+/** How many of a failed daemon's last log lines its start error quotes. */
+const FAILED_START_LOG_LINES = 12;
+/** Log lines longer than this are cut in the error (engine lines carry long span fields). */
+const FAILED_START_LINE_CHARS = 400;
+
+/**
+ * The last lines of a log, preferring error lines: what a failed start quotes,
+ * so the reason is in the error itself and not only in a file that a test's
+ * cleanup may delete.
+ */
+export function logTail(file: string, fromByte = 0, count = FAILED_START_LOG_LINES): string[] {
+	let lines: string[];
+	try {
+		// ANSI colour codes make the engine's lines unreadable in an error message.
+		lines = readFileSync(file)
+			.subarray(fromByte)
+			.toString("utf8")
+			.replace(ANSI_COLOUR, "")
+			.split("\n")
+			.filter((l) => l.trim() !== "");
+	} catch {
+		return [];
+	}
+	const errors = lines.filter((l) => /\b(error|fatal|panic|ERROR|FATAL|PANIC)\b|in use/i.test(l));
+	return (errors.length > 0 ? errors : lines).slice(-count).map((l) => l.slice(0, FAILED_START_LINE_CHARS));
+}
+
+/** A daemon that exited or never became ready; `logLines` are its own last (error) lines. */
+export class DaemonStartError extends Error {
+	readonly logLines: string[];
+
+	constructor(daemon: string, why: string, logFile: string, logLines: string[]) {
+		super(
+			`${daemon} did not start (${why}); its log (${logFile}) ends with:\n${logLines.map((l) => `    ${l}`).join("\n") || "    (nothing)"}`,
+		);
+		this.name = "DaemonStartError";
+		this.logLines = logLines;
+	}
+
+	/** True when the daemon could not bind a port (taken between the probe and its bind). */
+	get addressInUse(): boolean {
+		return this.logLines.some((l) => /address (already )?in use|os error 98|EADDRINUSE/i.test(l));
+	}
 }

@@ -12,7 +12,8 @@ import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { startDaemon } from "./daemon.ts";
+import { DaemonStartError, startDaemon } from "./daemon.ts";
+import { freeEnginePort } from "./ports.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -268,4 +269,25 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 	// Once it answers, its long-lived threads exist; later ones inherit the mask.
 	const cpus = pinEngine(daemon.pid, options.cpus ?? (process.env[ENGINE_CPUS_VARIABLE] || defaultEngineCpu()));
 	return { url, pid: daemon.pid, cpus, process: daemon.process, stop: daemon.stop, kill: daemon.kill };
+}
+
+/** How many grid slots a start tries when a program outside this repo holds the chosen ports. */
+const ENGINE_PORT_ATTEMPTS = 5;
+
+/**
+ * Starts an engine on a reserved slot of free ports (`freeEnginePort`). If the
+ * engine still finds one of them taken (by a program that does not use this
+ * repo's reservations), it tries another slot; any other failure is thrown
+ * with the engine's own error lines.
+ */
+export async function startEngineOnFreePort(options: Omit<EngineOptions, "port">): Promise<RunningEngine> {
+	for (let attempt = 1; ; attempt++) {
+		const port = await freeEnginePort();
+		try {
+			return await startEngine({ ...options, port });
+		} catch (error) {
+			if (!(error instanceof DaemonStartError && error.addressInUse) || attempt >= ENGINE_PORT_ATTEMPTS) throw error;
+			console.warn(`the engine found a port of ${port}…${port + 10} taken; trying other ports`);
+		}
+	}
 }

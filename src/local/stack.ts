@@ -5,11 +5,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type RunningAppServer, startAppServer } from "./app-server.ts";
-import { type RunningEngine, startEngine } from "./engine.ts";
+import { AppServerStartError, type RunningAppServer, startAppServer } from "./app-server.ts";
+import { type RunningEngine, startEngineOnFreePort } from "./engine.ts";
 import { processesMentioning } from "./hygiene.ts";
-import { freeEnginePort, freePort } from "./ports.ts";
+import { freePort } from "./ports.ts";
 import { configureServerlessPool } from "./runner-config.ts";
+
+/** How many free ports an app server start tries when a program outside this repo took the chosen one. */
+const SERVER_PORT_ATTEMPTS = 3;
 
 export interface StackOptions {
 	/** Defaults to a fresh temporary folder, removed by `stop()`. */
@@ -44,18 +47,34 @@ export async function startServerForPool(
 		port?: number;
 	},
 ): Promise<RunningAppServer> {
-	const port = options.port ?? (await freePort());
-	const server = await startAppServer({
-		port,
-		logFile: path.join(options.dataDir, `server-${options.pool}-${port}.log`),
-		env: {
-			NODE_ENV: "development",
-			RIVET_ENDPOINT: engineUrl,
-			RIVET_POOL: options.pool,
-			RIVET_RUNNER_VERSION: "1",
-			...options.env,
-		},
-	});
+	const start = (port: number) =>
+		startAppServer({
+			port,
+			logFile: path.join(options.dataDir, `server-${options.pool}-${port}.log`),
+			env: {
+				NODE_ENV: "development",
+				RIVET_ENDPOINT: engineUrl,
+				RIVET_POOL: options.pool,
+				RIVET_RUNNER_VERSION: "1",
+				...options.env,
+			},
+		});
+	let server: RunningAppServer;
+	if (options.port !== undefined) {
+		server = await start(options.port);
+	} else {
+		// A port taken by a program outside this repo (see ports.ts) costs one more try.
+		for (let attempt = 1; ; attempt++) {
+			try {
+				server = await start(await freePort());
+				break;
+			} catch (error) {
+				if (!(error instanceof AppServerStartError && error.addressInUse) || attempt >= SERVER_PORT_ATTEMPTS) {
+					throw error;
+				}
+			}
+		}
+	}
 	if (options.configure !== false) {
 		await configureServerlessPool({ engineUrl, url: `${server.url}/api/rivet`, pool: options.pool });
 	}
@@ -66,8 +85,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 	const ownsDir = options.dataDir === undefined;
 	const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "actor-fleet-"));
 	const pool = options.pool ?? "default";
-	const engine = await startEngine({
-		port: await freeEnginePort(),
+	const engine = await startEngineOnFreePort({
 		dataDir: path.join(dataDir, "engine"),
 		...(options.engineEnv ? { env: options.engineEnv } : {}),
 	});

@@ -19,8 +19,8 @@ import {
 	readActorKv,
 	resolveActorId,
 } from "../../src/debug/management.ts";
-import { type RunningEngine, startEngine } from "../../src/local/engine.ts";
-import { freeEnginePort, freePort } from "../../src/local/ports.ts";
+import { type RunningEngine, startEngineOnFreePort } from "../../src/local/engine.ts";
+import { freePort } from "../../src/local/ports.ts";
 import { uniqueKey } from "../support.ts";
 import { freshActor, inspect, testEngine } from "./support.ts";
 
@@ -115,8 +115,7 @@ describe("an engine that requires a token", () => {
 
 	beforeAll(async () => {
 		dataDir = mkdtempSync(path.join(tmpdir(), "actor-fleet-auth-"));
-		engine = await startEngine({
-			port: await freeEnginePort(),
+		engine = await startEngineOnFreePort({
 			dataDir,
 			env: { RIVET__AUTH__ADMIN_TOKEN: adminToken },
 		});
