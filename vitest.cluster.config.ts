@@ -7,6 +7,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
 	test: {
 		include: ["test/cluster/**/*.test.ts"],
+		globalSetup: ["test/setup/exit-when-orphaned.ts"],
+		// A worker whose vitest is gone stops what it started (see the file).
+		setupFiles: ["test/setup/orphans.ts"],
 		testTimeout: 120_000,
 		hookTimeout: 120_000,
 		maxWorkers: 1,

@@ -7,7 +7,9 @@ export default defineConfig({
 		// `npm run test:faults`, `npm run test:cluster`.
 		exclude: ["test/faults/**", "test/cluster/**"],
 		// One real engine and one app server for the whole run (test/setup/global.ts).
-		globalSetup: ["test/setup/global.ts"],
+		globalSetup: ["test/setup/exit-when-orphaned.ts", "test/setup/global.ts"],
+		// A worker whose vitest is gone stops what it started (see the file).
+		setupFiles: ["test/setup/orphans.ts"],
 		testTimeout: 60_000,
 		hookTimeout: 60_000,
 		// Two cores here; the engine and the server need the rest.

@@ -6,7 +6,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
 	test: {
 		include: ["test/faults/**/*.test.ts"],
-		globalSetup: ["test/faults/setup.ts"],
+		globalSetup: ["test/setup/exit-when-orphaned.ts", "test/faults/setup.ts"],
+		// A worker whose vitest is gone stops what it started (see the file).
+		setupFiles: ["test/setup/orphans.ts"],
 		testTimeout: 180_000,
 		hookTimeout: 120_000,
 		maxWorkers: 2,

@@ -90,12 +90,24 @@ export function exitOnSignals(options: { log?: (line: string) => void; beforeSto
 	// ends npm alone and the command would go on as an orphan. Measured: a
 	// script under `npm run` got no signal and was re-parented. So a command
 	// treats the loss of the process that started it like SIGTERM.
-	const parent = process.ppid;
-	const timer = setInterval(() => {
-		if (process.ppid === parent || shuttingDown) return;
-		clearInterval(timer);
+	onParentLoss((parent) => {
+		if (shuttingDown) return;
 		log(`the process that started this command (pid ${parent}) is gone`);
 		onSignal("SIGTERM");
+	});
+}
+
+/**
+ * Calls `callback` once, when the process that started this one has exited
+ * (this process was re-parented). Checked every `PARENT_CHECK_INTERVAL_MS`;
+ * the check never keeps the process alive.
+ */
+export function onParentLoss(callback: (parentPid: number) => void): void {
+	const parent = process.ppid;
+	const timer = setInterval(() => {
+		if (process.ppid === parent) return;
+		clearInterval(timer);
+		callback(parent);
 	}, PARENT_CHECK_INTERVAL_MS);
 	timer.unref();
 }
