@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../src/local/app-server.ts";
-import { exitOnSignals, track } from "../src/local/lifecycle.ts";
+import { exitOnSignals, isShuttingDown, track } from "../src/local/lifecycle.ts";
 
 const { values: flags } = parseArgs({ options: { "system-deps": { type: "boolean", default: false } } });
 
@@ -55,6 +55,8 @@ for (const [name, command, args] of STEPS) {
 	console.log(`\n▶ ${name}: ${command} ${args.join(" ")}`);
 	const code = await run(name, command, args);
 	const seconds = ((Date.now() - stepStarted) / 1_000).toFixed(0);
+	// Stopped by a signal: the lifecycle handler reports that and exits.
+	if (isShuttingDown()) await new Promise(() => {});
 	if (code !== 0) {
 		console.error(`✗ ${name} failed (exit ${code}) after ${seconds} s`);
 		process.exit(code);
