@@ -1,17 +1,18 @@
-// `npm run db:generate`: after changing a schema under `src/db/<name>/`, run
-// this. For every database folder it runs drizzle-kit (which diffs the schema
-// against the last snapshot and writes a new `.sql` migration), then rewrites
-// `src/db/<name>/migrations.ts` from drizzle-kit's files.
+// `npm run db:generate`: after changing an actor's `schema.ts` under
+// `src/actors/`, run this. For every database folder (one with a
+// `drizzle.config.ts`) it runs drizzle-kit (which diffs the schema against the
+// last snapshot and writes a new `.sql` migration), then rewrites the folder's
+// `migrations.ts` from drizzle-kit's files.
 //
 // Extra arguments go to drizzle-kit, e.g. `npm run db:generate -- --name add_reactions`.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { readDrizzleOutput, renderMigrationsModule } from "../src/db/drizzle-output.ts";
 import { PROJECT_ROOT } from "../src/local/app-server.ts";
+import { findDatabases, readDrizzleOutput, renderMigrationsModule } from "./drizzle-output.ts";
 
-const DB_ROOT = path.join(PROJECT_ROOT, "src", "db");
+const ACTORS_ROOT = path.join(PROJECT_ROOT, "src", "actors");
 
 function run(command: string, args: string[]): void {
 	const result = spawnSync(process.execPath, [command, ...args], { cwd: PROJECT_ROOT, stdio: "inherit" });
@@ -25,11 +26,9 @@ const drizzleKit = path.join(PROJECT_ROOT, "node_modules", "drizzle-kit", "bin.c
 const biome = path.join(PROJECT_ROOT, "node_modules", "@biomejs", "biome", "bin", "biome");
 const written: string[] = [];
 
-for (const name of readdirSync(DB_ROOT).sort()) {
-	const dir = path.join(DB_ROOT, name);
+for (const dir of findDatabases(ACTORS_ROOT)) {
 	const config = path.join(dir, "drizzle.config.ts");
-	if (!existsSync(config)) continue;
-	console.log(`• ${name}`);
+	console.log(`• ${path.relative(PROJECT_ROOT, dir)}`);
 	run(drizzleKit, ["generate", "--config", path.relative(PROJECT_ROOT, config), ...process.argv.slice(2)]);
 	const outDir = path.join(dir, "migrations");
 	const target = path.join(dir, "migrations.ts");

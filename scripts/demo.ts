@@ -7,8 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { createClient } from "rivetkit/client";
-import type { BatchJobResult, BatchStatus } from "../src/actors/coordinator.ts";
-import type { JobSpec } from "../src/jobs/jobs.ts";
+import type { BatchJobResult, BatchStatus, JobSpec } from "../src/actors/jobs/contract.ts";
 import type { Registry } from "../src/registry.ts";
 
 const DEFAULT_ENDPOINT = "http://127.0.0.1:6420";

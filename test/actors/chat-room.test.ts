@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { ChatMessage, ChatPresence } from "../../src/actors/chat-room.ts";
+import type { ChatMessage, ChatPresence } from "../../src/actors/chat-room/contract.ts";
 import { testClient, uniqueKey } from "../support.ts";
 import { firstWebSocketMessage, rawAction, sleepActor } from "./helpers.ts";
 

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { BatchStatus, SubmitRequest } from "../../src/actors/coordinator.ts";
-import type { JobSpec } from "../../src/jobs/jobs.ts";
+import type { BatchStatus, JobSpec, SubmitRequest } from "../../src/actors/jobs/contract.ts";
 import { testClient, uniqueKey } from "../support.ts";
 import { naivePrimes, naiveSha256, naiveWordstats } from "./expected.ts";
 import { sleepActor } from "./helpers.ts";

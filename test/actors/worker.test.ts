@@ -1,6 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { JobProgress } from "../../src/actors/worker.ts";
-import type { JobResult } from "../../src/jobs/jobs.ts";
+import type { JobProgress, JobResult } from "../../src/actors/jobs/contract.ts";
 import { testClient, uniqueKey } from "../support.ts";
 import { naivePrimes, naiveSha256, naiveWordstats } from "./expected.ts";
 import { sleepActor } from "./helpers.ts";

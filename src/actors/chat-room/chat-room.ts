@@ -16,55 +16,21 @@ import { and, count, desc, eq, gt, lt, ne } from "drizzle-orm";
 import { type ActionContextOf, type ActorContextOf, actor, event, UserError } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { z } from "zod";
-import chatRoomMigrations from "../db/chat-room/migrations.ts";
-import { type MessageRow, messages } from "../db/chat-room/schema.ts";
-import { env } from "../env.ts";
-import { parseInput } from "../shared/validate.ts";
-
-/** Longest message, in characters. */
-export const MAX_MESSAGE_LENGTH = 2_000;
-/** Most messages one `history` page returns. */
-export const MAX_HISTORY_PAGE = 100;
-/** Longest room title, in characters. */
-export const MAX_TITLE_LENGTH = 100;
-
-export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
-
-export interface ChatMessage {
-	id: number;
-	username: string;
-	text: string;
-	/** Epoch milliseconds. */
-	createdAt: number;
-}
-
-export interface ChatHistoryPage {
-	/** Oldest first. */
-	messages: ChatMessage[];
-	/** Whether older messages exist before the first one here. */
-	hasMore: boolean;
-}
-
-export interface ChatPresence {
-	username: string;
-	kind: "join" | "leave";
-	/** Everyone connected after this change, sorted. */
-	online: string[];
-}
-
-export interface ChatRoomInfo {
-	roomId: string;
-	title: string;
-	messageCount: number;
-	online: string[];
-}
-
-/** What a client passes when it connects or calls (`getOrCreate(key, { params })`). */
-export interface ChatConnParams {
-	username: string;
-	/** Required when the server sets `CHAT_TOKEN`. */
-	token?: string;
-}
+import { parseInput } from "../validate.ts";
+import {
+	type ChatConnParams,
+	type ChatHistoryPage,
+	type ChatMessage,
+	type ChatPresence,
+	type ChatRoomInfo,
+	MAX_HISTORY_PAGE,
+	MAX_MESSAGE_LENGTH,
+	MAX_TITLE_LENGTH,
+	USERNAME_PATTERN,
+} from "./contract.ts";
+import chatRoomMigrations from "./migrations.ts";
+import { type MessageRow, messages } from "./schema.ts";
+import { chatRoomSettings } from "./settings.ts";
 
 export interface ChatConnState {
 	username: string;
@@ -232,13 +198,13 @@ function readConnParams(params: unknown): z.output<typeof connParamsSchema> {
  * are not browsers; the token is what guards against them.
  */
 function checkOrigin(origin: string | null): void {
-	if (origin !== null && !env.allowedOrigins.includes(origin)) {
+	if (origin !== null && !chatRoomSettings().allowedOrigins.includes(origin)) {
 		throw new UserError("this origin may not open chat connections", { code: "origin_not_allowed" });
 	}
 }
 
 function checkToken(token: string | undefined): void {
-	const expected = env.chatToken;
+	const expected = chatRoomSettings().chatToken;
 	if (expected === undefined) return;
 	// Comparing digests keeps the comparison constant-time whatever the lengths.
 	const digest = (value: string) => createHash("sha256").update(value).digest();

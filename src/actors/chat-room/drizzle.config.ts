@@ -2,6 +2,6 @@
 import { defineConfig } from "rivetkit/db/drizzle";
 
 export default defineConfig({
-	schema: "./src/db/chat-room/schema.ts",
-	out: "./src/db/chat-room/migrations",
+	schema: "./src/actors/chat-room/schema.ts",
+	out: "./src/actors/chat-room/migrations",
 });

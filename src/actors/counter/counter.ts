@@ -10,33 +10,22 @@
 import { randomUUID } from "node:crypto";
 import { type ActionContextOf, actor, event, UserError } from "rivetkit";
 import { z } from "zod";
-import { parseInput } from "../shared/validate.ts";
-
-/** Largest step one call may add; keeps a typo from jumping the count. */
-export const MAX_INCREMENT = 1_000;
-/** Longest delay `incrementLater` accepts (one day). */
-export const MAX_DELAY_MS = 24 * 60 * 60 * 1_000;
-/** How far ahead `resetAt` may be scheduled (30 days). */
-export const MAX_SCHEDULE_AHEAD_MS = 30 * 24 * 60 * 60 * 1_000;
-/** Pending timers per counter; state stays small and bounded. */
-export const MAX_PENDING_TIMERS = 100;
-/** Request ids remembered for idempotent retries (oldest dropped first). */
-export const REMEMBERED_REQUESTS = 200;
+import { parseInput } from "../validate.ts";
+import {
+	MAX_DELAY_MS,
+	MAX_INCREMENT,
+	MAX_PENDING_TIMERS,
+	MAX_SCHEDULE_AHEAD_MS,
+	type PendingTimer,
+	REMEMBERED_REQUESTS,
+	type TimerKind,
+} from "./contract.ts";
 
 const amountSchema = z.int().min(1).max(MAX_INCREMENT);
 const requestIdSchema = z.string().min(1).max(128);
 const incrementOptionsSchema = z.strictObject({ requestId: requestIdSchema.optional() }).optional();
 const delaySchema = z.int().min(0).max(MAX_DELAY_MS);
 const timestampSchema = z.int().positive();
-
-export type TimerKind = "increment" | "reset";
-
-export interface PendingTimer {
-	id: string;
-	kind: TimerKind;
-	amount: number;
-	runAt: number;
-}
 
 export interface CounterState {
 	count: number;

@@ -19,73 +19,32 @@ import { and, asc, count, eq, lte } from "drizzle-orm";
 import { type ActorContextOf, actor, event, UserError } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { z } from "zod";
-import coordinatorMigrations from "../db/coordinator/migrations.ts";
-import { type CoordinatorJobStatus, jobs } from "../db/coordinator/schema.ts";
+import type { Registry } from "../../registry.ts";
+import { parseInput } from "../validate.ts";
 import {
-	type JobOutput,
-	type JobSpec,
-	jobIdSchema,
-	jobOutputSchema,
-	jobSpecSchema,
+	BATCH_ID_PATTERN,
+	type BatchJobResult,
+	type BatchStatus,
+	type CoordinatorJobStatus,
+	DEFAULT_STUCK_AFTER_MS,
+	DEFAULT_SWEEP_INTERVAL_MS,
+	DEFAULT_WORKERS,
+	MAX_BATCH_ITEMS,
 	MAX_ERROR_LENGTH,
-} from "../jobs/jobs.ts";
-import type { Registry } from "../registry.ts";
-import { parseInput } from "../shared/validate.ts";
+	MAX_STUCK_AFTER_MS,
+	MAX_SWEEP_INTERVAL_MS,
+	MAX_WORKERS,
+	MIN_STUCK_AFTER_MS,
+	MIN_SWEEP_INTERVAL_MS,
+	type SubmitRequest,
+	type WorkerTally,
+} from "./contract.ts";
+import coordinatorMigrations from "./coordinator-db/migrations.ts";
+import { jobs } from "./coordinator-db/schema.ts";
+import { jobIdSchema, jobOutputSchema, jobSpecSchema } from "./jobs.ts";
 
-/** Most items one batch may hold; bounds the batch's rows and its dispatch time. */
-export const MAX_BATCH_ITEMS = 200;
-/** Most workers one batch may use. */
-export const MAX_WORKERS = 16;
-export const DEFAULT_WORKERS = 4;
-/** How often the sweep looks for stuck jobs, by default and within bounds. */
-export const DEFAULT_SWEEP_INTERVAL_MS = 5_000;
-export const MIN_SWEEP_INTERVAL_MS = 200;
-export const MAX_SWEEP_INTERVAL_MS = 60_000;
-/** How long a job may be in flight before the sweep re-sends it, by default and within bounds. */
-export const DEFAULT_STUCK_AFTER_MS = 60_000;
-export const MIN_STUCK_AFTER_MS = 200;
-export const MAX_STUCK_AFTER_MS = 60 * 60_000;
 /** Queue sends in flight at once while dispatching. */
 const DISPATCH_CONCURRENCY = 8;
-
-export const BATCH_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-export interface WorkerTally {
-	workerId: string;
-	assigned: number;
-	done: number;
-	failed: number;
-}
-
-export interface BatchStatus {
-	batchId: string;
-	state: "empty" | "running" | "done";
-	total: number;
-	done: number;
-	failed: number;
-	workers: WorkerTally[];
-	/** Epoch milliseconds, or null before `submit`. */
-	startedAt: number | null;
-	/** Epoch milliseconds, or null until every job has a result. */
-	finishedAt: number | null;
-}
-
-export interface BatchJobResult {
-	jobId: string;
-	workerId: string;
-	status: CoordinatorJobStatus;
-	result?: JobOutput;
-	error?: string;
-	/** 1, or 2 once the sweep has re-sent the job. */
-	dispatches: number;
-}
-
-export interface SubmitRequest {
-	items: JobSpec[];
-	workers?: number;
-	sweepIntervalMs?: number;
-	stuckAfterMs?: number;
-}
 
 interface CoordinatorState {
 	/** Hash of the accepted `submit` request; null while the batch is empty. */

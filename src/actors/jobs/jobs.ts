@@ -7,18 +7,8 @@
 // worker where to report and the batch secret that proves the report is real.
 
 import { z } from "zod";
+import { ID_PATTERN, MAX_ERROR_LENGTH, MAX_HASH_ROUNDS, MAX_JOB_TEXT, MAX_PRIME_LIMIT } from "./contract.ts";
 
-/** Largest `limit` for `primes`: the sieve stays well under a second. */
-export const MAX_PRIME_LIMIT = 2_000_000;
-/** Most `rounds` for `sha256`: about one second of hashing. */
-export const MAX_HASH_ROUNDS = 1_000_000;
-/** Longest `text` for `sha256` and `wordstats`; keeps a message far below the 64 KiB queue limit. */
-export const MAX_JOB_TEXT = 16_000;
-/** Longest error text a failed job carries back to clients. */
-export const MAX_ERROR_LENGTH = 500;
-
-/** Ids: job ids, batch ids and worker ids share one conservative alphabet. */
-export const ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 export const jobIdSchema = z.string().min(1).max(128).regex(ID_PATTERN, "use letters, digits and _ . : -");
 
 export const primesInputSchema = z.strictObject({ limit: z.int().min(2).max(MAX_PRIME_LIMIT) });

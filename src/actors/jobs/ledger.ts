@@ -9,13 +9,14 @@
 // when a job looks stuck.
 
 import { appendFileSync } from "node:fs";
-import { env } from "../env.ts";
+import { jobsSettings } from "./settings.ts";
 
 export type LedgerEvent = "START" | "END";
 
 export function recordStep(event: LedgerEvent, jobId: string, step: string): void {
-	if (env.workerStepLedger === undefined) return;
-	appendFileSync(env.workerStepLedger, `${Date.now()} ${process.pid} ${event} ${jobId} ${step}\n`);
+	const file = jobsSettings().workerStepLedger;
+	if (file === undefined) return;
+	appendFileSync(file, `${Date.now()} ${process.pid} ${event} ${jobId} ${step}\n`);
 }
 
 /** Runs `run` between a START and an END record. A throw leaves only the START. */

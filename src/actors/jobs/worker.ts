@@ -4,7 +4,9 @@
 // Key: `[workerId]`. A coordinator names its workers `<batchId>.w<n>`; any
 // client may also send jobs straight to a worker of its own.
 // Owns: one SQLite row per finished job (results survive sleep and crashes),
-// the job in flight (state, small), and a watchdog schedule.
+// the job in flight (state, small), and a watchdog schedule. The watchdog and
+// the restart after a failed workflow are workarounds for rivetkit 2.3.19 and
+// live in `worker-workarounds.ts`; this file is the pattern to copy.
 // Flow, per job (one iteration of the workflow loop):
 //   next-job (a completable queue message) → lookup (a jobId seen before
 //   returns its stored result) → validate → chunk-0 … chunk-n (one step per
@@ -18,14 +20,14 @@
 // Step and loop names are recorded in that history: renaming one breaks the
 // replay of jobs in flight during a deploy. Add new steps under new names.
 
-import { randomUUID } from "node:crypto";
 import { count, eq } from "drizzle-orm";
-import { type ActorContextOf, actor, event, type RunContextOf, UserError } from "rivetkit";
+import { actor, event } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { type TryStepFailure, type WorkflowContextOf, type WorkflowStepContextOf, workflow } from "rivetkit/workflow";
-import workerMigrations from "../db/worker/migrations.ts";
-import { jobs } from "../db/worker/schema.ts";
-import { computeJob, planJob } from "../jobs/compute.ts";
+import type { Registry } from "../../registry.ts";
+import { parseInput } from "../validate.ts";
+import { computeJob, planJob } from "./compute.ts";
+import type { JobProgress, WorkerStatus } from "./contract.ts";
 import {
 	type JobMessage,
 	type JobOutput,
@@ -35,22 +37,26 @@ import {
 	jobMessageSchema,
 	jobResultSchema,
 	publicErrorText,
-} from "../jobs/jobs.ts";
-import { ledgered } from "../jobs/ledger.ts";
-import type { Registry } from "../registry.ts";
-import { parseInput } from "../shared/validate.ts";
+} from "./jobs.ts";
+import { ledgered } from "./ledger.ts";
+import workerMigrations from "./worker-db/migrations.ts";
+import { jobs } from "./worker-db/schema.ts";
+import {
+	fireWatchdog,
+	initialWorkaroundVars,
+	restartAfterFailure,
+	startWorkarounds,
+	stopWorkarounds,
+	type WatchdogState,
+	type WorkaroundVars,
+} from "./worker-workarounds.ts";
 
-/** Idle time before the worker sleeps. Shorter than the watchdog interval (see `ensureWatchdog`). */
-export const WORKER_SLEEP_TIMEOUT_MS = 10_000;
-/** How often an awake worker's watchdog fires; also the longest a crashed job waits to resume. */
-export const WATCHDOG_INTERVAL_MS = 15_000;
 /**
- * Least time left on the watchdog whenever a job makes progress; below it,
- * the watchdog is pushed back to a full interval. A crash mid-job then leaves
- * the server at least this long to come back before the watchdog fires (see
- * `keepWatchdogAhead` for why that matters).
+ * Idle time before the worker sleeps. Shorter than the watchdog interval, so
+ * an idle worker falls asleep before its watchdog fires (see
+ * `worker-workarounds.ts`).
  */
-export const WATCHDOG_MIN_LEAD_MS = 10_000;
+export const WORKER_SLEEP_TIMEOUT_MS = 10_000;
 /** First retry delay; the workflow engine doubles it on every retry. */
 const RETRY_BACKOFF_BASE_MS = 100;
 /**
@@ -65,38 +71,14 @@ const REPORT_STEP = "report";
 /** Retries of the report to the coordinator; after that its sweep re-sends the job. */
 const REPORT_MAX_RETRIES = 4;
 
-export interface JobProgress {
-	jobId: string;
-	/** Chunks finished. */
-	done: number;
-	total: number;
-}
-
-export interface WorkerStatus {
-	workerId: string;
-	current: JobProgress | null;
-	completed: number;
-	failed: number;
-}
-
-/** Per generation, never saved: set when this generation gave up and is going to sleep to restart. */
-interface WorkerVars {
-	restarting: boolean;
-	/**
-	 * `keepWatchdogAhead` bound to this generation's actor context, set in
-	 * `onWake`: workflow steps have no `schedule` of their own.
-	 */
-	keepWatchdogAhead: (() => Promise<void>) | null;
-}
+/** Per generation, never saved: only what the workarounds need. */
+type WorkerVars = WorkaroundVars;
 
 interface WorkerState {
 	/** The job in flight, if any. */
 	current: JobProgress | null;
-	/**
-	 * The pending watchdog schedule, the token its callback must present and
-	 * when it fires (epoch ms; absent in state saved before it was recorded).
-	 */
-	watchdog: { id: string; token: string; runAt?: number } | null;
+	/** See `worker-workarounds.ts`. */
+	watchdog: WatchdogState | null;
 }
 
 type Outcome = { status: "done"; result: JobOutput } | { status: "failed"; error: string };
@@ -112,7 +94,7 @@ class ChunkFailed extends Error {
 export const worker = actor({
 	options: { name: "Worker", icon: "gears", sleepTimeout: WORKER_SLEEP_TIMEOUT_MS },
 	state: { current: null, watchdog: null } as WorkerState,
-	createVars: (): WorkerVars => ({ restarting: false, keepWatchdogAhead: null }),
+	createVars: (): WorkerVars => initialWorkaroundVars(),
 	db: db({ schema: { jobs }, migrations: workerMigrations }),
 	events: {
 		progress: event<JobProgress>(),
@@ -125,17 +107,12 @@ export const worker = actor({
 		jobs: { message: jobMessageSchema, complete: jobResultSchema },
 	},
 
-	onWake: async (c) => {
-		c.vars.keepWatchdogAhead = () => keepWatchdogAhead(c);
-		await ensureWatchdog(c);
+	// The watchdog that resumes a crashed job (a rivetkit 2.3.19 workaround).
+	onWake: async (c): Promise<void> => {
+		await startWorkarounds(c);
 	},
-
-	onSleep: async (c) => {
-		// Idle: nothing to resume, so nothing should wake us. With a job in
-		// flight (a deploy is draining us) or a restart under way (jobs may
-		// still be queued) the watchdog stays armed to bring the worker back
-		// without any client traffic.
-		if (c.state.current === null && !c.vars.restarting) await disarmWatchdog(c);
+	onSleep: async (c): Promise<void> => {
+		await stopWorkarounds(c, c.state.current !== null);
 	},
 
 	run: workflow(
@@ -179,27 +156,11 @@ export const worker = actor({
 			return row ? toJobResult(row) : null;
 		},
 
-		/**
-		 * The watchdog schedule's callback. Schedules can only call actions, so
-		 * clients can reach it too; the token, known only to the pending
-		 * schedule, keeps them out.
-		 */
-		watchdog: async (c, token: unknown): Promise<void> => {
-			if (typeof token !== "string" || token !== c.state.watchdog?.token) {
-				throw new UserError("watchdog is called by the worker's own schedule, not by clients", {
-					code: "forbidden",
-				});
-			}
-			c.state.watchdog = null;
-			// Firing woke the actor, which is all a crashed job needs: the
-			// workflow resumes as the actor starts. Re-arm while awake.
-			await ensureWatchdog(c);
-		},
+		/** The watchdog schedule's callback; refuses clients (see `worker-workarounds.ts`). */
+		watchdog: (c, token: unknown): Promise<void> => fireWatchdog(c, token),
 	},
 });
 
-type WorkerContext = ActorContextOf<typeof worker>;
-type WorkerRunContext = RunContextOf<typeof worker>;
 type WorkerLoop = WorkflowContextOf<typeof worker>;
 type WorkerStep = WorkflowStepContextOf<typeof worker>;
 type JobRow = typeof jobs.$inferSelect;
@@ -345,85 +306,6 @@ async function reportResult(loop: WorkerLoop, reply: JobReply, result: JobResult
 		// re-send the job, and the lookup step answers it from the stored row.
 		loop.log.warn({ msg: "could not report a job result", jobId: result.jobId, error: describeFailure(sent.failure) });
 	}
-}
-
-/**
- * Keeps one watchdog schedule pending while the worker is awake.
- *
- * A crash stops the workflow, and nothing restarts an actor that receives no
- * traffic (measured: a job in flight did not resume within 60 s). A pending
- * schedule does: it survives the crash and wakes the actor, whose workflow
- * then resumes the job. Armed on every wake and re-armed each time it fires,
- * so one is always pending while the worker is awake. The interval is longer
- * than the sleep timeout, so an idle worker falls asleep first and `onSleep`
- * cancels the watchdog instead of being woken by it forever.
- */
-async function ensureWatchdog(c: WorkerContext): Promise<void> {
-	const armed = c.state.watchdog;
-	if (armed && (await c.schedule.get(armed.id))) return;
-	await armWatchdog(c);
-}
-
-/**
- * Schedules a watchdog a full interval from now and records it.
- *
- * The schedule is durable once `at` resolves; that is what matters. The token
- * rides the next state save: `saveState({ immediate: true })` never resolves
- * inside onWake in rivetkit 2.3.19 (the actor then fails to start). If a
- * crash loses the token, the old schedule still wakes the actor when it
- * fires; it is refused, and onWake arms a new one.
- */
-async function armWatchdog(c: WorkerContext): Promise<void> {
-	const token = randomUUID();
-	const runAt = Date.now() + WATCHDOG_INTERVAL_MS;
-	const id = await c.schedule.at(runAt, "watchdog", token);
-	c.state.watchdog = { id, token, runAt };
-}
-
-/**
- * Pushes the watchdog back to a full interval when less than
- * `WATCHDOG_MIN_LEAD_MS` is left; the steps that make progress call it
- * (through `c.vars`).
- *
- * Why: rivetkit 2.3.19 loses a schedule whose wake finds no app server. The
- * engine wakes the actor, its `/start` request is refused, it counts that as
- * a crash, and the crash policy rivetkit's client always sets (`sleep`) puts
- * the actor to sleep with the alarm already spent. Measured with the only app
- * server killed and started again 3-4 s later: when the watchdog fell inside
- * that gap the worker slept with 53 jobs queued and never resumed on its own.
- * A watchdog kept at least 10 s ahead of the last progress gives a crashed
- * server that long to come back. Costs one re-arm per 5 s of activity.
- */
-async function keepWatchdogAhead(c: WorkerContext): Promise<void> {
-	const armed = c.state.watchdog;
-	if (armed?.runAt !== undefined && armed.runAt - Date.now() >= WATCHDOG_MIN_LEAD_MS) return;
-	// The new one is armed before the old one is cancelled: never a moment without one.
-	await armWatchdog(c);
-	if (armed) await c.schedule.cancel(armed.id);
-}
-
-async function disarmWatchdog(c: WorkerContext): Promise<void> {
-	const armed = c.state.watchdog;
-	if (!armed) return;
-	await c.schedule.cancel(armed.id);
-	// rivetkit saves the state right after onSleep returns.
-	c.state.watchdog = null;
-}
-
-/**
- * The workflow itself failed (not a step, which retries on its own): the
- * run handler has ended and this generation of the actor would stay awake
- * with no loop taking jobs. Measured cause: the engine dying mid-commit
- * leaves the actor's SQLite connection unusable ("remote sqlite commit result
- * is indeterminate after envoy disconnect", then "disk I/O error" on every
- * statement), so every later step fails too. Sleeping ends this generation;
- * the watchdog wakes a fresh one, with a fresh connection, whose workflow
- * replays its history and re-runs only the step that was in flight.
- */
-function restartAfterFailure(c: WorkerRunContext, error: string): void {
-	c.log.error({ msg: "worker workflow failed; restarting the actor to resume its jobs", error });
-	c.vars.restarting = true;
-	c.sleep();
 }
 
 function toJobResult(row: JobRow): JobResult {

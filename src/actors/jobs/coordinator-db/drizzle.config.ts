@@ -2,6 +2,6 @@
 import { defineConfig } from "rivetkit/db/drizzle";
 
 export default defineConfig({
-	schema: "./src/db/coordinator/schema.ts",
-	out: "./src/db/coordinator/migrations",
+	schema: "./src/actors/jobs/coordinator-db/schema.ts",
+	out: "./src/actors/jobs/coordinator-db/migrations",
 });

@@ -4,9 +4,7 @@
 // query over rows that each change in a single atomic statement.
 
 import { index, integer, sqliteTable, text } from "rivetkit/db/drizzle";
-import type { JobOutput, JobSpec } from "../../jobs/jobs.ts";
-
-export type CoordinatorJobStatus = "dispatched" | "done" | "failed";
+import type { CoordinatorJobStatus, JobOutput, JobSpec } from "../contract.ts";
 
 export const jobs = sqliteTable(
 	"jobs",

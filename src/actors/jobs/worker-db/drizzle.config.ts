@@ -2,6 +2,6 @@
 import { defineConfig } from "rivetkit/db/drizzle";
 
 export default defineConfig({
-	schema: "./src/db/worker/schema.ts",
-	out: "./src/db/worker/migrations",
+	schema: "./src/actors/jobs/worker-db/schema.ts",
+	out: "./src/actors/jobs/worker-db/migrations",
 });

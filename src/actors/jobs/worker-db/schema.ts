@@ -4,7 +4,7 @@
 // instead of running again.
 
 import { index, integer, sqliteTable, text } from "rivetkit/db/drizzle";
-import type { JobKind, JobOutput } from "../../jobs/jobs.ts";
+import type { JobKind, JobOutput } from "../contract.ts";
 
 export const jobs = sqliteTable(
 	"jobs",

@@ -1,0 +1,50 @@
+// Each actor family parses its own settings (pure functions, fed records here);
+// the server's boot check and the actors' first use both go through these.
+
+import { describe, expect, test } from "vitest";
+import { parseChatRoomSettings } from "../../src/actors/chat-room/settings.ts";
+import { parseJobsSettings } from "../../src/actors/jobs/settings.ts";
+import { SettingsError } from "../../src/actors/validate.ts";
+
+describe("chat room settings", () => {
+	test("default to the local dev origins and no token", () => {
+		expect(parseChatRoomSettings({})).toEqual({
+			allowedOrigins: [
+				"http://127.0.0.1:3000",
+				"http://localhost:3000",
+				"http://127.0.0.1:5173",
+				"http://localhost:5173",
+			],
+			chatToken: undefined,
+		});
+	});
+
+	test("ALLOWED_ORIGINS is a comma-separated list; an empty CHAT_TOKEN means unset", () => {
+		const settings = parseChatRoomSettings({
+			ALLOWED_ORIGINS: " https://a.example , ,https://b.example",
+			CHAT_TOKEN: "",
+		});
+		expect(settings).toEqual({ allowedOrigins: ["https://a.example", "https://b.example"], chatToken: undefined });
+		expect(parseChatRoomSettings({ CHAT_TOKEN: " s3cret " }).chatToken).toBe("s3cret");
+	});
+
+	test("a blank CHAT_TOKEN is refused with one line naming it", () => {
+		try {
+			parseChatRoomSettings({ CHAT_TOKEN: "   " });
+			expect.unreachable("a blank token was accepted");
+		} catch (error) {
+			expect(error).toBeInstanceOf(SettingsError);
+			expect((error as SettingsError).lines.map((l) => l.trim().split(":")[0])).toEqual(["CHAT_TOKEN"]);
+		}
+	});
+});
+
+describe("jobs settings", () => {
+	test("the step ledger is off unless WORKER_STEP_LEDGER names a file", () => {
+		expect(parseJobsSettings({})).toEqual({ workerStepLedger: undefined });
+		expect(parseJobsSettings({ WORKER_STEP_LEDGER: "" })).toEqual({ workerStepLedger: undefined });
+		expect(parseJobsSettings({ WORKER_STEP_LEDGER: "/tmp/ledger.log" })).toEqual({
+			workerStepLedger: "/tmp/ledger.log",
+		});
+	});
+});
