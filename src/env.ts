@@ -42,7 +42,7 @@ const schema = z.object({
 	/** Folder of the built web app served at `/`. */
 	WEB_DIST: z.string().default("web/dist"),
 	/**
-	 * Set by the local launcher and the test harness (src/local/app-server.ts):
+	 * Set by the local launcher and the test harness (tools/local/app-server.ts):
 	 * the server stops when that process is gone, so a launcher or test runner
 	 * killed with SIGKILL leaves no server behind. Unset in production.
 	 */

@@ -4,8 +4,8 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { beforeAll, describe, expect, test } from "vitest";
-import { startAppServer } from "../src/local/app-server.ts";
-import { freePort } from "../src/local/ports.ts";
+import { startAppServer } from "../tools/local/app-server.ts";
+import { freePort } from "../tools/local/ports.ts";
 import { engineUrl } from "./support.ts";
 
 let app: typeof import("../src/app.ts").app;

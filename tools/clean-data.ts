@@ -3,7 +3,7 @@
 
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { PROJECT_ROOT } from "../src/local/app-server.ts";
+import { PROJECT_ROOT } from "./local/app-server.ts";
 
 const dataDir = path.join(PROJECT_ROOT, ".data");
 const pidFile = path.join(dataDir, "engine", "engine.pid");

@@ -8,9 +8,9 @@
 // If PostgreSQL, nats-server or nginx is missing it says what to install.
 
 import path from "node:path";
-import { PROJECT_ROOT } from "../src/local/app-server.ts";
-import { type Cluster, NODE_NAMES, startCluster } from "../src/local/cluster.ts";
-import { MissingPrerequisiteError } from "../src/local/prerequisites.ts";
+import { PROJECT_ROOT } from "./local/app-server.ts";
+import { type Cluster, NODE_NAMES, startCluster } from "./local/cluster.ts";
+import { MissingPrerequisiteError } from "./local/prerequisites.ts";
 
 const DATA_DIR = path.join(PROJECT_ROOT, ".data/cluster");
 

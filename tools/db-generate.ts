@@ -9,8 +9,8 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { PROJECT_ROOT } from "../src/local/app-server.ts";
 import { findDatabases, readDrizzleOutput, renderMigrationsModule } from "./drizzle-output.ts";
+import { PROJECT_ROOT } from "./local/app-server.ts";
 
 const ACTORS_ROOT = path.join(PROJECT_ROOT, "src", "actors");
 

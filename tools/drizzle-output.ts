@@ -47,7 +47,7 @@ export function migrationKey(idx: number): string {
 export function renderMigrationsModule(output: DrizzleMigrations, sourceDir: string): string {
 	return [
 		GENERATED_HEADER,
-		`// Source: drizzle-kit's output in ${sourceDir} (see scripts/drizzle-output.ts).`,
+		`// Source: drizzle-kit's output in ${sourceDir} (see tools/drizzle-output.ts).`,
 		"",
 		`export const journal = ${JSON.stringify(output.journal, null, "\t")};`,
 		"",

@@ -6,7 +6,7 @@
 // server at Rivet Cloud can't overwrite what the dashboard manages.
 
 import { parseArgs } from "node:util";
-import { configureServerlessPool } from "../src/local/runner-config.ts";
+import { configureServerlessPool } from "./local/runner-config.ts";
 
 const USAGE = `usage: npm run runner-config -- --url <app base url>/api/rivet [--datacenter default]
 

@@ -17,10 +17,10 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { ViteDevServer } from "vite";
-import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../src/local/app-server.ts";
-import { isEngineHealthy, type RunningEngine, startEngine } from "../src/local/engine.ts";
-import { configureServerlessPool } from "../src/local/runner-config.ts";
-import { buildWebApp, isWebBuildCurrent } from "../src/local/web-build.ts";
+import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "./local/app-server.ts";
+import { isEngineHealthy, type RunningEngine, startEngine } from "./local/engine.ts";
+import { configureServerlessPool } from "./local/runner-config.ts";
+import { buildWebApp, isWebBuildCurrent } from "./local/web-build.ts";
 
 const LOCAL_ENGINE_PORT = 6420;
 const LOCAL_ENGINE_URL = `http://127.0.0.1:${LOCAL_ENGINE_PORT}`;

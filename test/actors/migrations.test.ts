@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
-import { findDatabases, GENERATED_HEADER, readDrizzleOutput } from "../../scripts/drizzle-output.ts";
-import { PROJECT_ROOT } from "../../src/local/app-server.ts";
+import { findDatabases, GENERATED_HEADER, readDrizzleOutput } from "../../tools/drizzle-output.ts";
+import { PROJECT_ROOT } from "../../tools/local/app-server.ts";
 
 const run = promisify(execFile);
 const DATABASES = findDatabases(path.join(PROJECT_ROOT, "src", "actors")).map((dir) =>

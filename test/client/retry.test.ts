@@ -3,7 +3,7 @@
 // no key is retried only when the engine proves it never reached the actor.
 
 import { describe, expect, test } from "vitest";
-import { callAtMostOnce, callIdempotent, neverRan, RetriesExhaustedError } from "../../src/client/retry.ts";
+import { callAtMostOnce, callIdempotent, neverRan, RetriesExhaustedError } from "../../tools/client/retry.ts";
 import { testClient, uniqueKey } from "../support.ts";
 
 /** Keeps these tests quick: the backoff between attempts stays in milliseconds. */

@@ -4,9 +4,9 @@
 
 import { spawn } from "node:child_process";
 import { describe, expect, inject, test } from "vitest";
-import { readInspectorToken } from "../../src/debug/inspector.ts";
-import { PROJECT_ROOT } from "../../src/local/app-server.ts";
-import { freePort } from "../../src/local/ports.ts";
+import { readInspectorToken } from "../../tools/debug/inspector.ts";
+import { PROJECT_ROOT } from "../../tools/local/app-server.ts";
+import { freePort } from "../../tools/local/ports.ts";
 import { appUrl, engineUrl, uniqueKey } from "../support.ts";
 import { freshActor, inspect, inspectJson, testEngine } from "./support.ts";
 

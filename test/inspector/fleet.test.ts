@@ -2,10 +2,10 @@
 // and SQLite messages, a worker's queue and durable workflow.
 
 import { describe, expect, test } from "vitest";
-import { WorkflowInFlightError } from "../../src/debug/errors.ts";
-import { gatewayAction, gatewaySendQueue } from "../../src/debug/gateway.ts";
-import { ActorInspector } from "../../src/debug/inspector.ts";
-import { describeWorkflowHistory } from "../../src/debug/workflow-history.ts";
+import { WorkflowInFlightError } from "../../tools/debug/errors.ts";
+import { gatewayAction, gatewaySendQueue } from "../../tools/debug/gateway.ts";
+import { ActorInspector } from "../../tools/debug/inspector.ts";
+import { describeWorkflowHistory } from "../../tools/debug/workflow-history.ts";
 import { testClient } from "../support.ts";
 import { freshActor, inspect, testEngine } from "./support.ts";
 

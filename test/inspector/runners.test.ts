@@ -2,7 +2,7 @@
 // serverless health checks and metadata refresh, against the suite's server.
 
 import { describe, expect, inject, test } from "vitest";
-import { RivetApiError } from "../../src/debug/errors.ts";
+import { RivetApiError } from "../../tools/debug/errors.ts";
 import {
 	listEnvoys,
 	listPoolNames,
@@ -11,8 +11,8 @@ import {
 	listRunners,
 	refreshRunnerMetadata,
 	serverlessHealthCheck,
-} from "../../src/debug/runners.ts";
-import { freePort } from "../../src/local/ports.ts";
+} from "../../tools/debug/runners.ts";
+import { freePort } from "../../tools/local/ports.ts";
 import { appUrl, gatewayAction, uniqueKey } from "../support.ts";
 import { freshActor, testEngine } from "./support.ts";
 

@@ -8,12 +8,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, test } from "vitest";
-import { PROJECT_ROOT } from "../../src/local/app-server.ts";
-import { writeEngineNodeConfig } from "../../src/local/cluster.ts";
-import { enginePath } from "../../src/local/engine.ts";
-import { writeNginxConfig } from "../../src/local/nginx.ts";
-import { findClusterBinaries, MissingPrerequisiteError } from "../../src/local/prerequisites.ts";
-import { renderTemplate } from "../../src/local/templates.ts";
+import { PROJECT_ROOT } from "../../tools/local/app-server.ts";
+import { writeEngineNodeConfig } from "../../tools/local/cluster.ts";
+import { enginePath } from "../../tools/local/engine.ts";
+import { writeNginxConfig } from "../../tools/local/nginx.ts";
+import { findClusterBinaries, MissingPrerequisiteError } from "../../tools/local/prerequisites.ts";
+import { renderTemplate } from "../../tools/local/templates.ts";
 
 const run = promisify(execFile);
 const dirs: string[] = [];
@@ -83,7 +83,7 @@ describe("missing prerequisites", () => {
 	});
 
 	test("`npm run cluster` without PostgreSQL says what to install and starts nothing", async () => {
-		const result = await run(process.execPath, [path.join(PROJECT_ROOT, "scripts/cluster.ts")], {
+		const result = await run(process.execPath, [path.join(PROJECT_ROOT, "tools/cluster.ts")], {
 			cwd: PROJECT_ROOT,
 			env: { ...process.env, POSTGRES_BIN: "/nonexistent" },
 		}).then(

@@ -7,7 +7,7 @@
 // the benchmark's process helpers can wait for it like for the app server.
 
 import { createServer } from "node:http";
-import { registry } from "../src/registry.ts";
+import { registry } from "../../src/registry.ts";
 
 const port = Number(process.env.PORT);
 const host = process.env.HOST ?? "127.0.0.1";

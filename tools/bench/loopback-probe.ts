@@ -1,11 +1,11 @@
-// One measurement for `npm run bench:loopback` (bench/loopback.ts), run
+// One measurement for `npm run bench:loopback` (tools/bench/loopback.ts), run
 // inside a network namespace: starts its own engine and app server, then
 // times sequential counter actions by three roads and prints one JSON line.
 // Run alone, it measures the host's loopback.
 
 import { createClient } from "rivetkit/client";
-import { startStack } from "../src/local/stack.ts";
-import type { Registry } from "../src/registry.ts";
+import type { Registry } from "../../src/registry.ts";
+import { startStack } from "../local/stack.ts";
 import { closedLoop } from "./lib/measure.ts";
 
 /** Calls per road; sequential, so this many round trips. */

@@ -7,7 +7,7 @@
 // the first half, and Linux delays that acknowledgement by up to 40 ms.
 // Neither rivetkit nor the engine exposes a setting for it. Linux does, per
 // route: `quickack 1` makes the kernel acknowledge at once. This script
-// proves the diagnosis by measuring the same probe (bench/loopback-probe.ts)
+// proves the diagnosis by measuring the same probe (tools/bench/loopback-probe.ts)
 // in two private network namespaces, one with the default loopback route and
 // one with `quickack 1`, alternating rounds so both see the same machine.
 //
@@ -17,11 +17,11 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import { PROJECT_ROOT } from "../src/local/app-server.ts";
+import { PROJECT_ROOT } from "../local/app-server.ts";
 import { log, percentile } from "./lib/measure.ts";
 import type { ProbeResult } from "./loopback-probe.ts";
 
-const PROBE = path.join(PROJECT_ROOT, "bench/loopback-probe.ts");
+const PROBE = path.join(PROJECT_ROOT, "tools/bench/loopback-probe.ts");
 /** Alternating rounds per namespace; the median of the rounds' p50s is reported. */
 const ROUNDS = process.argv.includes("--quick") ? 1 : 3;
 /** Loopback routes in the `local` table: the /8 and the more specific 127.0.0.1. */

@@ -12,11 +12,11 @@ import { randomUUID } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { createClient } from "rivetkit/client";
-import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../src/local/app-server.ts";
-import { LOCAL_ENGINE_TUNING } from "../src/local/engine.ts";
-import { freePort } from "../src/local/ports.ts";
-import { type Stack, startStack } from "../src/local/stack.ts";
-import type { Registry } from "../src/registry.ts";
+import type { Registry } from "../../src/registry.ts";
+import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../local/app-server.ts";
+import { LOCAL_ENGINE_TUNING } from "../local/engine.ts";
+import { freePort } from "../local/ports.ts";
+import { type Stack, startStack } from "../local/stack.ts";
 import type { BenchContext, Scenario } from "./lib/context.ts";
 import { log } from "./lib/measure.ts";
 import {
@@ -41,7 +41,7 @@ process.env.RIVET_LOG_LEVEL ??= "error";
 const HANDLER_POOL = "default";
 const ENVOY_POOL = "bench-envoy";
 const RESULTS_DIR = path.join(PROJECT_ROOT, "bench-results");
-const ENVOY_ENTRY = path.join(PROJECT_ROOT, "bench/envoy-server.ts");
+const ENVOY_ENTRY = path.join(PROJECT_ROOT, "tools/bench/envoy-server.ts");
 
 /** In order: the baseline first, lifecycle early (its "0 actors" memory reading needs a quiet engine). */
 const SCENARIOS: Array<[string, Scenario]> = [

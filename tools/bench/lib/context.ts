@@ -3,8 +3,8 @@
 // each, the run's size and the engine's management API.
 
 import type { Client } from "rivetkit/client";
-import { callIdempotent } from "../../src/client/retry.ts";
-import type { Registry } from "../../src/registry.ts";
+import type { Registry } from "../../../src/registry.ts";
+import { callIdempotent } from "../../client/retry.ts";
 import { log, type Pids, type ScenarioResult, within } from "./measure.ts";
 
 /** Actor ids per management-API list request. */

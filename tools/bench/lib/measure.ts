@@ -3,7 +3,7 @@
 // `/proc/<pid>/stat` before and after), plus the progress line on stderr.
 
 import { readFileSync } from "node:fs";
-import { RetriesExhaustedError } from "../../src/client/retry.ts";
+import { RetriesExhaustedError } from "../../client/retry.ts";
 
 /** Linux reports utime/stime in clock ticks; 100 per second on every common kernel config. */
 const CLOCK_TICKS_PER_S = 100;

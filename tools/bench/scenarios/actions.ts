@@ -5,8 +5,8 @@
 // the `registry.start()` process, interleaved.
 
 import type { ActorHandle } from "rivetkit/client";
-import type { counter } from "../../src/actors/counter/counter.ts";
-import { callAtMostOnce } from "../../src/client/retry.ts";
+import type { counter } from "../../../src/actors/counter/counter.ts";
+import { callAtMostOnce } from "../../client/retry.ts";
 import type { BenchContext, Scenario } from "../lib/context.ts";
 import { putActor } from "../lib/context.ts";
 import { httpLoad } from "../lib/http.ts";

@@ -3,7 +3,7 @@
 // complete: every step persisted), and a coordinator fan-out end to end
 // (submit → every worker reports → `finished`).
 
-import type { JobSpec } from "../../src/actors/jobs/contract.ts";
+import type { JobSpec } from "../../../src/actors/jobs/contract.ts";
 import { readyConnection, type Scenario } from "../lib/context.ts";
 import { measure, Samples, within } from "../lib/measure.ts";
 

@@ -7,7 +7,7 @@
 // (full run) grow to 1,000 (`--actors`) → RSS → ask the engine to put them all to sleep →
 // RSS → wake some, one at a time (the wake measurement).
 
-import { callIdempotent } from "../../src/client/retry.ts";
+import { callIdempotent } from "../../client/retry.ts";
 import type { BenchContext, Scenario } from "../lib/context.ts";
 import { countAsleep, requestSleep } from "../lib/context.ts";
 import { closedLoop, log, measure, rssMiB, type ScenarioResult } from "../lib/measure.ts";
@@ -20,7 +20,7 @@ const QUICK_FIRST_BATCH = 30;
 /**
  * How long one creation may take, retries included, before it counts as an
  * error. Creations go through the project's retrying client
- * (`callIdempotent` in `src/client/retry.ts`): the first action is
+ * (`callIdempotent` in `tools/client/retry.ts`): the first action is
  * `increment(1, { requestId })`, so a retry never counts twice.
  */
 const CREATE_DEADLINE_MS = 60_000;
