@@ -15,7 +15,7 @@ import { callIdempotent, type RetryOptions } from "../../tools/client/retry.ts";
 import { type Cluster, NODE_NAMES, type NodeName, startCluster } from "../../tools/local/cluster.ts";
 import { isAlive } from "../../tools/local/daemon.ts";
 import { processesMentioning } from "../../tools/local/hygiene.ts";
-import { naiveSha256 } from "../actors/expected.ts";
+import { naiveSha256 } from "../actors/jobs/expected.ts";
 import { uniqueKey } from "../support.ts";
 import { startWriteLoad } from "./write-load.ts";
 

@@ -5,7 +5,7 @@
 
 import { expect, inject, onTestFinished, test } from "vitest";
 import { startServerForPool } from "../../tools/local/stack.ts";
-import { naiveSha256 } from "../actors/expected.ts";
+import { naiveSha256 } from "../actors/jobs/expected.ts";
 import { engineUrl, testClient, uniqueKey } from "../support.ts";
 
 interface Envoy {

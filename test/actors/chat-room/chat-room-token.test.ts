@@ -4,9 +4,9 @@
 
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import type { RunningAppServer } from "../../tools/local/app-server.ts";
-import { startServerForPool } from "../../tools/local/stack.ts";
-import { engineUrl, testClient, uniqueKey } from "../support.ts";
+import type { RunningAppServer } from "../../../tools/local/app-server.ts";
+import { startServerForPool } from "../../../tools/local/stack.ts";
+import { engineUrl, testClient, uniqueKey } from "../../support.ts";
 
 const TOKEN = `chat-${randomUUID()}`;
 const pool = uniqueKey("chat-token");

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
-import type { ChatMessage, ChatPresence } from "../../src/actors/chat-room/contract.ts";
-import { testClient, uniqueKey } from "../support.ts";
-import { firstWebSocketMessage, rawAction, sleepActor } from "./helpers.ts";
+import type { ChatMessage, ChatPresence } from "../../../src/actors/chat-room/contract.ts";
+import { testClient, uniqueKey } from "../../support.ts";
+import { firstWebSocketMessage, rawAction, sleepActor } from "../helpers.ts";
 
 // The test server runs with the default ALLOWED_ORIGINS (local dev origins).
 const ALLOWED_ORIGIN = "http://localhost:5173";

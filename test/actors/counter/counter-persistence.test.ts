@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
-import { testClient, uniqueKey } from "../support.ts";
-import { isAsleep, sleepActor } from "./helpers.ts";
+import { testClient, uniqueKey } from "../../support.ts";
+import { isAsleep, sleepActor } from "../helpers.ts";
 
 test("the count, remembered request ids and pending timers survive sleep; the timer wakes the actor", async () => {
 	const counter = testClient().counter.getOrCreate([uniqueKey("sleepy")]);

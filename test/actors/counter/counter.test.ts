@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { gatewayAction, putActor, testClient, uniqueKey } from "../support.ts";
+import { gatewayAction, putActor, testClient, uniqueKey } from "../../support.ts";
 
 describe("counter through the engine gateway (raw HTTP)", () => {
 	test("PUT /actors then POST /gateway/{id}/action/increment returns the count", async () => {

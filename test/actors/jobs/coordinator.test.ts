@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
-import type { BatchStatus, JobSpec, SubmitRequest } from "../../src/actors/jobs/contract.ts";
-import { testClient, uniqueKey } from "../support.ts";
+import type { BatchStatus, JobSpec, SubmitRequest } from "../../../src/actors/jobs/contract.ts";
+import { testClient, uniqueKey } from "../../support.ts";
+import { sleepActor } from "../helpers.ts";
 import { naivePrimes, naiveSha256, naiveWordstats } from "./expected.ts";
-import { sleepActor } from "./helpers.ts";
 
 const WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"];
 

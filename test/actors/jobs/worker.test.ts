@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
-import type { JobProgress, JobResult } from "../../src/actors/jobs/contract.ts";
-import { testClient, uniqueKey } from "../support.ts";
+import type { JobProgress, JobResult } from "../../../src/actors/jobs/contract.ts";
+import { testClient, uniqueKey } from "../../support.ts";
+import { sleepActor } from "../helpers.ts";
 import { naivePrimes, naiveSha256, naiveWordstats } from "./expected.ts";
-import { sleepActor } from "./helpers.ts";
 
 const WAIT = { wait: true, timeout: 30_000 } as const;
 const TEXT =

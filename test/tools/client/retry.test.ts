@@ -3,8 +3,8 @@
 // no key is retried only when the engine proves it never reached the actor.
 
 import { describe, expect, test } from "vitest";
-import { callAtMostOnce, callIdempotent, neverRan, RetriesExhaustedError } from "../../tools/client/retry.ts";
-import { testClient, uniqueKey } from "../support.ts";
+import { callAtMostOnce, callIdempotent, neverRan, RetriesExhaustedError } from "../../../tools/client/retry.ts";
+import { testClient, uniqueKey } from "../../support.ts";
 
 /** Keeps these tests quick: the backoff between attempts stays in milliseconds. */
 const FAST = { initialBackoffMs: 5, maxBackoffMs: 20 };

@@ -4,10 +4,10 @@
 
 import { spawn } from "node:child_process";
 import { describe, expect, inject, test } from "vitest";
-import { readInspectorToken } from "../../tools/debug/inspector.ts";
-import { PROJECT_ROOT } from "../../tools/local/app-server.ts";
-import { freePort } from "../../tools/local/ports.ts";
-import { appUrl, engineUrl, uniqueKey } from "../support.ts";
+import { readInspectorToken } from "../../../tools/debug/inspector.ts";
+import { PROJECT_ROOT } from "../../../tools/local/app-server.ts";
+import { freePort } from "../../../tools/local/ports.ts";
+import { appUrl, engineUrl, uniqueKey } from "../../support.ts";
 import { freshActor, inspect, inspectJson, testEngine } from "./support.ts";
 
 function expectOneLineFailure(run: { code: number; stdout: string; stderr: string }, code: number, text: string): void {

@@ -2,12 +2,12 @@
 // rejection of bad list queries, and one-line error descriptions.
 
 import { describe, expect, test } from "vitest";
-import { describeError } from "../../tools/debug/cli/output.ts";
-import { resolveEngineConfig } from "../../tools/debug/config.ts";
-import { DebugInputError, RivetApiError, WorkflowInFlightError } from "../../tools/debug/errors.ts";
-import { serializeActorKey } from "../../tools/debug/keys.ts";
-import { validateListActorsQuery } from "../../tools/debug/management.ts";
-import { describeWorkflowHistory } from "../../tools/debug/workflow-history.ts";
+import { describeError } from "../../../tools/debug/cli/output.ts";
+import { resolveEngineConfig } from "../../../tools/debug/config.ts";
+import { DebugInputError, RivetApiError, WorkflowInFlightError } from "../../../tools/debug/errors.ts";
+import { serializeActorKey } from "../../../tools/debug/keys.ts";
+import { validateListActorsQuery } from "../../../tools/debug/management.ts";
+import { describeWorkflowHistory } from "../../../tools/debug/workflow-history.ts";
 
 describe("resolveEngineConfig", () => {
 	test("local default: no credentials", () => {

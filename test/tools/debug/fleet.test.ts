@@ -2,11 +2,11 @@
 // and SQLite messages, a worker's queue and durable workflow.
 
 import { describe, expect, test } from "vitest";
-import { WorkflowInFlightError } from "../../tools/debug/errors.ts";
-import { gatewayAction, gatewaySendQueue } from "../../tools/debug/gateway.ts";
-import { ActorInspector } from "../../tools/debug/inspector.ts";
-import { describeWorkflowHistory } from "../../tools/debug/workflow-history.ts";
-import { testClient } from "../support.ts";
+import { WorkflowInFlightError } from "../../../tools/debug/errors.ts";
+import { gatewayAction, gatewaySendQueue } from "../../../tools/debug/gateway.ts";
+import { ActorInspector } from "../../../tools/debug/inspector.ts";
+import { describeWorkflowHistory } from "../../../tools/debug/workflow-history.ts";
+import { testClient } from "../../support.ts";
 import { freshActor, inspect, testEngine } from "./support.ts";
 
 /** A job that keeps a worker busy for a moment: 5 workflow steps of hashing (50 000 rounds each). */

@@ -2,15 +2,15 @@
 // metadata, actions, queue sends and onRequest forwarding.
 
 import { describe, expect, test } from "vitest";
-import { RivetApiError } from "../../tools/debug/errors.ts";
+import { RivetApiError } from "../../../tools/debug/errors.ts";
 import {
 	gatewayAction,
 	gatewayHealth,
 	gatewayMetadata,
 	gatewayRequest,
 	gatewaySendQueue,
-} from "../../tools/debug/gateway.ts";
-import { ActorInspector } from "../../tools/debug/inspector.ts";
+} from "../../../tools/debug/gateway.ts";
+import { ActorInspector } from "../../../tools/debug/inspector.ts";
 import { freshActor, testEngine } from "./support.ts";
 
 /** A well-formed id of an actor that lives on another engine, never this one. */

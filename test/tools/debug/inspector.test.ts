@@ -2,14 +2,14 @@
 // what it changes, and that every route refuses a wrong or foreign token.
 
 import { describe, expect, test } from "vitest";
-import { RivetApiError, UnsupportedEndpointError } from "../../tools/debug/errors.ts";
-import { gatewayAction } from "../../tools/debug/gateway.ts";
+import { RivetApiError, UnsupportedEndpointError } from "../../../tools/debug/errors.ts";
+import { gatewayAction } from "../../../tools/debug/gateway.ts";
 import {
 	ActorInspector,
 	INTERNAL_TABLE_PREFIX,
 	readInspectorToken,
 	TRACES_STUB_NOTE,
-} from "../../tools/debug/inspector.ts";
+} from "../../../tools/debug/inspector.ts";
 import { freshActor, testEngine } from "./support.ts";
 
 async function counterInspector(prefix: string): Promise<ActorInspector> {

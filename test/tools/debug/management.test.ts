@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { resolveEngineConfig } from "../../tools/debug/config.ts";
-import { ActorNotFoundError, EngineUnreachableError, RivetApiError } from "../../tools/debug/errors.ts";
-import { gatewayAction } from "../../tools/debug/gateway.ts";
-import { ActorInspector, INSPECTOR_TOKEN_KEY, readInspectorToken } from "../../tools/debug/inspector.ts";
+import { resolveEngineConfig } from "../../../tools/debug/config.ts";
+import { ActorNotFoundError, EngineUnreachableError, RivetApiError } from "../../../tools/debug/errors.ts";
+import { gatewayAction } from "../../../tools/debug/gateway.ts";
+import { ActorInspector, INSPECTOR_TOKEN_KEY, readInspectorToken } from "../../../tools/debug/inspector.ts";
 import {
 	createActor,
 	getOrCreateActor,
@@ -18,10 +18,10 @@ import {
 	listFleet,
 	readActorKv,
 	resolveActorId,
-} from "../../tools/debug/management.ts";
-import { type RunningEngine, startEngine } from "../../tools/local/engine.ts";
-import { freeEnginePort, freePort } from "../../tools/local/ports.ts";
-import { uniqueKey } from "../support.ts";
+} from "../../../tools/debug/management.ts";
+import { type RunningEngine, startEngine } from "../../../tools/local/engine.ts";
+import { freeEnginePort, freePort } from "../../../tools/local/ports.ts";
+import { uniqueKey } from "../../support.ts";
 import { freshActor, inspect, testEngine } from "./support.ts";
 
 describe("actors", () => {

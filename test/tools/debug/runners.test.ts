@@ -2,7 +2,7 @@
 // serverless health checks and metadata refresh, against the suite's server.
 
 import { describe, expect, inject, test } from "vitest";
-import { RivetApiError } from "../../tools/debug/errors.ts";
+import { RivetApiError } from "../../../tools/debug/errors.ts";
 import {
 	listEnvoys,
 	listPoolNames,
@@ -11,9 +11,9 @@ import {
 	listRunners,
 	refreshRunnerMetadata,
 	serverlessHealthCheck,
-} from "../../tools/debug/runners.ts";
-import { freePort } from "../../tools/local/ports.ts";
-import { appUrl, gatewayAction, uniqueKey } from "../support.ts";
+} from "../../../tools/debug/runners.ts";
+import { freePort } from "../../../tools/local/ports.ts";
+import { appUrl, gatewayAction, uniqueKey } from "../../support.ts";
 import { freshActor, testEngine } from "./support.ts";
 
 describe("runner configs and pools", () => {

@@ -2,10 +2,10 @@
 // fresh actors, and the CLI run in-process with captured output.
 
 import { inject } from "vitest";
-import { runCli } from "../../tools/debug/cli/main.ts";
-import { type EngineConfig, resolveEngineConfig } from "../../tools/debug/config.ts";
-import { getOrCreateActor } from "../../tools/debug/management.ts";
-import { engineUrl, uniqueKey } from "../support.ts";
+import { runCli } from "../../../tools/debug/cli/main.ts";
+import { type EngineConfig, resolveEngineConfig } from "../../../tools/debug/config.ts";
+import { getOrCreateActor } from "../../../tools/debug/management.ts";
+import { engineUrl, uniqueKey } from "../../support.ts";
 
 /** The suite's engine and pool, as the CLI would resolve them from the environment. */
 export function testEngine(): EngineConfig {

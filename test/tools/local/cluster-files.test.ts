@@ -8,12 +8,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, test } from "vitest";
-import { PROJECT_ROOT } from "../../tools/local/app-server.ts";
-import { writeEngineNodeConfig } from "../../tools/local/cluster.ts";
-import { enginePath } from "../../tools/local/engine.ts";
-import { writeNginxConfig } from "../../tools/local/nginx.ts";
-import { findClusterBinaries, MissingPrerequisiteError } from "../../tools/local/prerequisites.ts";
-import { renderTemplate } from "../../tools/local/templates.ts";
+import { PROJECT_ROOT } from "../../../tools/local/app-server.ts";
+import { writeEngineNodeConfig } from "../../../tools/local/cluster.ts";
+import { enginePath } from "../../../tools/local/engine.ts";
+import { writeNginxConfig } from "../../../tools/local/nginx.ts";
+import { findClusterBinaries, MissingPrerequisiteError } from "../../../tools/local/prerequisites.ts";
+import { renderTemplate } from "../../../tools/local/templates.ts";
 
 const run = promisify(execFile);
 const dirs: string[] = [];

@@ -1,10 +1,9 @@
-// Each actor family parses its own settings (pure functions, fed records here);
-// the server's boot check and the actors' first use both go through these.
+// The chat room parses its own settings (a pure function, fed records here);
+// the server's boot check and the room's first connection both go through it.
 
 import { describe, expect, test } from "vitest";
-import { parseChatRoomSettings } from "../../src/actors/chat-room/settings.ts";
-import { parseJobsSettings } from "../../src/actors/jobs/settings.ts";
-import { SettingsError } from "../../src/actors/validate.ts";
+import { parseChatRoomSettings } from "../../../src/actors/chat-room/settings.ts";
+import { SettingsError } from "../../../src/actors/validate.ts";
 
 describe("chat room settings", () => {
 	test("default to the local dev origins and no token", () => {
@@ -36,15 +35,5 @@ describe("chat room settings", () => {
 			expect(error).toBeInstanceOf(SettingsError);
 			expect((error as SettingsError).lines.map((l) => l.trim().split(":")[0])).toEqual(["CHAT_TOKEN"]);
 		}
-	});
-});
-
-describe("jobs settings", () => {
-	test("the step ledger is off unless WORKER_STEP_LEDGER names a file", () => {
-		expect(parseJobsSettings({})).toEqual({ workerStepLedger: undefined });
-		expect(parseJobsSettings({ WORKER_STEP_LEDGER: "" })).toEqual({ workerStepLedger: undefined });
-		expect(parseJobsSettings({ WORKER_STEP_LEDGER: "/tmp/ledger.log" })).toEqual({
-			workerStepLedger: "/tmp/ledger.log",
-		});
 	});
 });
