@@ -1,6 +1,7 @@
 // The debug client: typed access to the engine's management and runner APIs,
-// an actor's gateway routes, and its inspector. Used by `npm run inspect`,
-// the inspector tests and the web app's fleet view.
+// an actor's gateway routes, and its inspector. Used by `npm run inspect` and
+// the harness's tests. Harness only: the server's own `/api/fleet` uses the
+// small `src/engine-api.ts` instead, so the product never loads this.
 //
 //   const engine = resolveEngineConfig();                 // from RIVET_ENDPOINT & co.
 //   const fleet = await listFleet(engine);                // every actor name with its actors
