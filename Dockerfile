@@ -26,6 +26,9 @@ ENV NODE_ENV=production \
     PORT=8080 \
     RIVET_RUNNER_VERSION=${RIVET_RUNNER_VERSION}
 WORKDIR /app
+# Only the product: src/ (server, app, registry, actors), its production
+# dependencies and the builds. The harness in tools/ (launcher, cluster, debug
+# CLI, bench) stays in the build stage; test/deploy/image.test.ts checks this list.
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/src ./src

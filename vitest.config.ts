@@ -5,7 +5,7 @@ export default defineConfig({
 		include: ["test/**/*.test.ts"],
 		// Crash tests and the multi-node cluster have their own configs:
 		// `npm run test:faults`, `npm run test:cluster`.
-		exclude: ["test/faults/**", "test/cluster/**"],
+		exclude: ["test/faults/**", "test/cluster/**", "test/fixtures/**"],
 		// One real engine and one app server for the whole run (test/setup/global.ts).
 		globalSetup: ["test/setup/exit-when-orphaned.ts", "test/setup/global.ts"],
 		// A worker whose vitest is gone stops what it started (see the file).

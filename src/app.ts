@@ -8,7 +8,8 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { env, stripCredentials } from "./env.ts";
+import { engineAccess } from "./engine-api.ts";
+import { loadEnv, stripCredentials } from "./env.ts";
 import { disabledFleet, FleetUnavailableError, loadFleet } from "./fleet.ts";
 import { registry } from "./registry.ts";
 import { webApp } from "./web-assets.ts";
@@ -29,6 +30,10 @@ export class AppError extends Error {
 		this.code = code;
 	}
 }
+
+// Parsed here, not in the registry: the app is what serves the registry, so
+// rivetkit has its settings before the first request reaches `/api/rivet`.
+const env = loadEnv();
 
 export const app = new Hono();
 
@@ -60,7 +65,7 @@ app.get("/api/fleet", async (c) => {
 	c.header("Cache-Control", "no-store");
 	if (!env.fleetView) return c.json(disabledFleet());
 	try {
-		return c.json(await loadFleet());
+		return c.json(await loadFleet(engineAccess(env)));
 	} catch (error) {
 		if (error instanceof FleetUnavailableError) {
 			return c.json({ code: "fleet_unavailable", message: error.message }, 503);

@@ -1,4 +1,9 @@
-// Every setting the server reads, parsed once with zod at boot.
+// Every setting the server itself reads, parsed once with zod at boot.
+//
+// Server settings only: each actor family parses its own (e.g.
+// `src/actors/chat-room/settings.ts`), on first use, so importing the
+// registry reads nothing. Nothing here runs on import either: `loadEnv()`
+// parses on its first call (from `src/app.ts`, which `src/server.ts` loads).
 //
 // rivetkit reads its own `RIVET_*` variables lazily, on the first request to
 // `registry.handler()`. Parsing them here first means a typo stops the process
@@ -34,18 +39,10 @@ const schema = z.object({
 	/** The name rivetkit 2.3.19 itself reads. */
 	RIVET_ENVOY_VERSION: version.optional(),
 	RIVET_LOG_LEVEL: z.enum(LOG_LEVELS).default("warn"),
-	/** Comma-separated origins allowed to connect to chat rooms from a browser. */
-	ALLOWED_ORIGINS: z
-		.string()
-		.default("http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:5173,http://localhost:5173"),
-	/** When set, chat connections must pass it as `params.token`. */
-	CHAT_TOKEN: nonEmpty.optional(),
-	/** Optional file the worker appends every step execution to (see src/jobs/ledger.ts). */
-	WORKER_STEP_LEDGER: nonEmpty.optional(),
 	/** Folder of the built web app served at `/`. */
 	WEB_DIST: z.string().default("web/dist"),
 	/**
-	 * Set by the local launcher and the test harness (src/local/app-server.ts):
+	 * Set by the local launcher and the test harness (tools/local/app-server.ts):
 	 * the server stops when that process is gone, so a launcher or test runner
 	 * killed with SIGKILL leaves no server behind. Unset in production.
 	 */
@@ -60,9 +57,11 @@ export interface Env {
 	nodeEnv: "development" | "production" | "test";
 	port: number;
 	host: string;
-	/** Where the engine is; always set (the local default in development). */
+	/** Where the engine is; always set (the local default in development). May carry credentials. */
 	endpoint: string;
+	/** `RIVET_TOKEN`, else the password in `RIVET_ENDPOINT`. */
 	token: string | undefined;
+	/** `RIVET_NAMESPACE`, else the user name in `RIVET_ENDPOINT`, else "default". */
 	namespace: string;
 	pool: string;
 	publicEndpoint: string | undefined;
@@ -70,10 +69,6 @@ export interface Env {
 	runnerVersion: number | undefined;
 	versionSource: "RIVET_RUNNER_VERSION" | "RIVET_ENVOY_VERSION" | "build" | "unset";
 	logLevel: (typeof LOG_LEVELS)[number];
-	allowedOrigins: string[];
-	/** The shared secret chat clients must present, if any. */
-	chatToken: string | undefined;
-	workerStepLedger: string | undefined;
 	webDist: string;
 	parentPid: number | undefined;
 	/** Whether `GET /api/fleet` answers (see `src/fleet.ts`). */
@@ -107,6 +102,8 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 	}
 	const e = result.data;
 	const runnerVersion = e.RIVET_RUNNER_VERSION ?? e.RIVET_ENVOY_VERSION ?? build?.runnerVersion;
+	const endpoint = e.RIVET_ENDPOINT ?? LOCAL_ENGINE_ENDPOINT;
+	const endpointUrl = new URL(endpoint);
 	if (e.NODE_ENV === "production" && runnerVersion === undefined) {
 		throw new EnvError([
 			"  RIVET_RUNNER_VERSION: required in production; run `npm run build` (it bakes one into dist/build-info.json) or set it to a number that grows with every deploy",
@@ -116,9 +113,9 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 		nodeEnv: e.NODE_ENV,
 		port: e.PORT ?? e.RIVET_PORT ?? 3000,
 		host: e.HOST,
-		endpoint: e.RIVET_ENDPOINT ?? LOCAL_ENGINE_ENDPOINT,
-		token: e.RIVET_TOKEN,
-		namespace: e.RIVET_NAMESPACE ?? "default",
+		endpoint,
+		token: e.RIVET_TOKEN ?? (decodeURIComponent(endpointUrl.password) || undefined),
+		namespace: e.RIVET_NAMESPACE ?? (decodeURIComponent(endpointUrl.username) || "default"),
 		pool: e.RIVET_POOL,
 		publicEndpoint: e.RIVET_PUBLIC_ENDPOINT,
 		runnerVersion,
@@ -131,11 +128,6 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 						? "build"
 						: "unset",
 		logLevel: e.RIVET_LOG_LEVEL,
-		allowedOrigins: e.ALLOWED_ORIGINS.split(",")
-			.map((o) => o.trim())
-			.filter((o) => o.length > 0),
-		chatToken: e.CHAT_TOKEN,
-		workerStepLedger: e.WORKER_STEP_LEDGER,
 		webDist: e.WEB_DIST,
 		parentPid: e.FLEET_PARENT_PID,
 		fleetView: e.FLEET_VIEW === undefined ? e.NODE_ENV !== "production" : e.FLEET_VIEW === "on",
@@ -170,11 +162,19 @@ export function stripCredentials(endpoint: string): string {
 	return u.toString().replace(/\/$/, "");
 }
 
-function loadEnv(): Env {
+let loaded: Env | undefined;
+
+/**
+ * The server's settings from `process.env`, parsed on the first call and
+ * handed to rivetkit (`applyToRivetkit`); later calls return the same object.
+ * An invalid environment stops the process with one line per bad variable.
+ */
+export function loadEnv(): Env {
+	if (loaded !== undefined) return loaded;
 	try {
-		const env = parseEnv(process.env, readBuildInfo());
-		applyToRivetkit(env);
-		return env;
+		loaded = parseEnv(process.env, readBuildInfo());
+		applyToRivetkit(loaded);
+		return loaded;
 	} catch (error) {
 		if (error instanceof EnvError) {
 			console.error(`actor-fleet: invalid environment, not starting:\n${error.lines.join("\n")}`);
@@ -183,5 +183,3 @@ function loadEnv(): Env {
 		throw error;
 	}
 }
-
-export const env: Env = loadEnv();

@@ -1,8 +1,8 @@
 // `GET /api/fleet`: the actors that exist and what they are doing, for the
 // web app's Fleet panel. Read-only.
 //
-// The list comes from the engine's management API through the debug client
-// (`src/debug/`), with this server's engine credentials. Only what the panel
+// The list comes from the engine's management API (`src/engine-api.ts`), with
+// this server's engine credentials. Only what the panel
 // shows leaves the server: id, name, key, status and creation time. No token,
 // no namespace id, no engine error detail reaches the browser.
 //
@@ -12,7 +12,7 @@
 // disabled view answers `{ enabled: false }` (200, not an error): the page
 // shows a note instead of a failed request in the console on every visit.
 
-import { type Actor, DebugError, type EngineConfig, listFleet, resolveEngineConfig } from "./debug/mod.ts";
+import { type EngineAccess, type EngineActor, EngineApiError, listFleet } from "./engine-api.ts";
 
 /** The panel refreshes every few seconds; an engine slower than this gets a 503, not a hung request. */
 export const FLEET_TIMEOUT_MS = 5_000;
@@ -60,7 +60,7 @@ export function disabledFleet(): FleetView {
  * cleared; waking sets `connectable_ts` again and clears `sleep_ts`. `error`
  * is the engine's record of a failed start.
  */
-export function actorStatus(actor: Actor): FleetActorStatus {
+export function actorStatus(actor: EngineActor): FleetActorStatus {
 	if (actor.destroy_ts != null) return "destroyed";
 	if (actor.error != null) return "crashed";
 	if (actor.sleep_ts != null) return "sleeping";
@@ -68,13 +68,13 @@ export function actorStatus(actor: Actor): FleetActorStatus {
 	return "starting";
 }
 
-export async function loadFleet(engine: EngineConfig = resolveEngineConfig()): Promise<FleetView> {
+export async function loadFleet(engine: EngineAccess): Promise<FleetView> {
 	let timer: NodeJS.Timeout | undefined;
 	const timeout = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => reject(new FleetUnavailableError("the engine did not answer in time")), FLEET_TIMEOUT_MS);
 	});
 	try {
-		const entries = await Promise.race([listFleet(engine, { limitPerName: FLEET_ACTORS_PER_NAME }), timeout]);
+		const entries = await Promise.race([listFleet(engine, FLEET_ACTORS_PER_NAME), timeout]);
 		return {
 			enabled: true,
 			fetchedAt: Date.now(),
@@ -88,9 +88,9 @@ export async function loadFleet(engine: EngineConfig = resolveEngineConfig()): P
 			})),
 		};
 	} catch (error) {
-		// The debug client's errors name the engine's URL and request; the
-		// browser only needs to know the list is unavailable.
-		if (error instanceof DebugError) {
+		// These errors name the engine's URL and request; the browser only
+		// needs to know the list is unavailable.
+		if (error instanceof EngineApiError) {
 			console.error("actor-fleet: /api/fleet could not list actors:", error.message);
 			throw new FleetUnavailableError("the engine's actor list is unavailable");
 		}

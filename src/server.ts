@@ -7,12 +7,24 @@
 
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { SettingsError } from "./actors/validate.ts";
 import { app } from "./app.ts";
-import { env } from "./env.ts";
-import { registry } from "./registry.ts";
+import { loadEnv } from "./env.ts";
+import { checkActorSettings, registry } from "./registry.ts";
 
 /** After this long, open connections are cut so the process can exit. */
 const SHUTDOWN_CLOSE_TIMEOUT_MS = 5_000;
+
+const env = loadEnv();
+try {
+	// The actors read their settings on first use; reading them now stops a
+	// misconfigured server at boot instead of at its first connection.
+	checkActorSettings();
+} catch (error) {
+	if (!(error instanceof SettingsError)) throw error;
+	console.error(`actor-fleet: invalid environment, not starting:\n${error.lines.join("\n")}`);
+	process.exit(1);
+}
 
 const server = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, (info: AddressInfo) => {
 	const version = env.runnerVersion === undefined ? "unset" : `${env.runnerVersion} (${env.versionSource})`;

@@ -4,8 +4,8 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { beforeAll, describe, expect, test } from "vitest";
-import { startAppServer } from "../src/local/app-server.ts";
-import { freePort } from "../src/local/ports.ts";
+import { startAppServer } from "../tools/local/app-server.ts";
+import { freePort } from "../tools/local/ports.ts";
 import { engineUrl } from "./support.ts";
 
 let app: typeof import("../src/app.ts").app;
@@ -73,6 +73,20 @@ describe("the server process", () => {
 		expect(stderr).toContain("invalid environment");
 		const lines = stderr.split("\n").filter((l) => l.startsWith("  "));
 		expect(lines.map((l) => l.trim().split(":")[0]).sort()).toEqual(["PORT", "RIVET_ENDPOINT", "RIVET_LOG_LEVEL"]);
+	});
+
+	test("bad actor settings stop the process at boot too, though actors read them on first use", async () => {
+		const child = spawn(process.execPath, ["src/server.ts"], {
+			env: { ...process.env, PORT: String(await freePort()), RIVET_ENDPOINT: engineUrl(), CHAT_TOKEN: "   " },
+		});
+		let stderr = "";
+		child.stderr.on("data", (d: Buffer) => {
+			stderr += d.toString();
+		});
+		expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
+		expect(stderr).toContain("invalid environment");
+		const lines = stderr.split("\n").filter((l) => l.startsWith("  "));
+		expect(lines.map((l) => l.trim().split(":")[0])).toEqual(["CHAT_TOKEN"]);
 	});
 
 	test("a port already in use gives a one-line error", async () => {

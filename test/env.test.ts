@@ -45,6 +45,16 @@ describe("parseEnv", () => {
 		applyToRivetkit(parseEnv({ RIVET_ENDPOINT: "https://my-ns:sk_secret@api.rivet.dev" }), target);
 		expect(target.RIVET_PUBLIC_ENDPOINT).toBe("https://api.rivet.dev");
 	});
+
+	test("the namespace and token come from the endpoint unless set on their own", () => {
+		const endpoint = "https://my-ns:sk%2Fsecret@api.rivet.dev";
+		expect(parseEnv({ RIVET_ENDPOINT: endpoint })).toMatchObject({ namespace: "my-ns", token: "sk/secret" });
+		expect(parseEnv({ RIVET_ENDPOINT: endpoint, RIVET_NAMESPACE: "other", RIVET_TOKEN: "t" })).toMatchObject({
+			namespace: "other",
+			token: "t",
+		});
+		expect(parseEnv({})).toMatchObject({ namespace: "default", token: undefined });
+	});
 });
 
 describe("runner version", () => {

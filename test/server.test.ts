@@ -3,8 +3,8 @@
 
 import { spawn } from "node:child_process";
 import { expect, inject, onTestFinished, test } from "vitest";
-import { freePort } from "../src/local/ports.ts";
-import { startServerForPool } from "../src/local/stack.ts";
+import { freePort } from "../tools/local/ports.ts";
+import { startServerForPool } from "../tools/local/stack.ts";
 import { engineUrl, testClient, uniqueKey } from "./support.ts";
 
 test("SIGTERM exits 0 and keeps a just-acknowledged write", async () => {

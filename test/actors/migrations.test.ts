@@ -1,23 +1,25 @@
-// The generated `src/db/<name>/migrations.ts` modules are what the actors
+// The generated `migrations.ts` modules (one per database folder under `src/actors/`) are what the actors
 // load at run time. These tests keep them honest: each must equal drizzle-kit's
 // own files, and each schema must have no changes drizzle-kit has not yet
 // turned into a migration (someone edited schema.ts and forgot `npm run db:generate`).
 
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
-import { GENERATED_HEADER, readDrizzleOutput } from "../../src/db/drizzle-output.ts";
-import { PROJECT_ROOT } from "../../src/local/app-server.ts";
+import { findDatabases, GENERATED_HEADER, readDrizzleOutput } from "../../tools/drizzle-output.ts";
+import { PROJECT_ROOT } from "../../tools/local/app-server.ts";
 
 const run = promisify(execFile);
-const DB_ROOT = path.join(PROJECT_ROOT, "src", "db");
-const DATABASES = readdirSync(DB_ROOT).filter((name) => existsSync(path.join(DB_ROOT, name, "drizzle.config.ts")));
+const DATABASES = findDatabases(path.join(PROJECT_ROOT, "src", "actors")).map((dir) =>
+	path.relative(PROJECT_ROOT, dir),
+);
 
-describe.each(DATABASES)("database %s", (name) => {
-	const dir = path.join(DB_ROOT, name);
+describe.each(DATABASES)("database %s", (relative) => {
+	const dir = path.join(PROJECT_ROOT, relative);
+	const name = path.basename(dir);
 
 	test("migrations.ts is generated from drizzle-kit's files and matches them", async () => {
 		const file = path.join(dir, "migrations.ts");
@@ -57,6 +59,6 @@ describe.each(DATABASES)("database %s", (name) => {
 	});
 });
 
-test("every database under src/db is covered", () => {
-	expect(DATABASES).toEqual(["chat-room", "coordinator", "worker"]);
+test("every database under src/actors is covered", () => {
+	expect(DATABASES).toEqual(["src/actors/chat-room", "src/actors/jobs/coordinator-db", "src/actors/jobs/worker-db"]);
 });

@@ -1,6 +1,6 @@
 // The multi-node deployment, broken on purpose: two engine nodes on
 // PostgreSQL + NATS, two app servers, nginx in front of each pair (see
-// src/local/cluster.ts). The tests run in order on one cluster, because each
+// tools/local/cluster.ts). The tests run in order on one cluster, because each
 // leaves it in the state the next one starts from: all members up again.
 //
 // Timings are measured and printed, never asserted: they depend on the
@@ -10,12 +10,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createClient } from "rivetkit/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { callIdempotent, type RetryOptions } from "../../src/client/retry.ts";
-import { type Cluster, NODE_NAMES, type NodeName, startCluster } from "../../src/local/cluster.ts";
-import { isAlive } from "../../src/local/daemon.ts";
-import { processesMentioning } from "../../src/local/hygiene.ts";
 import type { Registry } from "../../src/registry.ts";
-import { naiveSha256 } from "../actors/expected.ts";
+import { callIdempotent, type RetryOptions } from "../../tools/client/retry.ts";
+import { type Cluster, NODE_NAMES, type NodeName, startCluster } from "../../tools/local/cluster.ts";
+import { isAlive } from "../../tools/local/daemon.ts";
+import { processesMentioning } from "../../tools/local/hygiene.ts";
+import { naiveSha256 } from "../actors/jobs/expected.ts";
 import { uniqueKey } from "../support.ts";
 import { startWriteLoad } from "./write-load.ts";
 

@@ -8,8 +8,8 @@
 // and a final count above the last value means an unacknowledged write landed.
 
 import type { createClient } from "rivetkit/client";
-import { callIdempotent } from "../../src/client/retry.ts";
 import type { Registry } from "../../src/registry.ts";
+import { callIdempotent } from "../../tools/client/retry.ts";
 
 /** Per-call deadline: longer than any failover we expect, so no write is abandoned. */
 const WRITE_DEADLINE_MS = 90_000;

@@ -4,8 +4,8 @@
 // go to v2, and v1 stopped with SIGTERM loses nothing.
 
 import { expect, inject, onTestFinished, test } from "vitest";
-import { startServerForPool } from "../../src/local/stack.ts";
-import { naiveSha256 } from "../actors/expected.ts";
+import { startServerForPool } from "../../tools/local/stack.ts";
+import { naiveSha256 } from "../actors/jobs/expected.ts";
 import { engineUrl, testClient, uniqueKey } from "../support.ts";
 
 interface Envoy {

@@ -1,16 +1,17 @@
 // The production image, without Docker: the Dockerfile's steps replayed in a
 // clean temporary copy (build context per .dockerignore, `npm install`,
-// `npm run build`, `npm prune --omit=dev`), then the pruned app booted with
-// NODE_ENV=production against the test engine as a serverless runner.
+// `npm run build`, `npm prune --omit=dev`), then only what the final stage
+// copies (its `COPY --from=build` lines) put in a folder of its own and booted
+// with NODE_ENV=production against the test engine as a serverless runner.
 
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../../src/local/app-server.ts";
-import { freePort } from "../../src/local/ports.ts";
-import { configureServerlessPool } from "../../src/local/runner-config.ts";
+import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../../tools/local/app-server.ts";
+import { freePort } from "../../tools/local/ports.ts";
+import { configureServerlessPool } from "../../tools/local/runner-config.ts";
 import { engineUrl, gatewayAction, putActor, uniqueKey } from "../support.ts";
 
 const IMAGE_VERSION = "7";
@@ -29,7 +30,16 @@ function run(cmd: string, args: string[], cwd: string, env: Record<string, strin
 	return execFileSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, ...env }, stdio: "pipe" });
 }
 
+/** What the final stage copies from the build stage: `[from, to]`, relative to /app. */
+function finalStageCopies(): Array<[string, string]> {
+	const dockerfile = readFileSync(path.join(PROJECT_ROOT, "Dockerfile"), "utf8");
+	return [...dockerfile.matchAll(/^COPY --from=build (?:--chown=\S+ )?\/app\/(\S+) \.\/(\S*)$/gm)].map(
+		(m): [string, string] => [m[1] ?? "", m[2] || path.basename(m[1] ?? "")],
+	);
+}
+
 let workDir: string;
+let imageDir: string;
 let server: RunningAppServer | undefined;
 const pool = uniqueKey("image");
 
@@ -47,6 +57,11 @@ beforeAll(async () => {
 	run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], workDir);
 	run("npm", ["run", "build"], workDir, { RIVET_RUNNER_VERSION: IMAGE_VERSION });
 	run("npm", ["prune", "--omit=dev", "--no-audit", "--no-fund"], workDir);
+	// The final stage: only what it copies.
+	imageDir = path.join(workDir, ".image");
+	for (const [from, to] of finalStageCopies()) {
+		cpSync(path.join(workDir, from), path.join(imageDir, to), { recursive: true });
+	}
 }, 240_000);
 
 afterAll(async () => {
@@ -61,8 +76,32 @@ describe("the production image's contents", () => {
 		expect(ignored("src")).toBe(false);
 	});
 
+	test("the image holds only the product: the server's source, its dependencies and the builds", () => {
+		expect(finalStageCopies()).toEqual([
+			["package.json", "package.json"],
+			["node_modules", "node_modules"],
+			["src", "src"],
+			["dist", "dist"],
+			["web/dist", "web/dist"],
+		]);
+		expect(readdirSync(imageDir).sort()).toEqual(["dist", "node_modules", "package.json", "src", "web"]);
+		// The harness (launcher, cluster, debug CLI, bench) stays in the build stage.
+		expect(existsSync(path.join(workDir, "tools"))).toBe(true);
+		expect(readdirSync(path.join(imageDir, "src")).sort()).toEqual([
+			"actors",
+			"app.ts",
+			"build-info.ts",
+			"engine-api.ts",
+			"env.ts",
+			"fleet.ts",
+			"registry.ts",
+			"server.ts",
+			"web-assets.ts",
+		]);
+	});
+
 	test("only production dependencies remain after the prune", () => {
-		const installed = (name: string) => existsSync(path.join(workDir, "node_modules", name, "package.json"));
+		const installed = (name: string) => existsSync(path.join(imageDir, "node_modules", name, "package.json"));
 		for (const runtime of ["rivetkit", "hono", "@hono/node-server", "zod", "drizzle-orm"]) {
 			expect(installed(runtime)).toBe(true);
 		}
@@ -73,16 +112,16 @@ describe("the production image's contents", () => {
 	});
 
 	test("the build baked the runner version in", () => {
-		const info = JSON.parse(readFileSync(path.join(workDir, "dist/build-info.json"), "utf8"));
+		const info = JSON.parse(readFileSync(path.join(imageDir, "dist/build-info.json"), "utf8"));
 		expect(info).toMatchObject({ runnerVersion: Number(IMAGE_VERSION), source: "RIVET_RUNNER_VERSION" });
 	});
 
 	test("it boots with NODE_ENV=production and serves actors through the engine", async () => {
-		expect(existsSync(path.join(workDir, "src/server.ts"))).toBe(true);
+		expect(existsSync(path.join(imageDir, "src/server.ts"))).toBe(true);
 		server = await startAppServer({
 			port: await freePort(),
-			cwd: workDir,
-			entry: path.join(workDir, "src/server.ts"),
+			cwd: imageDir,
+			entry: path.join(imageDir, "src/server.ts"),
 			logFile: path.join(workDir, "server.log"),
 			// Only what a container would get: no version variable, it comes from the build.
 			env: { NODE_ENV: "production", RIVET_ENDPOINT: engineUrl(), RIVET_POOL: pool, RIVET_RUNNER_VERSION: undefined },
@@ -103,7 +142,7 @@ describe("the production image's contents", () => {
 		await configureServerlessPool({ engineUrl: engineUrl(), url: `${server.url}/api/rivet`, pool });
 		const id = await putActor("counter", uniqueKey("image-counter"), pool);
 		expect(await gatewayAction(id, "increment", [3])).toEqual({ status: 200, body: { output: 3 } });
-		// An actor with SQLite: its drizzle migrations load from the pruned copy.
+		// An actor with SQLite: its drizzle migrations load from the image's copy.
 		const room = await putActor("chatRoom", uniqueKey("image-room"), pool);
 		const posted = await fetch(`${engineUrl()}/gateway/${room}/action/postMessage`, {
 			method: "POST",

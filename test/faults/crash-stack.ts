@@ -4,8 +4,8 @@
 
 import path from "node:path";
 import type { RunnerTestCase } from "vitest";
-import { startEngine } from "../../src/local/engine.ts";
-import { type Stack, startServerForPool, startStack } from "../../src/local/stack.ts";
+import { startEngine } from "../../tools/local/engine.ts";
+import { type Stack, startServerForPool, startStack } from "../../tools/local/stack.ts";
 import { reportLogs } from "../setup/logs.ts";
 
 export interface CrashStack {

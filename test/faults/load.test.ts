@@ -5,7 +5,7 @@
 
 import { createClient } from "rivetkit/client";
 import { expect, inject, test } from "vitest";
-import type { ChatMessage } from "../../src/actors/chat-room.ts";
+import type { ChatMessage } from "../../src/actors/chat-room/contract.ts";
 import type { Registry } from "../../src/registry.ts";
 import { faultCounts } from "./counters.ts";
 

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { type Stack, startStack } from "../../src/local/stack.ts";
+import { type Stack, startStack } from "../../tools/local/stack.ts";
 import { reportLogs } from "../setup/logs.ts";
 import type { FaultCounts } from "./counters.ts";
 

@@ -41,7 +41,7 @@ export interface LedgerLine {
 	step: string;
 }
 
-/** The worker's step ledger (src/jobs/ledger.ts), read from its file; empty until the first write. */
+/** The worker's step ledger (src/actors/jobs/ledger.ts), read from its file; empty until the first write. */
 export function readLedger(file: string): LedgerLine[] {
 	if (!existsSync(file)) return [];
 	return readFileSync(file, "utf8")

@@ -9,7 +9,7 @@
 // each restart; the final result is stored once and is correct.
 
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
-import { naiveSha256 } from "../actors/expected.ts";
+import { naiveSha256 } from "../actors/jobs/expected.ts";
 import { faultCounts } from "./counters.ts";
 import { type CrashStack, startCrashStack } from "./crash-stack.ts";
 import { clientFor, eventually, type LedgerLine, readLedger } from "./support.ts";

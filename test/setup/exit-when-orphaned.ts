@@ -4,7 +4,7 @@
 // parent gone and stop too (test/setup/orphans.ts). Without this, `kill` of
 // the npm above a test run leaves the whole run going on its own.
 
-import { onParentLoss, stopTracked } from "../../src/local/lifecycle.ts";
+import { onParentLoss, stopTracked } from "../../tools/local/lifecycle.ts";
 
 export function setup(): void {
 	onParentLoss((parent) => {

@@ -2,7 +2,7 @@
 // on free ports with a temporary data dir, stopped by PID at the end.
 
 import type { TestProject } from "vitest/node";
-import { type Stack, startStack } from "../../src/local/stack.ts";
+import { type Stack, startStack } from "../../tools/local/stack.ts";
 import { reportLogs } from "./logs.ts";
 
 declare module "vitest" {

@@ -4,7 +4,7 @@
 // own. Measured with vitest 4.1.12: after SIGTERM to vitest, a forked worker
 // stayed alive, re-parented, still running its test.
 
-import { onParentLoss, stopTracked } from "../../src/local/lifecycle.ts";
+import { onParentLoss, stopTracked } from "../../tools/local/lifecycle.ts";
 
 const INSTALLED = Symbol.for("actor-fleet.orphan-watch");
 const global = globalThis as { [INSTALLED]?: boolean };

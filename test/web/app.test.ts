@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
-import type { RunningAppServer } from "../../src/local/app-server.ts";
-import { freePort } from "../../src/local/ports.ts";
-import { startServerForPool } from "../../src/local/stack.ts";
-import { buildWebApp, isWebBuildCurrent } from "../../src/local/web-build.ts";
+import type { RunningAppServer } from "../../tools/local/app-server.ts";
+import { freePort } from "../../tools/local/ports.ts";
+import { startServerForPool } from "../../tools/local/stack.ts";
+import { buildWebApp, isWebBuildCurrent } from "../../tools/local/web-build.ts";
 import { engineUrl, uniqueKey } from "../support.ts";
 import { launchChromium, PageErrors, PHONE_VIEWPORT, screenshot } from "./browser.ts";
 

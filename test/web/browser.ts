@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { PROJECT_ROOT } from "../../src/local/app-server.ts";
+import { PROJECT_ROOT } from "../../tools/local/app-server.ts";
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 /** Screenshots land here (ignored by git) so a failed run can be looked at. */

@@ -9,7 +9,12 @@
 // demand. Posting carries a `requestId`, so a retried post appears once.
 
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
-import type { ChatMessage, ChatPresence } from "../../../src/actors/chat-room.ts";
+import {
+	type ChatMessage,
+	type ChatPresence,
+	MAX_MESSAGE_LENGTH,
+	USERNAME_HTML_PATTERN,
+} from "../../../src/actors/chat-room/contract.ts";
 import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { describeError } from "../lib/errors.ts";
@@ -21,9 +26,6 @@ import { useSearchParam } from "../lib/useSearchParam.ts";
 
 /** Messages per history page. */
 const HISTORY_PAGE = 30;
-/** Same rule as the room's `USERNAME_PATTERN`, checked here first for a quicker answer. */
-const USERNAME_PATTERN = "[A-Za-z0-9_.\\-]{1,32}";
-const MAX_MESSAGE_LENGTH = 2_000;
 
 /** What the room's refusal codes mean to the person at the keyboard. */
 const REFUSALS: Record<string, string> = {
@@ -98,7 +100,7 @@ function JoinForm({
 				<input
 					id={nameId}
 					required
-					pattern={USERNAME_PATTERN}
+					pattern={USERNAME_HTML_PATTERN}
 					title="1–32 letters, digits, _ . or -"
 					autoComplete="nickname"
 					value={username}

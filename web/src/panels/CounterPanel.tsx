@@ -8,7 +8,7 @@
 // the actor (`incrementLater`); when it fires the event updates the count.
 
 import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
-import type { PendingTimer } from "../../../src/actors/counter.ts";
+import { MAX_DELAY_MS, MAX_INCREMENT, type PendingTimer } from "../../../src/actors/counter/contract.ts";
 import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { KeyForm } from "../components/KeyForm.tsx";
@@ -19,9 +19,9 @@ import { useNow } from "../lib/useNow.ts";
 import { useSearchParam } from "../lib/useSearchParam.ts";
 
 const STEPS = [1, 5] as const;
-/** Matches the actor's limits, so the browser can say no before the network. */
-const MAX_AMOUNT = 1_000;
-const MAX_DELAY_S = 24 * 60 * 60;
+/** The actor's limits, so the browser can say no before the network. */
+const MAX_AMOUNT = MAX_INCREMENT;
+const MAX_DELAY_S = MAX_DELAY_MS / 1_000;
 const DEFAULT_DELAY_S = 5;
 const COUNTDOWN_TICK_MS = 1_000;
 

@@ -8,8 +8,14 @@
 // progress of the job it is running. On `finished` the view loads `results()`.
 
 import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
-import type { BatchJobResult, BatchStatus, SubmitRequest, WorkerTally } from "../../../src/actors/coordinator.ts";
-import type { JobProgress } from "../../../src/actors/worker.ts";
+import {
+	type BatchJobResult,
+	type BatchStatus,
+	type JobProgress,
+	MAX_WORKERS,
+	type SubmitRequest,
+	type WorkerTally,
+} from "../../../src/actors/jobs/contract.ts";
 import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { newRequestId } from "../lib/ids.ts";
@@ -17,9 +23,9 @@ import { useActor } from "../lib/rivet.ts";
 import { useSearchParam } from "../lib/useSearchParam.ts";
 import { PRESETS } from "./jobs-presets.ts";
 
-/** Bounds offered by the form; the coordinator enforces its own (200 items, 16 workers). */
+/** Bounds offered by the form: fewer jobs than a batch may hold (`MAX_BATCH_ITEMS`), every worker it may use. */
 const MAX_FORM_JOBS = 50;
-const MAX_FORM_WORKERS = 16;
+const MAX_FORM_WORKERS = MAX_WORKERS;
 const DEFAULT_JOBS = 8;
 const DEFAULT_WORKERS = 3;
 

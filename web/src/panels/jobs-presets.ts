@@ -1,9 +1,7 @@
 // Ready-made batches for the Jobs panel: what a person can submit with two
 // clicks. Each builds the `items` of a coordinator `submit` request.
 
-import type { SubmitRequest } from "../../../src/actors/coordinator.ts";
-
-type JobSpec = SubmitRequest["items"][number];
+import type { JobSpec } from "../../../src/actors/jobs/contract.ts";
 
 export interface Preset {
 	id: string;

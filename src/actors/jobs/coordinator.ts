@@ -1,0 +1,366 @@
+// coordinator: runs one batch of jobs across a few workers and keeps score.
+//
+// Key: `[batchId]`. One coordinator per batch: its state stays a handful of
+// fields whatever the history of batches, its SQLite holds exactly one
+// batch's jobs (capped at MAX_BATCH_ITEMS), and a finished batch simply goes
+// to sleep. A new batch is a new key.
+// Owns: the batch settings and its secret (state), one row per job with its
+// status and result (SQLite), and the sweep schedule.
+// Flow: `submit` records every job, arms the sweep, then sends each job to
+// its worker's `jobs` queue (`<batchId>.w<n>`, round robin) without waiting.
+// Workers call `reportResult` with the batch secret they received in the
+// job; each first report updates one row and emits `progress`, the last one
+// emits `finished`. The sweep re-sends, once, any job in flight longer than
+// `stuckAfterMs`: the send wakes a worker that crashed, and a worker that
+// already ran the job answers from its stored result.
+
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { and, asc, count, eq, lte } from "drizzle-orm";
+import { type ActorContextOf, actor, event, UserError } from "rivetkit";
+import { db } from "rivetkit/db/drizzle";
+import { z } from "zod";
+import type { Registry } from "../../registry.ts";
+import { parseInput } from "../validate.ts";
+import {
+	BATCH_ID_PATTERN,
+	type BatchJobResult,
+	type BatchStatus,
+	type CoordinatorJobStatus,
+	DEFAULT_STUCK_AFTER_MS,
+	DEFAULT_SWEEP_INTERVAL_MS,
+	DEFAULT_WORKERS,
+	MAX_BATCH_ITEMS,
+	MAX_ERROR_LENGTH,
+	MAX_STUCK_AFTER_MS,
+	MAX_SWEEP_INTERVAL_MS,
+	MAX_WORKERS,
+	MIN_STUCK_AFTER_MS,
+	MIN_SWEEP_INTERVAL_MS,
+	type SubmitRequest,
+	type WorkerTally,
+} from "./contract.ts";
+import coordinatorMigrations from "./coordinator-db/migrations.ts";
+import { jobs } from "./coordinator-db/schema.ts";
+import { jobIdSchema, jobOutputSchema, jobSpecSchema } from "./jobs.ts";
+
+/** Queue sends in flight at once while dispatching. */
+const DISPATCH_CONCURRENCY = 8;
+
+interface CoordinatorState {
+	/** Hash of the accepted `submit` request; null while the batch is empty. */
+	requestHash: string | null;
+	/** Carried in every job; a report must present it. Never leaves the server side. */
+	secret: string | null;
+	workerIds: string[];
+	startedAt: number | null;
+	finishedAt: number | null;
+	sweepIntervalMs: number;
+	stuckAfterMs: number;
+	/** The pending sweep schedule and the token its callback must present. */
+	sweep: { id: string; token: string } | null;
+}
+
+const submitSchema = z.strictObject({
+	items: z.array(jobSpecSchema).min(1).max(MAX_BATCH_ITEMS),
+	workers: z.int().min(1).max(MAX_WORKERS).optional(),
+	sweepIntervalMs: z.int().min(MIN_SWEEP_INTERVAL_MS).max(MAX_SWEEP_INTERVAL_MS).optional(),
+	stuckAfterMs: z.int().min(MIN_STUCK_AFTER_MS).max(MAX_STUCK_AFTER_MS).optional(),
+});
+
+const reportEnvelope = {
+	jobId: jobIdSchema,
+	workerId: z.string().min(1).max(200),
+	secret: z.string().min(1).max(256),
+};
+const reportSchema = z.discriminatedUnion("status", [
+	z.strictObject({ ...reportEnvelope, status: z.literal("done"), result: jobOutputSchema }),
+	z.strictObject({ ...reportEnvelope, status: z.literal("failed"), error: z.string().min(1).max(MAX_ERROR_LENGTH) }),
+]);
+export type JobReport = z.input<typeof reportSchema>;
+
+export const coordinator = actor({
+	options: { name: "Coordinator", icon: "diagram-project" },
+	state: {
+		requestHash: null,
+		secret: null,
+		workerIds: [],
+		startedAt: null,
+		finishedAt: null,
+		sweepIntervalMs: DEFAULT_SWEEP_INTERVAL_MS,
+		stuckAfterMs: DEFAULT_STUCK_AFTER_MS,
+		sweep: null,
+	} as CoordinatorState,
+	db: db({ schema: { jobs }, migrations: coordinatorMigrations }),
+	events: {
+		progress: event<BatchStatus>(),
+		finished: event<BatchStatus>(),
+	},
+
+	onWake: async (c) => {
+		// Schedules survive sleep and crashes; this only repairs a chain that a
+		// crash cut between firing and re-arming.
+		if (isRunning(c)) await ensureSweep(c);
+	},
+
+	actions: {
+		/**
+		 * Starts the batch: one job per item, spread over `workers` workers.
+		 * Repeating the same request returns the batch's status (safe to
+		 * retry); a different request for a started batch is rejected.
+		 */
+		submit: async (c, request: SubmitRequest): Promise<BatchStatus> => {
+			const req = parseInput(submitSchema, request, "request");
+			const batchId = batchIdOf(c);
+			const requestHash = createHash("sha256").update(JSON.stringify(req)).digest("hex");
+			if (c.state.requestHash !== null) {
+				if (c.state.requestHash === requestHash) return batchStatus(c);
+				throw new UserError("this batch was already submitted with other items; use a new batch id", {
+					code: "batch_already_submitted",
+				});
+			}
+			const workerIds = Array.from({ length: Math.min(req.workers ?? DEFAULT_WORKERS, req.items.length) }, (_, i) =>
+				workerIdFor(batchId, i),
+			);
+			const startedAt = Date.now();
+			const rows = req.items.map((spec, index) => ({
+				index,
+				jobId: `${batchId}:${index}`,
+				workerId: workerIds[index % workerIds.length] ?? "",
+				spec,
+				status: "dispatched" as const,
+				dispatches: 1,
+				dispatchedAt: startedAt,
+			}));
+			// Rows first, in one transaction. Until the state below is saved the
+			// batch still reads as empty, so a crash in between only means the
+			// client's retry replaces these rows.
+			await c.db.transaction(
+				async (tx) => {
+					await tx.delete(jobs);
+					await tx.insert(jobs).values(rows);
+				},
+				{ name: "submit" },
+			);
+			Object.assign(c.state, {
+				requestHash,
+				secret: randomBytes(24).toString("base64url"),
+				workerIds,
+				startedAt,
+				finishedAt: null,
+				sweepIntervalMs: req.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
+				stuckAfterMs: req.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS,
+			});
+			await ensureSweep(c);
+			// From here on, a job whose send below is lost (a crash, a failed
+			// request) is re-sent by the sweep.
+			await c.saveState({ immediate: true });
+			await forEachConcurrently(rows, DISPATCH_CONCURRENCY, (row) => dispatch(c, row));
+			const status = await batchStatus(c);
+			c.broadcast("progress", status);
+			return status;
+		},
+
+		status: (c): Promise<BatchStatus> => batchStatus(c),
+
+		/** Every job in submission order, with its result once reported. */
+		results: async (c): Promise<BatchJobResult[]> => {
+			if (c.state.requestHash === null) return [];
+			const rows = await c.db.select().from(jobs).orderBy(asc(jobs.index));
+			return rows.map((row) => ({
+				jobId: row.jobId,
+				workerId: row.workerId,
+				status: row.status,
+				...(row.result !== null ? { result: row.result } : {}),
+				...(row.error !== null ? { error: row.error } : {}),
+				dispatches: row.dispatches,
+			}));
+		},
+
+		/**
+		 * Called by workers. The batch secret travels only inside this batch's
+		 * jobs, so a client cannot forge a result. The first report per job
+		 * counts; repeats (a re-sent job, a retried call) change nothing.
+		 */
+		reportResult: async (c, report: JobReport): Promise<{ accepted: boolean }> => {
+			const r = parseInput(reportSchema, report, "report");
+			if (!secretMatches(c.state.secret, r.secret)) {
+				throw new UserError("reportResult is for this batch's workers", { code: "forbidden" });
+			}
+			const [updated] = await c.db
+				.update(jobs)
+				.set({
+					status: r.status,
+					result: r.status === "done" ? r.result : null,
+					error: r.status === "failed" ? r.error : null,
+					finishedAt: Date.now(),
+				})
+				.where(and(eq(jobs.jobId, r.jobId), eq(jobs.workerId, r.workerId), eq(jobs.status, "dispatched")))
+				.returning({ index: jobs.index });
+			if (!updated) {
+				const [known] = await c.db
+					.select({ index: jobs.index })
+					.from(jobs)
+					.where(and(eq(jobs.jobId, r.jobId), eq(jobs.workerId, r.workerId)));
+				if (!known) throw new UserError(`no job ${r.jobId} for worker ${r.workerId}`, { code: "unknown_job" });
+				return { accepted: false };
+			}
+			const status = await batchStatus(c);
+			c.broadcast("progress", status);
+			if (status.done + status.failed === status.total) await finish(c);
+			return { accepted: true };
+		},
+
+		/**
+		 * The sweep schedule's callback: re-sends stuck jobs, once each.
+		 * Schedules can only call actions, so clients can reach it too; the
+		 * token, known only to the pending schedule, keeps them out.
+		 */
+		sweep: async (c, token: unknown): Promise<void> => {
+			if (typeof token !== "string" || token !== c.state.sweep?.token) {
+				throw new UserError("sweep is called by the coordinator's own schedule, not by clients", {
+					code: "forbidden",
+				});
+			}
+			c.state.sweep = null;
+			if (!isRunning(c)) {
+				await c.saveState({ immediate: true });
+				return;
+			}
+			// Re-arm first, so nothing below can end the chain.
+			await ensureSweep(c);
+			await c.saveState({ immediate: true });
+			await redispatchStuckJobs(c);
+			// A crash between a report's row update and `finish` leaves a batch
+			// whose jobs are all done but that never said so; this closes it.
+			const status = await batchStatus(c);
+			if (status.done + status.failed === status.total) await finish(c);
+		},
+	},
+});
+
+type CoordinatorContext = ActorContextOf<typeof coordinator>;
+type JobRow = Pick<typeof jobs.$inferSelect, "jobId" | "workerId" | "spec">;
+
+function isRunning(c: CoordinatorContext): boolean {
+	return c.state.requestHash !== null && c.state.finishedAt === null;
+}
+
+function batchIdOf(c: CoordinatorContext): string {
+	const batchId = c.key[0] ?? "";
+	if (!BATCH_ID_PATTERN.test(batchId)) {
+		throw new UserError("the coordinator key must be [batchId] with 1-64 letters, digits, _ or -", {
+			code: "invalid_batch_id",
+		});
+	}
+	return batchId;
+}
+
+export function workerIdFor(batchId: string, index: number): string {
+	return `${batchId}.w${index}`;
+}
+
+async function batchStatus(c: CoordinatorContext): Promise<BatchStatus> {
+	const s = c.state;
+	const base = { batchId: c.key[0] ?? "", startedAt: s.startedAt, finishedAt: s.finishedAt };
+	if (s.requestHash === null) return { ...base, state: "empty", total: 0, done: 0, failed: 0, workers: [] };
+	const rows = await c.db
+		.select({ workerId: jobs.workerId, status: jobs.status, n: count() })
+		.from(jobs)
+		.groupBy(jobs.workerId, jobs.status);
+	const workers = s.workerIds.map((workerId): WorkerTally => {
+		const of = (status: CoordinatorJobStatus) =>
+			rows.find((r) => r.workerId === workerId && r.status === status)?.n ?? 0;
+		return {
+			workerId,
+			assigned: of("dispatched") + of("done") + of("failed"),
+			done: of("done"),
+			failed: of("failed"),
+		};
+	});
+	const sum = (pick: (w: WorkerTally) => number) => workers.reduce((n, w) => n + pick(w), 0);
+	return {
+		...base,
+		state: s.finishedAt === null ? "running" : "done",
+		total: sum((w) => w.assigned),
+		done: sum((w) => w.done),
+		failed: sum((w) => w.failed),
+		workers,
+	};
+}
+
+async function finish(c: CoordinatorContext): Promise<void> {
+	// Checked and set without an await in between, so concurrent last
+	// reports emit `finished` once.
+	if (c.state.finishedAt !== null) return;
+	c.state.finishedAt = Date.now();
+	const sweep = c.state.sweep;
+	c.state.sweep = null;
+	await c.saveState({ immediate: true });
+	if (sweep) await c.schedule.cancel(sweep.id);
+	c.broadcast("finished", await batchStatus(c));
+}
+
+/** Sends one job to its worker's queue. Never `wait: true`: two actors waiting on each other can deadlock. */
+async function dispatch(c: CoordinatorContext, row: JobRow): Promise<void> {
+	const secret = c.state.secret;
+	if (secret === null) return;
+	const batchId = c.key[0] ?? "";
+	try {
+		await c
+			.client<Registry>()
+			.worker.getOrCreate([row.workerId])
+			.send("jobs", { ...row.spec, jobId: row.jobId, reply: { batchId, secret } });
+	} catch (error) {
+		// The row stays `dispatched`; the sweep re-sends it once it is overdue.
+		c.log.warn({ msg: "dispatch failed", jobId: row.jobId, error: String(error) });
+	}
+}
+
+async function redispatchStuckJobs(c: CoordinatorContext): Promise<void> {
+	const cutoff = Date.now() - c.state.stuckAfterMs;
+	const stuck = await c.db
+		.select({ index: jobs.index })
+		.from(jobs)
+		.where(and(eq(jobs.status, "dispatched"), eq(jobs.dispatches, 1), lte(jobs.dispatchedAt, cutoff)));
+	for (const { index } of stuck) {
+		// Claim before sending: the row moves to `dispatches = 2` in one
+		// statement, so however sweeps overlap, each job is re-sent once.
+		const [claimed] = await c.db
+			.update(jobs)
+			.set({ dispatches: 2, dispatchedAt: Date.now() })
+			.where(and(eq(jobs.index, index), eq(jobs.status, "dispatched"), eq(jobs.dispatches, 1)))
+			.returning({ jobId: jobs.jobId, workerId: jobs.workerId, spec: jobs.spec });
+		if (claimed) await dispatch(c, claimed);
+	}
+}
+
+/**
+ * Keeps one sweep schedule pending while the batch runs. Callers save the
+ * state: `saveState({ immediate: true })` never resolves inside onWake in
+ * rivetkit 2.3.19. If a crash loses the new token, the schedule still wakes
+ * the actor when it fires; it is refused, and onWake arms a new one.
+ */
+async function ensureSweep(c: CoordinatorContext): Promise<void> {
+	const armed = c.state.sweep;
+	if (armed && (await c.schedule.get(armed.id))) return;
+	const token = randomBytes(16).toString("base64url");
+	const id = await c.schedule.after(c.state.sweepIntervalMs, "sweep", token);
+	c.state.sweep = { id, token };
+}
+
+function secretMatches(expected: string | null, given: string): boolean {
+	if (expected === null) return false;
+	const digest = (value: string) => createHash("sha256").update(value).digest();
+	return timingSafeEqual(digest(expected), digest(given));
+}
+
+async function forEachConcurrently<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+	let next = 0;
+	const lane = async () => {
+		while (next < items.length) {
+			const item = items[next++];
+			if (item !== undefined) await fn(item);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}

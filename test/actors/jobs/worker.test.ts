@@ -1,0 +1,157 @@
+import { describe, expect, test } from "vitest";
+import type { JobProgress, JobResult } from "../../../src/actors/jobs/contract.ts";
+import { testClient, uniqueKey } from "../../support.ts";
+import { sleepActor } from "../helpers.ts";
+import { naivePrimes, naiveSha256, naiveWordstats } from "./expected.ts";
+
+const WAIT = { wait: true, timeout: 30_000 } as const;
+const TEXT =
+	"The quick brown fox jumps over the lazy dog. The dog sleeps; the fox doesn't. " +
+	"A fox, a dog and another fox walk into the forest where the quick river runs.";
+
+function newWorker() {
+	return testClient().worker.getOrCreate([uniqueKey("worker")]);
+}
+
+describe("worker jobs", () => {
+	test("a job sent with wait: true returns the computed result, for every kind", async () => {
+		const worker = newWorker();
+		const primes = await worker.send("jobs", { jobId: "p", kind: "primes", input: { limit: 250_000 } }, WAIT);
+		expect(primes).toEqual({
+			status: "completed",
+			response: { jobId: "p", status: "done", result: naivePrimes(250_000) },
+		});
+		const hash = await worker.send(
+			"jobs",
+			{ jobId: "h", kind: "sha256", input: { text: "abc", rounds: 120_000 } },
+			WAIT,
+		);
+		expect(hash.response).toEqual({ jobId: "h", status: "done", result: naiveSha256("abc", 120_000) });
+		const words = await worker.send("jobs", { jobId: "w", kind: "wordstats", input: { text: TEXT } }, WAIT);
+		expect(words.response).toEqual({ jobId: "w", status: "done", result: naiveWordstats(TEXT) });
+		expect(await worker.status()).toMatchObject({ current: null, completed: 3, failed: 0 });
+		expect(await worker.getJob("h")).toEqual(hash.response);
+	});
+
+	test("a live connection sees one progress event per chunk, then jobFinished", async () => {
+		const client = testClient();
+		const key = [uniqueKey("worker")];
+		const conn = client.worker.getOrCreate(key).connect();
+		const events: Array<["progress", JobProgress] | ["jobFinished", JobResult]> = [];
+		conn.on("progress", (p) => events.push(["progress", p]));
+		conn.on("jobFinished", (r) => events.push(["jobFinished", r]));
+		await conn.status();
+
+		// 350,000 numbers are sieved in 4 chunks of at most 100,000.
+		await client.worker.getOrCreate(key).send("jobs", { jobId: "big", kind: "primes", input: { limit: 350_000 } });
+		const finished: JobResult = { jobId: "big", status: "done", result: naivePrimes(350_000) };
+		await expect
+			.poll(() => events, { timeout: 20_000 })
+			.toEqual([
+				["progress", { jobId: "big", done: 1, total: 4 }],
+				["progress", { jobId: "big", done: 2, total: 4 }],
+				["progress", { jobId: "big", done: 3, total: 4 }],
+				["progress", { jobId: "big", done: 4, total: 4 }],
+				["jobFinished", finished],
+			]);
+		expect(await conn.status()).toMatchObject({ workerId: key[0], current: null, completed: 1, failed: 0 });
+		await conn.dispose();
+	});
+
+	test("a job whose step throws ends failed, with its error in the reply, the event, getJob and status", async () => {
+		const client = testClient();
+		const key = [uniqueKey("worker")];
+		const conn = client.worker.getOrCreate(key).connect();
+		const finished: JobResult[] = [];
+		conn.on("jobFinished", (r) => finished.push(r));
+		await conn.status();
+
+		const reply = await client.worker
+			.getOrCreate(key)
+			.send("jobs", { jobId: "no-words", kind: "wordstats", input: { text: "?! -- ..." } }, WAIT);
+		const failed = { jobId: "no-words", status: "failed", error: "validate: wordstats: the text contains no words" };
+		expect(reply).toEqual({ status: "completed", response: failed });
+		await expect.poll(() => finished).toEqual([failed]);
+		expect(await conn.getJob("no-words")).toEqual(failed);
+		expect(await conn.status()).toMatchObject({ current: null, completed: 0, failed: 1 });
+		// The worker goes on with the next job.
+		const next = await client.worker
+			.getOrCreate(key)
+			.send("jobs", { jobId: "ok", kind: "primes", input: { limit: 100 } }, WAIT);
+		expect(next.response).toEqual({ jobId: "ok", status: "done", result: naivePrimes(100) });
+		await conn.dispose();
+	});
+
+	test("a repeated jobId is answered from the stored result without running again", async () => {
+		const client = testClient();
+		const key = [uniqueKey("worker")];
+		const conn = client.worker.getOrCreate(key).connect();
+		const progressOf: string[] = [];
+		conn.on("progress", (p) => progressOf.push(p.jobId));
+		await conn.status();
+		const worker = client.worker.getOrCreate(key);
+		const first = await worker.send("jobs", { jobId: "same", kind: "primes", input: { limit: 150_000 } }, WAIT);
+		// Same id, other input: the id is the idempotency key.
+		const again = await worker.send("jobs", { jobId: "same", kind: "sha256", input: { text: "x", rounds: 1 } }, WAIT);
+		expect(again).toEqual(first);
+		// Events arrive in order: once the next job's progress is here, any
+		// from a second run of "same" would be too.
+		await worker.send("jobs", { jobId: "next", kind: "primes", input: { limit: 10 } }, WAIT);
+		await expect.poll(() => progressOf).toEqual(["same", "same", "next"]);
+		expect(await worker.status()).toMatchObject({ completed: 2, failed: 0 });
+		await conn.dispose();
+	});
+});
+
+describe("worker bad input", () => {
+	test("malformed job messages are refused at send time and change nothing", async () => {
+		const worker = newWorker();
+		const bad: unknown[] = [
+			{ jobId: "a", kind: "factor", input: { n: 12 } },
+			{ jobId: "a", kind: "primes", input: { limit: 1 } },
+			{ jobId: "a", kind: "primes", input: { limit: 10_000_000 } },
+			{ jobId: "a", kind: "primes", input: { limit: 10 }, extra: true },
+			{ jobId: "", kind: "primes", input: { limit: 10 } },
+			{ jobId: "has space", kind: "primes", input: { limit: 10 } },
+			{ jobId: "a", kind: "sha256", input: { text: "x", rounds: 0 } },
+			{ jobId: "a", kind: "wordstats", input: { text: "" } },
+			{ jobId: "a", kind: "primes", input: { limit: 10 }, reply: { batchId: "b", secret: "short" } },
+			"not an object",
+		];
+		for (const body of bad) {
+			await expect(worker.send("jobs", body as never)).rejects.toMatchObject({
+				group: "actor",
+				code: "validation_error",
+			});
+		}
+		for (const jobId of ["", "has space", 7, null]) {
+			await expect(worker.getJob(jobId as string)).rejects.toMatchObject({ group: "user", code: "invalid_input" });
+		}
+		expect(await worker.status()).toMatchObject({ current: null, completed: 0, failed: 0 });
+		expect(await worker.getJob("a")).toBeNull();
+	});
+
+	test("the watchdog callback refuses client calls", async () => {
+		const worker = newWorker();
+		await worker.status();
+		await expect(worker.watchdog("guess")).rejects.toMatchObject({ code: "forbidden" });
+		await expect(worker.watchdog(undefined)).rejects.toMatchObject({ code: "forbidden" });
+	});
+});
+
+describe("worker persistence", () => {
+	test("results and counts survive the actor sleeping", async () => {
+		const worker = newWorker();
+		const done = await worker.send("jobs", { jobId: "kept", kind: "primes", input: { limit: 5_000 } }, WAIT);
+		await worker.send("jobs", { jobId: "kept-failed", kind: "wordstats", input: { text: "..." } }, WAIT);
+
+		await sleepActor(await worker.resolve());
+
+		expect(await worker.getJob("kept")).toEqual(done.response);
+		expect(await worker.getJob("kept-failed")).toMatchObject({ status: "failed" });
+		expect(await worker.status()).toMatchObject({ current: null, completed: 1, failed: 1 });
+		// And it still works after waking.
+		const after = await worker.send("jobs", { jobId: "after", kind: "primes", input: { limit: 50 } }, WAIT);
+		expect(after.response).toEqual({ jobId: "after", status: "done", result: naivePrimes(50) });
+	});
+});

@@ -1,0 +1,131 @@
+// The product stays separate from the harness. Everything `node src/server.ts`
+// and the web app load lives in `src/` and `web/` (plus npm packages); the
+// harness (`tools/`: launcher, cluster, debug client, bench, scripts) may
+// import the product, never the other way round. So a fork can delete
+// `tools/` or replace it, and the production image (which copies `src/`) ships
+// none of it.
+//
+// The import graph is read from the source: every `import ... from`,
+// `export ... from`, side-effect `import "..."` (including `import type`, which
+// the compiler erases but which still ties the files together) and dynamic
+// `import("...")`. Every relative import must name an existing file, so a
+// statement this reader misparses fails loudly instead of being skipped.
+
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const PRODUCT_DIRS = ["src", "web"];
+const ENTRIES = ["src/server.ts", "web/src/main.tsx"];
+const PARSED_EXTENSIONS = new Set([".ts", ".tsx", ".js", ".mjs"]);
+
+/** `import`/`export` statements at the start of a line, and `import("...")` anywhere. */
+const STATIC_IMPORT = /^[ \t]*(?:import|export)\s(?:[^;'"]*?\sfrom\s*)?["']([^"']+)["']/gm;
+const DYNAMIC_IMPORT = /\bimport\(\s*["']([^"']+)["']\s*\)/g;
+
+/** The specifiers a file imports, in order. */
+function importSpecifiers(source: string): string[] {
+	const found: string[] = [];
+	for (const match of source.matchAll(STATIC_IMPORT)) if (match[1]) found.push(match[1]);
+	for (const match of source.matchAll(DYNAMIC_IMPORT)) if (match[1]) found.push(match[1]);
+	return found;
+}
+
+interface Edge {
+	from: string;
+	specifier: string;
+	/** Project-relative path of the imported file, or `null` for a package or `node:` built-in. */
+	to: string | null;
+}
+
+function edgesOf(file: string): Edge[] {
+	if (!PARSED_EXTENSIONS.has(path.extname(file))) return [];
+	const source = readFileSync(path.join(ROOT, file), "utf8");
+	return importSpecifiers(source).map((specifier) => {
+		if (!specifier.startsWith(".") && !specifier.startsWith("/")) return { from: file, specifier, to: null };
+		const target = path.relative(ROOT, path.resolve(ROOT, path.dirname(file), specifier));
+		if (!existsSync(path.join(ROOT, target)) || !statSync(path.join(ROOT, target)).isFile()) {
+			throw new Error(`${file}: cannot resolve ${JSON.stringify(specifier)} (imports here name the file)`);
+		}
+		return { from: file, specifier, to: target };
+	});
+}
+
+/** Every project file reachable from `entries`, and every edge walked. */
+function walk(entries: string[]): { files: Set<string>; edges: Edge[] } {
+	const files = new Set<string>();
+	const edges: Edge[] = [];
+	const queue = [...entries];
+	for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+		if (files.has(file)) continue;
+		files.add(file);
+		for (const edge of edgesOf(file)) {
+			edges.push(edge);
+			if (edge.to !== null && !files.has(edge.to)) queue.push(edge.to);
+		}
+	}
+	return { files, edges };
+}
+
+function isProduct(file: string): boolean {
+	return PRODUCT_DIRS.some((dir) => file.startsWith(`${dir}/`));
+}
+
+function sourceFilesUnder(dir: string): string[] {
+	const out: string[] = [];
+	for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+		const relative = path.join(dir, entry.name);
+		if (entry.isDirectory()) {
+			if (entry.name !== "node_modules" && entry.name !== "dist") out.push(...sourceFilesUnder(relative));
+		} else if (PARSED_EXTENSIONS.has(path.extname(entry.name))) {
+			out.push(relative);
+		}
+	}
+	return out;
+}
+
+describe("the import reader", () => {
+	test("sees every form of import the code uses", () => {
+		const source = [
+			'import { a } from "./a.ts";',
+			'import type { B } from "./b.ts";',
+			"import {\n\ttype C,\n\td,\n} from './c.ts';",
+			'export type { E } from "./e.ts";',
+			'export * from "./f.ts";',
+			'import "./g.css";',
+			'let h: typeof import("./h.ts").h;',
+			'const s = "import nothing from here";',
+			'// import { commented } from "./not-me.ts";',
+		].join("\n");
+		expect(importSpecifiers(source)).toEqual(["./a.ts", "./b.ts", "./c.ts", "./e.ts", "./f.ts", "./g.css", "./h.ts"]);
+	});
+});
+
+describe("the product's import graph", () => {
+	const { files, edges } = walk(ENTRIES);
+
+	test("reaches the whole product, through type-only imports too", () => {
+		// The web app reaches the registry only through `import type`; the
+		// worker reaches its workarounds through a plain import.
+		for (const expected of ["src/app.ts", "src/registry.ts", "src/actors/jobs/worker-workarounds.ts"]) {
+			expect(files).toContain(expected);
+		}
+		expect(files).toContain("web/src/panels/JobsPanel.tsx");
+	});
+
+	test("from src/server.ts and web/src/main.tsx stays inside src/ and web/", () => {
+		const outside = edges.filter((e) => e.to !== null && !isProduct(e.to)).map((e) => `${e.from} → ${e.to}`);
+		expect(outside).toEqual([]);
+	});
+
+	test("no file under src/ or web/ imports the harness or anything else outside the product", () => {
+		const all = PRODUCT_DIRS.flatMap(sourceFilesUnder);
+		expect(all.length).toBeGreaterThan(files.size / 2);
+		const outside = all
+			.flatMap(edgesOf)
+			.filter((e) => e.to !== null && !isProduct(e.to))
+			.map((e) => `${e.from} → ${e.to}`);
+		expect(outside).toEqual([]);
+	});
+});

@@ -1,0 +1,49 @@
+// Helpers for the debug-client tests: the test engine as an `EngineConfig`,
+// fresh actors, and the CLI run in-process with captured output.
+
+import { inject } from "vitest";
+import { runCli } from "../../../tools/debug/cli/main.ts";
+import { type EngineConfig, resolveEngineConfig } from "../../../tools/debug/config.ts";
+import { getOrCreateActor } from "../../../tools/debug/management.ts";
+import { engineUrl, uniqueKey } from "../../support.ts";
+
+/** The suite's engine and pool, as the CLI would resolve them from the environment. */
+export function testEngine(): EngineConfig {
+	return resolveEngineConfig({ RIVET_ENDPOINT: engineUrl(), RIVET_POOL: inject("pool") });
+}
+
+/** A new actor of `name` with a unique key; returns its id and key. */
+export async function freshActor(name: string, prefix = name): Promise<{ id: string; key: string }> {
+	const key = uniqueKey(prefix);
+	const { actor } = await getOrCreateActor(testEngine(), { name, key });
+	return { id: actor.actor_id, key };
+}
+
+export interface CliRun {
+	code: number;
+	stdout: string;
+	stderr: string;
+}
+
+/** Runs `inspect <argv>` in this process against the test engine. */
+export async function inspect(...argv: string[]): Promise<CliRun> {
+	let stdout = "";
+	let stderr = "";
+	const code = await runCli(argv, {
+		stdout: (text) => {
+			stdout += text;
+		},
+		stderr: (text) => {
+			stderr += text;
+		},
+		env: { RIVET_ENDPOINT: engineUrl(), RIVET_POOL: inject("pool") },
+	});
+	return { code, stdout, stderr };
+}
+
+/** `inspect ... --json`, parsed; fails the test with stderr when the command fails. */
+export async function inspectJson(...argv: string[]): Promise<unknown> {
+	const run = await inspect(...argv, "--json");
+	if (run.code !== 0) throw new Error(`inspect ${argv.join(" ")} exited ${run.code}: ${run.stderr}`);
+	return JSON.parse(run.stdout);
+}

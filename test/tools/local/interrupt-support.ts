@@ -1,0 +1,101 @@
+// Runs a command of this repo as a user would (`npm start`, `npm run bench`…),
+// interrupts it once it prints a phase marker, and finds every process it left.
+//
+// Each run gets a unique `FLEET_RUN_MARKER` in its environment. Every process
+// the command starts inherits it (engines, app servers, builds, watchers), so
+// "a process of this run is still alive" is a scan of `/proc/*/environ`, with
+// no guessing from command lines.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { PROJECT_ROOT } from "../../../tools/local/app-server.ts";
+
+/** How an interruption is delivered. */
+export type Interruption =
+	/** Ctrl-C in a terminal: SIGINT to every process of the foreground group. */
+	| "SIGINT to the group"
+	/** What `timeout`, systemd and CI send: SIGTERM to the top process only. */
+	| "SIGTERM to the top process";
+
+export interface Run {
+	child: ChildProcess;
+	marker: string;
+	output(): string;
+	/** Resolves with the exit code (or signal) once the top process is gone. */
+	exited: Promise<number | string>;
+}
+
+/** A command such as `npm start` in its own process group, as a shell starts a foreground job. */
+export function runCommand(command: string, args: string[], env: Record<string, string>): Run {
+	const marker = randomUUID();
+	const child = spawn(command, args, {
+		cwd: PROJECT_ROOT,
+		detached: true,
+		stdio: ["ignore", "pipe", "pipe"],
+		env: { ...process.env, ...env, FLEET_RUN_MARKER: marker },
+	});
+	let output = "";
+	child.stdout?.on("data", (chunk: Buffer) => {
+		output += chunk.toString();
+	});
+	child.stderr?.on("data", (chunk: Buffer) => {
+		output += chunk.toString();
+	});
+	const exited = new Promise<number | string>((resolve) =>
+		child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
+	);
+	return { child, marker, output: () => output, exited };
+}
+
+export function interrupt(run: Run, how: Interruption): void {
+	const pid = run.child.pid;
+	if (pid === undefined) throw new Error("the command never started");
+	if (how === "SIGINT to the group") process.kill(-pid, "SIGINT");
+	else process.kill(pid, "SIGTERM");
+}
+
+/** Every live process whose environment carries `marker`, with its command line. */
+export function processesOfRun(marker: string): string[] {
+	const found: string[] = [];
+	const needle = `FLEET_RUN_MARKER=${marker}`;
+	for (const entry of readdirSync("/proc")) {
+		const pid = Number(entry);
+		if (!Number.isInteger(pid) || pid === process.pid) continue;
+		try {
+			const status = readFileSync(`/proc/${pid}/status`, "utf8");
+			// A zombie has exited; only its parent's bookkeeping is left.
+			if (/^State:\s+Z/m.test(status)) continue;
+			if (!readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(needle)) continue;
+			found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim()}`);
+		} catch {
+			// Exited while we looked, or not ours to read.
+		}
+	}
+	return found;
+}
+
+/** Polls until `text` appears in the run's output, or fails with that output. */
+export async function waitForOutput(run: Run, text: string, timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	let exitedEarly = false;
+	void run.exited.then(() => {
+		exitedEarly = true;
+	});
+	while (!run.output().includes(text)) {
+		if (exitedEarly || Date.now() > deadline) {
+			throw new Error(`never printed "${text}"${exitedEarly ? " (it exited)" : ""}; output:\n${run.output()}`);
+		}
+		await new Promise((r) => setTimeout(r, 20));
+	}
+}
+
+/** SIGKILL to the run's whole process group, if any of it is left: a failed test must not leave processes either. */
+export function killGroup(run: Run): void {
+	if (run.child.pid === undefined) return;
+	try {
+		process.kill(-run.child.pid, "SIGKILL");
+	} catch {
+		// The group is gone already.
+	}
+}

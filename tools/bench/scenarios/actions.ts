@@ -1,0 +1,244 @@
+// Scenarios 1-4: the plain Hono baseline, then one counter action by every
+// road a client has: raw HTTP through the engine's gateway (1 actor and 100
+// actors), the rivetkit client stateless and over `.connect()` (sequential
+// round trip and pipelined), each against the project's `handler()` app and
+// the `registry.start()` process, interleaved.
+
+import type { ActorHandle } from "rivetkit/client";
+import type { counter } from "../../../src/actors/counter/counter.ts";
+import { callAtMostOnce } from "../../client/retry.ts";
+import type { BenchContext, Scenario } from "../lib/context.ts";
+import { putActor } from "../lib/context.ts";
+import { httpLoad } from "../lib/http.ts";
+import { closedLoop, cpuSeconds, log, measure, type Pids, Samples } from "../lib/measure.ts";
+
+/** Connections for "parallel" HTTP load (the issue's starting measurements used 50). */
+export const HTTP_CONNECTIONS = 50;
+/** Actions in flight on one WebSocket connection when pipelining. */
+export const PIPELINE_DEPTH = 16;
+/** Concurrent stateless client calls. */
+const CLIENT_CONCURRENCY = 50;
+/** Distinct counters for the "many actors" gateway run; quick mode creates fewer (creation dominates its time). */
+const MANY_ACTORS = 100;
+const QUICK_MANY_ACTORS = 20;
+const WARMUP_CALLS = 5;
+/** Alternating slices per side when comparing `handler()` with `start()`. */
+const QUICK_AB_SLICES = 2;
+const FULL_AB_SLICES = 4;
+/** Seconds per side and call pattern in the quick run (ten such runs). */
+const QUICK_AB_SECONDS = 2;
+
+function durationS(ctx: BenchContext): number {
+	return ctx.quick ? 3 : 8;
+}
+
+const INCREMENT_BODY = JSON.stringify({ args: [1] });
+
+export const baseline: Scenario = async (ctx) => {
+	const url = `${ctx.appUrl}/api/ping`;
+	for (const [name, connections, kind] of [
+		["baseline: Hono GET /api/ping, 50 conns", HTTP_CONNECTIONS, "parallel"],
+		["baseline: Hono GET /api/ping, 1 conn (sequential)", 1, "sequential"],
+	] as const) {
+		const result = await measure(name, ctx.handlerPids, async (progress) => ({
+			scenario: name,
+			baseline: kind,
+			notes: "plain JSON route in the same server, no actor",
+			...(await httpLoad({ url, connections, durationS: durationS(ctx), onProgress: progress })),
+		}));
+		ctx.results.push(result);
+	}
+};
+
+async function gatewayRun(
+	ctx: BenchContext,
+	name: string,
+	pids: Pids,
+	actorIds: string[],
+	connections: number,
+	kind: "parallel" | "sequential",
+): Promise<void> {
+	const requests = actorIds.map((id) => ({
+		method: "POST" as const,
+		path: `/gateway/${id}/action/increment`,
+		body: INCREMENT_BODY,
+	}));
+	// Wake every actor first: this measures awake actors, not creation.
+	for (const r of requests) await fetch(`${ctx.engineUrl}${r.path}`, { method: "POST", body: r.body });
+	const result = await measure(name, pids, async (progress) => ({
+		scenario: name,
+		baseline: kind,
+		notes: "",
+		...(await httpLoad({ url: ctx.engineUrl, connections, durationS: durationS(ctx), requests, onProgress: progress })),
+	}));
+	ctx.results.push({
+		...result,
+		notes: `counter.increment over POST /gateway/{id}/action, ${actorIds.length} actor(s)`,
+	});
+}
+
+export const gateway: Scenario = async (ctx) => {
+	const one = await putActor(ctx, "counter", `${ctx.runId}-gw-1`, ctx.handlerPool);
+	await gatewayRun(ctx, "gateway: increment, 1 actor, 1 conn (sequential)", ctx.handlerPids, [one], 1, "sequential");
+	await gatewayRun(ctx, "gateway: increment, 1 actor, 50 conns", ctx.handlerPids, [one], HTTP_CONNECTIONS, "parallel");
+	const count = ctx.quick ? QUICK_MANY_ACTORS : MANY_ACTORS;
+	const many = await Promise.all(
+		Array.from({ length: count }, (_, i) => putActor(ctx, "counter", `${ctx.runId}-gw-many-${i}`, ctx.handlerPool)),
+	);
+	await gatewayRun(
+		ctx,
+		`gateway: increment, ${count} actors, 50 conns`,
+		ctx.handlerPids,
+		many,
+		HTTP_CONNECTIONS,
+		"parallel",
+	);
+};
+
+type CounterHandle = ActorHandle<typeof counter>;
+
+/** One of the two servers a scenario-3/4 call pattern runs on. */
+interface Side {
+	label: "handler" | "start";
+	pids: Pids;
+	op: () => Promise<unknown>;
+	/** Calls `op` retried because the engine answered before the action ran. */
+	retries?: { count: number };
+}
+
+/** What one side collected over its slices. */
+interface Tally {
+	samples: Samples;
+	elapsedMs: number;
+	engineCpuS: number;
+	nodeCpuS: number;
+}
+
+/**
+ * Runs one call pattern on both servers in alternating slices (handler,
+ * start, then start, handler, …) and records one row per side. Run one after
+ * the other, a burst of load from anything else on a shared machine lands on
+ * one side only; that made `handler()` look up to six times slower than
+ * `start()` in one run and faster in the next. Interleaved, both sides see
+ * the same machine.
+ */
+async function interleaved(
+	ctx: BenchContext,
+	pattern: string,
+	kind: "parallel" | "sequential",
+	concurrency: number,
+	sides: [Side, Side],
+	notes: string,
+): Promise<void> {
+	for (const side of sides) for (let i = 0; i < WARMUP_CALLS; i++) await side.op();
+	const slices = ctx.quick ? QUICK_AB_SLICES : FULL_AB_SLICES;
+	const sliceMs = ((ctx.quick ? QUICK_AB_SECONDS : durationS(ctx)) * 1_000) / slices;
+	const tallies: Tally[] = sides.map(() => ({ samples: new Samples(), elapsedMs: 0, engineCpuS: 0, nodeCpuS: 0 }));
+	for (let slice = 0; slice < slices; slice++) {
+		const order = slice % 2 === 0 ? [0, 1] : [1, 0];
+		for (const i of order) {
+			const side = sides[i] as Side;
+			const tally = tallies[i] as Tally;
+			const engineBefore = cpuSeconds(side.pids.engine);
+			const nodeBefore = cpuSeconds(side.pids.node);
+			const { samples, elapsedMs } = await closedLoop({ concurrency, durationMs: sliceMs, op: side.op });
+			tally.engineCpuS += cpuSeconds(side.pids.engine) - engineBefore;
+			tally.nodeCpuS += cpuSeconds(side.pids.node) - nodeBefore;
+			tally.elapsedMs += elapsedMs;
+			tally.samples.absorb(samples);
+		}
+		log(`  … ${pattern}: slice ${slice + 1}/${slices} on each side`);
+	}
+	sides.forEach((side, i) => {
+		const tally = tallies[i] as Tally;
+		ctx.results.push({
+			scenario: `${side.label === "handler" ? "client (handler)" : "client (start)"}: ${pattern}`,
+			baseline: kind,
+			...tally.samples.summary(tally.elapsedMs),
+			engineCpuS: tally.engineCpuS,
+			nodeCpuS: tally.nodeCpuS,
+			ratio: null,
+			notes: [
+				notes,
+				`${slices} slices interleaved with the other side`,
+				side.retries?.count ? `${side.retries.count} retried (engine answered before the action ran)` : "",
+				tally.samples.errorNote(),
+			]
+				.filter(Boolean)
+				.join("; "),
+		});
+	});
+}
+
+/** A gateway POST of `counter.increment`, as any HTTP client would send it. */
+function gatewayIncrement(ctx: BenchContext, actorId: string): () => Promise<unknown> {
+	return async () => {
+		const res = await fetch(`${ctx.engineUrl}/gateway/${actorId}/action/increment`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: INCREMENT_BODY,
+		});
+		await res.arrayBuffer();
+		if (!res.ok) throw new Error(`gateway answered ${res.status}`);
+	};
+}
+
+/**
+ * Scenarios 3 and 4: the rivetkit client, stateless and over `.connect()`,
+ * against the project's `registry.handler()` app and the same registry on
+ * `registry.start()`, plus gateway HTTP at 50 connections on both, each call
+ * pattern interleaved between the two.
+ */
+export const clientAndStart: Scenario = async (ctx) => {
+	const handler: CounterHandle = ctx.client.counter.getOrCreate([`${ctx.runId}-client`]);
+	const start: CounterHandle = ctx.envoyClient.counter.getOrCreate([`${ctx.runId}-envoy`]);
+	const pair = (h: () => Promise<unknown>, s: () => Promise<unknown>): [Side, Side] => [
+		{ label: "handler", pids: ctx.handlerPids, op: h },
+		{ label: "start", pids: ctx.envoyPids, op: s },
+	];
+	// A stateless call resolves the actor by key on every call; under load the
+	// engine sometimes answers that with `actor.no_runner_config_configured`
+	// before the action runs. The project's client code retries exactly that
+	// (`callAtMostOnce`), and the rows count the retries.
+	const stateless = pair(
+		() => handler.increment(1),
+		() => start.increment(1),
+	).map((side): Side => {
+		const retries = { count: 0 };
+		const op = side.op;
+		return { ...side, retries, op: () => callAtMostOnce(op, { onRetry: () => retries.count++ }) };
+	}) as [Side, Side];
+	await interleaved(ctx, "stateless, sequential", "sequential", 1, stateless, "HTTP per call");
+	await interleaved(ctx, "stateless, 50 concurrent", "parallel", CLIENT_CONCURRENCY, stateless, "HTTP per call");
+	const handlerConn = handler.connect();
+	const startConn = start.connect();
+	try {
+		const connected = pair(
+			() => handlerConn.increment(1),
+			() => startConn.increment(1),
+		);
+		await interleaved(ctx, ".connect(), sequential", "sequential", 1, connected, "one WebSocket");
+		await interleaved(
+			ctx,
+			`.connect(), ${PIPELINE_DEPTH} in flight`,
+			"parallel",
+			PIPELINE_DEPTH,
+			connected,
+			"one WebSocket, pipelined",
+		);
+	} finally {
+		await Promise.all([handlerConn.dispose(), startConn.dispose()]);
+	}
+	const [handlerId, startId] = await Promise.all([
+		putActor(ctx, "counter", `${ctx.runId}-ab-gw`, ctx.handlerPool),
+		putActor(ctx, "counter", `${ctx.runId}-ab-gw`, ctx.envoyPool),
+	]);
+	await interleaved(
+		ctx,
+		`gateway increment, ${HTTP_CONNECTIONS} conns`,
+		"parallel",
+		HTTP_CONNECTIONS,
+		pair(gatewayIncrement(ctx, handlerId), gatewayIncrement(ctx, startId)),
+		"POST /gateway/{id}/action/increment with fetch",
+	);
+};

@@ -1,0 +1,66 @@
+// `npm run check` (and `npm test`, which first installs the Debian packages
+// the suites need): format and lint, typecheck, then the main, fault and
+// cluster suites, one after another, stopping at the first failure.
+//
+// A script of its own rather than a `&&` chain in package.json: npm runs a
+// chain through `sh`, and a SIGTERM to npm (what `timeout`, systemd and CI
+// send) ends npm and that shell but not the step in progress, which then runs
+// on as an orphan. Here each step is a tracked child: SIGINT, SIGTERM, SIGHUP
+// or the loss of npm stops it (tools/local/lifecycle.ts).
+
+import { spawn } from "node:child_process";
+import { parseArgs } from "node:util";
+import { PROJECT_ROOT } from "./local/app-server.ts";
+import { exitOnSignals, isShuttingDown, track } from "./local/lifecycle.ts";
+
+const { values: flags } = parseArgs({ options: { "system-deps": { type: "boolean", default: false } } });
+
+const STEPS: Array<[string, string, string[]]> = [
+	...(flags["system-deps"]
+		? [["system packages", "bash", ["tools/system-deps.sh"]] as [string, string, string[]]]
+		: []),
+	["format and lint", "biome", ["check", "."]],
+	["typecheck (server)", "tsc", ["-p", "tsconfig.json"]],
+	["typecheck (web)", "tsc", ["-p", "web/tsconfig.json"]],
+	["main suite", "vitest", ["run"]],
+	["fault suite", "vitest", ["run", "--config", "vitest.faults.config.ts"]],
+	["cluster suite", "vitest", ["run", "--config", "vitest.cluster.config.ts"]],
+];
+
+exitOnSignals();
+
+function run(name: string, command: string, args: string[]): Promise<number> {
+	const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: "inherit" });
+	const exited = new Promise<number>((resolve) => {
+		child.once("error", () => resolve(127));
+		child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+	});
+	if (child.pid !== undefined) {
+		const untrack = track({
+			name,
+			pid: child.pid,
+			stop: async () => {
+				if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+				await exited;
+			},
+		});
+		void exited.then(untrack);
+	}
+	return exited;
+}
+
+const started = Date.now();
+for (const [name, command, args] of STEPS) {
+	const stepStarted = Date.now();
+	console.log(`\n▶ ${name}: ${command} ${args.join(" ")}`);
+	const code = await run(name, command, args);
+	const seconds = ((Date.now() - stepStarted) / 1_000).toFixed(0);
+	// Stopped by a signal: the lifecycle handler reports that and exits.
+	if (isShuttingDown()) await new Promise(() => {});
+	if (code !== 0) {
+		console.error(`✗ ${name} failed (exit ${code}) after ${seconds} s`);
+		process.exit(code);
+	}
+	console.log(`✓ ${name} (${seconds} s)`);
+}
+console.log(`\nall checks passed in ${((Date.now() - started) / 1_000).toFixed(0)} s`);

@@ -1,0 +1,63 @@
+// `npm run cluster`: the multi-node deployment on this machine, with one
+// command. PostgreSQL, NATS, two engine nodes, nginx in front of the engines
+// and of two app servers, all on free loopback ports, all from the committed
+// files in `deploy/cluster/` (see README, "Scaling out").
+//
+// Data lives in `.data/cluster/` and survives restarts (`npm run clean:data`
+// wipes it). Ctrl-C (or SIGTERM, SIGHUP) at any moment stops whatever has
+// started so far, newest first, so app servers drain their actors before the
+// engines stop (tools/local/lifecycle.ts).
+// If PostgreSQL, nats-server or nginx is missing it says what to install.
+
+import path from "node:path";
+import { PROJECT_ROOT } from "./local/app-server.ts";
+import { type Cluster, NODE_NAMES, startCluster } from "./local/cluster.ts";
+import { exitOnSignals, isShuttingDown, stopTracked } from "./local/lifecycle.ts";
+import { MissingPrerequisiteError } from "./local/prerequisites.ts";
+
+const DATA_DIR = path.join(PROJECT_ROOT, ".data/cluster");
+
+function describe(cluster: Cluster, lease: string): string {
+	const rows = [
+		["engine LB", cluster.engineUrl, "clients, app servers and the runner config use this"],
+		...NODE_NAMES.map((n) => [`engine ${n}`, cluster.engines[n].url, `pid ${cluster.engines[n].pid}`]),
+		["app LB", cluster.appUrl, `runner config: pool "${cluster.pool}" → ${cluster.appUrl}/api/rivet`],
+		...NODE_NAMES.map((n) => [`app ${n}`, cluster.apps[n].url, `pid ${cluster.apps[n].pid}`]),
+		["PostgreSQL", `127.0.0.1:${cluster.postgres.port}`, `pid ${cluster.postgres.pid}, lease held by ${lease}`],
+		["NATS", cluster.nats.address, `pid ${cluster.nats.pid}`],
+		["nginx", "(both LBs)", `pid ${cluster.nginx.pid}`],
+	];
+	const width = Math.max(...rows.map((r) => (r[1] ?? "").length));
+	const lines = rows.map(
+		([name, where, note]) => `  ${(name ?? "").padEnd(11)} ${(where ?? "").padEnd(width)}  ${note}`,
+	);
+	return `actor-fleet cluster is up (data and logs: ${path.relative(process.cwd(), cluster.dir) || "."}).
+${lines.join("\n")}
+Try:
+  ID=$(curl -s -X PUT '${cluster.engineUrl}/actors?namespace=default' -H 'content-type: application/json' \\
+    -d '{"name":"counter","key":"demo","runner_name_selector":"${cluster.pool}","crash_policy":"sleep"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).actor.actor_id')
+  curl -s -X POST ${cluster.engineUrl}/gateway/$ID/action/increment -H 'content-type: application/json' -d '{"args":[1]}'
+  kill -9 <an engine or app pid>   # and watch the call above keep working
+Ctrl-C stops everything.
+`;
+}
+
+// Before anything starts, so no phase is without them.
+exitOnSignals();
+
+async function main(): Promise<void> {
+	const cluster = await startCluster({ dir: DATA_DIR, log: (line) => console.log(`• ${line}`) });
+	const lease = await cluster.leaseHolder();
+	console.log(`\n${describe(cluster, lease ? `engine ${lease}` : "nobody yet")}`);
+}
+
+main().catch(async (error: unknown) => {
+	// A signal's shutdown makes the step in progress fail; that is not news.
+	if (isShuttingDown()) return;
+	// A missing PostgreSQL, nats-server or nginx is a setup step, not a crash:
+	// its message names the packages to install.
+	const message = error instanceof Error ? error.message : String(error);
+	console.error(`actor-fleet cluster: ${message}`);
+	await stopTracked((line) => console.error(`• ${line}`));
+	process.exit(error instanceof MissingPrerequisiteError ? 2 : 1);
+});

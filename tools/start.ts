@@ -1,0 +1,138 @@
+// `npm start` / `npm run dev`: the whole app on one machine, no account needed.
+//
+// 1. Starts the real Rivet Engine on 127.0.0.1:6420 (data in `.data/engine`,
+//    kept across restarts; `npm run clean:data` wipes it).
+// 2. Starts the Hono server (`src/server.ts`) on PORT (default 3000).
+// 3. Points the engine's runner config for the pool at the server's
+//    `/api/rivet`, so actors run in this server.
+// 4. The web app: `npm start` builds `web/dist` when it is missing or stale and
+//    the server serves it; `npm run dev` runs Vite's dev server (hot reload)
+//    on :5173 instead, which proxies `/api` to the server.
+// Ctrl-C (or SIGTERM, SIGHUP) at any moment stops whatever has started so
+// far: Vite, then the server (actors drain into the engine), then the engine
+// (tools/local/lifecycle.ts). An engine that was already running is adopted,
+// said so, and left running.
+//
+// Each phase prints a line starting with "•" before it begins; the
+// interruption tests (test/tools/local/interrupt.test.ts) wait for those lines.
+//
+// With RIVET_ENDPOINT set to a non-local engine (Rivet Cloud, self-hosted), it
+// starts only the server and writes no runner config: that engine's operator
+// owns it (see README, "Deploying").
+
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { ViteDevServer } from "vite";
+import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "./local/app-server.ts";
+import { isEngineHealthy, type RunningEngine, startEngine } from "./local/engine.ts";
+import { exitOnSignals, isShuttingDown, stopTracked } from "./local/lifecycle.ts";
+import { configureServerlessPool } from "./local/runner-config.ts";
+import { buildWebApp, isWebBuildCurrent } from "./local/web-build.ts";
+
+const LOCAL_ENGINE_PORT = 6420;
+const LOCAL_ENGINE_URL = `http://127.0.0.1:${LOCAL_ENGINE_PORT}`;
+/** Where the local engine keeps its data; `FLEET_DATA_DIR` moves it (the interruption tests use a temporary one). */
+const DATA_DIR = path.resolve(process.env.FLEET_DATA_DIR || path.join(PROJECT_ROOT, ".data"));
+const VITE_CONFIG = path.join(PROJECT_ROOT, "web/vite.config.ts");
+
+const { values: flags } = parseArgs({ options: { dev: { type: "boolean", default: false } } });
+
+let vite: ViteDevServer | undefined;
+// Before anything starts, so no phase is without them.
+exitOnSignals({ beforeStop: async () => vite?.close() });
+
+function isLocal(endpoint: string): boolean {
+	const host = new URL(endpoint).hostname;
+	return host === "127.0.0.1" || host === "localhost" || host === "[::1]";
+}
+
+async function main(): Promise<void> {
+	const port = Number(process.env.PORT ?? process.env.RIVET_PORT ?? 3000);
+	const pool = process.env.RIVET_POOL || "default";
+	const endpoint = process.env.RIVET_ENDPOINT || LOCAL_ENGINE_URL;
+	const local = isLocal(endpoint);
+
+	// Before anything starts: a broken web build stops here, with nothing to clean up.
+	// `WEB_DIST` (read by the server too) moves the build out of web/dist.
+	const outDir = process.env.WEB_DIST ? path.resolve(process.env.WEB_DIST) : undefined;
+	if (!flags.dev) {
+		if (isWebBuildCurrent({ pool, ...(outDir ? { outDir } : {}) })) {
+			console.log("• web app: the build is up to date");
+		} else {
+			console.log(`• building the web app (web/ → ${outDir ? path.relative(process.cwd(), outDir) : "web/dist"})`);
+			await buildWebApp({ pool, ...(outDir ? { outDir } : {}) });
+		}
+	}
+
+	let engine: RunningEngine | undefined;
+	if (local) {
+		if (await isEngineHealthy(endpoint)) {
+			console.log(`• adopting the engine that already answers on ${endpoint} (not started here: it stays up)`);
+		} else {
+			const enginePort = Number(new URL(endpoint).port || LOCAL_ENGINE_PORT);
+			const dataDir = path.join(DATA_DIR, enginePort === LOCAL_ENGINE_PORT ? "engine" : `engine-${enginePort}`);
+			console.log(`• starting the Rivet Engine on ${endpoint} (data: ${path.relative(process.cwd(), dataDir)})`);
+			engine = await startEngine({ port: enginePort, dataDir });
+		}
+	}
+
+	console.log(`• starting the app server on http://127.0.0.1:${port}${flags.dev ? " (watching src/)" : ""}`);
+	const server: RunningAppServer = await startAppServer({
+		port,
+		watch: flags.dev,
+		env: { RIVET_ENDPOINT: endpoint, RIVET_POOL: pool, RIVET_RUNNER_VERSION: process.env.RIVET_RUNNER_VERSION },
+	});
+
+	if (local) {
+		console.log(`• writing the runner config: pool "${pool}" → ${server.url}/api/rivet`);
+		await configureServerlessPool({ engineUrl: endpoint, url: `${server.url}/api/rivet`, pool });
+	}
+
+	if (flags.dev) {
+		console.log("• starting the Vite dev server");
+		vite = await startViteDevServer(server.url, pool);
+	}
+	const appUrl = vite?.resolvedUrls?.local[0]?.replace(/\/$/, "") ?? server.url;
+
+	console.log(`
+actor-fleet is up.
+  app       ${appUrl}            (${vite ? `Vite, hot reload; server ${server.url}` : `health: ${server.url}/health`})
+  engine    ${new URL(endpoint).origin}     (dashboard: ${new URL(endpoint).origin}/ui${engine || !local ? "" : "; adopted: started elsewhere, left running"})
+Try:
+  ID=$(curl -s -X PUT '${new URL(endpoint).origin}/actors?namespace=default' -H 'content-type: application/json' \\
+    -d '{"name":"counter","key":"demo","runner_name_selector":"${pool}","crash_policy":"sleep"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).actor.actor_id')
+  curl -s -X POST ${new URL(endpoint).origin}/gateway/$ID/action/increment -H 'content-type: application/json' -d '{"args":[1]}'
+Ctrl-C stops everything.
+`);
+
+	void server.exited.then((code) => {
+		if (!isShuttingDown()) void fail(`the app server exited unexpectedly (code ${code})`);
+	});
+	engine?.process.once("exit", (code, sig) => {
+		if (!isShuttingDown()) void fail(`the engine exited unexpectedly (${code ?? sig}); see its engine.log`);
+	});
+}
+
+/** Stops whatever has started (newest first) and exits 1, unless a signal is already doing that. */
+async function fail(message: string): Promise<void> {
+	// A signal's shutdown makes the step in progress fail; that is not news.
+	if (isShuttingDown()) return;
+	console.error(`actor-fleet: ${message}`);
+	await vite?.close().catch(() => {});
+	await stopTracked((line) => console.error(`• ${line}`));
+	process.exit(1);
+}
+
+/** Vite's dev server for `web/`, in this process, forwarding `/api` to the app server. */
+async function startViteDevServer(appServerUrl: string, pool: string): Promise<ViteDevServer> {
+	// Read by web/vite.config.ts (the proxy target) and by the browser code (the pool).
+	process.env.APP_SERVER_URL = appServerUrl;
+	process.env.VITE_RIVET_POOL = pool;
+	const { createServer } = await import("vite");
+	const server = await createServer({ configFile: VITE_CONFIG, logLevel: "warn" });
+	await server.listen();
+	console.log(`• Vite dev server on ${server.resolvedUrls?.local[0] ?? "?"} (hot reload; /api → ${appServerUrl})`);
+	return server;
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
