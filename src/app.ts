@@ -43,7 +43,16 @@ export const app = new Hono();
 const tooLarge = (limit: number) => (c: Context) =>
 	c.json({ code: "payload_too_large" satisfies AppErrorCode, message: `the body exceeds ${limit} bytes` }, 413);
 
-// Body limits first, so no route reads more than it allows. The engine's
+// The engine's routes under `/api/rivet` (served by the registry below):
+// only `/metadata` and `/health` are open; every other path, above all
+// `/start`, needs the start secret that the runner config makes the engine
+// send. Checked first, so a stranger learns nothing, not even the body limit.
+const startSecret = requireStartSecret(env.auth);
+app.all("/api/rivet/*", async (c, next) => {
+	if (OPEN_RIVET_PATHS.has(c.req.path.replace(/\/+$/, ""))) return next();
+	return startSecret(c, next);
+});
+// Body limits next, so no route reads more than it allows. The engine's
 // start payload gets rivetkit's size; everything else a small one.
 app.use(async (c, next) => {
 	const start = isRivetStart(c.req.path);
@@ -74,14 +83,7 @@ app.route("/api/auth", authRoutes(env.auth));
 app.get("/api/ping", (c) => c.json({ ok: true }));
 
 // The engine serves actors through this route: `/metadata`, `/start` (a
-// long-lived stream per actor host) and `/health`. Only `/metadata` and
-// `/health` are open; every other path (above all `/start`) needs the start
-// secret that the runner config makes the engine send.
-const startSecret = requireStartSecret(env.auth);
-app.all("/api/rivet/*", async (c, next) => {
-	if (OPEN_RIVET_PATHS.has(c.req.path.replace(/\/+$/, ""))) return next();
-	return startSecret(c, next);
-});
+// long-lived stream per actor host) and `/health`.
 app.all("/api/rivet/*", (c) => registry.handler(c.req.raw));
 
 // The web app's Fleet panel: every actor and its status, read-only, listed
