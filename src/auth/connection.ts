@@ -9,14 +9,18 @@
 //   createConnState: (_c, params: ConnParams) => authenticate(params),
 //   actions: {
 //     post: (c, text: string) => {
-//       const user = requireUser(c.conn.state);  // throws unauthenticated / token_expired / forbidden
-//       ...user.userId...                       // never a user id from the arguments
+//       const user = requireUser(c.conn?.state); // throws unauthenticated / token_expired / forbidden
+//       ...user.userId...                        // never a user id from the arguments
 //     },
 //   },
 //
 // Actor→actor calls (coordinator→worker jobs, worker→coordinator reports)
 // carry a server token instead, which only code running in this server can
 // mint (`serverConnParams()`), and are checked with `requireServer`.
+//
+// `c.conn?.state`, not `c.conn.state`: inspector action calls run without a
+// connection, and in rivetkit 2.3.19 `c.conn` is then undefined although its
+// type says otherwise (see docs/auth.md).
 //
 // Nothing here runs at import: settings are read on the first call, because
 // importing the registry must have no side effects. Nothing here imports an
