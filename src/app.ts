@@ -5,9 +5,11 @@
 // the engine calls `/api/rivet/*` to start actors here (serverless mode).
 // Everything that is not an API route is the built web app (`web/dist`).
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
+import { authRoutes, requireOperatorToken, requireStartSecret } from "./auth/routes.ts";
 import { engineAccess } from "./engine-api.ts";
 import { loadEnv, stripCredentials } from "./env.ts";
 import { disabledFleet, FleetUnavailableError, loadFleet } from "./fleet.ts";
@@ -16,9 +18,15 @@ import { webApp } from "./web-assets.ts";
 
 /** How long `/health` waits for the engine before calling it unreachable. */
 const ENGINE_HEALTH_TIMEOUT_MS = 1_500;
+/** Largest body `/api/rivet/start` accepts: rivetkit's own limit for the engine's start payload (16 MiB). */
+export const START_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+/** Largest body any other route accepts (sign-in is a name; nothing else takes a body). */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+/** The engine's own routes under `/api/rivet` that browsers, the engine and Rivet Compute read without a secret. */
+const OPEN_RIVET_PATHS = new Set(["/api/rivet/metadata", "/api/rivet/health"]);
 
 /** Client mistakes the app itself rejects carry one of these codes. */
-export type AppErrorCode = "invalid_input" | "invalid_json" | "not_found";
+export type AppErrorCode = "invalid_input" | "invalid_json" | "not_found" | "payload_too_large";
 
 export class AppError extends Error {
 	readonly status: 400 | 404 | 409 | 413 | 422;
@@ -37,18 +45,42 @@ const env = loadEnv();
 
 export const app = new Hono();
 
+const tooLarge = (limit: number) => (c: Context) =>
+	c.json({ code: "payload_too_large" satisfies AppErrorCode, message: `the body exceeds ${limit} bytes` }, 413);
+
+// The engine's routes under `/api/rivet` (served by the registry below):
+// only `/metadata` and `/health` are open; every other path, above all
+// `/start`, needs the start secret that the runner config makes the engine
+// send. Checked first, so a stranger learns nothing, not even the body limit.
+const startSecret = requireStartSecret(env.auth);
+app.all("/api/rivet/*", async (c, next) => {
+	if (OPEN_RIVET_PATHS.has(c.req.path.replace(/\/+$/, ""))) return next();
+	return startSecret(c, next);
+});
+// Body limits next, so no route reads more than it allows. The engine's
+// start payload gets rivetkit's size; everything else a small one.
+app.use(async (c, next) => {
+	const start = isRivetStart(c.req.path);
+	const limit = start ? START_BODY_LIMIT_BYTES : BODY_LIMIT_BYTES;
+	return bodyLimit({ maxSize: limit, onError: tooLarge(limit) })(c, next);
+});
+
+// Public: load balancers and the launcher poll it. It says whether the app
+// and the engine answer, never where the engine is or which pool this is.
 app.get("/health", async (c) => {
 	const engine = await probeEngine(env.endpoint);
 	const healthy = engine.status === "ok";
 	return c.json(
 		{
 			status: healthy ? "ok" : "degraded",
-			app: { status: "ok", version: env.runnerVersion ?? null, pool: env.pool },
+			app: { status: "ok", version: env.runnerVersion ?? null },
 			engine,
 		},
 		healthy ? 200 : 503,
 	);
 });
+
+app.route("/api/auth", authRoutes(env.auth));
 
 // The benchmark's baseline (`npm run bench`): the cheapest route this server
 // has, so actions through the engine compare with plain Hono in the same
@@ -60,10 +92,16 @@ app.get("/api/ping", (c) => c.json({ ok: true }));
 app.all("/api/rivet/*", (c) => registry.handler(c.req.raw));
 
 // The web app's Fleet panel: every actor and its status, read-only, listed
-// with this server's engine credentials (which never leave it).
-app.get("/api/fleet", async (c) => {
+// with this server's engine credentials (which never leave it). Operators
+// only (`Authorization: Bearer <OPERATOR_TOKEN>`); a disabled view answers
+// anyone, since it lists nothing.
+const operatorOnly = requireOperatorToken(env.auth);
+app.get("/api/fleet", async (c, next) => {
 	c.header("Cache-Control", "no-store");
 	if (!env.fleetView) return c.json(disabledFleet());
+	return operatorOnly(c, next);
+});
+app.get("/api/fleet", async (c) => {
 	try {
 		return c.json(await loadFleet(engineAccess(env)));
 	} catch (error) {
@@ -96,23 +134,27 @@ app.onError((error, c) => {
 	return c.json({ code: "internal_error", message: "an internal error occurred" }, 500);
 });
 
+/** rivetkit serves `/start` with or without trailing slashes; so does this check. */
+function isRivetStart(path: string): boolean {
+	return path.replace(/\/+$/, "") === "/api/rivet/start";
+}
+
 export interface EngineProbe {
-	endpoint: string;
 	status: "ok" | "unreachable" | "unhealthy";
 	version?: string;
 }
 
 async function probeEngine(endpoint: string): Promise<EngineProbe> {
-	// The endpoint may carry `namespace:token@`; never echo credentials.
-	const shown = stripCredentials(endpoint);
+	// The endpoint may carry `namespace:token@`; never send credentials to /health.
+	const bare = stripCredentials(endpoint);
 	try {
-		const res = await fetch(new URL("/health", shown), { signal: AbortSignal.timeout(ENGINE_HEALTH_TIMEOUT_MS) });
-		if (!res.ok) return { endpoint: shown, status: "unhealthy" };
+		const res = await fetch(new URL("/health", bare), { signal: AbortSignal.timeout(ENGINE_HEALTH_TIMEOUT_MS) });
+		if (!res.ok) return { status: "unhealthy" };
 		const body = (await res.json()) as { status?: string; version?: string };
 		return body.status === "ok"
-			? { endpoint: shown, status: "ok", ...(body.version ? { version: body.version } : {}) }
-			: { endpoint: shown, status: "unhealthy" };
+			? { status: "ok", ...(body.version ? { version: body.version } : {}) }
+			: { status: "unhealthy" };
 	} catch {
-		return { endpoint: shown, status: "unreachable" };
+		return { status: "unreachable" };
 	}
 }

@@ -12,6 +12,8 @@
 // written back to `process.env` (see `applyToRivetkit`).
 
 import { z } from "zod";
+import { safeEqual } from "./auth/secrets.ts";
+import { type AuthSettings, AuthSettingsError, parseAuthSettings } from "./auth/settings.ts";
 import { type BuildInfo, readBuildInfo } from "./build-info.ts";
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -34,6 +36,8 @@ const schema = z.object({
 	RIVET_POOL: nonEmpty.default("default"),
 	/** What `/api/rivet/metadata` tells clients to use as their endpoint. */
 	RIVET_PUBLIC_ENDPOINT: url.optional(),
+	/** The token `/api/rivet/metadata` hands to browsers (Rivet Cloud: a `pk_` token). Public by design. */
+	RIVET_PUBLIC_TOKEN: nonEmpty.optional(),
 	/** Runner version: Rivet's docs and Rivet Cloud use this name. It wins. */
 	RIVET_RUNNER_VERSION: version.optional(),
 	/** The name rivetkit 2.3.19 itself reads. */
@@ -73,6 +77,8 @@ export interface Env {
 	parentPid: number | undefined;
 	/** Whether `GET /api/fleet` answers (see `src/fleet.ts`). */
 	fleetView: boolean;
+	/** Secrets for sign-in, tokens, `/api/rivet/start` and operator routes (see src/auth/settings.ts). */
+	auth: AuthSettings;
 }
 
 export const LOCAL_ENGINE_ENDPOINT = "http://127.0.0.1:6420";
@@ -97,18 +103,28 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 	// Empty strings mean "unset" (e.g. `RIVET_TOKEN=` in a .env file).
 	const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
 	const result = schema.safeParse(cleaned);
-	if (!result.success) {
-		throw new EnvError(result.error.issues.map((i) => `  ${i.path.join(".") || "env"}: ${i.message}`));
+	const lines = result.success ? [] : result.error.issues.map((i) => `  ${i.path.join(".") || "env"}: ${i.message}`);
+	let auth: AuthSettings | undefined;
+	try {
+		auth = parseAuthSettings(cleaned);
+	} catch (error) {
+		if (!(error instanceof AuthSettingsError)) throw error;
+		lines.push(...error.lines);
 	}
+	if (!result.success) throw new EnvError(lines);
 	const e = result.data;
+	const publicTokenProblem = checkPublicToken(e);
+	if (publicTokenProblem !== undefined) lines.push(publicTokenProblem);
 	const runnerVersion = e.RIVET_RUNNER_VERSION ?? e.RIVET_ENVOY_VERSION ?? build?.runnerVersion;
 	const endpoint = e.RIVET_ENDPOINT ?? LOCAL_ENGINE_ENDPOINT;
 	const endpointUrl = new URL(endpoint);
 	if (e.NODE_ENV === "production" && runnerVersion === undefined) {
-		throw new EnvError([
+		lines.push(
 			"  RIVET_RUNNER_VERSION: required in production; run `npm run build` (it bakes one into dist/build-info.json) or set it to a number that grows with every deploy",
-		]);
+		);
 	}
+	// Every problem at once: a deploy that misses three settings fails once, not three times.
+	if (lines.length > 0 || auth === undefined) throw new EnvError(lines);
 	return {
 		nodeEnv: e.NODE_ENV,
 		port: e.PORT ?? e.RIVET_PORT ?? 3000,
@@ -131,7 +147,36 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 		webDist: e.WEB_DIST,
 		parentPid: e.FLEET_PARENT_PID,
 		fleetView: e.FLEET_VIEW === undefined ? e.NODE_ENV !== "production" : e.FLEET_VIEW === "on",
+		auth,
 	};
+}
+
+/**
+ * The client token is served to every browser by `/api/rivet/metadata`; the
+ * engine token (`RIVET_TOKEN`) must never be. Rivet Cloud's secret tokens
+ * start with `sk_` and its public ones with `pk_`. A mix-up here would
+ * publish the engine's admin credentials, so the server refuses to boot.
+ */
+function checkPublicToken(e: z.output<typeof schema>): string | undefined {
+	const fromUrl = (value: string | undefined) => {
+		if (value === undefined) return undefined;
+		const password = decodeURIComponent(new URL(value).password);
+		return password === "" ? undefined : password;
+	};
+	const secret = e.RIVET_TOKEN ?? fromUrl(e.RIVET_ENDPOINT);
+	for (const [name, token] of [
+		["RIVET_PUBLIC_TOKEN", e.RIVET_PUBLIC_TOKEN],
+		["RIVET_PUBLIC_ENDPOINT", fromUrl(e.RIVET_PUBLIC_ENDPOINT)],
+	] as const) {
+		if (token === undefined) continue;
+		if (token.startsWith("sk_")) {
+			return `  ${name}: carries a secret token (sk_…); browsers receive it, so use the public pk_ token`;
+		}
+		if (secret !== undefined && safeEqual(token, secret)) {
+			return `  ${name}: carries the same token as RIVET_TOKEN; browsers receive it, so use a separate public token`;
+		}
+	}
+	return undefined;
 }
 
 /**

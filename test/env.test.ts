@@ -67,6 +67,8 @@ describe("runner version", () => {
 
 	test("is required in production", () => {
 		expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/RIVET_RUNNER_VERSION: required in production/);
-		expect(parseEnv({ NODE_ENV: "production" }, build).runnerVersion).toBe(41);
+		// Production also needs its secrets (see test/auth/settings.test.ts).
+		const secrets = { AUTH_SECRET: "a".repeat(32), RIVET_START_SECRET: "s".repeat(32) };
+		expect(parseEnv({ NODE_ENV: "production", ...secrets }, build).runnerVersion).toBe(41);
 	});
 });

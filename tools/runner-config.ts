@@ -11,7 +11,8 @@ import { configureServerlessPool } from "./local/runner-config.ts";
 const USAGE = `usage: npm run runner-config -- --url <app base url>/api/rivet [--datacenter default]
 
 Writes the runner config for pool $RIVET_POOL (default "default") on the engine at
-$RIVET_ENDPOINT (https://<namespace>:<token>@host works; or RIVET_NAMESPACE / RIVET_TOKEN).`;
+$RIVET_ENDPOINT (https://<namespace>:<token>@host works; or RIVET_NAMESPACE / RIVET_TOKEN).
+The engine will send $RIVET_START_SECRET (the app server's value) as x-fleet-start-secret on /start.`;
 
 const { values } = parseArgs({
 	options: {
@@ -40,6 +41,8 @@ try {
 		pool,
 		namespace,
 		datacenter: values.datacenter,
+		// The app refuses /start without it; both sides read RIVET_START_SECRET.
+		...(process.env.RIVET_START_SECRET ? { startSecret: process.env.RIVET_START_SECRET } : {}),
 		...(token ? { token, adminToken: token } : {}),
 	});
 	console.log(`runner config written: namespace ${namespace}, pool ${pool} → ${values.url}`);

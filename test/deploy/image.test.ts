@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../../tools/local/app-server.ts";
 import { freePort } from "../../tools/local/ports.ts";
 import { configureServerlessPool } from "../../tools/local/runner-config.ts";
+import { productionSecrets } from "../../tools/local/stack.ts";
 import { engineUrl, gatewayAction, putActor, uniqueKey } from "../support.ts";
 
 const IMAGE_VERSION = "7";
@@ -117,6 +118,8 @@ describe("the production image's contents", () => {
 	});
 
 	test("it boots with NODE_ENV=production and serves actors through the engine", async () => {
+		// Production refuses to boot without its own secrets (src/auth/settings.ts).
+		const secrets = productionSecrets();
 		expect(existsSync(path.join(imageDir, "src/server.ts"))).toBe(true);
 		server = await startAppServer({
 			port: await freePort(),
@@ -124,7 +127,13 @@ describe("the production image's contents", () => {
 			entry: path.join(imageDir, "src/server.ts"),
 			logFile: path.join(workDir, "server.log"),
 			// Only what a container would get: no version variable, it comes from the build.
-			env: { NODE_ENV: "production", RIVET_ENDPOINT: engineUrl(), RIVET_POOL: pool, RIVET_RUNNER_VERSION: undefined },
+			env: {
+				NODE_ENV: "production",
+				RIVET_ENDPOINT: engineUrl(),
+				RIVET_POOL: pool,
+				RIVET_RUNNER_VERSION: undefined,
+				...secrets,
+			},
 		});
 		const health = await fetch(`${server.url}/health`);
 		expect(health.status).toBe(200);
@@ -139,7 +148,12 @@ describe("the production image's contents", () => {
 		expect(metadata.status).toBe(200);
 		expect(await metadata.json()).toMatchObject({ runtime: "rivetkit", envoy: { version: Number(IMAGE_VERSION) } });
 
-		await configureServerlessPool({ engineUrl: engineUrl(), url: `${server.url}/api/rivet`, pool });
+		await configureServerlessPool({
+			engineUrl: engineUrl(),
+			url: `${server.url}/api/rivet`,
+			pool,
+			startSecret: secrets.RIVET_START_SECRET,
+		});
 		const id = await putActor("counter", uniqueKey("image-counter"), pool);
 		expect(await gatewayAction(id, "increment", [3])).toEqual({ status: 200, body: { output: 3 } });
 		// An actor with SQLite: its drizzle migrations load from the image's copy.

@@ -13,7 +13,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
 import type { RunningAppServer } from "../../tools/local/app-server.ts";
 import { freePort } from "../../tools/local/ports.ts";
-import { startServerForPool } from "../../tools/local/stack.ts";
+import { productionSecrets, startServerForPool } from "../../tools/local/stack.ts";
 import { buildWebApp, isWebBuildCurrent } from "../../tools/local/web-build.ts";
 import { engineUrl, uniqueKey } from "../support.ts";
 import { launchChromium, PageErrors, PHONE_VIEWPORT, screenshot } from "./browser.ts";
@@ -31,6 +31,9 @@ let server: RunningAppServer;
 let browser: Browser;
 const errors = new PageErrors();
 const contexts: BrowserContext[] = [];
+
+/** Production refuses to boot without its own secrets (src/auth/settings.ts). */
+const secrets = productionSecrets();
 
 beforeAll(async () => {
 	outDir = mkdtempSync(path.join(tmpdir(), "actor-fleet-web-"));
@@ -52,6 +55,7 @@ beforeAll(async () => {
 			CHAT_TOKEN,
 			// Off by default in production; this server shows it so the panel is tested.
 			FLEET_VIEW: "on",
+			...secrets,
 		},
 	});
 });
@@ -236,17 +240,22 @@ describe("jobs", () => {
 });
 
 describe("fleet", () => {
-	test("lists the actors the page is using, with their status", async () => {
+	test("is for operators: a visitor's page says so, an operator's request lists the page's actors", async () => {
 		const counter = uniqueKey("fleet");
 		const page = await openPage(`counter=${counter}`, { viewport: PHONE_VIEWPORT });
 		await waitLive(page, "Counter");
+		await expect
+			.poll(() => page.getByRole("region", { name: "Fleet" }).textContent(), { timeout: UPDATE_TIMEOUT_MS })
+			.toContain("operator token");
 
-		const counters = page.getByRole("table", { name: /^Counter/ });
-		const row = counters.getByRole("row", { name: new RegExp(`^${counter}`) });
-		await expect.poll(() => row.textContent(), { timeout: UPDATE_TIMEOUT_MS }).toContain("awake");
-		for (const kind of ["Chat room", "Worker", "Coordinator"]) {
-			expect(await page.getByRole("table", { name: new RegExp(`^${kind}`) }).count()).toBe(1);
-		}
+		const listed = async () => {
+			const res = await fetch(`${server.url}/api/fleet`, {
+				headers: { authorization: `Bearer ${secrets.OPERATOR_TOKEN}` },
+			});
+			const view = (await res.json()) as { groups: Array<{ actors: Array<{ key: string; status: string }> }> };
+			return view.groups.flatMap((g) => g.actors).find((a) => a.key === counter)?.status;
+		};
+		await expect.poll(listed, { timeout: UPDATE_TIMEOUT_MS }).toBe("awake");
 		await screenshot(page, "fleet-phone");
 	});
 });

@@ -2,6 +2,7 @@
 // actors that exist, their status, and nothing secret.
 
 import { beforeAll, describe, expect, test } from "vitest";
+import { DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
 import { parseEnv } from "../../src/env.ts";
 import { engineUrl, testClient, uniqueKey } from "../support.ts";
 
@@ -28,7 +29,7 @@ describe("GET /api/fleet", () => {
 		const key = uniqueKey("fleet");
 		await testClient().counter.getOrCreate([key]).increment(1);
 
-		const res = await app.request("/api/fleet");
+		const res = await app.request("/api/fleet", { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } });
 		expect(res.status).toBe(200);
 		expect(res.headers.get("cache-control")).toBe("no-store");
 		const text = await res.text();
@@ -47,7 +48,12 @@ describe("GET /api/fleet", () => {
 
 describe("FLEET_VIEW", () => {
 	test("is on by default outside production, off in production, and can be set either way", () => {
-		const production = { NODE_ENV: "production", RIVET_RUNNER_VERSION: "1" };
+		const production = {
+			NODE_ENV: "production",
+			RIVET_RUNNER_VERSION: "1",
+			AUTH_SECRET: "a".repeat(32),
+			RIVET_START_SECRET: "s".repeat(32),
+		};
 		expect(parseEnv({}).fleetView).toBe(true);
 		expect(parseEnv(production).fleetView).toBe(false);
 		expect(parseEnv({ ...production, FLEET_VIEW: "on" }).fleetView).toBe(true);

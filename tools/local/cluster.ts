@@ -28,6 +28,7 @@ import { freeEnginePort, freePort } from "./ports.ts";
 import { type RunningPostgres, startPostgres } from "./postgres.ts";
 import { findClusterBinaries } from "./prerequisites.ts";
 import { configureServerlessPool } from "./runner-config.ts";
+import { productionSecrets } from "./stack.ts";
 import { renderDeployFile } from "./templates.ts";
 
 /** The runner version every app server of this deployment reports. */
@@ -189,7 +190,7 @@ function appMember(
 	name: NodeName,
 	port: number,
 	dir: string,
-	values: { engineUrl: string; pool: string },
+	values: { engineUrl: string; pool: string; secrets: ReturnType<typeof productionSecrets> },
 ): ClusterMember {
 	let server: RunningAppServer | undefined;
 	let exited = true;
@@ -214,6 +215,7 @@ function appMember(
 					RIVET_PUBLIC_ENDPOINT: values.engineUrl,
 					RIVET_POOL: values.pool,
 					RIVET_RUNNER_VERSION: CLUSTER_RUNNER_VERSION,
+					...values.secrets,
 				},
 			});
 			exited = false;
@@ -285,9 +287,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 		});
 		started.unshift(() => nginx.stop());
 
+		// One set for both apps: either may verify a token the other issued,
+		// and the runner config sends one start secret to both.
+		const secrets = productionSecrets();
 		const apps = {
-			a: appMember("a", ports.apps.a, dir, { engineUrl, pool }),
-			b: appMember("b", ports.apps.b, dir, { engineUrl, pool }),
+			a: appMember("a", ports.apps.a, dir, { engineUrl, pool, secrets }),
+			b: appMember("b", ports.apps.b, dir, { engineUrl, pool, secrets }),
 		};
 		for (const node of NODE_NAMES) {
 			log(`starting app server ${node} on ${apps[node].url}`);
@@ -296,7 +301,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 		}
 
 		log(`runner config: pool "${pool}" → ${appUrl}/api/rivet`);
-		await configureServerlessPool({ engineUrl, url: `${appUrl}/api/rivet`, pool });
+		await configureServerlessPool({
+			engineUrl,
+			url: `${appUrl}/api/rivet`,
+			pool,
+			startSecret: secrets.RIVET_START_SECRET,
+		});
 
 		const members = [...Object.values(engines), ...Object.values(apps)];
 		const pids = () => {

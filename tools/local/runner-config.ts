@@ -8,6 +8,8 @@
 // self-hosted engine, so it never happens by accident (e.g. on Rivet Cloud,
 // where the dashboard owns it).
 
+import { DEV_START_SECRET, START_SECRET_HEADER } from "../../src/auth/settings.ts";
+
 /** How long one `/start` stream may live before the engine opens a new one. */
 const REQUEST_LIFESPAN_S = 3_600;
 /** How often the engine polls `GET /api/rivet/metadata` (also how fast it notices a new version). */
@@ -25,6 +27,12 @@ export interface ServerlessPoolOptions {
 	token?: string;
 	/** Admin token for the engine's API, when it requires one. */
 	adminToken?: string;
+	/**
+	 * Sent by the engine as `x-fleet-start-secret` on every serverless
+	 * request; the app refuses `/start` without it (src/app.ts). Defaults to
+	 * `RIVET_START_SECRET`, else the development secret the app also defaults to.
+	 */
+	startSecret?: string;
 }
 
 export async function configureServerlessPool(options: ServerlessPoolOptions): Promise<void> {
@@ -37,7 +45,10 @@ export async function configureServerlessPool(options: ServerlessPoolOptions): P
 					url: options.url,
 					// With empty headers the engine omits `x-rivet-pool-name` on
 					// `/start` and the app rejects every start (notes §1.2).
-					headers: { "x-rivet-token": options.token || "dev" },
+					headers: {
+						"x-rivet-token": options.token || "dev",
+						[START_SECRET_HEADER]: options.startSecret || process.env.RIVET_START_SECRET || DEV_START_SECRET,
+					},
 					request_lifespan: REQUEST_LIFESPAN_S,
 					metadata_poll_interval: METADATA_POLL_INTERVAL_MS,
 					max_runners: MAX_RUNNERS,

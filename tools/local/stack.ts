@@ -2,6 +2,7 @@
 // dir: what the test suite and the benchmarks run against, so a dev server on
 // :6420 never sees their actors and they never see its.
 
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -76,7 +77,13 @@ export async function startServerForPool(
 		}
 	}
 	if (options.configure !== false) {
-		await configureServerlessPool({ engineUrl, url: `${server.url}/api/rivet`, pool: options.pool });
+		await configureServerlessPool({
+			engineUrl,
+			url: `${server.url}/api/rivet`,
+			pool: options.pool,
+			// The server checks `/start` against its own secret; the runner config must carry the same one.
+			...(options.env?.RIVET_START_SECRET ? { startSecret: options.env.RIVET_START_SECRET } : {}),
+		});
 	}
 	return server;
 }
@@ -122,4 +129,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 		},
 	};
 	return stack;
+}
+
+/**
+ * Random secrets for a server started with `NODE_ENV=production`, which
+ * refuses to boot without them or with the development defaults
+ * (src/auth/settings.ts). Pass them in its env; `startServerForPool` gives the
+ * runner config the same start secret.
+ */
+export function productionSecrets(): { AUTH_SECRET: string; RIVET_START_SECRET: string; OPERATOR_TOKEN: string } {
+	const secret = () => randomBytes(32).toString("base64url");
+	return { AUTH_SECRET: secret(), RIVET_START_SECRET: secret(), OPERATOR_TOKEN: secret() };
 }

@@ -1,0 +1,154 @@
+// The HTTP side of identity: sign-in, token refresh, and the guards the app
+// puts in front of operator routes and the engine's `/api/rivet/start`.
+//
+//   POST /api/auth/sign-in  { name }  → sets the session cookie, returns an access token
+//   POST /api/auth/token              → a fresh access token for the cookie's user
+//   POST /api/auth/sign-out           → clears the session cookie
+//
+// The session cookie is a signed token (src/auth/tokens.ts, audience
+// `actor-fleet/session`): HttpOnly so page scripts never see it, SameSite=Lax
+// so other sites' requests do not carry it, Secure and `__Host-` prefixed in
+// production. Clients never send it to actors: they send the short-lived
+// access token as connection params, and fetch a new one per connection.
+
+import type { Context, MiddlewareHandler } from "hono";
+import { Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { CookiePrefixOptions } from "hono/utils/cookie";
+import { signIn, signInRequestSchema } from "./identity.ts";
+import { bearerToken, safeEqual } from "./secrets.ts";
+import { type AuthSettings, START_SECRET_HEADER } from "./settings.ts";
+import { type Identity, SESSION_TTL_S, signUserToken, TokenError, verifyToken } from "./tokens.ts";
+
+/** The session cookie's name (`__Host-fleet_session` in production). */
+export const SESSION_COOKIE = "fleet_session";
+
+/** What sign-in and refresh return. */
+export interface TokenResponse {
+	userId: string;
+	name: string;
+	role: Identity["role"];
+	/** The access token: pass it as connection params `{ token }`. */
+	token: string;
+	/** When `token` stops being accepted (epoch milliseconds). */
+	expiresAt: number;
+}
+
+type Refusal = "unauthenticated" | "forbidden";
+
+function refuse(c: Context, status: 401 | 403, code: Refusal, message: string): Response {
+	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="actor-fleet"');
+	return c.json({ code, message }, status);
+}
+
+export function authRoutes(settings: AuthSettings): Hono {
+	const routes = new Hono();
+	const prefix: CookiePrefixOptions | undefined = settings.production ? "host" : undefined;
+
+	routes.use(async (c, next) => {
+		await next();
+		// Tokens must not be cached by a browser or a proxy.
+		c.header("Cache-Control", "no-store");
+	});
+
+	routes.post("/sign-in", async (c) => {
+		// JSON only: an HTML form on another site cannot send it without a
+		// CORS preflight, so no page can sign a visitor in behind their back.
+		if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json")) {
+			return c.json({ code: "unsupported_media_type", message: "send the body as application/json" }, 415);
+		}
+		let body: unknown;
+		try {
+			body = await c.req.json();
+		} catch {
+			return c.json({ code: "invalid_json", message: "the body is not valid JSON" }, 400);
+		}
+		const parsed = signInRequestSchema.safeParse(body);
+		if (!parsed.success) {
+			const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
+			return c.json({ code: "invalid_input", message: "send { name }", issues }, 400);
+		}
+		// Operator sign-in: the same form, plus `Authorization: Bearer <OPERATOR_TOKEN>`.
+		// A wrong token is refused outright rather than quietly signing in as a user.
+		const presented = bearerToken(c.req.header("authorization"));
+		if (presented !== undefined && !operatorTokenMatches(settings, presented)) {
+			return refuse(c, 403, "forbidden", "the operator token is not valid");
+		}
+		const user = await signIn(parsed.data, { operator: presented !== undefined });
+		const session = await signUserToken("session", user, settings.authSecret);
+		setCookie(c, SESSION_COOKIE, session.token, {
+			httpOnly: true,
+			sameSite: "Lax",
+			secure: settings.production,
+			path: "/",
+			maxAge: SESSION_TTL_S,
+			...(prefix ? { prefix } : {}),
+		});
+		const access = await signUserToken("access", user, settings.authSecret);
+		return c.json({ ...user, token: access.token, expiresAt: access.expiresAt } satisfies TokenResponse);
+	});
+
+	routes.post("/token", async (c) => {
+		const cookie = getCookie(c, SESSION_COOKIE, prefix);
+		if (cookie === undefined) return refuse(c, 401, "unauthenticated", "not signed in: POST /api/auth/sign-in");
+		let identity: Identity;
+		try {
+			identity = await verifyToken(cookie, ["session"], settings.authSecret);
+		} catch (error) {
+			if (!(error instanceof TokenError)) throw error;
+			// Forged, from another secret, or simply old: the browser has to sign in again.
+			deleteCookie(c, SESSION_COOKIE, { path: "/", secure: settings.production, ...(prefix ? { prefix } : {}) });
+			return refuse(c, 401, "unauthenticated", "the session is no longer valid: sign in again");
+		}
+		if (identity.role === "server") return refuse(c, 401, "unauthenticated", "not a user session");
+		const user = { userId: identity.userId, name: identity.name, role: identity.role };
+		const access = await signUserToken("access", user, settings.authSecret);
+		return c.json({ ...user, token: access.token, expiresAt: access.expiresAt } satisfies TokenResponse);
+	});
+
+	routes.post("/sign-out", (c) => {
+		deleteCookie(c, SESSION_COOKIE, { path: "/", secure: settings.production, ...(prefix ? { prefix } : {}) });
+		return c.body(null, 204);
+	});
+
+	return routes;
+}
+
+function operatorTokenMatches(settings: AuthSettings, presented: string): boolean {
+	return settings.operatorToken !== undefined && safeEqual(presented, settings.operatorToken);
+}
+
+/**
+ * Operator routes: `Authorization: Bearer <OPERATOR_TOKEN>`. 401 without a
+ * bearer token, 403 with a wrong one (or when no operator token is set).
+ */
+export function requireOperatorToken(settings: AuthSettings): MiddlewareHandler {
+	return async (c, next) => {
+		const presented = bearerToken(c.req.header("authorization"));
+		if (presented === undefined)
+			return refuse(c, 401, "unauthenticated", "send Authorization: Bearer <operator token>");
+		if (!operatorTokenMatches(settings, presented))
+			return refuse(c, 403, "forbidden", "the operator token is not valid");
+		await next();
+	};
+}
+
+/**
+ * The engine's requests to the serverless endpoint carry the start secret
+ * (the runner config's `headers`, see src/local/runner-config.ts). rivetkit
+ * itself checks only the endpoint and namespace a `/start` names, both of
+ * which are public, so without this anyone who reaches the app could open
+ * actor streams on it. 401 without the header, 403 with a wrong one.
+ */
+export function requireStartSecret(settings: AuthSettings): MiddlewareHandler {
+	return async (c, next) => {
+		const presented = c.req.header(START_SECRET_HEADER);
+		if (presented === undefined) {
+			return refuse(c, 401, "unauthenticated", "only the engine may call this endpoint");
+		}
+		if (!safeEqual(presented, settings.startSecret)) {
+			return refuse(c, 403, "forbidden", "only the engine may call this endpoint");
+		}
+		await next();
+	};
+}

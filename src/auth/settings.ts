@@ -1,0 +1,103 @@
+// The secrets identity depends on, parsed with zod from the environment.
+//
+// Two readers share this one parser:
+// - `src/env.ts` calls `parseAuthSettings` at boot, so a missing or short
+//   secret stops the server before it listens;
+// - the actor-side module (`src/auth/connection.ts`) calls `authSettings()`
+//   on first use. Actors never read these at import: importing the registry
+//   must have no side effects (tests, scripts and the web app's types import
+//   it).
+//
+// Development gets fixed, clearly labelled values instead of random ones:
+// several app servers (the local cluster, a second test server) share one
+// engine, and a token minted by one of them must verify on another, so every
+// process has to agree on the secret without anyone setting it. Production
+// refuses to boot without real values, and refuses these development values.
+
+import { z } from "zod";
+
+/** Shortest secret accepted for `AUTH_SECRET`, `RIVET_START_SECRET` and `OPERATOR_TOKEN`, in characters. */
+export const MIN_SECRET_LENGTH = 32;
+
+/** Development only: signs tokens when `AUTH_SECRET` is unset. Public, so worthless in production. */
+export const DEV_AUTH_SECRET = "dev-only-auth-secret-NOT-FOR-PRODUCTION-0001";
+/** Development only: what the engine must send as `x-fleet-start-secret` when `RIVET_START_SECRET` is unset. */
+export const DEV_START_SECRET = "dev-only-start-secret-NOT-FOR-PRODUCTION-01";
+/** Development only: the operator bearer token when `OPERATOR_TOKEN` is unset. */
+export const DEV_OPERATOR_TOKEN = "dev-only-operator-token-NOT-FOR-PRODUCTION-1";
+
+/** The header the engine sends on every serverless request (written into the runner config). */
+export const START_SECRET_HEADER = "x-fleet-start-secret";
+
+const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`);
+
+const schema = z.object({
+	NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+	/** Signs users' access tokens, session cookies and server tokens (HS256). Shared by every app server. */
+	AUTH_SECRET: secret.optional(),
+	/** The engine proves it is the engine on `/api/rivet/start` with this (header `x-fleet-start-secret`). */
+	RIVET_START_SECRET: secret.optional(),
+	/** Bearer token for operator routes (`GET /api/fleet`) and operator sign-in. Unset in production: those are closed. */
+	OPERATOR_TOKEN: secret.optional(),
+});
+
+export interface AuthSettings {
+	production: boolean;
+	authSecret: string;
+	startSecret: string;
+	/** `undefined` in production when unset: operator routes then refuse everyone. */
+	operatorToken: string | undefined;
+}
+
+export class AuthSettingsError extends Error {
+	readonly lines: string[];
+
+	constructor(lines: string[]) {
+		super(`invalid auth settings:\n${lines.join("\n")}`);
+		this.lines = lines;
+	}
+}
+
+/** Parses the auth settings out of an environment. Pure, so tests can feed it any record. */
+export function parseAuthSettings(source: Record<string, string | undefined>): AuthSettings {
+	// Empty strings mean "unset" (e.g. `AUTH_SECRET=` in a .env file).
+	const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+	const result = schema.safeParse(cleaned);
+	if (!result.success) {
+		throw new AuthSettingsError(result.error.issues.map((i) => `  ${i.path.join(".") || "env"}: ${i.message}`));
+	}
+	const e = result.data;
+	const production = e.NODE_ENV === "production";
+	if (production) {
+		const lines: string[] = [];
+		const required = [
+			["AUTH_SECRET", e.AUTH_SECRET, DEV_AUTH_SECRET, "signs every user's token"],
+			["RIVET_START_SECRET", e.RIVET_START_SECRET, DEV_START_SECRET, "keeps strangers off /api/rivet/start"],
+		] as const;
+		for (const [name, value, devValue, why] of required) {
+			if (value === undefined) lines.push(`  ${name}: required in production (it ${why})`);
+			else if (value === devValue) lines.push(`  ${name}: the development default is public; set a random value`);
+		}
+		if (e.OPERATOR_TOKEN === DEV_OPERATOR_TOKEN) {
+			lines.push("  OPERATOR_TOKEN: the development default is public; set a random value or leave it unset");
+		}
+		if (lines.length > 0) throw new AuthSettingsError(lines);
+	}
+	return {
+		production,
+		authSecret: e.AUTH_SECRET ?? DEV_AUTH_SECRET,
+		startSecret: e.RIVET_START_SECRET ?? DEV_START_SECRET,
+		operatorToken: e.OPERATOR_TOKEN ?? (production ? undefined : DEV_OPERATOR_TOKEN),
+	};
+}
+
+let cached: AuthSettings | undefined;
+
+/**
+ * This process's settings, parsed from `process.env` on first use and kept.
+ * The server has already validated the same variables at boot (src/env.ts).
+ */
+export function authSettings(): AuthSettings {
+	cached ??= parseAuthSettings(process.env);
+	return cached;
+}

@@ -1,0 +1,127 @@
+// What the server demands of its environment before it boots: the auth
+// secrets in production, and a public client token that is really public.
+
+import { spawn } from "node:child_process";
+import { describe, expect, test } from "vitest";
+import {
+	DEV_AUTH_SECRET,
+	DEV_OPERATOR_TOKEN,
+	DEV_START_SECRET,
+	MIN_SECRET_LENGTH,
+	parseAuthSettings,
+} from "../../src/auth/settings.ts";
+import { EnvError, parseEnv } from "../../src/env.ts";
+import { freePort } from "../../tools/local/ports.ts";
+
+const secret = (c: string) => c.repeat(MIN_SECRET_LENGTH);
+const production = {
+	NODE_ENV: "production",
+	RIVET_RUNNER_VERSION: "1",
+	AUTH_SECRET: secret("a"),
+	RIVET_START_SECRET: secret("s"),
+};
+
+function envErrorLines(source: Record<string, string>): string[] {
+	try {
+		parseEnv(source);
+	} catch (error) {
+		expect(error).toBeInstanceOf(EnvError);
+		return (error as EnvError).lines;
+	}
+	return expect.unreachable("parseEnv accepted the environment");
+}
+
+describe("auth settings", () => {
+	test("development works with no settings, on fixed development values every server shares", () => {
+		expect(parseAuthSettings({})).toEqual({
+			production: false,
+			authSecret: DEV_AUTH_SECRET,
+			startSecret: DEV_START_SECRET,
+			operatorToken: DEV_OPERATOR_TOKEN,
+		});
+	});
+
+	test("production needs AUTH_SECRET and RIVET_START_SECRET, and refuses the public development values", () => {
+		const missing = envErrorLines({ NODE_ENV: "production", RIVET_RUNNER_VERSION: "1" });
+		expect(missing.map((l) => l.trim().split(":")[0]).sort()).toEqual(["AUTH_SECRET", "RIVET_START_SECRET"]);
+		const devValues = envErrorLines({
+			...production,
+			AUTH_SECRET: DEV_AUTH_SECRET,
+			OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
+		});
+		expect(devValues.map((l) => l.trim().split(":")[0]).sort()).toEqual(["AUTH_SECRET", "OPERATOR_TOKEN"]);
+		expect(parseEnv(production).auth).toEqual({
+			production: true,
+			authSecret: secret("a"),
+			startSecret: secret("s"),
+			// No operator token: operator routes refuse everyone.
+			operatorToken: undefined,
+		});
+	});
+
+	test("short secrets are refused everywhere", () => {
+		const lines = envErrorLines({ AUTH_SECRET: "short", OPERATOR_TOKEN: "also-short", RIVET_START_SECRET: "x" });
+		expect(lines.map((l) => l.trim().split(":")[0]).sort()).toEqual([
+			"AUTH_SECRET",
+			"OPERATOR_TOKEN",
+			"RIVET_START_SECRET",
+		]);
+	});
+});
+
+describe("the public client token", () => {
+	test("may not be a secret (sk_) token or the engine token, in either place it can be set", () => {
+		const cases: Array<[Record<string, string>, RegExp]> = [
+			[{ RIVET_PUBLIC_TOKEN: "sk_live_123" }, /RIVET_PUBLIC_TOKEN: carries a secret token/],
+			[{ RIVET_PUBLIC_ENDPOINT: "https://ns:sk_live_123@api.rivet.dev" }, /RIVET_PUBLIC_ENDPOINT: carries a secret/],
+			[{ RIVET_TOKEN: "engine-token", RIVET_PUBLIC_TOKEN: "engine-token" }, /same token as RIVET_TOKEN/],
+			[
+				{ RIVET_ENDPOINT: "https://ns:engine-token@api.rivet.dev", RIVET_PUBLIC_TOKEN: "engine-token" },
+				/same token as RIVET_TOKEN/,
+			],
+			[
+				{ RIVET_TOKEN: "engine-token", RIVET_PUBLIC_ENDPOINT: "https://ns:engine-token@api.rivet.dev" },
+				/same token as RIVET_TOKEN/,
+			],
+		];
+		for (const [source, message] of cases) expect(envErrorLines(source).join("\n")).toMatch(message);
+		// A real public token is fine.
+		const ok = parseEnv({ RIVET_TOKEN: "sk_engine", RIVET_PUBLIC_ENDPOINT: "https://ns:pk_public@api.rivet.dev" });
+		expect(ok.token).toBe("sk_engine");
+	});
+
+	test("the server process refuses to boot with an sk_ public token, and says why", async () => {
+		const child = spawn(process.execPath, ["src/server.ts"], {
+			env: { ...process.env, PORT: String(await freePort()), RIVET_PUBLIC_TOKEN: "sk_live_do_not_publish" },
+		});
+		let stderr = "";
+		child.stderr.on("data", (d: Buffer) => {
+			stderr += d.toString();
+		});
+		expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
+		expect(stderr).toContain("invalid environment, not starting");
+		expect(stderr).toContain("RIVET_PUBLIC_TOKEN: carries a secret token (sk_…)");
+		// The message names the variable, never its value.
+		expect(stderr).not.toContain("sk_live_do_not_publish");
+	});
+
+	test("a production server without its secrets refuses to boot, naming each", async () => {
+		const child = spawn(process.execPath, ["src/server.ts"], {
+			env: {
+				...process.env,
+				PORT: String(await freePort()),
+				NODE_ENV: "production",
+				RIVET_RUNNER_VERSION: "1",
+				AUTH_SECRET: "",
+				RIVET_START_SECRET: "",
+			},
+		});
+		let stderr = "";
+		child.stderr.on("data", (d: Buffer) => {
+			stderr += d.toString();
+		});
+		expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
+		expect(stderr).toContain("AUTH_SECRET: required in production");
+		expect(stderr).toContain("RIVET_START_SECRET: required in production");
+	});
+});

@@ -1,0 +1,134 @@
+// The actor-side checks (src/auth/connection.ts) on real tokens: what an
+// actor's `onBeforeConnect`/`createConnState` accept and refuse, and what
+// `requireUser`/`requireOperator`/`requireServer` let through.
+
+import { describe, expect, test } from "vitest";
+import {
+	authenticate,
+	type Identity,
+	requireOperator,
+	requireServer,
+	requireUser,
+	serverConnParams,
+} from "../../src/auth/connection.ts";
+import { parseAuthSettings } from "../../src/auth/settings.ts";
+import { ACCESS_TOKEN_TTL_S, signServerToken, signUserToken } from "../../src/auth/tokens.ts";
+
+const settings = parseAuthSettings({ AUTH_SECRET: "test-secret-for-tokens-test-000000000" });
+const otherSecret = "another-servers-secret-000000000000000";
+const alice = { userId: "u_alice", name: "alice", role: "user" } as const;
+
+/** The refusal an actor would send: a rivetkit `UserError` with a stable code. */
+async function refusal(promise: Promise<unknown>): Promise<{ group?: string; code?: string }> {
+	const error = await promise.then(
+		() => expect.unreachable("the token was accepted"),
+		(e: unknown) => e,
+	);
+	return error as { group?: string; code?: string };
+}
+
+function thrown(fn: () => unknown): { code?: string } {
+	try {
+		fn();
+	} catch (error) {
+		return error as { code?: string };
+	}
+	return expect.unreachable("no refusal");
+}
+
+describe("authenticate", () => {
+	test("accepts an access token and returns the identity it was signed for", async () => {
+		const { token, expiresAt } = await signUserToken("access", alice, settings.authSecret);
+		const identity = await authenticate({ token }, settings);
+		expect(identity).toEqual({ ...alice, expiresAt });
+		// Ten minutes, give or take the second the token was signed in.
+		expect(expiresAt - Date.now()).toBeGreaterThan((ACCESS_TOKEN_TTL_S - 5) * 1_000);
+		expect(expiresAt - Date.now()).toBeLessThanOrEqual(ACCESS_TOKEN_TTL_S * 1_000);
+	});
+
+	test("refuses missing and malformed params as unauthenticated", async () => {
+		for (const params of [undefined, null, {}, { token: "" }, { token: 42 }, { token: "not.a.jwt" }, "token"]) {
+			expect(await refusal(authenticate(params, settings))).toMatchObject({ group: "user", code: "unauthenticated" });
+		}
+		const huge = { token: "a".repeat(10_000) };
+		expect(await refusal(authenticate(huge, settings))).toMatchObject({ code: "unauthenticated" });
+	});
+
+	test("refuses a token signed with another secret", async () => {
+		const { token } = await signUserToken("access", alice, otherSecret);
+		expect(await refusal(authenticate({ token }, settings))).toMatchObject({ code: "unauthenticated" });
+	});
+
+	test("refuses a token whose user id was edited (the signature no longer matches)", async () => {
+		const { token } = await signUserToken("access", alice, settings.authSecret);
+		const [header, payload, signature] = token.split(".") as [string, string, string];
+		const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+		const edited = Buffer.from(JSON.stringify({ ...claims, sub: "u_victim", role: "operator" })).toString("base64url");
+		expect(await refusal(authenticate({ token: `${header}.${edited}.${signature}` }, settings))).toMatchObject({
+			code: "unauthenticated",
+		});
+	});
+
+	test("refuses an unsigned token (alg none)", async () => {
+		const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+		const now = Math.floor(Date.now() / 1_000);
+		const claims = { sub: "u_victim", name: "v", role: "user", iss: "actor-fleet", aud: "actor-fleet/access" };
+		const token = `${part({ alg: "none", typ: "JWT" })}.${part({ ...claims, iat: now, exp: now + 600 })}.`;
+		expect(await refusal(authenticate({ token }, settings))).toMatchObject({ code: "unauthenticated" });
+	});
+
+	test("an expired token is token_expired; an expired forgery is still unauthenticated", async () => {
+		const expired = await signUserToken("access", alice, settings.authSecret, -1);
+		expect(await refusal(authenticate({ token: expired.token }, settings))).toMatchObject({ code: "token_expired" });
+		// The signature is checked before expiry: a stranger learns nothing from the answer.
+		const forged = await signUserToken("access", alice, otherSecret, -1);
+		expect(await refusal(authenticate({ token: forged.token }, settings))).toMatchObject({ code: "unauthenticated" });
+	});
+
+	test("a session cookie's token is not a connection token", async () => {
+		const session = await signUserToken("session", alice, settings.authSecret);
+		expect(await refusal(authenticate({ token: session.token }, settings))).toMatchObject({
+			code: "unauthenticated",
+		});
+	});
+
+	test("server tokens authenticate as the server, and only this secret makes them", async () => {
+		const identity = await authenticate(await serverConnParams(settings), settings);
+		expect(identity).toMatchObject({ userId: "server", role: "server" });
+		const foreign = await signServerToken(otherSecret);
+		expect(await refusal(authenticate({ token: foreign.token }, settings))).toMatchObject({
+			code: "unauthenticated",
+		});
+	});
+});
+
+describe("require*", () => {
+	const inAMinute = () => Date.now() + 60_000;
+	const user: Identity = { ...alice, expiresAt: inAMinute() };
+	const operator: Identity = { userId: "u_op", name: "op", role: "operator", expiresAt: inAMinute() };
+	const server: Identity = { userId: "server", name: "server", role: "server", expiresAt: inAMinute() };
+
+	test("each role passes exactly the checks meant for it", () => {
+		expect(requireUser(user)).toBe(user);
+		expect(requireUser(operator)).toBe(operator);
+		expect(thrown(() => requireUser(server))).toMatchObject({ code: "forbidden" });
+
+		expect(requireOperator(operator)).toBe(operator);
+		expect(thrown(() => requireOperator(user))).toMatchObject({ code: "forbidden" });
+		expect(thrown(() => requireOperator(server))).toMatchObject({ code: "forbidden" });
+
+		expect(requireServer(server)).toBe(server);
+		expect(thrown(() => requireServer(user))).toMatchObject({ code: "forbidden" });
+		expect(thrown(() => requireServer(operator))).toMatchObject({ code: "forbidden" });
+	});
+
+	test("no identity is unauthenticated; an identity whose token has expired since it connected is token_expired", () => {
+		expect(thrown(() => requireUser(undefined))).toMatchObject({ code: "unauthenticated" });
+		expect(thrown(() => requireUser(null))).toMatchObject({ code: "unauthenticated" });
+		const stale: Identity = { ...user, expiresAt: Date.now() - 1 };
+		expect(thrown(() => requireUser(stale))).toMatchObject({ code: "token_expired" });
+		expect(thrown(() => requireServer({ ...server, expiresAt: Date.now() - 1 }))).toMatchObject({
+			code: "token_expired",
+		});
+	});
+});
