@@ -1,8 +1,31 @@
-// Helpers for the actor tests: putting an actor to sleep through the engine,
-// raw gateway calls with headers, and raw WebSockets with an Origin.
+// Helpers for the actor tests: signing in, putting an actor to sleep through
+// the engine, raw gateway calls with headers, and raw WebSockets with an
+// Origin.
 
 import { expect } from "vitest";
-import { engineUrl } from "../support.ts";
+import { serverConnParams } from "../../src/auth/connection.ts";
+import { DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
+import { type SignedIn, signIn } from "../../tools/client/auth.ts";
+import { appUrl, engineUrl } from "../support.ts";
+
+/** Signs in on the test app server as a new user (a fresh user id every time). */
+export function signInAs(name = "tester"): Promise<SignedIn> {
+	return signIn(appUrl(), name);
+}
+
+/** Signs in as an operator (the test server runs with the development operator token). */
+export function signInOperator(name = "ops"): Promise<SignedIn> {
+	return signIn(appUrl(), name, { operatorToken: DEV_OPERATOR_TOKEN });
+}
+
+/**
+ * Connection params with a server token, as an actor of the app would send.
+ * No HTTP route issues one: tests mint it in-process with the development
+ * secret the test server also uses.
+ */
+export function serverParams(): Promise<{ token: string }> {
+	return serverConnParams();
+}
 
 /**
  * Puts an actor to sleep the way the engine does when it is idle, through
