@@ -112,7 +112,9 @@ export const chatRoom = actor({
 		// A second tab of the same user is not a new arrival.
 		if (c.vars.announced.has(userId)) return;
 		c.vars.announced.add(userId);
-		sendToReaders(c, "presence", { userId, username: name, kind: "join", online: onlineNames(c) });
+		// Not to the arriving connection itself: it has not even received its
+		// handshake yet (`conn.send` does not wait for subscriptions).
+		sendToReaders(c, "presence", { userId, username: name, kind: "join", online: onlineNames(c) }, conn.id);
 	},
 
 	onDisconnect: (c, conn) => {
@@ -275,10 +277,12 @@ function sendToReaders<E extends "message" | "presence">(
 	c: ChatRoomContext,
 	name: E,
 	payload: E extends "message" ? ChatMessage : ChatPresence,
+	exceptConnId?: string,
 ): void {
 	const now = Date.now();
 	for (const conn of c.conns.values()) {
-		if (conn.state.live && conn.state.role !== "server" && stillValid(conn.state, now)) conn.send(name, payload);
+		if (conn.id === exceptConnId || !conn.state.live) continue;
+		if (conn.state.role !== "server" && stillValid(conn.state, now)) conn.send(name, payload);
 	}
 }
 
