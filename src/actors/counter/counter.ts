@@ -36,7 +36,11 @@ const amountSchema = z.int().min(1).max(MAX_INCREMENT);
 const requestIdSchema = z.string().min(1).max(128);
 const incrementOptionsSchema = z.strictObject({ requestId: requestIdSchema.optional() }).optional();
 const delaySchema = z.int().min(0).max(MAX_DELAY_MS);
-const timestampSchema = z.int().positive();
+// rivetkit 2.3.19 decodes large integers in a raw-HTTP JSON body (e.g. an
+// epoch-ms timestamp sent with curl) as BigInt; both forms are accepted.
+const timestampSchema = z
+	.union([z.int(), z.bigint().transform((n) => Number(n))])
+	.pipe(z.int().positive());
 
 /** A pending timer and the secret its schedule callback must present (never returned to clients). */
 interface StoredTimer extends PendingTimer {

@@ -66,9 +66,9 @@ export const SUBMITS_PER_SECOND = 0.5;
 export const COORDINATOR_ACCESS = {
 	submit: {
 		kind: "action",
-		callers: ["user"],
+		callers: ["owner", "operator"],
 		rateLimit: "SUBMITS_PER_SECOND",
-		note: "the first submitter becomes the owner; after that only the owner (same request: idempotent)",
+		note: "any user while the batch is empty: the first submitter becomes the owner",
 	},
 	status: { kind: "action", callers: ["owner", "operator"], note: "any user while the batch is empty" },
 	results: { kind: "action", callers: ["owner", "operator"], note: "any user while the batch is empty" },
