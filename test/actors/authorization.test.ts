@@ -11,129 +11,27 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { renderAccessTable } from "../../src/actors/access-contract.ts";
-import type { ChatMessage } from "../../src/actors/chat-room/contract.ts";
-import type { BatchStatus, SubmitRequest } from "../../src/actors/jobs/contract.ts";
 import { PROJECT_ROOT } from "../../tools/local/app-server.ts";
 import { appUrl, engineUrl, testClient, uniqueKey } from "../support.ts";
 import {
 	ACCESS_TABLES,
 	type Credential,
 	type Credentials,
-	freshParams,
+	chatSubject,
+	counterSubject,
+	finishedBatch,
+	jobsSubjects,
 	type MatrixEnv,
 	type MatrixSubject,
 	makeCredentials,
 	normaliseTable,
+	paramsFor,
+	REQUEST,
 	runMatrix,
 } from "./access-matrix.ts";
-import { firstWebSocketMessage, serverParams, signInAs } from "./helpers.ts";
+import { firstWebSocketMessage } from "./helpers.ts";
 
 const env = (): MatrixEnv => ({ engineUrl: engineUrl(), appUrl: appUrl(), pool: inject("pool") });
-const REQUEST: SubmitRequest = { items: [{ kind: "primes", input: { limit: 50 } }], workers: 1 };
-
-async function counterSubject(creds: Credentials): Promise<MatrixSubject> {
-	const client = testClient();
-	const counter = client.counter.getOrCreate([uniqueKey("matrix")], { params: creds.owner.params });
-	await counter.increment(3);
-	const timer = await counter.incrementLater(1, 3_600_000);
-	const elsewhere = await signInAs("owns-another-counter");
-	await client.counter.getOrCreate([uniqueKey("matrix-other")], { params: elsewhere.params }).increment(1);
-	return {
-		actor: "counter",
-		table: ACCESS_TABLES.counter,
-		actorId: await counter.resolve(),
-		args: {
-			increment: [1],
-			incrementLater: [1, 3_600_000],
-			resetAt: [Date.now() + 3_600_000],
-			getCount: [],
-			listTimers: [],
-			fireTimer: [timer.id, "not-the-timer-secret"],
-		},
-		otherScopeParams: elsewhere.params,
-	};
-}
-
-async function chatSubject(creds: Credentials): Promise<MatrixSubject> {
-	const client = testClient();
-	const room = client.chatRoom.getOrCreate([uniqueKey("matrix")], { params: creds.owner.params });
-	const message: ChatMessage = await room.postMessage("the owner's message");
-	await room.markRead(message.id);
-	const elsewhere = await signInAs("owns-another-room");
-	await client.chatRoom.getOrCreate([uniqueKey("matrix-other")], { params: elsewhere.params }).postMessage("mine");
-	return {
-		actor: "chatRoom",
-		table: ACCESS_TABLES.chatRoom,
-		actorId: await room.resolve(),
-		args: {
-			postMessage: ["hello"],
-			history: [{ limit: 10 }],
-			info: [],
-			markRead: [message.id],
-			unreadCount: [],
-			setTitle: ["Renamed"],
-		},
-		otherScopeParams: elsewhere.params,
-	};
-}
-
-async function finishedBatch(params: { token: string }, prefix: string) {
-	const batchId = uniqueKey(prefix);
-	const coordinator = testClient().coordinator.getOrCreate([batchId], { params });
-	await coordinator.submit(REQUEST);
-	await expect.poll(() => coordinator.status().then((s: BatchStatus) => s.state), { timeout: 20_000 }).toBe("done");
-	return { batchId, coordinator };
-}
-
-async function jobsSubjects(creds: Credentials): Promise<[MatrixSubject, MatrixSubject]> {
-	const { batchId, coordinator } = await finishedBatch(creds.owner.params, "matrix");
-	const [job] = await coordinator.results();
-	const elsewhere = await signInAs("owns-another-batch");
-	await finishedBatch(elsewhere.params, "matrix-other");
-	const worker = testClient().worker.getOrCreate([`${batchId}.w0`], { params: await serverParams() });
-	return [
-		{
-			actor: "coordinator",
-			table: ACCESS_TABLES.coordinator,
-			actorId: await coordinator.resolve(),
-			args: {
-				submit: [REQUEST],
-				status: [],
-				results: [],
-				reportResult: [
-					{
-						jobId: job?.jobId,
-						workerId: `${batchId}.w0`,
-						status: "done",
-						result: { count: 1, largest: 2 },
-						secret: "not-the-batch-secret-not-the-batch-secret",
-					},
-				],
-				sweep: ["not-the-sweep-token"],
-			},
-			volatileState: ["sweep"],
-			// The server's token is necessary but not sufficient: a report also
-			// needs the batch secret, which only this batch's jobs carry.
-			overrides: { reportResult: { server: "forbidden" } },
-			otherScopeParams: elsewhere.params,
-		},
-		{
-			actor: "worker",
-			table: ACCESS_TABLES.worker,
-			actorId: await worker.resolve(),
-			args: { status: [], getJob: [job?.jobId], watchdog: ["not-the-watchdog-token"] },
-			queueBody: { jobId: `matrix-${batchId}`, kind: "primes", input: { limit: 10 } },
-			volatileState: ["watchdog"],
-			otherScopeParams: elsewhere.params,
-		},
-	];
-}
-
-function paramsFor(creds: Credentials, subject: MatrixSubject, credential: Credential): Promise<unknown> | unknown {
-	if (credential === "inspector") return undefined;
-	if (credential === "another room or batch") return subject.otherScopeParams;
-	return freshParams(creds, credential);
-}
 
 describe("authorization matrix", () => {
 	let creds: Credentials;

@@ -3,8 +3,8 @@
 // Origin.
 
 import { expect } from "vitest";
-import { serverConnParams } from "../../src/auth/connection.ts";
-import { DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
+import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
+import { signServerToken } from "../../src/auth/tokens.ts";
 import { type SignedIn, signIn } from "../../tools/client/auth.ts";
 import { appUrl, engineUrl } from "../support.ts";
 
@@ -19,12 +19,20 @@ export function signInOperator(name = "ops"): Promise<SignedIn> {
 }
 
 /**
+ * How long a test's server token lasts. The app's own last 60 s
+ * (SERVER_TOKEN_TTL_S), minted per call; a test holds one through a crash
+ * and recovery, which can take longer.
+ */
+const TEST_SERVER_TOKEN_TTL_S = 15 * 60;
+
+/**
  * Connection params with a server token, as an actor of the app would send.
  * No HTTP route issues one: tests mint it in-process with the development
- * secret the test server also uses.
+ * secret that test servers run with.
  */
-export function serverParams(): Promise<{ token: string }> {
-	return serverConnParams();
+export async function serverParams(): Promise<{ token: string }> {
+	const { token } = await signServerToken(DEV_AUTH_SECRET, TEST_SERVER_TOKEN_TTL_S);
+	return { token };
 }
 
 /**
