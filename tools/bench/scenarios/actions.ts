@@ -64,12 +64,21 @@ async function gatewayRun(
 		body: INCREMENT_BODY,
 	}));
 	// Wake every actor first: this measures awake actors, not creation.
-	for (const r of requests) await fetch(`${ctx.engineUrl}${r.path}`, { method: "POST", body: r.body });
+	for (const r of requests) {
+		await fetch(`${ctx.engineUrl}${r.path}`, { method: "POST", headers: ctx.auth.headers, body: r.body });
+	}
 	const result = await measure(name, pids, async (progress) => ({
 		scenario: name,
 		baseline: kind,
 		notes: "",
-		...(await httpLoad({ url: ctx.engineUrl, connections, durationS: durationS(ctx), requests, onProgress: progress })),
+		...(await httpLoad({
+			url: ctx.engineUrl,
+			connections,
+			durationS: durationS(ctx),
+			requests,
+			headers: ctx.auth.headers,
+			onProgress: progress,
+		})),
 	}));
 	ctx.results.push({
 		...result,
@@ -175,7 +184,7 @@ function gatewayIncrement(ctx: BenchContext, actorId: string): () => Promise<unk
 	return async () => {
 		const res = await fetch(`${ctx.engineUrl}/gateway/${actorId}/action/increment`, {
 			method: "POST",
-			headers: { "content-type": "application/json" },
+			headers: { "content-type": "application/json", ...ctx.auth.headers },
 			body: INCREMENT_BODY,
 		});
 		await res.arrayBuffer();
@@ -190,8 +199,9 @@ function gatewayIncrement(ctx: BenchContext, actorId: string): () => Promise<unk
  * pattern interleaved between the two.
  */
 export const clientAndStart: Scenario = async (ctx) => {
-	const handler: CounterHandle = ctx.client.counter.getOrCreate([`${ctx.runId}-client`]);
-	const start: CounterHandle = ctx.envoyClient.counter.getOrCreate([`${ctx.runId}-envoy`]);
+	const params = ctx.auth.params;
+	const handler: CounterHandle = ctx.client.counter.getOrCreate([`${ctx.runId}-client`], { params });
+	const start: CounterHandle = ctx.envoyClient.counter.getOrCreate([`${ctx.runId}-envoy`], { params });
 	const pair = (h: () => Promise<unknown>, s: () => Promise<unknown>): [Side, Side] => [
 		{ label: "handler", pids: ctx.handlerPids, op: h },
 		{ label: "start", pids: ctx.envoyPids, op: s },

@@ -19,16 +19,18 @@ export const durableWrites: Scenario = async (ctx) => {
 	const rooms: RoomConn[] = [];
 	try {
 		for (let lane = 0; lane < LANES; lane++) {
+			// One identity per lane: chat caps connections per user and room.
+			const writer = await ctx.auth.as(`writer${lane}`);
 			counters.push(
 				await readyConnection(
-					() => ctx.client.counter.getOrCreate(counterKey).connect(),
+					() => ctx.client.counter.getOrCreate(counterKey, { params: ctx.auth.params }).connect(),
 					(c) => c.getCount(),
 					`counter connection ${lane}`,
 				),
 			);
 			rooms.push(
 				await readyConnection(
-					() => ctx.client.chatRoom.getOrCreate(roomKey, { params: { username: `writer${lane}` } }).connect(),
+					() => ctx.client.chatRoom.getOrCreate(roomKey, { params: writer }).connect(),
 					(r) => r.info(),
 					`chat connection ${lane}`,
 				),

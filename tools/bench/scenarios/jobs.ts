@@ -18,9 +18,12 @@ const JOBS_TIMEOUT_MS = 300_000;
 export const workerJobs: Scenario = async (ctx) => {
 	const count = ctx.quick ? 50 : 200;
 	const name = `worker: ${count} jobs queued to 1 worker`;
-	const handle = ctx.client.worker.getOrCreate([`${ctx.runId}-worker`]);
+	// Jobs are sent with the server's token (only the server may enqueue);
+	// the events are watched as an operator (only operators may subscribe).
+	const handle = ctx.client.worker.getOrCreate([`${ctx.runId}-worker`], { params: ctx.auth.serverParams });
+	const watcher = ctx.client.worker.getOrCreate([`${ctx.runId}-worker`], { params: ctx.auth.params });
 	const conn = await readyConnection(
-		() => handle.connect(),
+		() => watcher.connect(),
 		(c) => c.status(),
 		"worker connection",
 	);
@@ -75,7 +78,7 @@ export const coordinatorFanOut: Scenario = async (ctx) => {
 		for (let b = 0; b < batches; b++) {
 			conns.push(
 				await readyConnection(
-					() => ctx.client.coordinator.getOrCreate([`${ctx.runId}-batch-${b}`]).connect(),
+					() => ctx.client.coordinator.getOrCreate([`${ctx.runId}-batch-${b}`], { params: ctx.auth.params }).connect(),
 					(c) => c.status(),
 					`coordinator connection ${b}`,
 				),

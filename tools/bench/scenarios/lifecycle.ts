@@ -39,7 +39,7 @@ async function createCounters(ctx: BenchContext, from: number, to: number, name:
 	const ids: string[] = new Array(to - from);
 	let retries = 0;
 	const createOne = async (i: number): Promise<void> => {
-		const handle = ctx.client.counter.getOrCreate([`${ctx.runId}-cold-${from + i}`]);
+		const handle = ctx.client.counter.getOrCreate([`${ctx.runId}-cold-${from + i}`], { params: ctx.auth.params });
 		await callIdempotent(({ requestId }) => handle.increment(1, { requestId }), {
 			requestId: `${ctx.runId}-create-${from + i}`,
 			attemptTimeoutMs: CREATE_ATTEMPT_TIMEOUT_MS,
@@ -146,7 +146,7 @@ export const lifecycle: Scenario = async (ctx) => {
 		const { samples, elapsedMs } = await closedLoop({
 			concurrency: 1,
 			count: wakes,
-			op: (i) => ctx.client.counter.getForId(ids[i] ?? "").getCount(),
+			op: (i) => ctx.client.counter.getForId(ids[i] ?? "", { params: ctx.auth.params }).getCount(),
 			onProgress: progress,
 		});
 		return {
