@@ -32,7 +32,8 @@ import { requireRole, serverConnParams } from "../../auth/connection.ts";
 import type { Registry } from "../../registry.ts";
 import { type ActorConnState, allowRoles, connStateFor, type HookContext } from "../conn-state.ts";
 import { parseInput } from "../validate.ts";
-import { computeJob, planJob } from "./compute.ts";
+import { type ChunkTask, computeJob, planJob } from "./compute.ts";
+import { runOnPool } from "./compute-pool.ts";
 import type { JobProgress, WorkerStatus } from "./contract.ts";
 import {
 	type JobMessage,
@@ -228,15 +229,16 @@ async function runJob(loop: WorkerLoop, job: JobMessage, messageId: string): Pro
 
 async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number): Promise<Outcome> {
 	try {
-		const result = await computeJob(job, chunks, async (index, compute) => {
+		const result = await computeJob(job, chunks, async <T extends ChunkTask>(index: number, task: T) => {
 			const name = `chunk-${index}`;
 			const chunk = await loop.step({
 				name,
 				...STORAGE_RETRIES,
 				run: async (step) => {
 					await step.vars.keepWatchdogAhead?.();
-					return ledgered(job.jobId, name, () => {
-						const computed = jobCode(name, compute);
+					return ledgered(job.jobId, name, async () => {
+						// On a worker thread: the event loop stays free for other actors.
+						const computed = await jobCodeAsync(name, () => runOnPool(task));
 						if (!computed.ok) return computed;
 						const progress = { jobId: job.jobId, done: index + 1, total: chunks };
 						step.state.current = progress;
@@ -269,9 +271,26 @@ function jobCode<T>(stepName: string, run: () => T): CodeOutcome<T> {
 	try {
 		return { ok: true, value: run() };
 	} catch (error) {
-		const message = error instanceof Error ? error.message : String(error);
-		return { ok: false, error: publicErrorText(`${stepName}: ${message}`) };
+		return { ok: false, error: codeError(stepName, error) };
 	}
+}
+
+/**
+ * `jobCode` for a chunk on the compute pool. A thread that dies (out of
+ * memory, say) also rejects here and so ends the job `failed`, like a throw
+ * in the chunk's code: retrying the same input would most likely do it again.
+ */
+async function jobCodeAsync<T>(stepName: string, run: () => Promise<T>): Promise<CodeOutcome<T>> {
+	try {
+		return { ok: true, value: await run() };
+	} catch (error) {
+		return { ok: false, error: codeError(stepName, error) };
+	}
+}
+
+function codeError(stepName: string, error: unknown): string {
+	const message = error instanceof Error ? error.message : String(error);
+	return publicErrorText(`${stepName}: ${message}`);
 }
 
 /** What a client sees of a step that gave up: the step and the error's message, one line. */
