@@ -3,9 +3,10 @@
 
 import { spawn } from "node:child_process";
 import { expect, inject, onTestFinished, test } from "vitest";
+import { signIn } from "../tools/client/auth.ts";
 import { freePort } from "../tools/local/ports.ts";
 import { startServerForPool } from "../tools/local/stack.ts";
-import { engineUrl, testClient, uniqueKey } from "./support.ts";
+import { appUrl, engineUrl, testClient, uniqueKey } from "./support.ts";
 
 test("SIGTERM exits 0 and keeps a just-acknowledged write", async () => {
 	// Its own pool, so only this test's server hosts these actors.
@@ -14,7 +15,8 @@ test("SIGTERM exits 0 and keeps a just-acknowledged write", async () => {
 	const first = await startServerForPool(engineUrl(), { pool, dataDir });
 	onTestFinished(() => first.stop().then(() => undefined));
 	const client = testClient({ poolName: pool });
-	const counter = client.counter.getOrCreate([uniqueKey("drain")]);
+	const { params } = await signIn(appUrl(), "sigterm");
+	const counter = client.counter.getOrCreate([uniqueKey("drain")], { params });
 	expect(await counter.increment(7)).toBe(7);
 	expect(await first.stop()).toBe(0);
 
