@@ -198,7 +198,7 @@ export const chatRoom = actor({
 			return {
 				roomId: c.key[0] ?? "",
 				title: c.state.title,
-				owner: c.state.owner,
+				owner: ownerOf(c),
 				messageCount: row?.n ?? 0,
 				online: onlineNames(c),
 			};
@@ -207,7 +207,8 @@ export const chatRoom = actor({
 		/** Renames the room: its owner or an operator (the first user to name an unowned room becomes its owner). */
 		setTitle: async (c, title: string): Promise<void> => {
 			const me = requireUser(c.conn?.state);
-			if (me.role !== "operator" && c.state.owner !== null && c.state.owner !== me.userId) {
+			const owner = ownerOf(c);
+			if (me.role !== "operator" && owner !== null && owner !== me.userId) {
 				throw new UserError("only the room's owner may rename it", { code: "forbidden" });
 			}
 			const next = parseInput(titleSchema, title, "title");
@@ -224,12 +225,20 @@ type ChatRoomActionContext = ActionContextOf<typeof chatRoom>;
 type ChatRoomConnectContext = BeforeConnectContextOf<typeof chatRoom>;
 
 /**
+ * The owner's user id, or null. State saved before owners existed has no
+ * `owner` field at all; it reads as "no owner yet".
+ */
+function ownerOf(c: ChatRoomContext): string | null {
+	return c.state.owner ?? null;
+}
+
+/**
  * Makes `me` the owner of a room that has none (operators never become
  * owners). Synchronous, so two racing first posts cannot both claim it.
  * Returns whether it did, so the caller saves the state.
  */
 function claimOwner(c: ChatRoomActionContext, me: Identity): boolean {
-	if (c.state.owner !== null || me.role === "operator") return false;
+	if (ownerOf(c) !== null || me.role === "operator") return false;
 	c.state.owner = me.userId;
 	return true;
 }

@@ -38,9 +38,7 @@ const incrementOptionsSchema = z.strictObject({ requestId: requestIdSchema.optio
 const delaySchema = z.int().min(0).max(MAX_DELAY_MS);
 // rivetkit 2.3.19 decodes large integers in a raw-HTTP JSON body (e.g. an
 // epoch-ms timestamp sent with curl) as BigInt; both forms are accepted.
-const timestampSchema = z
-	.union([z.int(), z.bigint().transform((n) => Number(n))])
-	.pipe(z.int().positive());
+const timestampSchema = z.union([z.int(), z.bigint().transform((n) => Number(n))]).pipe(z.int().positive());
 
 /** A pending timer and the secret its schedule callback must present (never returned to clients). */
 interface StoredTimer extends PendingTimer {
@@ -148,9 +146,18 @@ export const counter = actor({
 type CounterContext = ActorContextOf<typeof counter>;
 type CounterActionContext = ActionContextOf<typeof counter>;
 
+/**
+ * The owner's user id, or null. State saved before owners existed has no
+ * `owner` field at all; it reads as "no owner yet".
+ */
+function ownerOf(c: CounterContext): string | null {
+	return c.state.owner ?? null;
+}
+
 /** Whether `who` may read this counter: its owner, an operator, or anyone while it has no owner. */
 function mayRead(c: CounterContext, who: Identity): boolean {
-	return who.role === "operator" || c.state.owner === null || c.state.owner === who.userId;
+	const owner = ownerOf(c);
+	return who.role === "operator" || owner === null || owner === who.userId;
 }
 
 function requireReader(c: CounterActionContext): Identity {
@@ -168,7 +175,8 @@ function requireReader(c: CounterActionContext): Identity {
 function requireWriter(c: CounterActionContext): Identity {
 	const me = requireUser(c.conn?.state);
 	if (me.role === "operator") return me;
-	if (c.state.owner !== null && c.state.owner !== me.userId) {
+	const owner = ownerOf(c);
+	if (owner !== null && owner !== me.userId) {
 		throw new UserError("this counter belongs to another user", { code: "forbidden" });
 	}
 	return me;
@@ -176,7 +184,7 @@ function requireWriter(c: CounterActionContext): Identity {
 
 /** Records the owner (first writer) once a write is certain to happen. */
 function claimOwner(c: CounterActionContext, me: Identity): void {
-	if (c.state.owner === null && me.role !== "operator") c.state.owner = me.userId;
+	if (ownerOf(c) === null && me.role !== "operator") c.state.owner = me.userId;
 }
 
 /** Sends the count to every WebSocket connection allowed to read it whose token is still valid. */

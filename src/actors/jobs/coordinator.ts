@@ -155,7 +155,8 @@ export const coordinator = actor({
 			const requestHash = createHash("sha256").update(JSON.stringify(req)).digest("hex");
 			// Everything from here to the claim below is synchronous: of two
 			// concurrent first submits, exactly one claims the batch.
-			const held = c.vars.claim ?? (c.state.owner === null ? null : { owner: c.state.owner, requestHash });
+			const owner = ownerOf(c);
+			const held = c.vars.claim ?? (owner === null ? null : { owner, requestHash });
 			if (held && held.owner !== me.userId && me.role !== "operator") {
 				throw new UserError("this batch belongs to another user; use a new batch id", { code: "forbidden" });
 			}
@@ -264,6 +265,14 @@ export const coordinator = actor({
 
 type CoordinatorContext = ActorContextOf<typeof coordinator>;
 type CoordinatorActionContext = ActionContextOf<typeof coordinator>;
+
+/**
+ * The owner's user id, or null. State saved before owners existed has no
+ * `owner` field at all; it reads as "no owner yet".
+ */
+function ownerOf(c: CoordinatorContext): string | null {
+	return c.state.owner ?? null;
+}
 type JobRow = Pick<typeof jobs.$inferSelect, "index" | "jobId" | "workerId" | "spec">;
 
 /** The owner, an operator, or anyone signed in while the batch is empty. */
@@ -274,7 +283,7 @@ function requireBatchReader(c: CoordinatorActionContext): Identity {
 }
 
 function mayRead(c: CoordinatorContext, who: Identity): boolean {
-	const owner = c.vars.claim?.owner ?? c.state.owner;
+	const owner = c.vars.claim?.owner ?? ownerOf(c);
 	return who.role === "operator" || owner === null || owner === who.userId;
 }
 
