@@ -77,7 +77,7 @@ describe("the server process", () => {
 
 	test("bad actor settings stop the process at boot too, though actors read them on first use", async () => {
 		const child = spawn(process.execPath, ["src/server.ts"], {
-			env: { ...process.env, PORT: String(await freePort()), RIVET_ENDPOINT: engineUrl(), CHAT_TOKEN: "   " },
+			env: { ...process.env, PORT: String(await freePort()), RIVET_ENDPOINT: engineUrl(), WORKER_STEP_LEDGER: "   " },
 		});
 		let stderr = "";
 		child.stderr.on("data", (d: Buffer) => {
@@ -86,7 +86,7 @@ describe("the server process", () => {
 		expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
 		expect(stderr).toContain("invalid environment");
 		const lines = stderr.split("\n").filter((l) => l.startsWith("  "));
-		expect(lines.map((l) => l.trim().split(":")[0])).toEqual(["CHAT_TOKEN"]);
+		expect(lines.map((l) => l.trim().split(":")[0])).toEqual(["WORKER_STEP_LEDGER"]);
 	});
 
 	test("a port already in use gives a one-line error", async () => {

@@ -13,6 +13,7 @@ import {
 	START_SECRET_HEADER,
 } from "../../src/auth/settings.ts";
 import { ACCESS_TOKEN_TTL_S, signUserToken } from "../../src/auth/tokens.ts";
+import { signIn as signInClient } from "../../tools/client/auth.ts";
 import { type RunningAppServer, startAppServer } from "../../tools/local/app-server.ts";
 import { freePort } from "../../tools/local/ports.ts";
 import { appUrl, engineUrl, testClient, uniqueKey } from "../support.ts";
@@ -202,9 +203,10 @@ describe("/api/rivet", () => {
 		// the stranger's pool.
 		expect(await envoysOf(pool)).toEqual([]);
 		// And the real pool still serves actors.
+		const { params } = await signInClient(appUrl(), "after-stranger");
 		expect(
 			await testClient()
-				.counter.getOrCreate([uniqueKey("after-stranger")])
+				.counter.getOrCreate([uniqueKey("after-stranger")], { params })
 				.increment(2),
 		).toBe(2);
 	});
