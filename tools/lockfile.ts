@@ -119,7 +119,8 @@ function main(): void {
 	const lock = JSON.parse(text) as Lockfile;
 	if (values.check) {
 		const missing = findMissingOptional(lock);
-		for (const m of missing) console.error(`missing: ${m.location}@${m.version} (optional dependency of ${m.requiredBy})`);
+		for (const m of missing)
+			console.error(`missing: ${m.location}@${m.version} (optional dependency of ${m.requiredBy})`);
 		if (missing.length > 0) {
 			console.error(`package-lock.json lacks ${missing.length} optional entries: run \`npm run lockfile:fill\``);
 			process.exit(1);
