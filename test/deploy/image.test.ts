@@ -165,8 +165,9 @@ describe("the production image's contents", () => {
 			logFile: path.join(workDir, "server.log"),
 			// Only what a container on Rivet Compute would get: the image's
 			// environment (but loopback, not 0.0.0.0), its port as RIVET_PORT and
-			// no PORT, the runtime mode Compute sets, and no version variable: it
-			// comes from the build.
+			// no PORT, the runtime mode Compute sets, and an empty version
+			// variable (what `docker build` without the build arg leaves, as
+			// Rivet's deploy action builds): the version comes from the build.
 			env: {
 				...finalStageEnv(),
 				HOST: "127.0.0.1",
@@ -175,7 +176,7 @@ describe("the production image's contents", () => {
 				RIVETKIT_RUNTIME_MODE: "serverless",
 				RIVET_ENDPOINT: engineUrl(),
 				RIVET_POOL: pool,
-				RIVET_RUNNER_VERSION: undefined,
+				RIVET_RUNNER_VERSION: "",
 				...secrets,
 			},
 		});
