@@ -201,6 +201,7 @@ describe("the production image's contents", () => {
 			pool,
 			startSecret: secrets.RIVET_START_SECRET,
 		});
+		// example-actors:start (the README's removal block deletes these lines)
 		const id = await putActor("counter", uniqueKey("image-counter"), pool);
 		expect(await gatewayAction(id, "increment", [3])).toEqual({ status: 200, body: { output: 3 } });
 		// An actor with SQLite: its drizzle migrations load from the image's copy.
@@ -212,5 +213,6 @@ describe("the production image's contents", () => {
 		});
 		expect(posted.status).toBe(200);
 		expect(await posted.json()).toMatchObject({ output: { id: 1, username: "ops", text: "hello from the image" } });
+		// example-actors:end
 	});
 });
