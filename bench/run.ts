@@ -17,6 +17,9 @@ import { LOCAL_ENGINE_TUNING } from "../src/local/engine.ts";
 import { freePort } from "../src/local/ports.ts";
 import { type Stack, startStack } from "../src/local/stack.ts";
 import type { Registry } from "../src/registry.ts";
+// The Durable Object peer group (Miniflare) and its `vs peer` column.
+import { applyPeerRatios, peerLines } from "../tools/bench/peer/compare.ts";
+import { durableObjectPeer } from "../tools/bench/peer/scenario.ts";
 import type { BenchContext, Scenario } from "./lib/context.ts";
 import { log } from "./lib/measure.ts";
 import {
@@ -53,6 +56,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
 	["6 worker jobs", workerJobs],
 	["6 coordinator fan-out", coordinatorFanOut],
 	["9 durable writes", durableWrites],
+	["10 Durable Object peer (Miniflare): HTTP, WebSocket, fan-out", durableObjectPeer],
 ];
 
 async function startEnvoyServer(stack: Stack): Promise<RunningAppServer> {
@@ -124,6 +128,7 @@ async function main(): Promise<void> {
 			log(`  (${((Date.now() - t) / 1_000).toFixed(1)} s)`);
 		}
 		applyRatios(ctx.results);
+		const vsPeer = applyPeerRatios(ctx.results);
 		const info: RunInfo = {
 			mode: quick ? "quick" : "full",
 			startedAt: startedAt.toISOString(),
@@ -134,6 +139,7 @@ async function main(): Promise<void> {
 			engineTuning: LOCAL_ENGINE_TUNING,
 			engineCpus: stack.engine.cpus,
 			handlerVsStart: compareHandlerToStart(ctx.results),
+			vsPeer,
 		};
 		const file = writeJson(RESULTS_DIR, info, ctx.results);
 		const m = info.machine;
@@ -142,6 +148,7 @@ async function main(): Promise<void> {
 		);
 		console.log(markdownTable(ctx.results));
 		console.log(`\nregistry.handler() vs registry.start(), same run:\n${handlerVsStartLines(info.handlerVsStart)}`);
+		if (vsPeer.length > 0) console.log(`\nthis fleet vs the Durable Object peer, same run:\n${peerLines(vsPeer)}`);
 		log(`\nwrote ${path.relative(PROJECT_ROOT, file)}`);
 		const fiveXx = ctx.results.filter((r) => r.errors > 0);
 		if (fiveXx.length > 0) log(`scenarios with errors: ${fiveXx.map((r) => r.scenario).join("; ")}`);
