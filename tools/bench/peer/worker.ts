@@ -19,7 +19,9 @@
 // it is what Cloudflare documents for Durable Objects that hold sockets, the
 // object may be evicted while sockets stay open (as a rivetkit actor may
 // sleep while its hibernatable connections stay open), and on one awake
-// object it costs the same per message as a plain `accept()`.
+// object it costs the same per message as a plain `accept()`. Neither class
+// handles `webSocketClose`: from the compatibility date server.ts sets
+// (2026-04-07 on), workerd answers a client's close frame by itself.
 
 /** Largest step one call may add, as in the fleet's counter. */
 const MAX_INCREMENT = 1_000;
@@ -39,7 +41,6 @@ interface DurableObjectStorage {
 
 interface WorkerWebSocket {
 	send(message: string): void;
-	close(code?: number, reason?: string): void;
 	serializeAttachment(value: unknown): void;
 	deserializeAttachment(): unknown;
 }
@@ -163,10 +164,6 @@ export class Counter {
 			ws.send(JSON.stringify({ id, error: refusalBody(error) }));
 		}
 	}
-
-	webSocketClose(ws: WorkerWebSocket, code: number): void {
-		ws.close(code, "closing");
-	}
 }
 
 interface StoredMessage {
@@ -227,10 +224,6 @@ export class Room {
 		} catch (error) {
 			ws.send(JSON.stringify({ id, error: refusalBody(error) }));
 		}
-	}
-
-	webSocketClose(ws: WorkerWebSocket, code: number): void {
-		ws.close(code, "closing");
 	}
 }
 
