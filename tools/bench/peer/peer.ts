@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { track } from "../../local/lifecycle.ts";
 import type { Pids } from "../lib/measure.ts";
 
 /** How long Miniflare gets to start workerd and listen. */
@@ -39,8 +40,7 @@ export async function startPeer(): Promise<RunningPeer> {
 	let stopping: Promise<void> | undefined;
 	const stop = (): Promise<void> => {
 		stopping ??= (async () => {
-			process.off("SIGINT", onSignal);
-			process.off("SIGTERM", onSignal);
+			untrack();
 			if (child.exitCode === null && child.signalCode === null) {
 				child.kill("SIGTERM");
 				const timer = setTimeout(() => child.kill("SIGKILL"), PEER_STOP_TIMEOUT_MS);
@@ -51,11 +51,8 @@ export async function startPeer(): Promise<RunningPeer> {
 		})();
 		return stopping;
 	};
-	const onSignal = (signal: NodeJS.Signals) => {
-		void stop().then(() => process.kill(process.pid, signal));
-	};
-	process.once("SIGINT", onSignal);
-	process.once("SIGTERM", onSignal);
+	// Tracked from spawn, so the bench's signal handling (tools/local/lifecycle.ts) stops it too.
+	const untrack = child.pid === undefined ? () => {} : track({ name: "the Durable Object peer", pid: child.pid, stop });
 
 	try {
 		const line = await new Promise<string>((resolve, reject) => {
