@@ -91,6 +91,7 @@ describe("the production image's contents", () => {
 		expect(readdirSync(path.join(imageDir, "src")).sort()).toEqual([
 			"actors",
 			"app.ts",
+			"auth",
 			"build-info.ts",
 			"engine-api.ts",
 			"env.ts",

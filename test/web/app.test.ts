@@ -240,22 +240,21 @@ describe("jobs", () => {
 });
 
 describe("fleet", () => {
-	test("is for operators: a visitor's page says so, an operator's request lists the page's actors", async () => {
+	test("is for operators: the page asks for the operator token, then lists the page's actors", async () => {
 		const counter = uniqueKey("fleet");
 		const page = await openPage(`counter=${counter}`, { viewport: PHONE_VIEWPORT });
 		await waitLive(page, "Counter");
-		await expect
-			.poll(() => page.getByRole("region", { name: "Fleet" }).textContent(), { timeout: UPDATE_TIMEOUT_MS })
-			.toContain("operator token");
+		const panel = page.getByRole("region", { name: "Fleet" });
+		expect(await panel.textContent()).toContain("The fleet view is for operators.");
 
-		const listed = async () => {
-			const res = await fetch(`${server.url}/api/fleet`, {
-				headers: { authorization: `Bearer ${secrets.OPERATOR_TOKEN}` },
-			});
-			const view = (await res.json()) as { groups: Array<{ actors: Array<{ key: string; status: string }> }> };
-			return view.groups.flatMap((g) => g.actors).find((a) => a.key === counter)?.status;
-		};
-		await expect.poll(listed, { timeout: UPDATE_TIMEOUT_MS }).toBe("awake");
+		await panel.getByLabel("Operator token").fill(secrets.OPERATOR_TOKEN);
+		await panel.getByRole("button", { name: "Show" }).click();
+		const counters = page.getByRole("table", { name: /^Counter/ });
+		const row = counters.getByRole("row", { name: new RegExp(`^${counter}`) });
+		await expect.poll(() => row.textContent(), { timeout: UPDATE_TIMEOUT_MS }).toContain("awake");
+		for (const kind of ["Chat room", "Worker", "Coordinator"]) {
+			expect(await page.getByRole("table", { name: new RegExp(`^${kind}`) }).count()).toBe(1);
+		}
 		await screenshot(page, "fleet-phone");
 	});
 });

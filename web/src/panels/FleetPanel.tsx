@@ -2,9 +2,11 @@
 // doing (starting, awake, sleeping, crashed). Read-only.
 //
 // Flow: polls the app's own `GET /api/fleet` (see `src/fleet.ts`), which asks
-// the engine with the server's credentials; the browser never sees a token.
-// The engine has no push feed for this, so the panel refreshes every few
-// seconds while the tab is visible, and on demand.
+// the engine with the server's credentials; the browser never sees an engine
+// token. The view is for operators: the panel asks for the operator token
+// (kept in this tab's sessionStorage only) and sends it as a Bearer token;
+// without one it asks nothing of the server. The engine has no push feed for
+// this, so the panel refreshes every few seconds while the tab is visible.
 
 import { useCallback, useEffect, useState } from "react";
 import type { FleetActorStatus, FleetGroup, FleetView } from "../../../src/fleet.ts";
@@ -12,6 +14,8 @@ import { ErrorNote } from "../components/ErrorNote.tsx";
 
 const REFRESH_INTERVAL_MS = 3_000;
 const FLEET_URL = "/api/fleet";
+/** Where this tab keeps the operator token (never localStorage: it must not outlive the tab). */
+const OPERATOR_TOKEN_KEY = "actor-fleet.operator-token";
 
 const STATUS_LABELS: Record<FleetActorStatus, string> = {
 	starting: "starting",
@@ -21,8 +25,10 @@ const STATUS_LABELS: Record<FleetActorStatus, string> = {
 	destroyed: "destroyed",
 };
 
-async function fetchFleet(): Promise<FleetView> {
-	const res = await fetch(FLEET_URL, { headers: { accept: "application/json" } });
+async function fetchFleet(operatorToken: string): Promise<FleetView> {
+	const res = await fetch(FLEET_URL, {
+		headers: { accept: "application/json", authorization: `Bearer ${operatorToken}` },
+	});
 	const body = (await res.json()) as FleetView | { code: string; message: string };
 	if (!res.ok || !("groups" in body)) {
 		throw new Error("message" in body ? body.message : `GET ${FLEET_URL} answered ${res.status}`);
@@ -34,20 +40,22 @@ export function FleetPanel() {
 	const [fleet, setFleet] = useState<FleetView | null>(null);
 	const [error, setError] = useState<unknown>(null);
 	const [loading, setLoading] = useState(false);
+	const [operatorToken, setOperatorToken] = useState(() => sessionStorage.getItem(OPERATOR_TOKEN_KEY) ?? "");
 
 	const refresh = useCallback(async () => {
+		if (operatorToken === "") return;
 		setLoading(true);
 		try {
-			setFleet(await fetchFleet());
+			setFleet(await fetchFleet(operatorToken));
 			setError(null);
 		} catch (e) {
 			setError(e);
 		} finally {
 			setLoading(false);
 		}
-	}, []);
+	}, [operatorToken]);
 
-	const enabled = fleet?.enabled !== false;
+	const enabled = operatorToken !== "" && fleet?.enabled !== false;
 	useEffect(() => {
 		if (!enabled) return;
 		void refresh();
@@ -61,10 +69,34 @@ export function FleetPanel() {
 		<section className="panel" aria-labelledby="fleet-heading">
 			<header className="panel-header">
 				<h2 id="fleet-heading">Fleet</h2>
-				<button type="button" className="secondary" onClick={() => void refresh()} disabled={loading}>
+				<button
+					type="button"
+					className="secondary"
+					onClick={() => void refresh()}
+					disabled={loading || operatorToken === ""}
+				>
 					Refresh
 				</button>
 			</header>
+			<form
+				className="row"
+				onSubmit={(event) => {
+					event.preventDefault();
+					const value = String(new FormData(event.currentTarget).get("operator-token") ?? "").trim();
+					sessionStorage.setItem(OPERATOR_TOKEN_KEY, value);
+					setFleet(null);
+					setOperatorToken(value);
+				}}
+			>
+				<label>
+					Operator token
+					<input name="operator-token" type="password" autoComplete="off" defaultValue={operatorToken} />
+				</label>
+				<button type="submit" className="secondary">
+					Show
+				</button>
+			</form>
+			{operatorToken === "" ? <p className="muted">The fleet view is for operators.</p> : null}
 			<ErrorNote error={error} />
 			{fleet === null ? null : !fleet.enabled ? (
 				<p className="muted">The fleet view is off on this server (set FLEET_VIEW=on to show it).</p>
