@@ -54,7 +54,7 @@ describe("notebook", () => {
 
 		const notes = (await inspector.databaseSchema()).find((t) => t.table.name === "notes");
 		expect(notes).toMatchObject({ table: { type: "table" }, records: 5 });
-		expect(notes?.columns.map((c) => c.name)).toEqual(["id", "author", "text", "created_at"]);
+		expect(notes?.columns.map((c) => c.name)).toEqual(["id", "author", "text", "created_at", "request_id"]);
 		expect((await inspect("db", "schema", "notebook", key)).stdout).toMatch(/^notes\s+table\s+5\s+id INTEGER pk/m);
 
 		const page = async (offset: number) => (await inspector.rows("notes", { limit: 2, offset })).map((row) => row.text);
@@ -101,7 +101,7 @@ describe("pipeline", () => {
 		const entries = history ? describeWorkflowHistory(history) : [];
 		const steps = entries.filter((e) => e.kind === "step");
 		expect(new Set(steps.map((e) => e.name))).toEqual(
-			new Set(["finish", ...Array.from({ length: 5 }, (_, i) => `stage-${i}`)]),
+			new Set(["lookup", "finish", ...Array.from({ length: 5 }, (_, i) => `stage-${i}`)]),
 		);
 		expect(steps.map((e) => e.path)).toEqual(expect.arrayContaining(["tasks[0]/finish", "tasks[2]/finish"]));
 		expect(steps.every((e) => e.status === "COMPLETED")).toBe(true);
