@@ -1,11 +1,15 @@
 // The page: one panel per actor, side by side on a wide screen and stacked on
 // a phone. Each panel owns its own connection (see `lib/rivet.ts`).
 
+import { FleetPanel } from "./panels/FleetPanel.tsx";
+
+// example-actors:start (the README's removal block deletes these lines)
+
 import { ChatPanel } from "./panels/ChatPanel.tsx";
 import { CounterPanel } from "./panels/CounterPanel.tsx";
-import { FleetPanel } from "./panels/FleetPanel.tsx";
 import { JobsPanel } from "./panels/JobsPanel.tsx";
 
+// example-actors:end
 export function App() {
 	return (
 		<>
@@ -17,9 +21,11 @@ export function App() {
 				<p className="muted">Rivet Actors, live in your browser.</p>
 			</header>
 			<main id="main" className="panels">
+				{/* example-actors:start */}
 				<CounterPanel />
 				<ChatPanel />
 				<JobsPanel />
+				{/* example-actors:end */}
 				<FleetPanel />
 			</main>
 		</>
