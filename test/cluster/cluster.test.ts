@@ -82,7 +82,11 @@ let cluster: Cluster;
 const clients: Client[] = [];
 
 function clientFor(endpoint: string): Client {
-	const client = createClient<FixtureRegistry>({ endpoint });
+	// The cluster's engines require their admin token on the management API,
+	// which rivetkit's `handle.get(key)` resolves through (`getOrCreate` goes
+	// through the gateway and needs none). This test reads with `get`, as an
+	// operator would.
+	const client = createClient<FixtureRegistry>({ endpoint, token: cluster.adminToken });
 	clients.push(client);
 	return client;
 }
