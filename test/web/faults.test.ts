@@ -64,6 +64,7 @@ const errors = new PageErrors();
 let page: Page;
 let tab: Page;
 let serverPort: number;
+let otherPort: number;
 let enginePort: number;
 let clicks = 0;
 let posts = 0;
@@ -72,7 +73,13 @@ let lost = 0;
 let duplicated = 0;
 let injected = 0;
 
-const serverEnv = () => ({ RIVET_PUBLIC_ENDPOINT: proxy.url, WEB_DIST: outDir, FLEET_VIEW: "on" });
+const serverEnv = () => ({
+	RIVET_PUBLIC_ENDPOINT: proxy.url,
+	WEB_DIST: outDir,
+	FLEET_VIEW: "on",
+	// Chat connections come from pages of both servers.
+	ALLOWED_ORIGINS: `http://127.0.0.1:${serverPort},http://127.0.0.1:${otherPort}`,
+});
 const startServer = () =>
 	startServerForPool(stack.engine.url, {
 		pool,
@@ -94,11 +101,17 @@ beforeAll(async () => {
 	});
 	serverPort = Number(new URL(stack.server.url).port);
 	enginePort = Number(new URL(stack.engine.url).port);
+	otherPort = await freePort();
 	proxy = await startTcpProxy({ port: proxyPort, target: { host: "127.0.0.1", port: enginePort } });
-	other = await stack.addServer({
+	// Replaced by one that also lets the other server's pages into chat rooms.
+	await stack.server.stop();
+	stack.server = await startServer();
+	other = await startServerForPool(stack.engine.url, {
 		pool,
+		dataDir: stack.dataDir,
+		port: otherPort,
 		configure: false,
-		env: { RIVET_PUBLIC_ENDPOINT: stack.engine.url, WEB_DIST: outDir },
+		env: { ...serverEnv(), RIVET_PUBLIC_ENDPOINT: stack.engine.url },
 	});
 }, 180_000);
 
@@ -113,6 +126,7 @@ afterAll(async () => {
 	await Promise.all(contexts.map((c) => c.close().catch(() => {})));
 	await browser?.close();
 	await proxy?.close();
+	await other?.stop();
 	if (stack) {
 		reportLogs(stack.dataDir, "browser faults", failed);
 		await stack.stop();
@@ -154,6 +168,11 @@ async function openSignedIn(origin: string, name: string, operator: boolean): Pr
 	contexts.push(context);
 	errors.watch(context);
 	const p = await context.newPage();
+	if (process.env.WEB_FAULTS_DEBUG) {
+		p.on("console", (m) =>
+			console.log(`${new Date().toISOString().slice(11, 23)} ${name} ${m.type()}: ${m.text().slice(0, 300)}`),
+		);
+	}
 	await p.goto(`${origin}/?counter=${counterKey}&room=${room}`);
 	const form = p.getByRole("form", { name: "Sign in" });
 	await form.getByLabel("Display name").fill(name);
@@ -264,6 +283,7 @@ async function runFault(
 		for (const [panel, status] of Object.entries(now)) {
 			if (status === "live" && timeline.live[panel] === undefined) timeline.live[panel] = Date.now() - tRestore;
 		}
+		if (process.env.WEB_FAULTS_DEBUG) console.log(`recovering: proxy accepted ${proxy.accepted}`, JSON.stringify(now));
 		if (Date.now() > deadline) {
 			await screenshot(page, `fault-${name}`);
 			throw new Error(
@@ -324,7 +344,11 @@ describe("the web app under faults", () => {
 	test("opens live on all four panels, from two browsers", async () => {
 		page = await openSignedIn(stack.server.url, "ops", true);
 		tab = await openSignedIn(other.url, "bob", false);
-		await allLive(page);
+		await submitBatch(page, 2);
+		await allLive(page).catch(async (error: unknown) => {
+			await screenshot(page, "faults-start");
+			throw new Error(`${String(error)}: ${JSON.stringify(await badges(page))}`);
+		});
 		await post(page, "before any fault");
 		await page.getByRole("button", { name: "+1" }).click();
 		clicks += 1;

@@ -4,11 +4,17 @@
 // - `reset`: every open connection is reset (RST), and new ones are reset as
 //   soon as they arrive, until `pass` again. What a dropped network, a
 //   restarted load balancer or a killed Wi-Fi link looks like to the page.
-// - `stall`: nothing flows and nothing closes. Open connections are
-//   blackholed for good: even after `pass`, they never carry another byte
-//   (a dropped NAT entry, a proxy that lost its state). New connections made
-//   during the stall hang unanswered. Chromium's offline emulation would leave
-//   open WebSockets alone, so this is done at the TCP level.
+// - `stall`: nothing flows and nothing closes: the proxy stops reading from
+//   both sides, so bytes wait in the kernel's buffers, and new connections
+//   are accepted but not forwarded. Back to `pass`, everything resumes where
+//   it stopped, as TCP does after a router hiccup. Chromium's offline
+//   emulation would leave open WebSockets alone, so this is done at the TCP
+//   level.
+//
+// A stall whose flows never come back (blackholed for good) was tried too:
+// Chromium then opened no new WebSocket to the proxy for over a minute after
+// the path was back (the disposed sockets wait for a closing handshake that
+// never comes), while plain fetches got through; see docs/web.md.
 
 import net from "node:net";
 
@@ -17,8 +23,6 @@ export type ProxyMode = "pass" | "reset" | "stall";
 interface Pair {
 	client: net.Socket;
 	upstream: net.Socket | null;
-	/** Blackholed connections never forward again. */
-	dead: boolean;
 }
 
 export interface TcpProxy {
@@ -38,47 +42,29 @@ export async function startTcpProxy(options: {
 	let accepted = 0;
 	const pairs = new Set<Pair>();
 
-	const blackhole = (pair: Pair) => {
-		pair.dead = true;
-		pair.client.pause();
-		pair.upstream?.pause();
+	const connectUpstream = (pair: Pair) => {
+		const { client } = pair;
+		const upstream = net.connect(options.target.port, options.target.host);
+		pair.upstream = upstream;
+		upstream.on("error", () => client.destroy());
+		upstream.on("close", () => client.destroy());
+		client.pipe(upstream);
+		upstream.pipe(client);
+		client.resume();
 	};
 
-	const server = net.createServer((client) => {
+	const server = net.createServer({ pauseOnConnect: true }, (client) => {
 		accepted += 1;
-		const pair: Pair = { client, upstream: null, dead: false };
+		const pair: Pair = { client, upstream: null };
 		pairs.add(pair);
 		client.on("error", () => {});
 		client.on("close", () => {
 			pair.upstream?.destroy();
 			pairs.delete(pair);
 		});
-		if (mode === "reset") {
-			client.resetAndDestroy();
-			return;
-		}
-		if (mode === "stall") {
-			blackhole(pair);
-			return;
-		}
-		const upstream = net.connect(options.target.port, options.target.host);
-		pair.upstream = upstream;
-		upstream.on("error", () => client.destroy());
-		upstream.on("close", () => {
-			if (!pair.dead) client.destroy();
-		});
-		client.on("data", (chunk) => {
-			if (!pair.dead) upstream.write(chunk);
-		});
-		upstream.on("data", (chunk) => {
-			if (!pair.dead) client.write(chunk);
-		});
-		client.on("end", () => {
-			if (!pair.dead) upstream.end();
-		});
-		upstream.on("end", () => {
-			if (!pair.dead) client.end();
-		});
+		if (mode === "reset") client.resetAndDestroy();
+		else if (mode === "pass") connectUpstream(pair);
+		// "stall": left paused and unconnected until `pass`.
 	});
 
 	await new Promise<void>((resolve, reject) => {
@@ -94,13 +80,19 @@ export async function startTcpProxy(options: {
 		},
 		setMode(next) {
 			mode = next;
-			if (next === "reset") {
-				for (const pair of pairs) {
+			for (const pair of pairs) {
+				if (next === "reset") {
 					pair.client.resetAndDestroy();
 					pair.upstream?.destroy();
+				} else if (next === "stall") {
+					pair.client.pause();
+					pair.upstream?.pause();
+				} else if (pair.upstream === null) {
+					connectUpstream(pair);
+				} else {
+					pair.client.resume();
+					pair.upstream.resume();
 				}
-			} else if (next === "stall") {
-				for (const pair of pairs) blackhole(pair);
 			}
 		},
 		async close() {

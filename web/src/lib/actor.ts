@@ -44,6 +44,13 @@ export type LinkStatus = "idle" | "connecting" | "live" | "down" | "refused";
 export const REOPEN_MIN_MS = 500;
 /** Longest wait between two new connections. */
 export const REOPEN_MAX_MS = 15_000;
+/**
+ * A connection not live this long after it was opened is replaced (with the
+ * backoff above). rivetkit has no timeout of its own here: a handshake into a
+ * stalled path, or a request on a pooled socket that died, waits forever.
+ * Generous, because an actor's first start on a busy server takes seconds.
+ */
+export const CONNECT_TIMEOUT_MS = 15_000;
 /** An action without an answer after this is treated as a dead connection. */
 export const ACTION_TIMEOUT_MS = 10_000;
 
@@ -81,6 +88,7 @@ class Link<N extends ActorName> {
 	#stopped = false;
 	#failures = 0;
 	#timer: ReturnType<typeof setTimeout> | undefined;
+	#connectTimer: ReturnType<typeof setTimeout> | undefined;
 	#unsubscribe: Array<() => void> = [];
 	#wasLive = false;
 	/** The session token generation the open connection was made with. */
@@ -135,6 +143,7 @@ class Link<N extends ActorName> {
 	stop(): void {
 		this.#stopped = true;
 		clearTimeout(this.#timer);
+		clearTimeout(this.#connectTimer);
 		for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
 		this.#drop();
 	}
@@ -177,10 +186,19 @@ class Link<N extends ActorName> {
 			(conn as unknown as EventSource).on(eventName, (...args: unknown[]) => this.dispatch(eventName, args));
 		}
 		let refused = false;
+		let live = false;
 		this.#report(null, this.#wasLive ? "down" : "connecting");
+		clearTimeout(this.#connectTimer);
+		this.#connectTimer = setTimeout(() => {
+			if (this.#conn !== conn || live || refused) return;
+			this.#failures += 1;
+			this.reopen(this.#backoff());
+		}, CONNECT_TIMEOUT_MS);
 		conn.onStatusChange((status) => {
 			if (this.#conn !== conn) return;
+			live = status === "connected";
 			if (status === "connected") {
+				clearTimeout(this.#connectTimer);
 				this.#failures = 0;
 				this.#wasLive = true;
 				this.#report(conn, enginePath.state === "down" ? "down" : "live");
@@ -188,7 +206,7 @@ class Link<N extends ActorName> {
 				if (refused) return;
 				// rivetkit gave up without a reason: a new connection, after backoff.
 				this.#failures += 1;
-				this.reopen(jittered(Math.min(REOPEN_MAX_MS, REOPEN_MIN_MS * 2 ** (this.#failures - 1))));
+				this.reopen(this.#backoff());
 			} else {
 				// "disconnected" / "connecting": rivetkit is retrying by itself.
 				this.#report(null, this.#wasLive ? "down" : "connecting");
@@ -206,6 +224,10 @@ class Link<N extends ActorName> {
 			this.#drop();
 			this.#report(null, "refused", error);
 		});
+	}
+
+	#backoff(): number {
+		return jittered(Math.min(REOPEN_MAX_MS, REOPEN_MIN_MS * 2 ** (this.#failures - 1)));
 	}
 
 	guard<T>(call: Promise<T>): Promise<T> {
