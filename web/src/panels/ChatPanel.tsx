@@ -7,21 +7,25 @@
 // loads the latest page of history from the room's SQLite, then follows
 // `message` and `presence` events; on every reconnect it loads the latest page
 // again, so messages posted while it was away appear, each once (messages are
-// kept by id). Older pages load on demand. Posting carries a `requestId`, so
-// a retried post appears once.
+// kept by id). Older pages load on demand. A post carries one `requestId`
+// and is tried again, on whatever connection is live, until the room answers
+// or `POST_DEADLINE_MS` passes, so it appears once.
 
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
 import { type ChatMessage, type ChatPresence, MAX_MESSAGE_LENGTH } from "../../../src/actors/chat-room/contract.ts";
 import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { useActor } from "../lib/actor.ts";
-import { describeError } from "../lib/errors.ts";
+import { describeError, isUserError } from "../lib/errors.ts";
 import { newRequestId } from "../lib/ids.ts";
-import { retryIdempotent } from "../lib/retry.ts";
 import { useSearchParam } from "../lib/useSearchParam.ts";
 
 /** Messages per history page. */
 const HISTORY_PAGE = 30;
+/** How long a post keeps trying (across reconnects, with its `requestId`) before it is shown as failed. */
+const POST_DEADLINE_MS = 60_000;
+/** Pause between two tries of a post. */
+const POST_RETRY_MS = 500;
 const MAX_ROOM_LENGTH = 64;
 
 /** What the room's refusal codes mean to the person at the keyboard. */
@@ -103,6 +107,9 @@ function ChatRoom({ room, displayName, onLeave }: { room: string; displayName: s
 	const [lastPresence, setLastPresence] = useState<string | null>(null);
 	const [hasMore, setHasMore] = useState(false);
 	const [error, setError] = useState<unknown>(null);
+	// The live connection now, for posts that outlive the one they started on.
+	const live = useRef(connection);
+	live.current = connection;
 
 	// History pages, events and our own posts can bring the same message more
 	// than once and in any order; ids are the room's order.
@@ -191,10 +198,20 @@ function ChatRoom({ room, displayName, onLeave }: { room: string; displayName: s
 			<Composer
 				disabled={!connection}
 				onPost={async (text) => {
-					if (!connection) return;
+					// One id for every try: the room stores the message once, whichever try lands.
 					const requestId = newRequestId();
-					const message = await retryIdempotent(() => guard(connection.postMessage(text, { requestId })));
-					addMessages([message]);
+					const deadline = Date.now() + POST_DEADLINE_MS;
+					for (;;) {
+						const conn = live.current;
+						try {
+							if (!conn) throw new Error("not connected");
+							addMessages([await guard(conn.postMessage(text, { requestId }))]);
+							return;
+						} catch (e) {
+							if (isUserError(e) || Date.now() > deadline) throw e;
+							await new Promise((resolve) => setTimeout(resolve, POST_RETRY_MS));
+						}
+					}
 				}}
 			/>
 			<div className="row">
