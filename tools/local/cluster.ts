@@ -42,6 +42,8 @@ export interface ClusterOptions {
 	pool?: string;
 	/** Progress lines ("starting engine node a ..."); silent by default. */
 	log?: (line: string) => void;
+	/** The app servers' entry file; defaults to `src/server.ts` (the cluster suite passes its fixture server). */
+	entry?: string;
 }
 
 /** One restartable process of the cluster (an engine node or an app server). */
@@ -190,7 +192,7 @@ function appMember(
 	name: NodeName,
 	port: number,
 	dir: string,
-	values: { engineUrl: string; pool: string; secrets: ReturnType<typeof productionSecrets> },
+	values: { engineUrl: string; pool: string; secrets: ReturnType<typeof productionSecrets>; entry?: string },
 ): ClusterMember {
 	let server: RunningAppServer | undefined;
 	let exited = true;
@@ -207,6 +209,7 @@ function appMember(
 			if (member.running) return;
 			server = await startAppServer({
 				port,
+				...(values.entry ? { entry: values.entry } : {}),
 				logFile: path.join(dir, `app-${name}.log`),
 				env: {
 					// The same production build a single-machine deploy runs.
@@ -291,8 +294,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 		// and the runner config sends one start secret to both.
 		const secrets = productionSecrets();
 		const apps = {
-			a: appMember("a", ports.apps.a, dir, { engineUrl, pool, secrets }),
-			b: appMember("b", ports.apps.b, dir, { engineUrl, pool, secrets }),
+			a: appMember("a", ports.apps.a, dir, { engineUrl, pool, secrets, entry: options.entry }),
+			b: appMember("b", ports.apps.b, dir, { engineUrl, pool, secrets, entry: options.entry }),
 		};
 		for (const node of NODE_NAMES) {
 			log(`starting app server ${node} on ${apps[node].url}`);

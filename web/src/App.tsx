@@ -6,10 +6,13 @@
 import { useEffect } from "react";
 import { SignIn } from "./components/SignIn.tsx";
 import { session, useSession } from "./lib/session.ts";
+// example-actors:start (the README's removal block deletes these lines)
 import { ChatPanel } from "./panels/ChatPanel.tsx";
 import { CounterPanel } from "./panels/CounterPanel.tsx";
 import { FleetPanel } from "./panels/FleetPanel.tsx";
 import { JobsPanel } from "./panels/JobsPanel.tsx";
+
+// example-actors:end
 
 export function App() {
 	const state = useSession();
@@ -48,9 +51,11 @@ export function App() {
 				</main>
 			) : (
 				<main id="main" className="panels">
+					{/* example-actors:start */}
 					<CounterPanel />
 					<ChatPanel displayName={state.session.name} />
 					<JobsPanel operator={state.session.role === "operator"} />
+					{/* example-actors:end */}
 					<FleetPanel operator={state.session.role === "operator"} />
 				</main>
 			)}
