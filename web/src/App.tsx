@@ -3,15 +3,16 @@
 // (see `lib/actor.ts`); all of them carry the signed-in user's access token
 // (see `lib/session.ts`).
 
+// biome-ignore-all assist/source/organizeImports: the example panels' imports sit between the markers that the README's removal block deletes, after the imports that stay.
 import { useEffect } from "react";
 import { SignIn } from "./components/SignIn.tsx";
 import { session, useSession } from "./lib/session.ts";
+// The Fleet panel lists whatever actors the engine runs, so it stays when the examples go.
+import { FleetPanel } from "./panels/FleetPanel.tsx";
 // example-actors:start (the README's removal block deletes these lines)
 import { ChatPanel } from "./panels/ChatPanel.tsx";
 import { CounterPanel } from "./panels/CounterPanel.tsx";
-import { FleetPanel } from "./panels/FleetPanel.tsx";
 import { JobsPanel } from "./panels/JobsPanel.tsx";
-
 // example-actors:end
 
 export function App() {
