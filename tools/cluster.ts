@@ -15,7 +15,8 @@ import { type Cluster, NODE_NAMES, startCluster } from "./local/cluster.ts";
 import { exitOnSignals, isShuttingDown, stopTracked } from "./local/lifecycle.ts";
 import { MissingPrerequisiteError } from "./local/prerequisites.ts";
 
-const DATA_DIR = path.join(PROJECT_ROOT, ".data/cluster");
+/** `FLEET_DATA_DIR` moves the data (the interruption tests use a temporary one), as for `npm start`. */
+const DATA_DIR = path.join(path.resolve(process.env.FLEET_DATA_DIR || path.join(PROJECT_ROOT, ".data")), "cluster");
 
 function describe(cluster: Cluster, lease: string): string {
 	const rows = [

@@ -1,31 +1,86 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs beyond npm: PostgreSQL, nats-server and
+# The programs the test suite needs beyond npm: PostgreSQL, nats-server and
 # nginx for the multi-node cluster tests (test/cluster/), Chromium for the
-# browser test (test/web/). `npm test` runs this first. It installs only what
-# is missing, non-interactively, as root or through sudo; without either it
-# says exactly what to install and stops.
+# browser test (test/web/). `npm test` runs this first.
+#
+# On Debian or Ubuntu, as root or with password-less sudo, it installs what is
+# missing, non-interactively. Anywhere else (no root and no sudo, macOS, other
+# distributions) it stops at once with the exact commands to run, for
+# Debian/Ubuntu and for macOS (Homebrew). It never lets the tests run without
+# them: a suite that needs a program is not skipped, so the command fails here
+# instead of half-way through. Only Linux is tested (docs/testing.md).
 set -euo pipefail
 
-need=()
-compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || need+=(postgresql)
-command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
-# playwright-core never downloads a browser of its own; fonts make the saved
+# Debian installs server programs in sbin, which is not on every user's PATH.
+has() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ] || [ -x "/usr/local/sbin/$1" ]; }
+
+missing=()  # what to tell a person
+apt=()      # Debian/Ubuntu packages
+brew=()     # Homebrew formulae
+cask=()     # Homebrew casks
+
+# The cluster finds PostgreSQL under /usr/lib/postgresql/<major>/bin, on PATH,
+# or in POSTGRES_BIN (tools/local/prerequisites.ts).
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && ! has initdb &&
+	! { [ -n "${POSTGRES_BIN:-}" ] && [ -x "$POSTGRES_BIN/initdb" ]; }; then
+	missing+=("PostgreSQL (initdb, postgres)")
+	apt+=(postgresql)
+	brew+=(postgresql@17)
+fi
+if ! has nats-server && ! { [ -n "${NATS_SERVER:-}" ] && [ -x "$NATS_SERVER" ]; }; then
+	missing+=(nats-server)
+	apt+=(nats-server)
+	brew+=(nats-server)
+fi
+if ! has nginx && ! { [ -n "${NGINX:-}" ] && [ -x "$NGINX" ]; }; then
+	missing+=(nginx)
+	apt+=(nginx)
+	brew+=(nginx)
+fi
+# The browser test launches /usr/bin/chromium (test/web/browser.ts);
+# playwright-core never downloads a browser of its own. Fonts make the saved
 # screenshots readable without the recommended packages.
-command -v chromium >/dev/null || need+=(chromium fonts-liberation)
-[ ${#need[@]} -eq 0 ] && exit 0
+if [ ! -x /usr/bin/chromium ]; then
+	missing+=("Chromium (/usr/bin/chromium)")
+	apt+=(chromium fonts-liberation)
+	cask+=(chromium)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-	if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+can_install=no
+if [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null; then
+	if [ "$(id -u)" -eq 0 ]; then
+		can_install=yes
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
 		sudo="sudo"
-	else
-		echo "the tests need Debian packages that are missing: ${need[*]}" >&2
-		echo "install them with: sudo apt-get install -y --no-install-recommends ${need[*]}" >&2
-		exit 1
+		can_install=yes
 	fi
 fi
-echo "installing Debian packages for the cluster and browser tests: ${need[*]}"
+
+if [ "$can_install" = no ]; then
+	{
+		list=$(printf '%s, ' "${missing[@]}")
+		echo "The tests need programs that are missing here: ${list%, }."
+		echo "No suite is skipped without them, so the test command stops now. Install them, then run it again:"
+		echo
+		echo "  Debian/Ubuntu:"
+		echo "    sudo apt-get update && sudo apt-get install -y --no-install-recommends ${apt[*]}"
+		echo
+		echo "  macOS (Homebrew; only Linux is tested, see docs/testing.md):"
+		if [ ${#brew[@]} -gt 0 ]; then echo "    brew install ${brew[*]}"; fi
+		if [ ${#cask[@]} -gt 0 ]; then echo "    brew install --cask ${cask[*]}"; fi
+		# Homebrew's PostgreSQL is keg-only: its programs are not on PATH.
+		if [[ " ${brew[*]} " == *" postgresql@17 "* ]]; then
+			echo "    export POSTGRES_BIN=\"\$(brew --prefix postgresql@17)/bin\""
+		fi
+		echo
+		echo "(This script installs them itself on Debian or Ubuntu when run as root or with password-less sudo.)"
+	} >&2
+	exit 1
+fi
+
+echo "installing Debian packages for the cluster and browser tests: ${apt[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq </dev/null
-$sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" </dev/null
+$sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${apt[@]}" </dev/null

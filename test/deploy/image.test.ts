@@ -1,8 +1,10 @@
 // The production image, without Docker: the Dockerfile's steps replayed in a
-// clean temporary copy (build context per .dockerignore, `npm install`,
-// `npm run build`, `npm prune --omit=dev`), then only what the final stage
-// copies (its `COPY --from=build` lines) put in a folder of its own and booted
-// with NODE_ENV=production against the test engine as a serverless runner.
+// clean temporary copy (build context per .dockerignore, then the build
+// stage's own `RUN` lines: `npm ci`, `npm run build`, `npm prune --omit=dev`),
+// then only what the final stage copies (its `COPY --from=build` lines) put in
+// a folder of its own and booted the way Rivet Compute runs it (the image's
+// environment, `RIVET_PORT` and no `PORT`, `RIVETKIT_RUNTIME_MODE=serverless`)
+// as a serverless runner of the test engine.
 
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -31,6 +33,26 @@ function run(cmd: string, args: string[], cwd: string, env: Record<string, strin
 	return execFileSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, ...env }, stdio: "pipe" });
 }
 
+/** The Dockerfile's stages: the build stage's text and the final stage's. */
+function stages(): { build: string; final: string } {
+	const dockerfile = readFileSync(path.join(PROJECT_ROOT, "Dockerfile"), "utf8");
+	const [, build = "", final = ""] = dockerfile.split(/^FROM .*$/m);
+	return { build, final };
+}
+
+/** The build stage's `RUN` commands, in order. */
+function buildStageRuns(): string[][] {
+	return [...stages().build.matchAll(/^RUN (.+)$/gm)].map((m) => (m[1] ?? "").trim().split(/\s+/));
+}
+
+/** The final stage's `ENV` names and values (one `ENV` with `\`-continued lines). */
+function finalStageEnv(): Record<string, string> {
+	const env: Record<string, string> = {};
+	const block = /^ENV ((?:.*\\\n)*.*)$/m.exec(stages().final)?.[1] ?? "";
+	for (const [, name = "", value = ""] of block.matchAll(/([A-Z_]+)=(\S*)/g)) env[name] = value;
+	return env;
+}
+
 /** What the final stage copies from the build stage: `[from, to]`, relative to /app. */
 function finalStageCopies(): Array<[string, string]> {
 	const dockerfile = readFileSync(path.join(PROJECT_ROOT, "Dockerfile"), "utf8");
@@ -55,9 +77,11 @@ beforeAll(async () => {
 			return relative === "" || !ignored(relative);
 		},
 	});
-	run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], workDir);
-	run("npm", ["run", "build"], workDir, { RIVET_RUNNER_VERSION: IMAGE_VERSION });
-	run("npm", ["prune", "--omit=dev", "--no-audit", "--no-fund"], workDir);
+	// The build stage's RUN lines as written (npm's local cache may answer first).
+	for (const [cmd = "", ...args] of buildStageRuns()) {
+		const cacheFirst = cmd === "npm" && (args[0] === "ci" || args[0] === "install") ? ["--prefer-offline"] : [];
+		run(cmd, [...args, ...cacheFirst], workDir, { RIVET_RUNNER_VERSION: IMAGE_VERSION });
+	}
 	// The final stage: only what it copies.
 	imageDir = path.join(workDir, ".image");
 	for (const [from, to] of finalStageCopies()) {
@@ -77,6 +101,17 @@ describe("the production image's contents", () => {
 		expect(ignored("src")).toBe(false);
 	});
 
+	test("the build installs exactly the lockfile and the image leaves the port to the platform", () => {
+		expect(buildStageRuns()).toEqual([
+			["npm", "ci", "--no-audit", "--no-fund"],
+			["npm", "run", "build"],
+			["npm", "prune", "--omit=dev", "--no-audit", "--no-fund"],
+		]);
+		// A PORT baked in would win over the RIVET_PORT that Rivet Compute sets.
+		expect(Object.keys(finalStageEnv()).sort()).toEqual(["HOST", "NODE_ENV", "RIVET_RUNNER_VERSION"]);
+		expect(finalStageEnv()).toMatchObject({ NODE_ENV: "production", HOST: "0.0.0.0" });
+	});
+
 	test("the image holds only the product: the server's source, its dependencies and the builds", () => {
 		expect(finalStageCopies()).toEqual([
 			["package.json", "package.json"],
@@ -91,11 +126,13 @@ describe("the production image's contents", () => {
 		expect(readdirSync(path.join(imageDir, "src")).sort()).toEqual([
 			"actors",
 			"app.ts",
+			"auth",
 			"build-info.ts",
 			"engine-api.ts",
 			"env.ts",
 			"fleet.ts",
 			"registry.ts",
+			"serve.ts",
 			"server.ts",
 			"web-assets.ts",
 		]);
@@ -117,24 +154,35 @@ describe("the production image's contents", () => {
 		expect(info).toMatchObject({ runnerVersion: Number(IMAGE_VERSION), source: "RIVET_RUNNER_VERSION" });
 	});
 
-	test("it boots with NODE_ENV=production and serves actors through the engine", async () => {
+	test("it boots as Rivet Compute runs it and serves actors through the engine", async () => {
 		// Production refuses to boot without its own secrets (src/auth/settings.ts).
 		const secrets = productionSecrets();
 		expect(existsSync(path.join(imageDir, "src/server.ts"))).toBe(true);
+		const port = await freePort();
 		server = await startAppServer({
-			port: await freePort(),
+			port,
 			cwd: imageDir,
 			entry: path.join(imageDir, "src/server.ts"),
 			logFile: path.join(workDir, "server.log"),
-			// Only what a container would get: no version variable, it comes from the build.
+			// Only what a container on Rivet Compute would get: the image's
+			// environment (but loopback, not 0.0.0.0), its port as RIVET_PORT and
+			// no PORT, the runtime mode Compute sets, and an empty version
+			// variable (what `docker build` without the build arg leaves, as
+			// Rivet's deploy action builds): the version comes from the build.
 			env: {
-				NODE_ENV: "production",
+				...finalStageEnv(),
+				HOST: "127.0.0.1",
+				PORT: undefined,
+				RIVET_PORT: String(port),
+				RIVETKIT_RUNTIME_MODE: "serverless",
 				RIVET_ENDPOINT: engineUrl(),
 				RIVET_POOL: pool,
-				RIVET_RUNNER_VERSION: undefined,
+				RIVET_RUNNER_VERSION: "",
 				...secrets,
 			},
 		});
+		// Compute's own health check.
+		expect((await fetch(`${server.url}/api/rivet/health`)).status).toBe(200);
 		const health = await fetch(`${server.url}/health`);
 		expect(health.status).toBe(200);
 		expect(await health.json()).toMatchObject({ app: { version: Number(IMAGE_VERSION) } });
@@ -154,6 +202,7 @@ describe("the production image's contents", () => {
 			pool,
 			startSecret: secrets.RIVET_START_SECRET,
 		});
+		// example-actors:start (the README's removal block deletes these lines)
 		const id = await putActor("counter", uniqueKey("image-counter"), pool);
 		expect(await gatewayAction(id, "increment", [3])).toEqual({ status: 200, body: { output: 3 } });
 		// An actor with SQLite: its drizzle migrations load from the image's copy.
@@ -165,5 +214,6 @@ describe("the production image's contents", () => {
 		});
 		expect(posted.status).toBe(200);
 		expect(await posted.json()).toMatchObject({ output: { id: 1, username: "ops", text: "hello from the image" } });
+		// example-actors:end
 	});
 });

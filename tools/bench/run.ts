@@ -30,6 +30,9 @@ import {
 	type RunInfo,
 	writeJson,
 } from "./lib/report.ts";
+// The Durable Object peer group (Miniflare) and its `vs peer` column.
+import { applyPeerRatios, peerLines } from "./peer/compare.ts";
+import { durableObjectPeer } from "./peer/scenario.ts";
 import { baseline, clientAndStart, gateway } from "./scenarios/actions.ts";
 import { chatFanOut } from "./scenarios/chat.ts";
 import { durableWrites } from "./scenarios/durable.ts";
@@ -55,6 +58,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
 	["6 worker jobs", workerJobs],
 	["6 coordinator fan-out", coordinatorFanOut],
 	["9 durable writes", durableWrites],
+	["10 Durable Object peer (Miniflare): HTTP, WebSocket, fan-out", durableObjectPeer],
 ];
 
 async function startEnvoyServer(stack: Stack): Promise<RunningAppServer> {
@@ -145,6 +149,7 @@ async function main(): Promise<void> {
 			log(`  (${((Date.now() - t) / 1_000).toFixed(1)} s)`);
 		}
 		applyRatios(ctx.results);
+		const vsPeer = applyPeerRatios(ctx.results);
 		const info: RunInfo = {
 			mode: quick ? "quick" : "full",
 			startedAt: startedAt.toISOString(),
@@ -155,6 +160,7 @@ async function main(): Promise<void> {
 			engineTuning: LOCAL_ENGINE_TUNING,
 			engineCpus: stack.engine.cpus,
 			handlerVsStart: compareHandlerToStart(ctx.results),
+			vsPeer,
 		};
 		const file = writeJson(RESULTS_DIR, info, ctx.results);
 		const m = info.machine;
@@ -163,6 +169,7 @@ async function main(): Promise<void> {
 		);
 		console.log(markdownTable(ctx.results));
 		console.log(`\nregistry.handler() vs registry.start(), same run:\n${handlerVsStartLines(info.handlerVsStart)}`);
+		if (vsPeer.length > 0) console.log(`\nthis fleet vs the Durable Object peer, same run:\n${peerLines(vsPeer)}`);
 		log(`\nwrote ${path.relative(PROJECT_ROOT, file)}`);
 		const fiveXx = ctx.results.filter((r) => r.errors > 0);
 		if (fiveXx.length > 0) log(`scenarios with errors: ${fiveXx.map((r) => r.scenario).join("; ")}`);

@@ -13,8 +13,39 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSyn
 import path from "node:path";
 import { promisify } from "node:util";
 import { acceptsConnections, type RunningDaemon, startDaemon } from "./daemon.ts";
+import { track } from "./lifecycle.ts";
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+
+/**
+ * `initdb` and `psql`, tracked while they run: `initdb` takes seconds, and a
+ * signal in that time must stop it too (see lifecycle.ts).
+ */
+async function run(
+	command: string,
+	args: string[],
+	options: Parameters<typeof execFileAsync>[2],
+): Promise<{ stdout: string; stderr: string }> {
+	const pending = execFileAsync(command, args, { ...options, encoding: "utf8" });
+	const child = pending.child;
+	const untrack =
+		child.pid === undefined
+			? () => {}
+			: track({
+					name: path.basename(command),
+					pid: child.pid,
+					stop: async () => {
+						child.kill("SIGTERM");
+						await pending.catch(() => {});
+					},
+				});
+	try {
+		const { stdout, stderr } = await pending;
+		return { stdout: String(stdout), stderr: String(stderr) };
+	} finally {
+		untrack();
+	}
+}
 
 /** initdb plus the first start take 2-4 s on this class of machine; leave room for a busy one. */
 const POSTGRES_BOOT_TIMEOUT_MS = 60_000;

@@ -17,7 +17,7 @@ export interface HttpLoad {
 
 export async function httpLoad(
 	load: HttpLoad,
-): Promise<Pick<ScenarioResult, "opsPerS" | "p50Ms" | "p99Ms" | "errors">> {
+): Promise<Pick<ScenarioResult, "opsPerS" | "p50Ms" | "p90Ms" | "p99Ms" | "errors">> {
 	let done = 0;
 	const result = await new Promise<autocannon.Result>((resolve, reject) => {
 		const instance = autocannon(
@@ -38,6 +38,7 @@ export async function httpLoad(
 	return {
 		opsPerS: result["2xx"] / result.duration,
 		p50Ms: result.latency.p50,
+		p90Ms: result.latency.p90,
 		p99Ms: result.latency.p99,
 		// Connection errors, timeouts and every non-2xx answer count as errors.
 		errors: result.errors + result.non2xx,

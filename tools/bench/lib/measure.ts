@@ -16,11 +16,15 @@ export interface ScenarioResult {
 	baseline: "parallel" | "sequential" | null;
 	opsPerS: number | null;
 	p50Ms: number | null;
+	/** Filled by the HTTP and client load generators; rows measured otherwise leave it out. */
+	p90Ms?: number | null;
 	p99Ms: number | null;
 	errors: number;
 	engineCpuS: number;
 	nodeCpuS: number;
 	ratio: number | null;
+	/** ops/s divided by the matching Durable Object peer row's, same run (tools/bench/peer/compare.ts). */
+	peerRatio?: number | null;
 	notes: string;
 }
 
@@ -68,11 +72,12 @@ export class Samples {
 		this.errorKinds.set(kind, (this.errorKinds.get(kind) ?? 0) + 1);
 	}
 
-	summary(elapsedMs: number): Pick<ScenarioResult, "opsPerS" | "p50Ms" | "p99Ms" | "errors"> {
+	summary(elapsedMs: number): Pick<ScenarioResult, "opsPerS" | "p50Ms" | "p90Ms" | "p99Ms" | "errors"> {
 		const sorted = [...this.latencies].sort((a, b) => a - b);
 		return {
 			opsPerS: elapsedMs > 0 ? (this.latencies.length / elapsedMs) * 1_000 : null,
 			p50Ms: percentile(sorted, 0.5),
+			p90Ms: percentile(sorted, 0.9),
 			p99Ms: percentile(sorted, 0.99),
 			errors: this.errors,
 		};

@@ -19,6 +19,14 @@ export interface RunInfo {
 	engineCpus: string;
 	/** `registry.handler()` vs `registry.start()`, same calls, same run. */
 	handlerVsStart: Array<{ calls: string; throughputRatio: number | null; p50DeltaMs: number | null }>;
+	/** Our rows vs the Durable Object peer's (tools/bench/peer/compare.ts), same run. */
+	vsPeer?: Array<{
+		ours: string;
+		peer: string;
+		throughputRatio: number | null;
+		p50Ratio: number | null;
+		p90Ratio: number | null;
+	}>;
 }
 
 export function machineInfo(): RunInfo["machine"] {
@@ -65,12 +73,12 @@ function fmtRatio(r: number | null): string {
 
 export function markdownTable(results: ScenarioResult[]): string {
 	const lines = [
-		"| scenario | ops/s | p50 ms | p99 ms | errors | engine CPU s | node CPU s | vs baseline | notes |",
-		"|---|---:|---:|---:|---:|---:|---:|---:|---|",
+		"| scenario | ops/s | p50 ms | p90 ms | p99 ms | errors | engine CPU s | node CPU s | vs baseline | vs peer | notes |",
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 	];
 	for (const r of results) {
 		lines.push(
-			`| ${r.scenario} | ${fmt(r.opsPerS, r.opsPerS !== null && r.opsPerS < 100 ? 1 : 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.errors} | ${fmt(r.engineCpuS, 2)} | ${fmt(r.nodeCpuS, 2)} | ${fmtRatio(r.ratio)} | ${r.notes} |`,
+			`| ${r.scenario} | ${fmt(r.opsPerS, r.opsPerS !== null && r.opsPerS < 100 ? 1 : 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p90Ms ?? null, 2)} | ${fmt(r.p99Ms, 2)} | ${r.errors} | ${fmt(r.engineCpuS, 2)} | ${fmt(r.nodeCpuS, 2)} | ${fmtRatio(r.ratio)} | ${fmtRatio(r.peerRatio ?? null)} | ${r.notes} |`,
 		);
 	}
 	return lines.join("\n");

@@ -28,7 +28,8 @@ const FULL_AB_SLICES = 4;
 /** Seconds per side and call pattern in the quick run (ten such runs). */
 const QUICK_AB_SECONDS = 2;
 
-function durationS(ctx: BenchContext): number {
+/** Seconds per HTTP load run (also the Durable Object peer's, tools/bench/peer/). */
+export function durationS(ctx: BenchContext): number {
 	return ctx.quick ? 3 : 8;
 }
 

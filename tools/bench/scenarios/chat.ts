@@ -3,18 +3,23 @@
 // before `postMessage` until that receiver's callback ran (one process, one
 // clock). Throughput counts deliveries per second.
 
-import type { Scenario } from "../lib/context.ts";
+import type { BenchContext, Scenario } from "../lib/context.ts";
 import { log, measure, Samples, within } from "../lib/measure.ts";
 
-const RECEIVERS = 100;
+export const RECEIVERS = 100;
 /** How long the last deliveries of a message may take before they count as lost. */
-const DELIVERY_TIMEOUT_MS = 10_000;
+export const DELIVERY_TIMEOUT_MS = 10_000;
 /** Receivers connected at a time, and how long all of them may take. */
 const CONNECT_WAVE = 20;
 const CONNECT_TIMEOUT_MS = 120_000;
 
+/** Messages the sender posts (the Durable Object peer's room posts as many). */
+export function chatMessages(ctx: BenchContext): number {
+	return ctx.quick ? 20 : 100;
+}
+
 export const chatFanOut: Scenario = async (ctx) => {
-	const messages = ctx.quick ? 20 : 100;
+	const messages = chatMessages(ctx);
 	const room = [`${ctx.runId}-chat`];
 	const name = `chat: 1 sender → ${RECEIVERS} receivers, ${messages} messages`;
 	const sentAt = new Map<string, number>();

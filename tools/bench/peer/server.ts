@@ -1,0 +1,65 @@
+// The Durable Object peer's host process: Miniflare running `worker.ts` in
+// workerd on a loopback port, with SQLite-backed Durable Object storage in a
+// folder the parent chooses. Started by `startPeer()` (peer.ts) as a child
+// process, so the bench can charge workerd's CPU to the peer rows and never
+// its own. It prints one JSON line on stdout once listening,
+// `{ "url", "workerdPid" }`, and disposes Miniflare (which stops workerd) on
+// SIGTERM, on SIGINT, and when its stdin closes: the parent holds the other
+// end, so even a parent killed with SIGKILL takes the peer down with it.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { stripTypeScriptTypes } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+
+/**
+ * The Workers compatibility date the peer runs with: the release date of the
+ * `workerd` that `miniflare` pins, so the newest behaviour it knows is on.
+ */
+const COMPATIBILITY_DATE = "2026-07-30";
+
+const storageDir = process.env.PEER_STORAGE_DIR;
+if (!storageDir) throw new Error("PEER_STORAGE_DIR must name the folder for Durable Object storage");
+
+const workerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "worker.ts");
+const mf = new Miniflare({
+	modules: true,
+	// workerd runs JavaScript: the worker is written in TypeScript with erasable syntax only, so stripping suffices.
+	script: stripTypeScriptTypes(readFileSync(workerFile, "utf8")),
+	compatibilityDate: COMPATIBILITY_DATE,
+	host: "127.0.0.1",
+	port: 0,
+	// `useSQLite` is Miniflare's form of a `new_sqlite_classes` migration:
+	// both classes get SQLite-backed storage, the kind Cloudflare recommends
+	// for new Durable Objects and the only kind with the SQL API.
+	durableObjects: {
+		COUNTER: { className: "Counter", useSQLite: true },
+		ROOM: { className: "Room", useSQLite: true },
+	},
+	durableObjectsPersist: storageDir,
+});
+
+let disposing: Promise<void> | undefined;
+function dispose(): Promise<void> {
+	disposing ??= mf.dispose().finally(() => process.exit(0));
+	return disposing;
+}
+process.once("SIGTERM", () => void dispose());
+process.once("SIGINT", () => void dispose());
+process.stdin.on("end", () => void dispose());
+process.stdin.resume();
+
+/** The pid of the `workerd` Miniflare spawned: a child of this process. */
+function workerdPid(): number {
+	for (const task of readdirSync(`/proc/${process.pid}/task`)) {
+		const children = readFileSync(`/proc/${process.pid}/task/${task}/children`, "utf8").trim();
+		for (const pid of children ? children.split(" ").map(Number) : []) {
+			if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd") return pid;
+		}
+	}
+	throw new Error("Miniflare is ready but no workerd child process was found");
+}
+
+const url = await mf.ready;
+process.stdout.write(`${JSON.stringify({ url: url.origin, workerdPid: workerdPid() })}\n`);
