@@ -11,6 +11,7 @@ import { SettingsError } from "./actors/validate.ts";
 import { app } from "./app.ts";
 import { loadEnv } from "./env.ts";
 import { checkActorSettings, registry } from "./registry.ts";
+import { prepareRuntime } from "./runtime.ts";
 
 /** After this long, open connections are cut so the process can exit. */
 const SHUTDOWN_CLOSE_TIMEOUT_MS = 5_000;
@@ -26,6 +27,7 @@ try {
 	process.exit(1);
 }
 
+await prepareRuntime();
 const server = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, (info: AddressInfo) => {
 	const version = env.runnerVersion === undefined ? "unset" : `${env.runnerVersion} (${env.versionSource})`;
 	console.log(
