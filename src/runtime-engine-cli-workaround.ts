@@ -22,8 +22,8 @@
 // round trip one call at a time 6.7 ms on wasm against 48 ms on native.
 //
 // Remove this file, and its call in `src/runtime.ts`, once rivetkit ships the
-// fix above (test/runtime/engine-cli-workaround.test.ts shows whether the bug
-// is still there).
+// fix above: the wasm parity suite (`npx vitest run --config
+// vitest.wasm.config.ts`) then passes without it.
 
 import { registerHooks } from "node:module";
 
