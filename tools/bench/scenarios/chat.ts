@@ -3,7 +3,7 @@
 // before `postMessage` until that receiver's callback ran (one process, one
 // clock). Throughput counts deliveries per second.
 
-import type { BenchContext, Scenario } from "../lib/context.ts";
+import { type BenchContext, eachRuntime, type RuntimeSide, rowName, type Scenario } from "../lib/context.ts";
 import { log, measure, Samples, within } from "../lib/measure.ts";
 
 export const RECEIVERS = 100;
@@ -18,16 +18,18 @@ export function chatMessages(ctx: BenchContext): number {
 	return ctx.quick ? 20 : 100;
 }
 
-export const chatFanOut: Scenario = async (ctx) => {
+export const chatFanOut: Scenario = (ctx) => eachRuntime(ctx, (side) => chatFanOutOn(ctx, side));
+
+async function chatFanOutOn(ctx: BenchContext, side: RuntimeSide): Promise<void> {
 	const messages = chatMessages(ctx);
-	const room = [`${ctx.runId}-chat`];
-	const name = `chat: 1 sender → ${RECEIVERS} receivers, ${messages} messages`;
+	const room = [`${ctx.runId}-${side.runtime}-chat`];
+	const name = rowName(`chat: 1 sender → ${RECEIVERS} receivers, ${messages} messages`, side);
 	const sentAt = new Map<string, number>();
 	const samples = new Samples();
 	let delivered = 0;
 	let onDelivery: (() => void) | null = null;
 
-	const sender = ctx.client.chatRoom.getOrCreate(room, { params: { username: "sender" } }).connect();
+	const sender = side.client.chatRoom.getOrCreate(room, { params: { username: "sender" } }).connect();
 	const receivers: Array<typeof sender> = [];
 	try {
 		// Connected in waves: 101 WebSockets opened at once to one actor took
@@ -36,7 +38,7 @@ export const chatFanOut: Scenario = async (ctx) => {
 		const deadline = Date.now() + CONNECT_TIMEOUT_MS;
 		while (receivers.length < RECEIVERS) {
 			const wave = Array.from({ length: Math.min(CONNECT_WAVE, RECEIVERS - receivers.length) }, () => {
-				const conn = ctx.client.chatRoom.getOrCreate(room, { params: { username: `r${receivers.length}` } }).connect();
+				const conn = side.client.chatRoom.getOrCreate(room, { params: { username: `r${receivers.length}` } }).connect();
 				receivers.push(conn);
 				conn.on("message", (message) => {
 					const t = sentAt.get(message.text);
@@ -53,9 +55,9 @@ export const chatFanOut: Scenario = async (ctx) => {
 				}
 				await new Promise((r) => setTimeout(r, 200));
 			}
-			log(`  ${receivers.length}/${RECEIVERS} receivers connected (wave of ${wave.length})`);
+			log(`  ${side.runtime}: ${receivers.length}/${RECEIVERS} receivers connected (wave of ${wave.length})`);
 		}
-		const result = await measure(name, ctx.handlerPids, async (progress) => {
+		const result = await measure(name, side.pids, async (progress) => {
 			const started = performance.now();
 			for (let i = 0; i < messages; i++) {
 				const text = `bench ${i}`;
@@ -85,4 +87,4 @@ export const chatFanOut: Scenario = async (ctx) => {
 	} finally {
 		await Promise.all([sender, ...receivers].map((c) => c.dispose()));
 	}
-};
+}
