@@ -1,5 +1,7 @@
 // The HTTP app. Routes only: `src/server.ts` is what listens, so tests can
-// drive this with `app.request()`.
+// drive this with `app.request()`. `createApp` takes the registry it serves,
+// so the test suite's fixture server (test/fixtures/server.ts) runs the same
+// routes and guards around actors of its own.
 //
 // Clients reach actors through the engine's gateway, not through this app:
 // the engine calls `/api/rivet/*` to start actors here (serverless mode).
@@ -39,100 +41,112 @@ export class AppError extends Error {
 	}
 }
 
-// Parsed here, not in the registry: the app is what serves the registry, so
-// rivetkit has its settings before the first request reaches `/api/rivet`.
-const env = loadEnv();
-
-export const app = new Hono();
-
 const tooLarge = (limit: number) => (c: Context) =>
 	c.json({ code: "payload_too_large" satisfies AppErrorCode, message: `the body exceeds ${limit} bytes` }, 413);
 
-// The engine's routes under `/api/rivet` (served by the registry below):
-// only `/metadata` and `/health` are open; every other path, above all
-// `/start`, needs the start secret that the runner config makes the engine
-// send. Checked first, so a stranger learns nothing, not even the body limit.
-const startSecret = requireStartSecret(env.auth);
-app.all("/api/rivet/*", async (c, next) => {
-	if (OPEN_RIVET_PATHS.has(c.req.path.replace(/\/+$/, ""))) return next();
-	return startSecret(c, next);
-});
-// Body limits next, so no route reads more than it allows. The engine's
-// start payload gets rivetkit's size; everything else a small one.
-app.use(async (c, next) => {
-	const start = isRivetStart(c.req.path);
-	const limit = start ? START_BODY_LIMIT_BYTES : BODY_LIMIT_BYTES;
-	return bodyLimit({ maxSize: limit, onError: tooLarge(limit) })(c, next);
-});
+/** What the app needs of a registry: rivetkit's serverless handler. */
+export interface ServedRegistry {
+	handler(request: Request): Promise<Response>;
+}
 
-// Public: load balancers and the launcher poll it. It says whether the app
-// and the engine answer, never where the engine is or which pool this is.
-app.get("/health", async (c) => {
-	const engine = await probeEngine(env.endpoint);
-	const healthy = engine.status === "ok";
-	return c.json(
-		{
-			status: healthy ? "ok" : "degraded",
-			app: { status: "ok", version: env.runnerVersion ?? null },
-			engine,
-		},
-		healthy ? 200 : 503,
-	);
-});
+/** The app around `served`: its routes, auth guards, body limits and error handler. */
+export function createApp(served: ServedRegistry): Hono {
+	// Parsed here, not in the registry: the app is what serves the registry, so
+	// rivetkit has its settings before the first request reaches `/api/rivet`.
+	const env = loadEnv();
+	const app = new Hono();
 
-app.route("/api/auth", authRoutes(env.auth));
+	// The engine's routes under `/api/rivet` (served by the registry below):
+	// only `/metadata` and `/health` are open; every other path, above all
+	// `/start`, needs the start secret that the runner config makes the engine
+	// send. Checked first, so a stranger learns nothing, not even the body limit.
+	const startSecret = requireStartSecret(env.auth);
+	app.all("/api/rivet/*", async (c, next) => {
+		if (OPEN_RIVET_PATHS.has(c.req.path.replace(/\/+$/, ""))) return next();
+		return startSecret(c, next);
+	});
+	// Body limits next, so no route reads more than it allows. The engine's
+	// start payload gets rivetkit's size; everything else a small one.
+	app.use(async (c, next) => {
+		const start = isRivetStart(c.req.path);
+		const limit = start ? START_BODY_LIMIT_BYTES : BODY_LIMIT_BYTES;
+		return bodyLimit({ maxSize: limit, onError: tooLarge(limit) })(c, next);
+	});
 
-// The benchmark's baseline (`npm run bench`): the cheapest route this server
-// has, so actions through the engine compare with plain Hono in the same
-// process. Also a liveness check that, unlike `/health`, never asks the engine.
-app.get("/api/ping", (c) => c.json({ ok: true }));
+	// Public: load balancers and the launcher poll it. It says whether the app
+	// and the engine answer, never where the engine is or which pool this is.
+	app.get("/health", async (c) => {
+		const engine = await probeEngine(env.endpoint);
+		const healthy = engine.status === "ok";
+		return c.json(
+			{
+				status: healthy ? "ok" : "degraded",
+				app: { status: "ok", version: env.runnerVersion ?? null },
+				engine,
+			},
+			healthy ? 200 : 503,
+		);
+	});
 
-// The engine serves actors through this route: `/metadata`, `/start` (a
-// long-lived stream per actor host) and `/health`.
-app.all("/api/rivet/*", (c) => registry.handler(c.req.raw));
+	app.route("/api/auth", authRoutes(env.auth));
 
-// The web app's Fleet panel: every actor and its status, read-only, listed
-// with this server's engine credentials (which never leave it). Operators
-// only (`Authorization: Bearer <OPERATOR_TOKEN>`); a disabled view answers
-// anyone, since it lists nothing.
-const operatorOnly = requireOperatorToken(env.auth);
-app.get("/api/fleet", async (c, next) => {
-	c.header("Cache-Control", "no-store");
-	if (!env.fleetView) return c.json(disabledFleet());
-	return operatorOnly(c, next);
-});
-app.get("/api/fleet", async (c) => {
-	try {
-		return c.json(await loadFleet(engineAccess(env)));
-	} catch (error) {
-		if (error instanceof FleetUnavailableError) {
-			return c.json({ code: "fleet_unavailable", message: error.message }, 503);
+	// The benchmark's baseline (`npm run bench`): the cheapest route this server
+	// has, so actions through the engine compare with plain Hono in the same
+	// process. Also a liveness check that, unlike `/health`, never asks the engine.
+	app.get("/api/ping", (c) => c.json({ ok: true }));
+
+	// The engine serves actors through this route: `/metadata`, `/start` (a
+	// long-lived stream per actor host) and `/health`.
+	app.all("/api/rivet/*", (c) => served.handler(c.req.raw));
+
+	// The web app's Fleet panel: every actor and its status, read-only, listed
+	// with this server's engine credentials (which never leave it). Operators
+	// only (`Authorization: Bearer <OPERATOR_TOKEN>`); a disabled view answers
+	// anyone, since it lists nothing.
+	const operatorOnly = requireOperatorToken(env.auth);
+	app.get("/api/fleet", async (c, next) => {
+		c.header("Cache-Control", "no-store");
+		if (!env.fleetView) return c.json(disabledFleet());
+		return operatorOnly(c, next);
+	});
+	app.get("/api/fleet", async (c) => {
+		try {
+			return c.json(await loadFleet(engineAccess(env)));
+		} catch (error) {
+			if (error instanceof FleetUnavailableError) {
+				return c.json({ code: "fleet_unavailable", message: error.message }, 503);
+			}
+			throw error;
 		}
-		throw error;
-	}
-});
+	});
 
-// Last: the web app and its SPA fallback for every other GET.
-app.use(webApp(env.webDist));
+	// Last: the web app and its SPA fallback for every other GET.
+	app.use(webApp(env.webDist));
 
-app.notFound((c) => c.json({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+	app.notFound((c) => c.json({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 
-app.onError((error, c) => {
-	if (error instanceof AppError) {
-		return c.json({ code: error.code, message: error.message }, error.status);
-	}
-	if (error instanceof z.ZodError) {
-		const issues = error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
-		return c.json({ code: "invalid_input", message: "the request is invalid", issues }, 400);
-	}
-	if (error instanceof HTTPException && error.status < 500) {
-		// Hono raises these for malformed bodies and similar client mistakes.
-		return c.json({ code: "bad_request", message: error.message }, error.status);
-	}
-	// Anything else is our bug: log it with detail, tell the client nothing.
-	console.error(`unhandled error on ${c.req.method} ${c.req.path}:`, error);
-	return c.json({ code: "internal_error", message: "an internal error occurred" }, 500);
-});
+	app.onError((error, c) => {
+		if (error instanceof AppError) {
+			return c.json({ code: error.code, message: error.message }, error.status);
+		}
+		if (error instanceof z.ZodError) {
+			const issues = error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
+			return c.json({ code: "invalid_input", message: "the request is invalid", issues }, 400);
+		}
+		if (error instanceof HTTPException && error.status < 500) {
+			// Hono raises these for malformed bodies and similar client mistakes.
+			return c.json({ code: "bad_request", message: error.message }, error.status);
+		}
+		// Anything else is our bug: log it with detail, tell the client nothing.
+		console.error(`unhandled error on ${c.req.method} ${c.req.path}:`, error);
+		return c.json({ code: "internal_error", message: "an internal error occurred" }, 500);
+	});
+
+	return app;
+}
+
+/** The product: this app serving `src/registry.ts`. */
+export const app = createApp(registry);
 
 /** rivetkit serves `/start` with or without trailing slashes; so does this check. */
 function isRivetStart(path: string): boolean {

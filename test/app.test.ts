@@ -6,6 +6,7 @@ import net from "node:net";
 import { beforeAll, describe, expect, test } from "vitest";
 import { startAppServer } from "../tools/local/app-server.ts";
 import { freePort } from "../tools/local/ports.ts";
+import { FIXTURE_SERVER_ENTRY } from "./fixtures/entry.ts";
 import { engineUrl } from "./support.ts";
 
 let app: typeof import("../src/app.ts").app;
@@ -76,8 +77,15 @@ describe("the server process", () => {
 	});
 
 	test("bad actor settings stop the process at boot too, though actors read them on first use", async () => {
-		const child = spawn(process.execPath, ["src/server.ts"], {
-			env: { ...process.env, PORT: String(await freePort()), RIVET_ENDPOINT: engineUrl(), CHAT_TOKEN: "   " },
+		// The fixture server boots through the same code (src/serve.ts) with
+		// the fixture actors' settings; the product checks its own the same way.
+		const child = spawn(process.execPath, [FIXTURE_SERVER_ENTRY], {
+			env: {
+				...process.env,
+				PORT: String(await freePort()),
+				RIVET_ENDPOINT: engineUrl(),
+				TALLY_MAX_PENDING_TIMERS: "lots",
+			},
 		});
 		let stderr = "";
 		child.stderr.on("data", (d: Buffer) => {
@@ -86,7 +94,7 @@ describe("the server process", () => {
 		expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
 		expect(stderr).toContain("invalid environment");
 		const lines = stderr.split("\n").filter((l) => l.startsWith("  "));
-		expect(lines.map((l) => l.trim().split(":")[0])).toEqual(["CHAT_TOKEN"]);
+		expect(lines.map((l) => l.trim().split(":")[0])).toEqual(["TALLY_MAX_PENDING_TIMERS"]);
 	});
 
 	test("a port already in use gives a one-line error", async () => {

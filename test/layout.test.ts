@@ -106,12 +106,17 @@ describe("the product's import graph", () => {
 	const { files, edges } = walk(ENTRIES);
 
 	test("reaches the whole product, through type-only imports too", () => {
-		// The web app reaches the registry only through `import type`; the
-		// worker reaches its workarounds through a plain import.
-		for (const expected of ["src/app.ts", "src/registry.ts", "src/actors/jobs/worker-workarounds.ts"]) {
+		// The web app reaches the registry and the fleet view's types only
+		// through `import type`.
+		for (const expected of ["src/app.ts", "src/serve.ts", "src/registry.ts", "src/fleet.ts"]) {
 			expect(files).toContain(expected);
 		}
+		expect(files).toContain("web/src/panels/FleetPanel.tsx");
+		// example-actors:start (the README's removal block deletes these lines)
+		// The worker reaches its workarounds through a plain import.
+		expect(files).toContain("src/actors/jobs/worker-workarounds.ts");
 		expect(files).toContain("web/src/panels/JobsPanel.tsx");
+		// example-actors:end
 	});
 
 	test("from src/server.ts and web/src/main.tsx stays inside src/ and web/", () => {

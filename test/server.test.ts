@@ -5,22 +5,25 @@ import { spawn } from "node:child_process";
 import { expect, inject, onTestFinished, test } from "vitest";
 import { freePort } from "../tools/local/ports.ts";
 import { startServerForPool } from "../tools/local/stack.ts";
-import { engineUrl, testClient, uniqueKey } from "./support.ts";
+import { FIXTURE_SERVER_ENTRY } from "./fixtures/entry.ts";
+import { fixtureClient, fixtureEngineUrl } from "./fixtures/support.ts";
+import { engineUrl, uniqueKey } from "./support.ts";
 
 test("SIGTERM exits 0 and keeps a just-acknowledged write", async () => {
-	// Its own pool, so only this test's server hosts these actors.
+	// The fixture server stops through the same code as src/server.ts
+	// (src/serve.ts), and its tally saves a write before acknowledging it,
+	// as product actors do. Its own pool, so only this test's server hosts it.
 	const pool = uniqueKey("sigterm");
-	const dataDir = inject("dataDir");
-	const first = await startServerForPool(engineUrl(), { pool, dataDir });
+	const options = { pool, dataDir: inject("fixtureDataDir"), entry: FIXTURE_SERVER_ENTRY };
+	const first = await startServerForPool(fixtureEngineUrl(), options);
 	onTestFinished(() => first.stop().then(() => undefined));
-	const client = testClient({ poolName: pool });
-	const counter = client.counter.getOrCreate([uniqueKey("drain")]);
-	expect(await counter.increment(7)).toBe(7);
+	const tally = fixtureClient({ poolName: pool }).tally.getOrCreate([uniqueKey("drain")]);
+	expect(await tally.increment(7)).toBe(7);
 	expect(await first.stop()).toBe(0);
 
-	const second = await startServerForPool(engineUrl(), { pool, dataDir });
+	const second = await startServerForPool(fixtureEngineUrl(), options);
 	onTestFinished(() => second.stop().then(() => undefined));
-	expect(await counter.getCount()).toBe(7);
+	expect(await tally.getCount()).toBe(7);
 });
 
 test("a server whose launcher dies with SIGKILL stops by itself", async () => {

@@ -119,18 +119,29 @@ function operatorTokenMatches(settings: AuthSettings, presented: string): boolea
 }
 
 /**
- * Operator routes: `Authorization: Bearer <OPERATOR_TOKEN>`. 401 without a
- * bearer token, 403 with a wrong one (or when no operator token is set).
+ * Operator routes: `Authorization: Bearer <OPERATOR_TOKEN>`, or a signed-in
+ * operator's access token (what the web app sends). 401 without a bearer
+ * token, 403 with anything else: a wrong or expired token, a user's token, or
+ * no operator token set.
  */
 export function requireOperatorToken(settings: AuthSettings): MiddlewareHandler {
 	return async (c, next) => {
 		const presented = bearerToken(c.req.header("authorization"));
 		if (presented === undefined)
 			return refuse(c, 401, "unauthenticated", "send Authorization: Bearer <operator token>");
-		if (!operatorTokenMatches(settings, presented))
+		if (!operatorTokenMatches(settings, presented) && !(await isOperatorAccessToken(settings, presented)))
 			return refuse(c, 403, "forbidden", "the operator token is not valid");
 		await next();
 	};
+}
+
+async function isOperatorAccessToken(settings: AuthSettings, presented: string): Promise<boolean> {
+	try {
+		return (await verifyToken(presented, ["access"], settings.authSecret)).role === "operator";
+	} catch (error) {
+		if (error instanceof TokenError) return false;
+		throw error;
+	}
 }
 
 /**

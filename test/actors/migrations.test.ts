@@ -60,5 +60,13 @@ describe.each(DATABASES)("database %s", (relative) => {
 });
 
 test("every database under src/actors is covered", () => {
+	// Every folder with a drizzle.config.ts, found without findDatabases.
+	const configured = readdirSync(path.join(PROJECT_ROOT, "src", "actors"), { recursive: true, encoding: "utf8" })
+		.filter((file) => path.basename(file) === "drizzle.config.ts")
+		.map((file) => path.join("src", "actors", path.dirname(file)))
+		.sort();
+	expect([...DATABASES].sort()).toEqual(configured);
+	// example-actors:start (the README's removal block deletes these lines)
 	expect(DATABASES).toEqual(["src/actors/chat-room", "src/actors/jobs/coordinator-db", "src/actors/jobs/worker-db"]);
+	// example-actors:end
 });

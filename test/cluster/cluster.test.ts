@@ -1,6 +1,8 @@
 // The multi-node deployment, broken on purpose: two engine nodes on
 // PostgreSQL + NATS, two app servers, nginx in front of each pair (see
-// tools/local/cluster.ts). The tests run in order on one cluster, because each
+// tools/local/cluster.ts). The app servers serve the tests' fixture actors
+// (test/fixtures/), so the suite passes whichever actors the product has.
+// The tests run in order on one cluster, because each
 // leaves it in the state the next one starts from: all members up again.
 //
 // Timings are measured and printed, never asserted: they depend on the
@@ -10,29 +12,31 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createClient } from "rivetkit/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { Registry } from "../../src/registry.ts";
 import { callIdempotent, type RetryOptions } from "../../tools/client/retry.ts";
 import { type Cluster, NODE_NAMES, type NodeName, startCluster } from "../../tools/local/cluster.ts";
 import { isAlive } from "../../tools/local/daemon.ts";
 import { processesMentioning } from "../../tools/local/hygiene.ts";
-import { naiveSha256 } from "../actors/jobs/expected.ts";
+import { FIXTURE_SERVER_ENTRY } from "../fixtures/entry.ts";
+import type { FixtureRegistry } from "../fixtures/registry.ts";
 import { uniqueKey } from "../support.ts";
 import { startWriteLoad } from "./write-load.ts";
 
-/** Counters written to concurrently while the lease holder is killed. */
+/** Tallies written to concurrently while the lease holder is killed. */
 const LOAD_WRITERS = 4;
-/** Acknowledged writes per counter before the kill, and after recovery. */
+/** Acknowledged writes per tally before the kill, and after recovery. */
 const WRITES_BEFORE_KILL = 10;
 const WRITES_AFTER_RECOVERY = 5;
-/** Counters hosted on the app server that gets killed. */
-const APP_FAILOVER_COUNTERS = 3;
+/** Tallies hosted on the app server that gets killed. */
+const APP_FAILOVER_TALLIES = 3;
 /** The schedule each of those arms; still pending when the app server dies. */
 const SCHEDULED_AMOUNT = 7;
 const SCHEDULE_DELAY_MS = 5_000;
-/** Rows in the chat room hosted on the app server that gets killed. */
-const CHAT_MESSAGES = ["first", "second", "third"];
-/** The worker's job: 20 workflow steps of 50,000 hash rounds, a few seconds in all. */
-const JOB = { jobId: "cluster-job", input: { text: "actor-fleet", rounds: 1_000_000 } };
+/** Rows in the notebook hosted on the app server that gets killed. */
+const NOTES = ["first", "second", "third"];
+/** The pipeline's task: 20 workflow steps of 250 ms, 5 s in all. */
+const TASK = { taskId: "cluster-task", stages: 20, stageMs: 250 };
+/** What the task's result must be when each stage ran exactly once. */
+const TASK_TOTAL = (TASK.stages * (TASK.stages + 1)) / 2;
 /** How long a single read may take while an app server is being replaced. */
 const READ_TIMEOUT_MS = 2_000;
 /** Generous bounds for polls; failing them means "did not recover at all". */
@@ -47,7 +51,7 @@ const POLL_INTERVAL_MS = 100;
  */
 const RETRY: RetryOptions = { attemptTimeoutMs: 5_000, deadlineMs: 60_000 };
 
-type Client = ReturnType<typeof createClient<Registry>>;
+type Client = ReturnType<typeof createClient<FixtureRegistry>>;
 
 /** A write, with one idempotency key for all its attempts. */
 function write<T>(call: (requestId: string, signal: AbortSignal) => Promise<T>, requestId?: string): Promise<T> {
@@ -78,7 +82,11 @@ let cluster: Cluster;
 const clients: Client[] = [];
 
 function clientFor(endpoint: string): Client {
-	const client = createClient<Registry>({ endpoint });
+	// The cluster's engines require their admin token on the management API,
+	// which rivetkit's `handle.get(key)` resolves through (`getOrCreate` goes
+	// through the gateway and needs none). This test reads with `get`, as an
+	// operator would.
+	const client = createClient<FixtureRegistry>({ endpoint, token: cluster.adminToken });
 	clients.push(client);
 	return client;
 }
@@ -87,7 +95,7 @@ const other = (node: NodeName): NodeName => (node === "a" ? "b" : "a");
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
 beforeAll(async () => {
-	cluster = await startCluster();
+	cluster = await startCluster({ entry: FIXTURE_SERVER_ENTRY });
 });
 
 afterAll(async () => {
@@ -99,8 +107,8 @@ afterAll(async () => {
 describe.sequential("a two-node engine cluster behind nginx", () => {
 	test("an actor created through engine node A answers through node B with the same state", async () => {
 		const key = [uniqueKey("across-nodes")];
-		const viaA = clientFor(cluster.engines.a.url).counter;
-		const viaB = clientFor(cluster.engines.b.url).counter;
+		const viaA = clientFor(cluster.engines.a.url).tally;
+		const viaB = clientFor(cluster.engines.b.url).tally;
 
 		expect(await write((id, signal) => viaA.getOrCreate(key, { signal }).increment(5, { requestId: id }))).toBe(5);
 		expect(await read((signal) => viaB.get(key, { signal }).getCount())).toBe(5);
@@ -145,7 +153,7 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		await load.stop();
 
 		expect(load.failures).toEqual([]);
-		const reader = clientFor(cluster.engines[survivor].url).counter;
+		const reader = clientFor(cluster.engines[survivor].url).tally;
 		for (const key of keys) {
 			const values = load.acksFor(key).map((a) => a.value);
 			const count = await read((signal) => reader.get([key], { signal }).getCount());
@@ -156,7 +164,7 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 			expect(count).toBe(values.length);
 		}
 
-		// Recovery per counter: from the kill to its first acknowledged write sent after it.
+		// Recovery per tally: from the kill to its first acknowledged write sent after it.
 		const recoveries = keys.map((key) => {
 			const first = load.acksFor(key).find((a) => a.startedAt > killedAt);
 			return (first?.ackedAt ?? Number.NaN) - killedAt;
@@ -173,7 +181,7 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		figures.writeStallS = seconds(Math.max(...stalls));
 		console.log(
 			`lease holder engine-${holder} killed: lease on engine-${survivor} after ${figures.leaseFailoverS} s; ` +
-				`every counter acknowledged a new write after ${figures.actorRecoveryS} s ` +
+				`every tally acknowledged a new write after ${figures.actorRecoveryS} s ` +
 				`(first: ${seconds(Math.min(...recoveries))} s); longest stall ${figures.writeStallS} s; ` +
 				`${load.acks.length} writes, ${load.retries()} retried attempts`,
 		);
@@ -185,8 +193,8 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		await cluster.engines[down].start();
 
 		const key = [uniqueKey("rejoined")];
-		const viaRestarted = clientFor(cluster.engines[down].url).counter;
-		const viaOther = clientFor(cluster.engines[other(down)].url).counter;
+		const viaRestarted = clientFor(cluster.engines[down].url).tally;
+		const viaOther = clientFor(cluster.engines[other(down)].url).tally;
 		expect(await write((id, signal) => viaRestarted.getOrCreate(key, { signal }).increment(3, { requestId: id }))).toBe(
 			3,
 		);
@@ -199,33 +207,34 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		// Only app server A runs while the actors start, so they all live on A.
 		await cluster.apps.b.stop();
 
-		// A chat room, whose messages are SQLite rows.
-		const room = [uniqueKey("app-room")];
-		const chat = (signal: AbortSignal) => client.chatRoom.getOrCreate(room, { params: { username: "alice" }, signal });
-		for (const text of CHAT_MESSAGES) await write((id, signal) => chat(signal).postMessage(text, { requestId: id }));
-		// A worker, woken now so that it lives on A; its job is sent once B is up.
-		const workerKey = [uniqueKey("app-worker")];
-		const worker = (signal: AbortSignal) => client.worker.getOrCreate(workerKey, { signal });
-		await read((signal) => worker(signal).status());
-		// Counters, each with a schedule that is still pending when A dies.
-		const keys = Array.from({ length: APP_FAILOVER_COUNTERS }, (_, i) => uniqueKey(`app-${i}`));
+		// A notebook, whose notes are SQLite rows.
+		const notebookKey = [uniqueKey("app-notebook")];
+		const notebook = (signal: AbortSignal) =>
+			client.notebook.getOrCreate(notebookKey, { params: { author: "alice" }, signal });
+		for (const text of NOTES) await write((id, signal) => notebook(signal).write(text, { requestId: id }));
+		// A pipeline, woken now so that it lives on A; its task is sent once B is up.
+		const pipelineKey = [uniqueKey("app-pipeline")];
+		const pipeline = (signal: AbortSignal) => client.pipeline.getOrCreate(pipelineKey, { signal });
+		await read((signal) => pipeline(signal).status());
+		// Tallies, each with a schedule that is still pending when A dies.
+		const keys = Array.from({ length: APP_FAILOVER_TALLIES }, (_, i) => uniqueKey(`app-${i}`));
 		for (const [i, key] of keys.entries()) {
 			const first = await write(
-				(id, signal) => client.counter.getOrCreate([key], { signal }).increment(i + 1, { requestId: id }),
+				(id, signal) => client.tally.getOrCreate([key], { signal }).increment(i + 1, { requestId: id }),
 				`${key}-first`,
 			);
 			expect(first).toBe(i + 1);
 			// Not idempotent (each call arms one more timer), so called once, on the
 			// actor the write above has just started.
-			await client.counter.get([key]).incrementLater(SCHEDULED_AMOUNT, SCHEDULE_DELAY_MS);
+			await client.tally.get([key]).incrementLater(SCHEDULED_AMOUNT, SCHEDULE_DELAY_MS);
 		}
 		await cluster.apps.b.start();
 
-		// The job's workflow is part-way through its steps when A dies. Sending it
-		// again is harmless: the worker runs each jobId once.
-		await write((_, signal) => worker(signal).send("jobs", { jobId: JOB.jobId, kind: "sha256", input: JOB.input }));
+		// The task's workflow is part-way through its steps when A dies. Sending it
+		// again is harmless: the pipeline runs each taskId once.
+		await write((_, signal) => pipeline(signal).send("tasks", TASK));
 		await expect
-			.poll(() => read((signal) => worker(signal).status()).then((s) => s.current?.done ?? 0), {
+			.poll(() => read((signal) => pipeline(signal).status()).then((s) => s.current?.done ?? 0), {
 				timeout: RECOVERY_POLL_TIMEOUT_MS,
 				interval: POLL_INTERVAL_MS,
 			})
@@ -235,47 +244,47 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 
 		// Every actor A hosted answers again (each probe wakes its actor on B).
 		const probes: Record<string, (signal: AbortSignal) => Promise<unknown>> = {
-			chat: (signal) => chat(signal).info(),
-			worker: (signal) => worker(signal).status(),
+			notebook: (signal) => notebook(signal).list(),
+			pipeline: (signal) => pipeline(signal).status(),
 			...Object.fromEntries(
-				keys.map((key) => [key, (signal: AbortSignal) => client.counter.get([key], { signal }).getCount()]),
+				keys.map((key) => [key, (signal: AbortSignal) => client.tally.get([key], { signal }).getCount()]),
 			),
 		};
 		const answeredAt = await firstAnswers(probes);
 		figures.appFailoverS = seconds(Math.max(...answeredAt.values()) - killedAt);
 
-		// The chat room's rows are all there.
-		const history = await read((signal) => chat(signal).history({ limit: CHAT_MESSAGES.length + 1 }));
-		expect(history.messages.map((m) => m.text)).toEqual(CHAT_MESSAGES);
-		// The workflow resumed on B and finished the job once, with the right result.
+		// The notebook's rows are all there, once each.
+		const notes = await read((signal) => notebook(signal).list());
+		expect(notes.map((n) => n.text)).toEqual(NOTES);
+		// The workflow resumed on B and finished the task once, each stage counted once.
 		await expect
-			.poll(() => read((signal) => worker(signal).getJob(JOB.jobId)), {
+			.poll(() => read((signal) => pipeline(signal).getTask(TASK.taskId)), {
 				timeout: RECOVERY_POLL_TIMEOUT_MS,
 				interval: POLL_INTERVAL_MS,
 			})
-			.toEqual({ jobId: JOB.jobId, status: "done", result: naiveSha256(JOB.input.text, JOB.input.rounds) });
-		expect(await read((signal) => worker(signal).status())).toMatchObject({ current: null, completed: 1, failed: 0 });
+			.toEqual({ taskId: TASK.taskId, total: TASK_TOTAL });
+		expect(await read((signal) => pipeline(signal).status())).toEqual({ current: null, finished: 1 });
 		for (const [i, key] of keys.entries()) {
-			const counter = (signal: AbortSignal) => client.counter.get([key], { signal });
+			const tally = (signal: AbortSignal) => client.tally.get([key], { signal });
 			// State survived, and the schedule armed on A fired once, on B.
 			await expect
-				.poll(() => read((signal) => counter(signal).getCount()), {
+				.poll(() => read((signal) => tally(signal).getCount()), {
 					timeout: RECOVERY_POLL_TIMEOUT_MS,
 					interval: POLL_INTERVAL_MS,
 				})
 				.toBe(i + 1 + SCHEDULED_AMOUNT);
-			expect(await read((signal) => counter(signal).listTimers())).toEqual([]);
+			expect(await read((signal) => tally(signal).listTimers())).toEqual([]);
 			// The first write's key is still remembered: a late retry applies nothing.
-			const retried = await write((id, signal) => counter(signal).increment(i + 1, { requestId: id }), `${key}-first`);
+			const retried = await write((id, signal) => tally(signal).increment(i + 1, { requestId: id }), `${key}-first`);
 			expect(retried).toBe(i + 1);
-			expect(await read((signal) => counter(signal).getCount())).toBe(i + 1 + SCHEDULED_AMOUNT);
+			expect(await read((signal) => tally(signal).getCount())).toBe(i + 1 + SCHEDULED_AMOUNT);
 		}
 		const each = [...answeredAt].map(
 			([name, at]) => `${name.replace(/-[0-9a-f]{8}$/, "")} ${seconds(at - killedAt)} s`,
 		);
 		console.log(
-			`app server A killed: all ${answeredAt.size} of its actors (a chat room, a worker mid-job, ` +
-				`${keys.length} counters) answered on B after ${figures.appFailoverS} s (${each.join(", ")})`,
+			`app server A killed: all ${answeredAt.size} of its actors (a notebook, a pipeline mid-task, ` +
+				`${keys.length} tallies) answered on B after ${figures.appFailoverS} s (${each.join(", ")})`,
 		);
 	});
 
@@ -284,9 +293,9 @@ describe.sequential("a two-node engine cluster behind nginx", () => {
 		// With B stopped, whatever answers was started on the restarted A.
 		await cluster.apps.b.stop();
 		const key = [uniqueKey("app-rejoined")];
-		const counter = (signal: AbortSignal) => clientFor(cluster.engineUrl).counter.getOrCreate(key, { signal });
-		expect(await write((id, signal) => counter(signal).increment(2, { requestId: id }))).toBe(2);
-		expect(await read((signal) => counter(signal).getCount())).toBe(2);
+		const tally = (signal: AbortSignal) => clientFor(cluster.engineUrl).tally.getOrCreate(key, { signal });
+		expect(await write((id, signal) => tally(signal).increment(2, { requestId: id }))).toBe(2);
+		expect(await read((signal) => tally(signal).getCount())).toBe(2);
 		await cluster.apps.b.start();
 	});
 

@@ -1,15 +1,16 @@
-// A steady write load for failover tests: one sequential writer per counter,
-// every write `increment(1)` through the project's retrying client with its
-// own idempotency key, every acknowledgement recorded with its timing.
+// A steady write load for failover tests: one sequential writer per tally (a
+// fixture actor, test/fixtures/actors/tally.ts), every write `increment(1)`
+// through the project's retrying client with its own idempotency key, every
+// acknowledgement recorded with its timing.
 //
-// Counters start at zero and each writer waits for one write's
+// Tallies start at zero and each writer waits for one write's
 // acknowledgement before sending the next, so the acknowledged values of a
-// counter must be exactly 1, 2, 3, ...: a gap means a write was applied twice,
+// tally must be exactly 1, 2, 3, ...: a gap means a write was applied twice,
 // and a final count above the last value means an unacknowledged write landed.
 
 import type { createClient } from "rivetkit/client";
-import type { Registry } from "../../src/registry.ts";
 import { callIdempotent } from "../../tools/client/retry.ts";
+import type { FixtureRegistry } from "../fixtures/registry.ts";
 
 /** Per-call deadline: longer than any failover we expect, so no write is abandoned. */
 const WRITE_DEADLINE_MS = 90_000;
@@ -35,14 +36,14 @@ export interface WriteLoad {
 	/** Attempts that failed and were retried with the same key. */
 	retries(): number;
 	acksFor(key: string): Ack[];
-	/** Acknowledged writes per counter, fewest first. */
+	/** Acknowledged writes per tally, fewest first. */
 	fewestAcks(): number;
-	/** Whether every counter has acknowledged a write that started after `time`. */
+	/** Whether every tally has acknowledged a write that started after `time`. */
 	allAckedSince(time: number, atLeast?: number): boolean;
 	stop(): Promise<void>;
 }
 
-type Client = ReturnType<typeof createClient<Registry>>;
+type Client = ReturnType<typeof createClient<FixtureRegistry>>;
 
 export function startWriteLoad(client: Client, keys: string[]): WriteLoad {
 	const acks: Ack[] = [];
@@ -58,7 +59,7 @@ export function startWriteLoad(client: Client, keys: string[]): WriteLoad {
 				const value = await callIdempotent(
 					({ requestId, signal }) => {
 						attempts++;
-						return client.counter.getOrCreate([key], { signal }).increment(1, { requestId });
+						return client.tally.getOrCreate([key], { signal }).increment(1, { requestId });
 					},
 					{
 						deadlineMs: WRITE_DEADLINE_MS,

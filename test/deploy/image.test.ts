@@ -132,6 +132,7 @@ describe("the production image's contents", () => {
 			"env.ts",
 			"fleet.ts",
 			"registry.ts",
+			"serve.ts",
 			"server.ts",
 			"web-assets.ts",
 		]);

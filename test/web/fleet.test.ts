@@ -1,10 +1,12 @@
-// `GET /api/fleet`, in-process (`app.request()`) against the test engine: the
-// actors that exist, their status, and nothing secret.
+// `GET /api/fleet`, in-process (`app.request()`) against the fixture engine
+// (test/setup/global.ts), whose actors this suite controls whatever the
+// product registers: the actors that exist, their status, and nothing secret.
 
 import { beforeAll, describe, expect, test } from "vitest";
 import { DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
 import { parseEnv } from "../../src/env.ts";
-import { engineUrl, testClient, uniqueKey } from "../support.ts";
+import { fixtureClient, fixtureEngineUrl } from "../fixtures/support.ts";
+import { uniqueKey } from "../support.ts";
 
 let app: typeof import("../../src/app.ts").app;
 const ENGINE_TOKEN = "fleet-test-engine-token";
@@ -12,7 +14,7 @@ const ENGINE_TOKEN = "fleet-test-engine-token";
 beforeAll(async () => {
 	// env.ts and the debug client read process.env on import / per call. The
 	// local engine accepts any token, so one is set to prove it stays here.
-	const url = new URL(engineUrl());
+	const url = new URL(fixtureEngineUrl());
 	url.username = "default";
 	url.password = ENGINE_TOKEN;
 	process.env.RIVET_ENDPOINT = url.toString();
@@ -27,7 +29,7 @@ interface FleetBody {
 describe("GET /api/fleet", () => {
 	test("lists every actor kind, and an actor a client just used as awake", async () => {
 		const key = uniqueKey("fleet");
-		await testClient().counter.getOrCreate([key]).increment(1);
+		await fixtureClient().tally.getOrCreate([key]).increment(1);
 
 		const res = await app.request("/api/fleet", { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } });
 		expect(res.status).toBe(200);
@@ -35,10 +37,10 @@ describe("GET /api/fleet", () => {
 		const text = await res.text();
 		const body = JSON.parse(text) as FleetBody;
 		expect(body.enabled).toBe(true);
-		expect(body.groups.map((g) => g.name).sort()).toEqual(["chatRoom", "coordinator", "counter", "worker"]);
-		const counters = body.groups.find((g) => g.name === "counter");
-		expect(counters?.displayName).toBe("Counter");
-		expect(counters?.actors.find((a) => a.key === key)).toMatchObject({ key, status: "awake" });
+		expect(body.groups.map((g) => g.name).sort()).toEqual(["notebook", "pipeline", "tally"]);
+		const tallies = body.groups.find((g) => g.name === "tally");
+		expect(tallies?.displayName).toBe("Tally");
+		expect(tallies?.actors.find((a) => a.key === key)).toMatchObject({ key, status: "awake" });
 
 		// Only id, key, status and time per actor: no token, no engine internals.
 		expect(text).not.toContain(ENGINE_TOKEN);

@@ -17,7 +17,8 @@
 // balancers, apps, runner config); stop runs it backwards so the apps drain
 // their actors into a live engine first.
 
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type RunningAppServer, startAppServer } from "./app-server.ts";
@@ -31,6 +32,10 @@ import { configureServerlessPool } from "./runner-config.ts";
 import { productionSecrets } from "./stack.ts";
 import { renderDeployFile } from "./templates.ts";
 
+/** The NATS user the engine nodes connect as. */
+const NATS_USER = "rivet-engine";
+/** Where the cluster's engine admin token is written (mode 0600), for the banner's curl lines and operators. */
+export const ADMIN_TOKEN_FILE = "engine-admin-token";
 /** The runner version every app server of this deployment reports. */
 const CLUSTER_RUNNER_VERSION = "1";
 export const NODE_NAMES = ["a", "b"] as const;
@@ -42,6 +47,8 @@ export interface ClusterOptions {
 	pool?: string;
 	/** Progress lines ("starting engine node a ..."); silent by default. */
 	log?: (line: string) => void;
+	/** The app servers' entry file; defaults to `src/server.ts` (the cluster suite passes its fixture server). */
+	entry?: string;
 }
 
 /** One restartable process of the cluster (an engine node or an app server). */
@@ -65,6 +72,8 @@ export interface Cluster {
 	engineUrl: string;
 	/** The app load balancer, which the runner config points at (plus `/api/rivet`). */
 	appUrl: string;
+	/** Bearer token of the engine's management API (also in `<dir>/engine-admin-token`). */
+	adminToken: string;
 	postgres: RunningPostgres;
 	nats: RunningNats;
 	nginx: RunningNginx;
@@ -128,7 +137,12 @@ async function choosePorts(): Promise<Ports> {
 
 export interface EngineNodeValues {
 	postgresUrl: string;
+	/** `host:port` of NATS, and the user the engine nodes connect as. */
 	natsAddress: string;
+	natsUser: string;
+	natsPassword: string;
+	/** Guards the engine's management API (`/actors`, `/runner-configs`, …); the gateway stays open. */
+	adminToken: string;
 	/** The engine load balancer's URL, shared by every node. */
 	publicUrl: string;
 	/** This node's own api-peer URL. */
@@ -141,6 +155,9 @@ export function writeEngineNodeConfig(target: string, values: EngineNodeValues):
 	return renderDeployFile("engine.json", target, {
 		POSTGRES_URL: values.postgresUrl,
 		NATS_ADDRESS: values.natsAddress,
+		NATS_USER: values.natsUser,
+		NATS_PASSWORD: values.natsPassword,
+		ENGINE_ADMIN_TOKEN: values.adminToken,
 		ENGINE_PUBLIC_URL: values.publicUrl,
 		NODE_PEER_URL: values.peerUrl,
 		NODE_LISTEN_HOST: values.listenHost,
@@ -151,7 +168,7 @@ function engineMember(
 	name: NodeName,
 	port: number,
 	dir: string,
-	values: { postgresUrl: string; natsAddress: string; publicUrl: string },
+	values: Omit<EngineNodeValues, "peerUrl" | "listenHost">,
 ): ClusterMember {
 	const dataDir = path.join(dir, `engine-${name}`);
 	mkdirSync(dataDir, { recursive: true });
@@ -190,7 +207,13 @@ function appMember(
 	name: NodeName,
 	port: number,
 	dir: string,
-	values: { engineUrl: string; pool: string; secrets: ReturnType<typeof productionSecrets> },
+	values: {
+		engineUrl: string;
+		pool: string;
+		adminToken: string;
+		secrets: ReturnType<typeof productionSecrets>;
+		entry?: string;
+	},
 ): ClusterMember {
 	let server: RunningAppServer | undefined;
 	let exited = true;
@@ -207,6 +230,7 @@ function appMember(
 			if (member.running) return;
 			server = await startAppServer({
 				port,
+				...(values.entry ? { entry: values.entry } : {}),
 				logFile: path.join(dir, `app-${name}.log`),
 				env: {
 					// The same production build a single-machine deploy runs.
@@ -215,6 +239,8 @@ function appMember(
 					RIVET_PUBLIC_ENDPOINT: values.engineUrl,
 					RIVET_POOL: values.pool,
 					RIVET_RUNNER_VERSION: CLUSTER_RUNNER_VERSION,
+					// The app's own engine calls (the fleet view) go to the management API.
+					RIVET_TOKEN: values.adminToken,
 					...values.secrets,
 				},
 			});
@@ -262,10 +288,29 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 		started.unshift(() => postgres.stop());
 
 		log(`starting nats-server on 127.0.0.1:${ports.nats}`);
-		const nats = await startNats({ dir: path.join(dir, "nats"), port: ports.nats, command: binaries.natsServer });
+		// Credentials like a production deployment's, new on every start: NATS
+		// admits only the engine nodes, and the engine's management API needs
+		// the admin token (the gateway that clients use does not).
+		const natsPassword = randomBytes(24).toString("base64url");
+		const adminToken = randomBytes(32).toString("base64url");
+		writeFileSync(path.join(dir, ADMIN_TOKEN_FILE), `${adminToken}\n`, { mode: 0o600 });
+		const nats = await startNats({
+			dir: path.join(dir, "nats"),
+			port: ports.nats,
+			command: binaries.natsServer,
+			user: NATS_USER,
+			password: natsPassword,
+		});
 		started.unshift(() => nats.stop());
 
-		const values = { postgresUrl: postgres.url, natsAddress: nats.address, publicUrl: engineUrl };
+		const values = {
+			postgresUrl: postgres.url,
+			natsAddress: nats.address,
+			natsUser: NATS_USER,
+			natsPassword,
+			adminToken,
+			publicUrl: engineUrl,
+		};
 		const engines = {
 			a: engineMember("a", ports.engines.a, dir, values),
 			b: engineMember("b", ports.engines.b, dir, values),
@@ -291,8 +336,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 		// and the runner config sends one start secret to both.
 		const secrets = productionSecrets();
 		const apps = {
-			a: appMember("a", ports.apps.a, dir, { engineUrl, pool, secrets }),
-			b: appMember("b", ports.apps.b, dir, { engineUrl, pool, secrets }),
+			a: appMember("a", ports.apps.a, dir, { engineUrl, pool, adminToken, secrets, entry: options.entry }),
+			b: appMember("b", ports.apps.b, dir, { engineUrl, pool, adminToken, secrets, entry: options.entry }),
 		};
 		for (const node of NODE_NAMES) {
 			log(`starting app server ${node} on ${apps[node].url}`);
@@ -306,6 +351,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 			url: `${appUrl}/api/rivet`,
 			pool,
 			startSecret: secrets.RIVET_START_SECRET,
+			adminToken,
+			token: adminToken,
 		});
 
 		const members = [...Object.values(engines), ...Object.values(apps)];
@@ -333,6 +380,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 			pool,
 			engineUrl,
 			appUrl,
+			adminToken,
 			postgres,
 			nats,
 			nginx,

@@ -37,6 +37,13 @@ export interface DaemonOptions {
 	 * servers; the next start finds this file and stops the leftover first.
 	 */
 	pidFile: string;
+	/**
+	 * A log line that means the start has failed although the process lives
+	 * on (the engine retries a service whose port is taken, once a second,
+	 * forever): the boot wait stops at the first such line instead of running
+	 * into `bootTimeoutMs`.
+	 */
+	fatalLogLine?: RegExp;
 }
 
 export interface RunningDaemon {
@@ -151,10 +158,20 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 	const untrack = track({ name: options.name, pid, stop: () => terminate(stopSignal) });
 	watchParent(pid, stopSignal, stopTimeoutMs);
 
-	const ready = await waitUntil(async () => exited || (await options.ready()), options.bootTimeoutMs);
-	if (exited || !ready) {
+	let fatal: string | undefined;
+	const failedInLog = (): boolean => {
+		if (!options.fatalLogLine) return false;
+		fatal = logTail(options.logFile, logStart).find((line) => options.fatalLogLine?.test(line));
+		return fatal !== undefined;
+	};
+	const ready = await waitUntil(async () => exited || failedInLog() || (await options.ready()), options.bootTimeoutMs);
+	if (exited || fatal !== undefined || !ready) {
+		const why = exited
+			? `exited with ${child.exitCode ?? child.signalCode}`
+			: fatal !== undefined
+				? "it reported a fatal error"
+				: "timed out";
 		await terminate("SIGKILL");
-		const why = exited ? `exited with ${child.exitCode ?? child.signalCode}` : "timed out";
 		throw new DaemonStartError(options.name, why, options.logFile, logTail(options.logFile, logStart));
 	}
 

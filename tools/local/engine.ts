@@ -19,6 +19,8 @@ const require = createRequire(import.meta.url);
 
 /** How long the engine gets to answer `/health` after spawning. */
 const ENGINE_BOOT_TIMEOUT_MS = 30_000;
+/** What the engine logs when one of its ports is taken ("service crashed … Address in use (os error 98)"). */
+const ADDRESS_IN_USE = /address (already )?in use|os error 98/i;
 /** How long a SIGTERM gets before the engine is killed with SIGKILL. */
 const ENGINE_STOP_TIMEOUT_MS = 5_000;
 
@@ -265,6 +267,10 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 		bootTimeoutMs: ENGINE_BOOT_TIMEOUT_MS,
 		stopTimeoutMs: ENGINE_STOP_TIMEOUT_MS,
 		pidFile: path.join(dataDir, "engine.pid"),
+		// The engine retries a service whose port is taken once a second without
+		// exiting; waiting for its boot timeout would only delay the retry on
+		// other ports (`startEngineOnFreePort`).
+		fatalLogLine: ADDRESS_IN_USE,
 	});
 	// Once it answers, its long-lived threads exist; later ones inherit the mask.
 	const cpus = pinEngine(daemon.pid, options.cpus ?? (process.env[ENGINE_CPUS_VARIABLE] || defaultEngineCpu()));

@@ -14,6 +14,9 @@ export interface NatsOptions {
 	port: number;
 	/** The `nats-server` program (see `findClusterBinaries`). */
 	command: string;
+	/** The one user allowed to connect (the engine nodes). */
+	user: string;
+	password: string;
 }
 
 export interface RunningNats extends RunningDaemon {
@@ -24,7 +27,11 @@ export interface RunningNats extends RunningDaemon {
 export async function startNats(options: NatsOptions): Promise<RunningNats> {
 	mkdirSync(options.dir, { recursive: true });
 	const address = `127.0.0.1:${options.port}`;
-	const config = renderDeployFile("nats.conf", path.join(options.dir, "nats.conf"), { NATS_LISTEN: address });
+	const config = renderDeployFile("nats.conf", path.join(options.dir, "nats.conf"), {
+		NATS_LISTEN: address,
+		NATS_USER: options.user,
+		NATS_PASSWORD: options.password,
+	});
 	const daemon = await startDaemon({
 		name: "nats-server",
 		command: options.command,

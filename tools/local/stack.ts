@@ -22,6 +22,8 @@ export interface StackOptions {
 	/** Environment for the app server (on top of the engine endpoint and pool). */
 	serverEnv?: Record<string, string | undefined>;
 	engineEnv?: Record<string, string>;
+	/** The server's entry file; defaults to `src/server.ts` (the tests pass their fixture server). */
+	entry?: string;
 }
 
 export interface Stack {
@@ -34,6 +36,7 @@ export interface Stack {
 		pool: string;
 		env?: Record<string, string | undefined>;
 		configure?: boolean;
+		entry?: string;
 	}): Promise<RunningAppServer>;
 	stop(): Promise<void>;
 }
@@ -46,11 +49,14 @@ export async function startServerForPool(
 		env?: Record<string, string | undefined>;
 		configure?: boolean;
 		port?: number;
+		/** The server's entry file; defaults to `src/server.ts`. */
+		entry?: string;
 	},
 ): Promise<RunningAppServer> {
 	const start = (port: number) =>
 		startAppServer({
 			port,
+			...(options.entry ? { entry: options.entry } : {}),
 			logFile: path.join(options.dataDir, `server-${options.pool}-${port}.log`),
 			env: {
 				NODE_ENV: "development",
@@ -99,7 +105,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 	const extra: RunningAppServer[] = [];
 	let server: RunningAppServer;
 	try {
-		server = await startServerForPool(engine.url, { pool, dataDir, env: options.serverEnv ?? {} });
+		server = await startServerForPool(engine.url, {
+			pool,
+			dataDir,
+			env: options.serverEnv ?? {},
+			...(options.entry ? { entry: options.entry } : {}),
+		});
 	} catch (error) {
 		await engine.stop();
 		throw error;
@@ -110,7 +121,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 		dataDir,
 		pool,
 		async addServer(opts) {
-			const s = await startServerForPool(stack.engine.url, { ...opts, dataDir });
+			// Its own entry, else the stack's.
+			const entry = opts.entry ?? options.entry;
+			const s = await startServerForPool(stack.engine.url, { ...opts, dataDir, ...(entry ? { entry } : {}) });
 			extra.push(s);
 			return s;
 		},

@@ -1,21 +1,23 @@
-// The retrying client against a real counter: retries reuse one idempotency
-// key, so a write whose acknowledgement was lost is applied once; a call with
-// no key is retried only when the engine proves it never reached the actor.
+// The retrying client against a real tally (a fixture actor,
+// test/fixtures/actors/): retries reuse one idempotency key, so a write whose
+// acknowledgement was lost is applied once; a call with no key is retried
+// only when the engine proves it never reached the actor.
 
 import { describe, expect, test } from "vitest";
 import { callAtMostOnce, callIdempotent, neverRan, RetriesExhaustedError } from "../../../tools/client/retry.ts";
-import { testClient, uniqueKey } from "../../support.ts";
+import { fixtureClient } from "../../fixtures/support.ts";
+import { uniqueKey } from "../../support.ts";
 
 /** Keeps these tests quick: the backoff between attempts stays in milliseconds. */
 const FAST = { initialBackoffMs: 5, maxBackoffMs: 20 };
 
 describe("callIdempotent", () => {
 	test("a write whose acknowledgement is lost is retried with the same key and applied once", async () => {
-		const counter = testClient().counter.getOrCreate([uniqueKey("retry-lost")]);
+		const tally = fixtureClient().tally.getOrCreate([uniqueKey("retry-lost")]);
 		const keys: string[] = [];
 		const value = await callIdempotent(async ({ requestId, number }) => {
 			keys.push(requestId);
-			const result = await counter.increment(3, { requestId });
+			const result = await tally.increment(3, { requestId });
 			// The write landed, but the caller never heard: as when a connection
 			// drops after the actor saved the change.
 			if (number === 1) throw new Error("socket hang up");
@@ -24,46 +26,46 @@ describe("callIdempotent", () => {
 		expect(value).toBe(3);
 		expect(keys).toHaveLength(2);
 		expect(new Set(keys).size).toBe(1);
-		expect(await counter.getCount()).toBe(3);
+		expect(await tally.getCount()).toBe(3);
 	});
 
 	test("an attempt that hangs past its timeout is abandoned, and its late arrival applies nothing", async () => {
-		const counter = testClient().counter.getOrCreate([uniqueKey("retry-hang")]);
+		const tally = fixtureClient().tally.getOrCreate([uniqueKey("retry-hang")]);
 		let late: Promise<number> | undefined;
 		const value = await callIdempotent(
 			({ requestId, number }) => {
-				if (number > 1) return counter.increment(2, { requestId });
+				if (number > 1) return tally.increment(2, { requestId });
 				// The first attempt's request is still on its way when the caller gives up on it.
-				late = counter.increment(2, { requestId });
+				late = tally.increment(2, { requestId });
 				return new Promise<number>(() => {});
 			},
 			{ ...FAST, attemptTimeoutMs: 200 },
 		);
 		expect(value).toBe(2);
 		expect(await late).toBe(2);
-		expect(await counter.getCount()).toBe(2);
+		expect(await tally.getCount()).toBe(2);
 	});
 
 	test("a caller-chosen key makes a later call a retry of an earlier one", async () => {
-		const counter = testClient().counter.getOrCreate([uniqueKey("retry-key")]);
+		const tally = fixtureClient().tally.getOrCreate([uniqueKey("retry-key")]);
 		const requestId = uniqueKey("order");
-		const once = () => callIdempotent(({ requestId }) => counter.increment(5, { requestId }), { requestId });
+		const once = () => callIdempotent(({ requestId }) => tally.increment(5, { requestId }), { requestId });
 		expect(await once()).toBe(5);
 		expect(await once()).toBe(5);
-		expect(await counter.getCount()).toBe(5);
+		expect(await tally.getCount()).toBe(5);
 	});
 
 	test("a UserError is final: the call is not retried and changes nothing", async () => {
-		const counter = testClient().counter.getOrCreate([uniqueKey("retry-user")]);
+		const tally = fixtureClient().tally.getOrCreate([uniqueKey("retry-user")]);
 		let attempts = 0;
 		await expect(
 			callIdempotent(({ requestId }) => {
 				attempts++;
-				return counter.increment(0.5, { requestId });
+				return tally.increment(0.5, { requestId });
 			}, FAST),
 		).rejects.toMatchObject({ group: "user", code: "invalid_input" });
 		expect(attempts).toBe(1);
-		expect(await counter.getCount()).toBe(0);
+		expect(await tally.getCount()).toBe(0);
 	});
 
 	test("it gives up at the deadline with the key, so the caller can retry later", async () => {
@@ -100,10 +102,10 @@ const MISSING_POOL = "no-such-pool";
 describe("callAtMostOnce", () => {
 	test("an answer that proves the action never ran is retried, and the action runs once", async () => {
 		const key = [uniqueKey("once-retried")];
-		const missing = testClient({ poolName: MISSING_POOL }).counter.getOrCreate(key);
-		const counter = testClient().counter.getOrCreate(key);
+		const missing = fixtureClient({ poolName: MISSING_POOL }).tally.getOrCreate(key);
+		const tally = fixtureClient().tally.getOrCreate(key);
 		const retried: unknown[] = [];
-		const value = await callAtMostOnce(({ number }) => (number === 1 ? missing : counter).increment(1), {
+		const value = await callAtMostOnce(({ number }) => (number === 1 ? missing : tally).increment(1), {
 			...FAST,
 			onRetry: ({ error }) => retried.push(error),
 		});
@@ -111,24 +113,24 @@ describe("callAtMostOnce", () => {
 		expect(retried).toHaveLength(1);
 		expect(retried[0]).toMatchObject({ group: "actor", code: "no_runner_config_configured" });
 		expect(neverRan(retried[0])).toBe(true);
-		expect(await counter.getCount()).toBe(1);
+		expect(await tally.getCount()).toBe(1);
 	});
 
 	test("any other failure is thrown at once, since the action may have run", async () => {
-		const counter = testClient().counter.getOrCreate([uniqueKey("once-final")]);
+		const tally = fixtureClient().tally.getOrCreate([uniqueKey("once-final")]);
 		let attempts = 0;
 		const call = callAtMostOnce(async () => {
 			attempts++;
-			await counter.increment(1);
+			await tally.increment(1);
 			throw new Error("socket hang up");
 		}, FAST);
 		await expect(call).rejects.toThrow("socket hang up");
 		expect(attempts).toBe(1);
-		expect(await counter.getCount()).toBe(1);
+		expect(await tally.getCount()).toBe(1);
 	});
 
 	test("a pool that never appears ends at the deadline with the engine's own explanation", async () => {
-		const missing = testClient({ poolName: MISSING_POOL }).counter.getOrCreate([uniqueKey("once-missing")]);
+		const missing = fixtureClient({ poolName: MISSING_POOL }).tally.getOrCreate([uniqueKey("once-missing")]);
 		const error = await callAtMostOnce(() => missing.increment(1), { ...FAST, deadlineMs: 300 }).catch(
 			(e: unknown) => e,
 		);

@@ -3,11 +3,12 @@
 // go through npm to check the script wiring and real exit codes.
 
 import { spawn } from "node:child_process";
-import { describe, expect, inject, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { readInspectorToken } from "../../../tools/debug/inspector.ts";
 import { PROJECT_ROOT } from "../../../tools/local/app-server.ts";
 import { freePort } from "../../../tools/local/ports.ts";
-import { appUrl, engineUrl, uniqueKey } from "../../support.ts";
+import { fixtureAppUrl as appUrl, fixtureEngineUrl, fixturePool } from "../../fixtures/support.ts";
+import { uniqueKey } from "../../support.ts";
 import { freshActor, inspect, inspectJson, testEngine } from "./support.ts";
 
 function expectOneLineFailure(run: { code: number; stdout: string; stderr: string }, code: number, text: string): void {
@@ -35,44 +36,44 @@ describe("help", () => {
 		expectOneLineFailure(await inspect("frobnicate"), 2, 'unknown command "frobnicate"');
 		expectOneLineFailure(await inspect("names", "--limit", "3"), 2, "names does not take --limit");
 		expectOneLineFailure(await inspect("actors", "--key", "k"), 2, "a key needs a name");
-		expectOneLineFailure(await inspect("actors", "--name", "counter", "--id", "abc"), 2, "not both");
+		expectOneLineFailure(await inspect("actors", "--name", "tally", "--id", "abc"), 2, "not both");
 	});
 });
 
 describe("fleet commands", () => {
 	test("actors by name + key as a table and as JSON; the whole fleet without filters", async () => {
-		const { id, key } = await freshActor("counter", "cli-list");
-		const table = await inspect("actors", "--name", "counter", "--key", key);
+		const { id, key } = await freshActor("tally", "cli-list");
+		const table = await inspect("actors", "--name", "tally", "--key", key);
 		expect(table.code).toBe(0);
 		expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+KEY\s+ID\s+STATUS\s+POOL\s+CREATED$/);
-		expect(table.stdout).toMatch(new RegExp(`counter\\s+${key}\\s+${id}\\s+\\w+\\s+${inject("pool")}`));
+		expect(table.stdout).toMatch(new RegExp(`tally\\s+${key}\\s+${id}\\s+\\w+\\s+${fixturePool()}`));
 		expect(await inspectJson("actors", "--id", id)).toMatchObject({ actors: [{ actor_id: id, key }] });
 		expect((await inspect("actors", "--limit", "500")).stdout).toContain(id);
 	});
 
 	test("names, create and get-or-create", async () => {
-		expect((await inspect("names")).stdout).toMatch(/counter\s+Counter\s+hashtag/);
+		expect((await inspect("names")).stdout).toMatch(/tally\s+Tally\s+hashtag/);
 		const key = uniqueKey("cli-create");
-		expect((await inspect("create", "counter", "--key", key)).stdout).toContain(key);
-		const again = await inspect("get-or-create", "counter", key);
+		expect((await inspect("create", "tally", "--key", key)).stdout).toContain(key);
+		const again = await inspect("get-or-create", "tally", key);
 		expect(again.stdout).toContain("(already existed)");
 		// Engine 2.3.19 answers a taken key with duplicate_key or, racing, destroyed_during_creation.
-		const taken = await inspect("create", "counter", "--key", key);
+		const taken = await inspect("create", "tally", "--key", key);
 		expectOneLineFailure(taken, 1, "actor.");
 		expect(taken.stderr).toMatch(/actor\.(duplicate_key|destroyed_during_creation)/);
 		expectOneLineFailure(await inspect("create", "nosuchactor"), 1, 'no actor named "nosuchactor" is registered');
 	});
 
 	test("kv reads the inspector token at base64:Aw==", async () => {
-		const { id, key } = await freshActor("counter", "cli-kv");
+		const { id, key } = await freshActor("tally", "cli-kv");
 		const token = await readInspectorToken(testEngine(), id);
-		expect((await inspect("kv", "counter", key, "base64:Aw==")).stdout.trim()).toBe(token);
+		expect((await inspect("kv", "tally", key, "base64:Aw==")).stdout.trim()).toBe(token);
 	});
 });
 
 describe("runner commands", () => {
 	test("pools, runner configs and envoys show the app's pool at /api/rivet", async () => {
-		const pool = inject("pool");
+		const pool = fixturePool();
 		const url = `${appUrl()}/api/rivet`;
 		expect((await inspect("pools")).stdout).toMatch(new RegExp(`${pool}\\s+serverless\\s+${url}`));
 		expect((await inspect("runner-configs", "--pool", pool)).stdout).toContain(url);
@@ -89,34 +90,34 @@ describe("runner commands", () => {
 
 describe("one actor", () => {
 	test("summary, state set, call, rpcs: what a debugging session looks like", async () => {
-		const { key } = await freshActor("counter", "cli-actor");
-		expect((await inspect("call", "counter", key, "increment", "5")).stdout.trim()).toBe("5");
-		const summary = await inspect("summary", "counter", key);
+		const { key } = await freshActor("tally", "cli-actor");
+		expect((await inspect("call", "tally", key, "increment", "5")).stdout.trim()).toBe("5");
+		const summary = await inspect("summary", "tally", key);
 		expect(summary.stdout).toMatch(/^state:\s+\{"count":5,/m);
 		expect(summary.stdout).toMatch(/^actions:\s+fireTimer, getCount, increment/m);
-		await inspect("state", "set", "counter", key, '{"count":10,"timers":{},"recentRequests":[]}');
-		expect(await inspectJson("gateway", "call", "counter", key, "increment", "1")).toEqual({ output: 11 });
-		expect(await inspectJson("state", "get", "counter", key)).toMatchObject({ count: 11 });
-		expect((await inspect("rpcs", "counter", key)).stdout.split("\n")).toContain("resetAt");
+		await inspect("state", "set", "tally", key, '{"count":10,"timers":{},"recentRequests":[]}');
+		expect(await inspectJson("gateway", "call", "tally", key, "increment", "1")).toEqual({ output: 11 });
+		expect(await inspectJson("state", "get", "tally", key)).toMatchObject({ count: 11 });
+		expect((await inspect("rpcs", "tally", key)).stdout.split("\n")).toContain("listTimers");
 	});
 
-	test("queue, db, traces, metrics and workflow on a counter", async () => {
-		const { key } = await freshActor("counter", "cli-misc");
-		expect((await inspect("queue", "send", "counter", key, "audit", '{"n":1}')).stdout).toContain('on "audit"');
-		expect((await inspect("queue", "counter", key)).stdout).toMatch(/^1 pending/);
-		expect((await inspect("db", "schema", "counter", key)).stdout).toContain("no tables of its own");
-		expect((await inspect("db", "schema", "counter", key, "--all")).stdout).toContain("_rivet_actor");
-		expect((await inspect("db", "sql", "counter", key, "SELECT ? AS answer", "42")).stdout).toMatch(/^answer\n42$/m);
-		expect((await inspect("traces", "counter", key)).stdout).toContain("stub");
-		expectOneLineFailure(await inspect("metrics", "counter", key), 1, "no inspector/metrics route");
-		expect((await inspect("workflow", "history", "counter", key)).stdout).toContain("no workflow");
-		expect((await inspect("gateway", "health", "counter", key)).stdout).toContain(": ok");
-		expect(await inspectJson("gateway", "metadata", "counter", key)).toMatchObject({ runtime: "rivetkit" });
+	test("queue, db, traces, metrics and workflow on a tally", async () => {
+		const { key } = await freshActor("tally", "cli-misc");
+		expect((await inspect("queue", "send", "tally", key, "audit", '{"n":1}')).stdout).toContain('on "audit"');
+		expect((await inspect("queue", "tally", key)).stdout).toMatch(/^1 pending/);
+		expect((await inspect("db", "schema", "tally", key)).stdout).toContain("no tables of its own");
+		expect((await inspect("db", "schema", "tally", key, "--all")).stdout).toContain("_rivet_actor");
+		expect((await inspect("db", "sql", "tally", key, "SELECT ? AS answer", "42")).stdout).toMatch(/^answer\n42$/m);
+		expect((await inspect("traces", "tally", key)).stdout).toContain("stub");
+		expectOneLineFailure(await inspect("metrics", "tally", key), 1, "no inspector/metrics route");
+		expect((await inspect("workflow", "history", "tally", key)).stdout).toContain("no workflow");
+		expect((await inspect("gateway", "health", "tally", key)).stdout).toContain(": ok");
+		expect(await inspectJson("gateway", "metadata", "tally", key)).toMatchObject({ runtime: "rivetkit" });
 	});
 
 	test("failures: unknown actor, bad inspector token, engine unreachable", async () => {
-		expectOneLineFailure(await inspect("summary", "counter", uniqueKey("ghost")), 1, 'no "counter" actor with key');
-		const { id } = await freshActor("counter", "cli-badtoken");
+		expectOneLineFailure(await inspect("summary", "tally", uniqueKey("ghost")), 1, 'no "tally" actor with key');
+		const { id } = await freshActor("tally", "cli-badtoken");
 		expectOneLineFailure(
 			await inspect("summary", "--id", id, "--inspector-token", "wrong"),
 			1,
@@ -132,7 +133,7 @@ function npmInspect(args: string[]): Promise<{ code: number | null; stdout: stri
 	return new Promise((resolve) => {
 		const child = spawn("npm", ["run", "-s", "inspect", "--", ...args], {
 			cwd: PROJECT_ROOT,
-			env: { ...process.env, RIVET_ENDPOINT: engineUrl() },
+			env: { ...process.env, RIVET_ENDPOINT: fixtureEngineUrl() },
 		});
 		let stdout = "";
 		let stderr = "";
@@ -150,9 +151,9 @@ describe("through npm", () => {
 	test("npm run -s inspect prints JSON on success and exits 1 with one line on failure", async () => {
 		const ok = await npmInspect(["names", "--json"]);
 		expect(ok.code).toBe(0);
-		expect(JSON.parse(ok.stdout)).toContainEqual({ name: "counter", metadata: { name: "Counter", icon: "hashtag" } });
-		const failed = await npmInspect(["summary", "counter", uniqueKey("ghost")]);
+		expect(JSON.parse(ok.stdout)).toContainEqual({ name: "tally", metadata: { name: "Tally", icon: "hashtag" } });
+		const failed = await npmInspect(["summary", "tally", uniqueKey("ghost")]);
 		expect(failed.code).toBe(1);
-		expect(failed.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^inspect: no "counter" actor with key/)]);
+		expect(failed.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^inspect: no "tally" actor with key/)]);
 	});
 });

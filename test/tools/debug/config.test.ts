@@ -61,18 +61,18 @@ describe("list queries are checked before sending", () => {
 	const id = "lb6sz7e4l1av6w462exobkikl8cl00";
 	test.each([
 		[{ key: "k" }, /needs a name/],
-		[{ name: "counter", ids: [id] }, /not both/],
+		[{ name: "tally", ids: [id] }, /not both/],
 		[{ key: "k", ids: [id] }, /not both/],
 		[{}, /by name/],
 		[{ ids: ["NOT-AN-ID"] }, /not an actor id/],
 		[{ ids: Array.from({ length: 33 }, () => id) }, /at most 32/],
-		[{ name: "counter", limit: 0 }, /positive/],
+		[{ name: "tally", limit: 0 }, /positive/],
 	])("%j is rejected", (query, message) => {
 		expect(() => validateListActorsQuery(query)).toThrow(message);
 	});
 
 	test("valid combinations pass", () => {
-		for (const query of [{ name: "counter" }, { name: "counter", key: ["a", "b"] }, { ids: [id] }]) {
+		for (const query of [{ name: "tally" }, { name: "tally", key: ["a", "b"] }, { ids: [id] }]) {
 			expect(() => validateListActorsQuery(query)).not.toThrow();
 		}
 	});

@@ -1,4 +1,4 @@
-// A counter's inspector through the debug client: what each route shows,
+// A tally's inspector (a fixture actor, test/fixtures/actors/) through the debug client: what each route shows,
 // what it changes, and that every route refuses a wrong or foreign token.
 
 import { describe, expect, test } from "vitest";
@@ -12,14 +12,14 @@ import {
 } from "../../../tools/debug/inspector.ts";
 import { freshActor, testEngine } from "./support.ts";
 
-async function counterInspector(prefix: string): Promise<ActorInspector> {
-	const { id } = await freshActor("counter", prefix);
+async function tallyInspector(prefix: string): Promise<ActorInspector> {
+	const { id } = await freshActor("tally", prefix);
 	return new ActorInspector(testEngine(), id);
 }
 
 describe("state and actions", () => {
 	test("the summary shows the count after increment, the actions, and no workflow", async () => {
-		const inspector = await counterInspector("summary");
+		const inspector = await tallyInspector("summary");
 		await gatewayAction(testEngine(), inspector.actorId, "increment", [5]);
 		const summary = await inspector.summary();
 		expect(summary).toMatchObject({
@@ -31,12 +31,12 @@ describe("state and actions", () => {
 			workflowState: null,
 			workflowHistory: null,
 		});
-		expect(summary.rpcs).toEqual(["fireTimer", "getCount", "increment", "incrementLater", "listTimers", "resetAt"]);
+		expect(summary.rpcs).toEqual(["fireTimer", "getCount", "increment", "incrementLater", "listTimers"]);
 		expect(await inspector.rpcs()).toEqual(summary.rpcs);
 	});
 
 	test("a state patch is what the next action sees", async () => {
-		const inspector = await counterInspector("patch");
+		const inspector = await tallyInspector("patch");
 		await inspector.patchState({ count: 40, timers: {}, recentRequests: [] });
 		expect(await inspector.state()).toEqual({
 			state: { count: 40, timers: {}, recentRequests: [] },
@@ -46,7 +46,7 @@ describe("state and actions", () => {
 	});
 
 	test("actions run through the inspector, and their UserErrors arrive typed (400 here)", async () => {
-		const inspector = await counterInspector("action");
+		const inspector = await tallyInspector("action");
 		expect(await inspector.callAction("increment", { args: [3] })).toBe(3);
 		expect(await inspector.callAction("getCount")).toBe(3);
 		const error = await inspector.callAction("increment", { args: [-1] }).catch((e: unknown) => e);
@@ -58,7 +58,7 @@ describe("state and actions", () => {
 
 describe("queue", () => {
 	test("messages sent through the inspector are listed until cleared", async () => {
-		const inspector = await counterInspector("queue");
+		const inspector = await tallyInspector("queue");
 		const sent = await inspector.sendQueue("audit", { note: "hello" });
 		expect(sent).toMatchObject({ id: expect.any(String), name: "audit" });
 		await inspector.sendQueue("audit", { note: "again" });
@@ -73,7 +73,7 @@ describe("queue", () => {
 
 describe("database", () => {
 	test("an actor without its own tables shows only rivetkit's, and SQL runs with args or properties", async () => {
-		const inspector = await counterInspector("db");
+		const inspector = await tallyInspector("db");
 		const tables = await inspector.databaseSchema();
 		expect(tables.length).toBeGreaterThan(0);
 		expect(tables.every((t) => t.table.name.startsWith(INTERNAL_TABLE_PREFIX))).toBe(true);
@@ -83,7 +83,7 @@ describe("database", () => {
 	});
 
 	test("bad SQL and bad paging are errors, not crashes", async () => {
-		const inspector = await counterInspector("db-bad");
+		const inspector = await tallyInspector("db-bad");
 		const error = await inspector.execute("SELEC 1").catch((e: unknown) => e);
 		expect(error).toMatchObject({ status: 500, group: "core", code: "internal_error" });
 		expect(JSON.stringify((error as RivetApiError).metadata)).toContain("syntax error");
@@ -94,7 +94,7 @@ describe("database", () => {
 
 describe("routes 2.3.19 does not really serve", () => {
 	test("traces are an empty stub, metrics a clear UnsupportedEndpointError, workflow routes say there is none", async () => {
-		const inspector = await counterInspector("stubs");
+		const inspector = await tallyInspector("stubs");
 		expect(await inspector.traces()).toEqual({ otlp: [], clamped: false });
 		expect(TRACES_STUB_NOTE).toContain("stub");
 		const error = await inspector.metrics().catch((e: unknown) => e);
@@ -106,8 +106,8 @@ describe("routes 2.3.19 does not really serve", () => {
 
 describe("inspector auth", () => {
 	test("a wrong token and another actor's token get 401 on every route, and change nothing", async () => {
-		const target = await counterInspector("auth");
-		const other = await freshActor("counter", "auth-other");
+		const target = await tallyInspector("auth");
+		const other = await freshActor("tally", "auth-other");
 		await target.callAction("increment", { args: [7] });
 		const foreignToken = await readInspectorToken(testEngine(), other.id);
 

@@ -1,7 +1,7 @@
 // The runner API through the debug client: pools, envoys, runner configs,
-// serverless health checks and metadata refresh, against the suite's server.
+// serverless health checks and metadata refresh, against the fixture server.
 
-import { describe, expect, inject, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { RivetApiError } from "../../../tools/debug/errors.ts";
 import {
 	listEnvoys,
@@ -13,12 +13,13 @@ import {
 	serverlessHealthCheck,
 } from "../../../tools/debug/runners.ts";
 import { freePort } from "../../../tools/local/ports.ts";
-import { appUrl, gatewayAction, uniqueKey } from "../../support.ts";
+import { fixtureAppUrl as appUrl, fixturePool, fixtureGatewayAction as gatewayAction } from "../../fixtures/support.ts";
+import { uniqueKey } from "../../support.ts";
 import { freshActor, testEngine } from "./support.ts";
 
 describe("runner configs and pools", () => {
 	test("the project's pool is a serverless pool pointing at the app's /api/rivet", async () => {
-		const pool = inject("pool");
+		const pool = fixturePool();
 		const configs = await listRunnerConfigs(testEngine(), { pools: [pool] });
 		expect(Object.keys(configs)).toEqual([pool]);
 		// The engine reports drain_on_version_upgrade inside `serverless`,
@@ -34,10 +35,10 @@ describe("runner configs and pools", () => {
 	});
 
 	test("the app server shows up as an envoy of the pool once it hosts an actor; legacy runners stay empty", async () => {
-		const pool = inject("pool");
+		const pool = fixturePool();
 		// Creating an actor does not start it; a call does, and only a started
 		// actor makes the engine open a serverless envoy on the app server.
-		const { id } = await freshActor("counter", "envoy");
+		const { id } = await freshActor("tally", "envoy");
 		expect(await gatewayAction(id, "getCount", [])).toEqual({ status: 200, body: { output: 0 } });
 		const envoys = await listEnvoys(testEngine(), { pool });
 		expect(envoys.length).toBeGreaterThan(0);
@@ -75,7 +76,7 @@ describe("serverless health check", () => {
 
 describe("refresh metadata", () => {
 	test("succeeds for the serverless pool", async () => {
-		await expect(refreshRunnerMetadata(testEngine(), inject("pool"))).resolves.toBeUndefined();
+		await expect(refreshRunnerMetadata(testEngine(), fixturePool())).resolves.toBeUndefined();
 	});
 
 	test("an unknown pool is the engine's opaque 500, explained by a hint", async () => {

@@ -1,15 +1,21 @@
-// Helpers for the debug-client tests: the test engine as an `EngineConfig`,
-// fresh actors, and the CLI run in-process with captured output.
+// Helpers for the debug-client tests: the fixture stack's engine (see
+// test/setup/global.ts) as an `EngineConfig`, fresh fixture actors, and the
+// CLI run in-process with captured output.
 
-import { inject } from "vitest";
 import { runCli } from "../../../tools/debug/cli/main.ts";
 import { type EngineConfig, resolveEngineConfig } from "../../../tools/debug/config.ts";
 import { getOrCreateActor } from "../../../tools/debug/management.ts";
-import { engineUrl, uniqueKey } from "../../support.ts";
+import { fixtureEngineUrl, fixturePool } from "../../fixtures/support.ts";
+import { uniqueKey } from "../../support.ts";
 
-/** The suite's engine and pool, as the CLI would resolve them from the environment. */
+/** The fixture engine and pool, as the CLI would resolve them from the environment. */
 export function testEngine(): EngineConfig {
-	return resolveEngineConfig({ RIVET_ENDPOINT: engineUrl(), RIVET_POOL: inject("pool") });
+	return resolveEngineConfig(cliEnv());
+}
+
+/** The environment `inspect` runs with in these tests. */
+export function cliEnv(): Record<string, string> {
+	return { RIVET_ENDPOINT: fixtureEngineUrl(), RIVET_POOL: fixturePool() };
 }
 
 /** A new actor of `name` with a unique key; returns its id and key. */
@@ -25,7 +31,7 @@ export interface CliRun {
 	stderr: string;
 }
 
-/** Runs `inspect <argv>` in this process against the test engine. */
+/** Runs `inspect <argv>` in this process against the fixture engine. */
 export async function inspect(...argv: string[]): Promise<CliRun> {
 	let stdout = "";
 	let stderr = "";
@@ -36,7 +42,7 @@ export async function inspect(...argv: string[]): Promise<CliRun> {
 		stderr: (text) => {
 			stderr += text;
 		},
-		env: { RIVET_ENDPOINT: engineUrl(), RIVET_POOL: inject("pool") },
+		env: cliEnv(),
 	});
 	return { code, stdout, stderr };
 }

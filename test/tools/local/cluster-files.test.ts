@@ -33,6 +33,9 @@ describe("deploy/cluster files", () => {
 		const file = writeEngineNodeConfig(path.join(tempDir(), "engine.json"), {
 			postgresUrl: "postgresql://rivet:secret@db.internal:5432/rivet",
 			natsAddress: "nats.internal:4222",
+			natsUser: "rivet-engine",
+			natsPassword: "nats-secret",
+			adminToken: "admin-secret",
 			publicUrl: "https://engine.example.com",
 			peerUrl: "http://10.0.0.11:6421",
 			listenHost: "0.0.0.0",
@@ -41,7 +44,10 @@ describe("deploy/cluster files", () => {
 		const { stdout } = await run(enginePath(), ["config", "show", "--config", file]);
 		expect(stdout).toContain("Postgres(");
 		expect(stdout).toMatch(/pubsub: Some\(\s*Nats\(/);
-		expect(stdout).toContain('"nats.internal:4222"');
+		expect(stdout).toMatch(/addresses: \[\\*"nats\.internal:4222\\*"\]/);
+		// NATS admits only the engine nodes, and an admin token guards the management API.
+		expect(stdout).toMatch(/username: Some\(\\*"rivet-engine\\*"\), password: Some\(Secret\)/);
+		expect(stdout).toContain("auth: Some(Auth { admin_token: Secret })");
 		// The shared public URL, which serverless apps compare with their endpoint.
 		expect(stdout).toMatch(/public_url: Url \{\s*scheme: "https",[^}]*Domain\(\s*"engine\.example\.com"/);
 	});

@@ -9,7 +9,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { expect } from "vitest";
 import { PROJECT_ROOT } from "../../../tools/local/app-server.ts";
+
+/** Generous: a phase on a loaded two-core machine (a web build, an engine boot) can take a while. */
+export const PHASE_TIMEOUT_MS = 90_000;
+/** How long a command may take to stop everything once interrupted (an app server drains for up to 20 s). */
+export const STOP_TIMEOUT_MS = 60_000;
 
 /** How an interruption is delivered. */
 export type Interruption =
@@ -97,5 +103,27 @@ export function killGroup(run: Run): void {
 		process.kill(-run.child.pid, "SIGKILL");
 	} catch {
 		// The group is gone already.
+	}
+}
+
+/**
+ * Waits for `phase` in the run's output, interrupts it `how`, and checks that
+ * it exits and that no process of it is left; returns its output.
+ */
+export async function interruptAtPhase(run: Run, phase: string, how: Interruption): Promise<string> {
+	try {
+		await waitForOutput(run, phase, PHASE_TIMEOUT_MS);
+		interrupt(run, how);
+		const code = await Promise.race([
+			run.exited,
+			new Promise<string>((r) => setTimeout(() => r("still running"), STOP_TIMEOUT_MS)),
+		]);
+		expect(code, run.output()).not.toBe("still running");
+		// Watchers notice their daemon is gone within a second or two.
+		await expect.poll(() => processesOfRun(run.marker), { timeout: 15_000 }).toEqual([]);
+		return run.output();
+	} finally {
+		// Whatever the assertions said, this test leaves nothing behind either.
+		killGroup(run);
 	}
 }

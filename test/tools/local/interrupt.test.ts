@@ -1,7 +1,7 @@
-// Interrupting `npm start`, `npm run dev` and `npm run bench` at each phase
+// Interrupting `npm start`, `npm run dev` and a test run at each phase
 // leaves no process behind, whichever way the signal arrives. (`npm run
 // cluster` has the same test in test/cluster/, where PostgreSQL, NATS and
-// nginx are at hand.)
+// nginx are at hand; `npm run bench` in test/tools/bench/.)
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,16 +12,13 @@ import { buildWebApp } from "../../../tools/local/web-build.ts";
 import {
 	type Interruption,
 	interrupt,
+	interruptAtPhase,
 	killGroup,
+	PHASE_TIMEOUT_MS,
 	processesOfRun,
 	runCommand,
 	waitForOutput,
 } from "./interrupt-support.ts";
-
-/** Generous: a phase on a loaded two-core machine (a web build, an engine boot) can take a while. */
-const PHASE_TIMEOUT_MS = 90_000;
-/** How long a command may take to stop everything once interrupted (an app server drains for up to 20 s). */
-const STOP_TIMEOUT_MS = 60_000;
 
 let scratch: string;
 let builtWeb: string;
@@ -52,21 +49,7 @@ async function interruptAt(
 		WEB_DIST: builtWeb,
 		...env,
 	});
-	try {
-		await waitForOutput(run, phase, PHASE_TIMEOUT_MS);
-		interrupt(run, how);
-		const code = await Promise.race([
-			run.exited,
-			new Promise<string>((r) => setTimeout(() => r("still running"), STOP_TIMEOUT_MS)),
-		]);
-		expect(code, run.output()).not.toBe("still running");
-		// Watchers notice their daemon is gone within a second or two.
-		await expect.poll(() => processesOfRun(run.marker), { timeout: 15_000 }).toEqual([]);
-		return run.output();
-	} finally {
-		// Whatever the assertions said, this test leaves nothing behind either.
-		killGroup(run);
-	}
+	return interruptAtPhase(run, phase, how);
 }
 
 const START_PHASES = [
@@ -133,15 +116,6 @@ describe("npm run dev", () => {
 		await interruptAt(["run", "dev"], "actor-fleet is up", "SIGTERM to the top process", {
 			WEB_DEV_PORT: String(await freePort()),
 		});
-	});
-});
-
-describe("npm run bench", () => {
-	it.each([
-		["while the engine and servers start", "starting engine, app server"],
-		["while it measures", "] started"],
-	])("interrupted %s (SIGTERM to the top process) leaves nothing running", async (_, phase) => {
-		await interruptAt(["run", "bench", "--", "--quick"], phase, "SIGTERM to the top process");
 	});
 });
 

@@ -52,7 +52,8 @@ export function compareRuntimes(results: ScenarioResult[]): RuntimePair[] {
 	for (const native of results) {
 		const twin = wasmTwin(native.scenario);
 		const wasm = twin === null ? undefined : results.find((r) => r.scenario === twin);
-		if (!wasm) continue;
+		// Memory rows carry their readings in the notes; they are compared there.
+		if (!wasm || (native.opsPerS === null && native.p50Ms === null)) continue;
 		pairs.push({
 			native: native.scenario,
 			wasm: wasm.scenario,

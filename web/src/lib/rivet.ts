@@ -1,4 +1,4 @@
-// The one RivetKit client of the web app, and the `useActor` hook built on it.
+// The one RivetKit client of the web app.
 //
 // The registry is imported as a type only: the browser gets the actors' action
 // and event types, never their server code.
@@ -9,13 +9,17 @@
 // connections then go straight to the engine. So one build works on the dev
 // server (which proxies `/api`), behind the production server and behind any
 // domain, with no setup. `VITE_RIVET_ENDPOINT` at build time overrides it
-// (e.g. a Rivet Cloud endpoint).
+// (e.g. a Rivet Cloud endpoint). The client reads the metadata once per page,
+// so after that the app server is not on the path between page and actors.
 //
 // Pool: actors are created in the runner pool `VITE_RIVET_POOL` (default
 // "default"), which must be the pool the server hosts (`RIVET_POOL`);
 // `npm start` builds with the server's pool.
+//
+// Connections are opened by `useActor` in `lib/actor.ts`, not by
+// `@rivetkit/react` (docs/web.md says why).
 
-import { createRivetKit } from "@rivetkit/react";
+import { createClient } from "rivetkit/client";
 import type { Registry } from "../../../src/registry.ts";
 
 export const RIVET_ENDPOINT: string =
@@ -23,7 +27,7 @@ export const RIVET_ENDPOINT: string =
 
 export const RIVET_POOL: string = import.meta.env.VITE_RIVET_POOL || "default";
 
-export const { useActor } = createRivetKit<Registry>({
+export const client = createClient<Registry>({
 	endpoint: RIVET_ENDPOINT,
 	poolName: RIVET_POOL,
 	// The devtools overlay loads its script from `<endpoint>/devtools/mod.js`,

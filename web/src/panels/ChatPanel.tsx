@@ -1,47 +1,52 @@
 // Chat panel: one chat room actor, key `[roomId]` from the `?room=` query
-// parameter, joined under a name the person picks.
+// parameter, joined as the signed-in user.
 //
-// Flow: the join form sets `params: { username, token? }`, which the room
-// checks in `onBeforeConnect` (a bad name, a foreign origin or a wrong token
-// refuses the connection with a stable code, shown in words below). Once
-// connected, the panel loads the latest page of history from the room's
-// SQLite, then follows `message` and `presence` events. Older pages load on
-// demand. Posting carries a `requestId`, so a retried post appears once.
+// Flow: the room form picks a room; the panel connects with the page's access
+// token (lib/actor.ts), which the room verifies in `onBeforeConnect`; a
+// refusal is shown in words with its stable code. Once connected, the panel
+// loads the latest page of history from the room's SQLite, then follows
+// `message` and `presence` events; on every reconnect it loads the latest page
+// again, so messages posted while it was away appear, each once (messages are
+// kept by id). Older pages load on demand. A post carries one `requestId`
+// and is tried again, on whatever connection is live, until the room answers
+// or `POST_DEADLINE_MS` passes, so it appears once.
 
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
-import {
-	type ChatMessage,
-	type ChatPresence,
-	MAX_MESSAGE_LENGTH,
-	USERNAME_HTML_PATTERN,
-} from "../../../src/actors/chat-room/contract.ts";
+import { type ChatMessage, type ChatPresence, MAX_MESSAGE_LENGTH } from "../../../src/actors/chat-room/contract.ts";
 import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
-import { describeError } from "../lib/errors.ts";
+import { useActor } from "../lib/actor.ts";
+import { describeError, isUserError } from "../lib/errors.ts";
 import { newRequestId } from "../lib/ids.ts";
-import { retryIdempotent } from "../lib/retry.ts";
-import { useActor } from "../lib/rivet.ts";
-import { useRefusal } from "../lib/useRefusal.ts";
 import { useSearchParam } from "../lib/useSearchParam.ts";
 
 /** Messages per history page. */
 const HISTORY_PAGE = 30;
+/** How long a post keeps trying (across reconnects, with its `requestId`) before it is shown as failed. */
+const POST_DEADLINE_MS = 60_000;
+/** Pause between two tries of a post. */
+const POST_RETRY_MS = 500;
+const MAX_ROOM_LENGTH = 64;
 
 /** What the room's refusal codes mean to the person at the keyboard. */
 const REFUSALS: Record<string, string> = {
-	"user.invalid_username": "That name is not allowed: use 1–32 letters, digits, _ . or -.",
+	"user.unauthenticated": "The room did not accept your sign-in: sign in again.",
+	"user.forbidden": "You may not enter this room.",
+	"user.rate_limited": "Too many requests: wait a moment, then try again.",
 	"user.origin_not_allowed": "The server does not accept chat from this page's address (see ALLOWED_ORIGINS).",
-	"user.forbidden": "The server requires a valid chat token.",
 };
 
-interface Identity {
-	username: string;
-	token: string;
+/**
+ * Transitional: the chat room of this branch still takes a `username` param
+ * instead of the token (the token's user becomes the author once the actors
+ * verify tokens). A display name is free text; a username is not.
+ */
+function usernameFor(name: string): string {
+	return name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 32) || "guest";
 }
 
-export function ChatPanel() {
+export function ChatPanel({ displayName }: { displayName: string }) {
 	const [room, setRoom] = useSearchParam("room", "lobby");
-	const [identity, setIdentity] = useState<Identity>({ username: "", token: "" });
 	const [joined, setJoined] = useState(false);
 
 	return (
@@ -52,82 +57,38 @@ export function ChatPanel() {
 			{!joined ? (
 				<JoinForm
 					room={room}
-					initial={identity}
-					onJoin={(nextRoom, id) => {
+					onJoin={(nextRoom) => {
 						setRoom(nextRoom);
-						setIdentity(id);
 						setJoined(true);
 					}}
 				/>
 			) : (
-				<ChatRoom
-					key={`${room}/${identity.username}`}
-					room={room}
-					identity={identity}
-					onLeave={() => setJoined(false)}
-				/>
+				<ChatRoom key={room} room={room} displayName={displayName} onLeave={() => setJoined(false)} />
 			)}
 		</section>
 	);
 }
 
-function JoinForm({
-	room,
-	initial,
-	onJoin,
-}: {
-	room: string;
-	/** What was typed last time, so "Back" after a refusal only needs the fix. */
-	initial: Identity;
-	onJoin: (room: string, identity: Identity) => void;
-}) {
-	const nameId = useId();
+function JoinForm({ room, onJoin }: { room: string; onJoin: (room: string) => void }) {
 	const roomId = useId();
-	const tokenId = useId();
-	const [username, setUsername] = useState(initial.username);
 	const [roomDraft, setRoomDraft] = useState(room);
-	const [token, setToken] = useState(initial.token);
 
 	function submit(event: FormEvent) {
 		event.preventDefault();
-		onJoin(roomDraft.trim(), { username: username.trim(), token });
+		onJoin(roomDraft.trim());
 	}
 
 	return (
 		<form className="stack" onSubmit={submit} aria-label="Join a room">
 			<div className="field">
-				<label htmlFor={nameId}>Your name</label>
-				<input
-					id={nameId}
-					required
-					pattern={USERNAME_HTML_PATTERN}
-					title="1–32 letters, digits, _ . or -"
-					autoComplete="nickname"
-					value={username}
-					onChange={(e) => setUsername(e.target.value)}
-				/>
-			</div>
-			<div className="field">
 				<label htmlFor={roomId}>Room</label>
 				<input
 					id={roomId}
 					required
-					maxLength={64}
+					maxLength={MAX_ROOM_LENGTH}
 					autoComplete="off"
 					value={roomDraft}
 					onChange={(e) => setRoomDraft(e.target.value)}
-				/>
-			</div>
-			<div className="field">
-				<label htmlFor={tokenId}>
-					Chat token <span className="muted">(only if the server requires one)</span>
-				</label>
-				<input
-					id={tokenId}
-					type="password"
-					autoComplete="off"
-					value={token}
-					onChange={(e) => setToken(e.target.value)}
 				/>
 			</div>
 			<div className="row">
@@ -137,19 +98,18 @@ function JoinForm({
 	);
 }
 
-function ChatRoom({ room, identity, onLeave }: { room: string; identity: Identity; onLeave: () => void }) {
-	const params = identity.token
-		? { username: identity.username, token: identity.token }
-		: { username: identity.username };
-	const [refusal, setRefusal] = useState<unknown>(null);
-	const chat = useActor({ name: "chatRoom", key: [room], params, enabled: refusal === null });
-	useRefusal(chat.connection, setRefusal);
-	const { connection, connStatus } = chat;
+function ChatRoom({ room, displayName, onLeave }: { room: string; displayName: string; onLeave: () => void }) {
+	const me = usernameFor(displayName);
+	const chat = useActor({ name: "chatRoom", key: [room], legacyParams: { username: me } });
+	const { connection, status, guard } = chat;
 	const [messages, setMessages] = useState<ChatMessage[]>([]);
 	const [online, setOnline] = useState<string[]>([]);
 	const [lastPresence, setLastPresence] = useState<string | null>(null);
 	const [hasMore, setHasMore] = useState(false);
 	const [error, setError] = useState<unknown>(null);
+	// The live connection now, for posts that outlive the one they started on.
+	const live = useRef(connection);
+	live.current = connection;
 
 	// History pages, events and our own posts can bring the same message more
 	// than once and in any order; ids are the room's order.
@@ -164,24 +124,25 @@ function ChatRoom({ room, identity, onLeave }: { room: string; identity: Identit
 	// On every (re)connect: the latest page and who is here. Messages that
 	// arrived while disconnected are in that page.
 	useEffect(() => {
-		if (!connection || connStatus !== "connected") return;
+		if (!connection) return;
 		let current = true;
-		Promise.all([connection.history({ limit: HISTORY_PAGE }), connection.info()]).then(
+		guard(Promise.all([connection.history({ limit: HISTORY_PAGE }), connection.info()])).then(
 			([page, info]) => {
 				if (!current) return;
 				addMessages(page.messages);
 				setHasMore((before) => before || page.hasMore);
 				setOnline(info.online);
+				setError(null);
 			},
 			(e: unknown) => current && setError(e),
 		);
 		return () => {
 			current = false;
 		};
-	}, [connection, connStatus, addMessages]);
+	}, [connection, guard, addMessages]);
 
-	chat.useEvent("message", (message: ChatMessage) => addMessages([message]));
-	chat.useEvent("presence", (presence: ChatPresence) => {
+	chat.onEvent("message", (message: ChatMessage) => addMessages([message]));
+	chat.onEvent("presence", (presence: ChatPresence) => {
 		setOnline(presence.online);
 		setLastPresence(`${presence.username} ${presence.kind === "join" ? "joined" : "left"}`);
 	});
@@ -190,7 +151,7 @@ function ChatRoom({ room, identity, onLeave }: { room: string; identity: Identit
 		if (!connection) return;
 		const oldest = messages[0];
 		try {
-			const page = await connection.history({ limit: HISTORY_PAGE, ...(oldest ? { before: oldest.id } : {}) });
+			const page = await guard(connection.history({ limit: HISTORY_PAGE, ...(oldest ? { before: oldest.id } : {}) }));
 			addMessages(page.messages);
 			setHasMore(page.hasMore);
 		} catch (e) {
@@ -198,12 +159,13 @@ function ChatRoom({ room, identity, onLeave }: { room: string; identity: Identit
 		}
 	}
 
-	if (refusal !== null) {
-		const { code, message } = describeError(refusal);
+	if (status === "refused") {
+		const { code, message } = describeError(chat.refusal);
 		return (
 			<div className="stack">
 				<p className="error" role="alert">
 					{REFUSALS[code ?? ""] ?? message}
+					{code ? <code className="error-code">{code}</code> : null}
 				</p>
 				<div className="row">
 					<button type="button" onClick={onLeave}>
@@ -218,11 +180,11 @@ function ChatRoom({ room, identity, onLeave }: { room: string; identity: Identit
 		<div className="stack">
 			<div className="row spread">
 				<p className="room-line">
-					<strong>#{room}</strong> as <strong>{identity.username}</strong>
+					<strong>#{room}</strong> as <strong>{displayName}</strong>
 				</p>
-				<ConnectionBadge status={connStatus} label="Chat" />
+				<ConnectionBadge status={status} label="Chat" />
 			</div>
-			<ErrorNote error={error ?? chat.error} />
+			<ErrorNote error={error} />
 			<p className="muted" aria-live="polite">
 				Online: {online.length > 0 ? online.join(", ") : "nobody yet"}
 				{lastPresence ? ` (${lastPresence})` : null}
@@ -232,14 +194,24 @@ function ChatRoom({ room, identity, onLeave }: { room: string; identity: Identit
 					Load older messages
 				</button>
 			) : null}
-			<MessageList messages={messages} me={identity.username} />
+			<MessageList messages={messages} me={me} />
 			<Composer
-				disabled={!connection || connStatus !== "connected"}
+				disabled={!connection}
 				onPost={async (text) => {
-					if (!connection) return;
+					// One id for every try: the room stores the message once, whichever try lands.
 					const requestId = newRequestId();
-					const message = await retryIdempotent(() => connection.postMessage(text, { requestId }));
-					addMessages([message]);
+					const deadline = Date.now() + POST_DEADLINE_MS;
+					for (;;) {
+						const conn = live.current;
+						try {
+							if (!conn) throw new Error("not connected");
+							addMessages([await guard(conn.postMessage(text, { requestId }))]);
+							return;
+						} catch (e) {
+							if (isUserError(e) || Date.now() > deadline) throw e;
+							await new Promise((resolve) => setTimeout(resolve, POST_RETRY_MS));
+						}
+					}
 				}}
 			/>
 			<div className="row">

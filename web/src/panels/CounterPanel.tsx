@@ -1,20 +1,25 @@
 // Counter panel: one counter actor, key `[name]` from the `?counter=` query
 // parameter (default "demo").
 //
-// Flow: connect with `useActor`, read the count once with `getCount()`, then
-// follow the `newCount` event, which the actor broadcasts after every change,
-// so every tab on the same counter shows the same number. Increments carry a
-// `requestId`, which makes retrying them safe. "Add later" arms a schedule in
-// the actor (`incrementLater`); when it fires the event updates the count.
+// Flow: connect with `useActor`, read the count on every (re)connect with
+// `getCount()`, then follow the `newCount` event, which the actor broadcasts
+// after every change, so every tab on the same counter shows the same number.
+// "+1" and "+5" go through an outbox: each click gets a `requestId` and stays
+// in the outbox, shown as waiting, until the actor has answered it. It is sent
+// whenever the connection is live, and sent again with the same id after a
+// timeout or a lost connection, which the actor answers without counting it
+// twice. So a click during an outage is neither lost nor applied twice.
+// "Add later" arms a schedule in the actor (`incrementLater`); it needs a
+// live connection.
 
-import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
 import { MAX_DELAY_MS, MAX_INCREMENT, type PendingTimer } from "../../../src/actors/counter/contract.ts";
 import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { KeyForm } from "../components/KeyForm.tsx";
+import { useActor } from "../lib/actor.ts";
+import { isUserError } from "../lib/errors.ts";
 import { newRequestId } from "../lib/ids.ts";
-import { retryIdempotent } from "../lib/retry.ts";
-import { useActor } from "../lib/rivet.ts";
 import { useNow } from "../lib/useNow.ts";
 import { useSearchParam } from "../lib/useSearchParam.ts";
 
@@ -24,15 +29,24 @@ const MAX_AMOUNT = MAX_INCREMENT;
 const MAX_DELAY_S = MAX_DELAY_MS / 1_000;
 const DEFAULT_DELAY_S = 5;
 const COUNTDOWN_TICK_MS = 1_000;
+/** Wait before sending an unanswered increment again on a connection that still looks live. */
+const OUTBOX_RETRY_MS = 1_000;
+
+interface Outgoing {
+	requestId: string;
+	amount: number;
+}
 
 export function CounterPanel() {
 	const [name, setName] = useSearchParam("counter", "demo");
 	const counter = useActor({ name: "counter", key: [name] });
-	const { connection, connStatus } = counter;
+	const { connection, status, guard } = counter;
 	const [count, setCount] = useState<number | null>(null);
 	const [timers, setTimers] = useState<PendingTimer[]>([]);
+	const [outbox, setOutbox] = useState<Outgoing[]>([]);
 	const [busy, setBusy] = useState(false);
 	const [error, setError] = useState<unknown>(null);
+	const sending = useRef(false);
 
 	const refreshTimers = useCallback(async () => {
 		if (!connection) return;
@@ -44,14 +58,15 @@ export function CounterPanel() {
 	useEffect(() => {
 		setCount(null);
 		setTimers([]);
+		setOutbox([]);
 		setError(null);
 	}, [name]);
 
 	// Read the current value on every (re)connect; events only carry changes.
 	useEffect(() => {
-		if (!connection || connStatus !== "connected") return;
+		if (!connection) return;
 		let current = true;
-		Promise.all([connection.getCount(), connection.listTimers()]).then(
+		guard(Promise.all([connection.getCount(), connection.listTimers()])).then(
 			([value, pending]) => {
 				if (!current) return;
 				setCount(value);
@@ -62,9 +77,41 @@ export function CounterPanel() {
 		return () => {
 			current = false;
 		};
-	}, [connection, connStatus]);
+	}, [connection, guard]);
 
-	counter.useEvent("newCount", (value: number) => {
+	// The outbox: the oldest click first, on a live connection, until answered.
+	useEffect(() => {
+		const next = outbox[0];
+		if (!connection || !next || sending.current) return;
+		sending.current = true;
+		let retryTimer: ReturnType<typeof setTimeout> | undefined;
+		guard(connection.increment(next.amount, { requestId: next.requestId }))
+			.then(
+				async () => {
+					setOutbox((list) => list.filter((o) => o.requestId !== next.requestId));
+					// A repeated id answers with the count of its first call, which
+					// may be old by now: show the actor's count instead.
+					setCount(await guard(connection.getCount()));
+				},
+				(e: unknown) => {
+					if (isUserError(e)) {
+						// Refused on purpose (e.g. over the limit): final, not retried.
+						setOutbox((list) => list.filter((o) => o.requestId !== next.requestId));
+						setError(e);
+						return;
+					}
+					// Unknown outcome: the same id again, on this connection or the next one.
+					retryTimer = setTimeout(() => setOutbox((list) => [...list]), OUTBOX_RETRY_MS);
+				},
+			)
+			.catch(setError)
+			.finally(() => {
+				sending.current = false;
+			});
+		return () => clearTimeout(retryTimer);
+	}, [connection, outbox, guard]);
+
+	counter.onEvent("newCount", (value: number) => {
 		setCount(value);
 		// A scheduled increment that just landed leaves the pending list.
 		refreshTimers().catch(setError);
@@ -83,27 +130,28 @@ export function CounterPanel() {
 	}
 
 	function increment(amount: number) {
-		if (!connection) return;
-		// One id per click: a retry after a timeout cannot count the click twice.
-		const requestId = newRequestId();
-		void run(async () => setCount(await retryIdempotent(() => connection.increment(amount, { requestId }))));
+		// One id per click, kept until the actor answers: a retry cannot count the click twice.
+		setError(null);
+		setOutbox((list) => [...list, { requestId: newRequestId(), amount }]);
 	}
 
 	function incrementLater(amount: number, delayS: number) {
 		if (!connection) return;
 		void run(async () => {
-			await connection.incrementLater(amount, Math.round(delayS * 1_000));
+			await guard(connection.incrementLater(amount, Math.round(delayS * 1_000)));
 			await refreshTimers();
 		});
 	}
 
-	const ready = connection !== null && connStatus === "connected";
+	const ready = connection !== null && status === "live";
+	// Increments wait in the outbox while the connection is down; only a refusal stops them.
+	const canQueue = status !== "refused" && status !== "idle";
 
 	return (
 		<section className="panel" aria-labelledby="counter-heading">
 			<header className="panel-header">
 				<h2 id="counter-heading">Counter</h2>
-				<ConnectionBadge status={connStatus} label="Counter" />
+				<ConnectionBadge status={status} label="Counter" />
 			</header>
 			<KeyForm label="Counter name" value={name} onChange={setName} />
 			<p className="count-line">
@@ -114,14 +162,21 @@ export function CounterPanel() {
 			<fieldset className="row plain">
 				<legend className="visually-hidden">Increment now</legend>
 				{STEPS.map((step) => (
-					<button key={step} type="button" disabled={!ready || busy} onClick={() => increment(step)}>
+					<button key={step} type="button" disabled={!canQueue} onClick={() => increment(step)}>
 						+{step}
 					</button>
 				))}
 			</fieldset>
+			{outbox.length > 0 ? (
+				<ul className="outbox muted" aria-label="Waiting to be sent">
+					{outbox.map((o) => (
+						<li key={o.requestId}>+{o.amount} waiting to be sent</li>
+					))}
+				</ul>
+			) : null}
 			<LaterForm disabled={!ready || busy} onSubmit={incrementLater} />
 			<TimerList timers={timers} />
-			<ErrorNote error={error ?? counter.error} />
+			<ErrorNote error={error ?? counter.refusal} />
 		</section>
 	);
 }

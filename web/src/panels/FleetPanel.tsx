@@ -2,20 +2,21 @@
 // doing (starting, awake, sleeping, crashed). Read-only.
 //
 // Flow: polls the app's own `GET /api/fleet` (see `src/fleet.ts`), which asks
-// the engine with the server's credentials; the browser never sees an engine
-// token. The view is for operators: the panel asks for the operator token
-// (kept in this tab's sessionStorage only) and sends it as a Bearer token;
-// without one it asks nothing of the server. The engine has no push feed for
-// this, so the panel refreshes every few seconds while the tab is visible.
+// the engine with the server's credentials; the browser never sees the
+// engine's token. The route is for operators: the page sends the signed-in
+// user's access token, which the server accepts when its role is operator.
+// Everyone else sees "operators only" and no polling. The engine has no push
+// feed for this, so the panel refreshes every few seconds while the tab is
+// visible, and on demand; its badge says whether the last refresh worked.
 
 import { useCallback, useEffect, useState } from "react";
 import type { FleetActorStatus, FleetGroup, FleetView } from "../../../src/fleet.ts";
+import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
+import { session } from "../lib/session.ts";
 
 const REFRESH_INTERVAL_MS = 3_000;
 const FLEET_URL = "/api/fleet";
-/** Where this tab keeps the operator token (never localStorage: it must not outlive the tab). */
-const OPERATOR_TOKEN_KEY = "actor-fleet.operator-token";
 
 const STATUS_LABELS: Record<FleetActorStatus, string> = {
 	starting: "starting",
@@ -25,37 +26,63 @@ const STATUS_LABELS: Record<FleetActorStatus, string> = {
 	destroyed: "destroyed",
 };
 
-async function fetchFleet(operatorToken: string): Promise<FleetView> {
+/** How long one refresh may take before the panel counts the server as unreachable. */
+const FLEET_TIMEOUT_MS = 5_000;
+
+async function fetchFleet(): Promise<FleetView> {
+	const { token } = await session.connParams();
 	const res = await fetch(FLEET_URL, {
-		headers: { accept: "application/json", authorization: `Bearer ${operatorToken}` },
+		headers: { accept: "application/json", authorization: `Bearer ${token}` },
+		signal: AbortSignal.timeout(FLEET_TIMEOUT_MS),
 	});
-	const body = (await res.json()) as FleetView | { code: string; message: string };
-	if (!res.ok || !("groups" in body)) {
-		throw new Error("message" in body ? body.message : `GET ${FLEET_URL} answered ${res.status}`);
+	let body: FleetView | { code?: string; message?: string } = {};
+	try {
+		body = (await res.json()) as typeof body;
+	} catch {
+		// A proxy's error page: reported by status below.
 	}
-	return body;
+	if (!res.ok || !("groups" in body)) {
+		const message = "message" in body ? body.message : undefined;
+		throw new Error(message ?? `GET ${FLEET_URL} answered ${res.status}`);
+	}
+	return body as FleetView;
 }
 
-export function FleetPanel() {
+export function FleetPanel({ operator }: { operator: boolean }) {
+	if (!operator) {
+		return (
+			<section className="panel" aria-labelledby="fleet-heading">
+				<header className="panel-header">
+					<h2 id="fleet-heading">Fleet</h2>
+				</header>
+				<p className="muted">Operators only: sign in with the operator token to see every actor.</p>
+			</section>
+		);
+	}
+	return <OperatorFleet />;
+}
+
+function OperatorFleet() {
 	const [fleet, setFleet] = useState<FleetView | null>(null);
 	const [error, setError] = useState<unknown>(null);
 	const [loading, setLoading] = useState(false);
-	const [operatorToken, setOperatorToken] = useState(() => sessionStorage.getItem(OPERATOR_TOKEN_KEY) ?? "");
+	const [reachable, setReachable] = useState<boolean | null>(null);
 
 	const refresh = useCallback(async () => {
-		if (operatorToken === "") return;
 		setLoading(true);
 		try {
-			setFleet(await fetchFleet(operatorToken));
+			setFleet(await fetchFleet());
 			setError(null);
+			setReachable(true);
 		} catch (e) {
 			setError(e);
+			setReachable(false);
 		} finally {
 			setLoading(false);
 		}
-	}, [operatorToken]);
+	}, []);
 
-	const enabled = operatorToken !== "" && fleet?.enabled !== false;
+	const enabled = fleet?.enabled !== false;
 	useEffect(() => {
 		if (!enabled) return;
 		void refresh();
@@ -69,34 +96,13 @@ export function FleetPanel() {
 		<section className="panel" aria-labelledby="fleet-heading">
 			<header className="panel-header">
 				<h2 id="fleet-heading">Fleet</h2>
-				<button
-					type="button"
-					className="secondary"
-					onClick={() => void refresh()}
-					disabled={loading || operatorToken === ""}
-				>
-					Refresh
-				</button>
+				<span className="row">
+					<ConnectionBadge status={reachable === null ? "connecting" : reachable ? "live" : "down"} label="Fleet" />
+					<button type="button" className="secondary" onClick={() => void refresh()} disabled={loading}>
+						Refresh
+					</button>
+				</span>
 			</header>
-			<form
-				className="row"
-				onSubmit={(event) => {
-					event.preventDefault();
-					const value = String(new FormData(event.currentTarget).get("operator-token") ?? "").trim();
-					sessionStorage.setItem(OPERATOR_TOKEN_KEY, value);
-					setFleet(null);
-					setOperatorToken(value);
-				}}
-			>
-				<label>
-					Operator token
-					<input name="operator-token" type="password" autoComplete="off" defaultValue={operatorToken} />
-				</label>
-				<button type="submit" className="secondary">
-					Show
-				</button>
-			</form>
-			{operatorToken === "" ? <p className="muted">The fleet view is for operators.</p> : null}
 			<ErrorNote error={error} />
 			{fleet === null ? null : !fleet.enabled ? (
 				<p className="muted">The fleet view is off on this server (set FLEET_VIEW=on to show it).</p>

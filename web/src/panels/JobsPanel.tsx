@@ -5,7 +5,9 @@
 // batch view connects to that coordinator and calls `submit`, which is safe
 // to repeat. Per-worker progress bars follow the coordinator's `progress`
 // events; each worker row also connects to its worker and shows the chunk
-// progress of the job it is running. On `finished` the view loads `results()`.
+// progress of the job it is running (operators only: workers take orders from
+// the server, and their progress is for operators). On `finished`, and on
+// every reconnect of a finished batch, the view loads `results()`.
 
 import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
 import {
@@ -18,8 +20,8 @@ import {
 } from "../../../src/actors/jobs/contract.ts";
 import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
+import { useActor } from "../lib/actor.ts";
 import { newRequestId } from "../lib/ids.ts";
-import { useActor } from "../lib/rivet.ts";
 import { useSearchParam } from "../lib/useSearchParam.ts";
 import { PRESETS } from "./jobs-presets.ts";
 
@@ -29,7 +31,7 @@ const MAX_FORM_WORKERS = MAX_WORKERS;
 const DEFAULT_JOBS = 8;
 const DEFAULT_WORKERS = 3;
 
-export function JobsPanel() {
+export function JobsPanel({ operator }: { operator: boolean }) {
 	const [batchId, setBatchId] = useSearchParam("batch", "");
 	// Only the tab that created the batch submits it; a reload or a shared
 	// link shows the batch as it is.
@@ -48,7 +50,12 @@ export function JobsPanel() {
 			</header>
 			<BatchForm onSubmit={start} />
 			{batchId ? (
-				<BatchView key={batchId} batchId={batchId} request={pending?.batchId === batchId ? pending.request : null} />
+				<BatchView
+					key={batchId}
+					batchId={batchId}
+					request={pending?.batchId === batchId ? pending.request : null}
+					operator={operator}
+				/>
 			) : null}
 		</section>
 	);
@@ -120,9 +127,17 @@ function newer(current: BatchStatus | null, next: BatchStatus): BatchStatus {
 	return next.done + next.failed >= current.done + current.failed ? next : current;
 }
 
-function BatchView({ batchId, request }: { batchId: string; request: SubmitRequest | null }) {
+function BatchView({
+	batchId,
+	request,
+	operator,
+}: {
+	batchId: string;
+	request: SubmitRequest | null;
+	operator: boolean;
+}) {
 	const coordinator = useActor({ name: "coordinator", key: [batchId] });
-	const { connection, connStatus } = coordinator;
+	const { connection, status: linkStatus, guard } = coordinator;
 	const [status, setStatus] = useState<BatchStatus | null>(null);
 	const [results, setResults] = useState<BatchJobResult[] | null>(null);
 	const [error, setError] = useState<unknown>(null);
@@ -131,29 +146,30 @@ function BatchView({ batchId, request }: { batchId: string; request: SubmitReque
 
 	const loadResults = useCallback(async () => {
 		if (!connection) return;
-		setResults(await connection.results());
-	}, [connection]);
+		setResults(await guard(connection.results()));
+	}, [connection, guard]);
 
 	// On every (re)connect: submit (the same request again is answered with
 	// the batch's status, so this is safe after a reconnect), or just read.
 	useEffect(() => {
-		if (!connection || connStatus !== "connected") return;
+		if (!connection) return;
 		let current = true;
 		const first = request ? connection.submit(request) : connection.status();
-		first
+		guard(first)
 			.then(async (s) => {
 				if (!current) return;
 				update(s);
-				if (s.state === "done") setResults(await connection.results());
+				setError(null);
+				if (s.state === "done") setResults(await guard(connection.results()));
 			})
 			.catch((e: unknown) => current && setError(e));
 		return () => {
 			current = false;
 		};
-	}, [connection, connStatus, request, update]);
+	}, [connection, request, update, guard]);
 
-	coordinator.useEvent("progress", (s: BatchStatus) => update(s));
-	coordinator.useEvent("finished", (s: BatchStatus) => {
+	coordinator.onEvent("progress", (s: BatchStatus) => update(s));
+	coordinator.onEvent("finished", (s: BatchStatus) => {
 		update(s);
 		loadResults().catch(setError);
 	});
@@ -166,9 +182,9 @@ function BatchView({ batchId, request }: { batchId: string; request: SubmitReque
 				<p className="room-line">
 					Batch <code>{batchId}</code>
 				</p>
-				<ConnectionBadge status={connStatus} label="Batch" />
+				<ConnectionBadge status={linkStatus} label="Batch" />
 			</div>
-			<ErrorNote error={error ?? coordinator.error} />
+			<ErrorNote error={error ?? coordinator.refusal} />
 			{status === null ? null : status.state === "empty" ? (
 				<p className="muted">This batch has not been submitted.</p>
 			) : (
@@ -180,7 +196,7 @@ function BatchView({ batchId, request }: { batchId: string; request: SubmitReque
 					<progress max={status.total} value={finishedCount} aria-label="All jobs" />
 					<ul className="workers" aria-label="Workers">
 						{status.workers.map((w) => (
-							<WorkerRow key={w.workerId} tally={w} />
+							<WorkerRow key={w.workerId} tally={w} operator={operator} />
 						))}
 					</ul>
 				</>
@@ -190,12 +206,12 @@ function BatchView({ batchId, request }: { batchId: string; request: SubmitReque
 	);
 }
 
-function WorkerRow({ tally }: { tally: WorkerTally }) {
+function WorkerRow({ tally, operator }: { tally: WorkerTally; operator: boolean }) {
 	// The worker's own connection, for the job it is running right now.
-	const worker = useActor({ name: "worker", key: [tally.workerId] });
+	const worker = useActor({ name: "worker", key: [tally.workerId], enabled: operator });
 	const [current, setCurrent] = useState<JobProgress | null>(null);
-	worker.useEvent("progress", (p: JobProgress) => setCurrent(p));
-	worker.useEvent("jobFinished", () => setCurrent(null));
+	worker.onEvent("progress", (p: JobProgress) => setCurrent(p));
+	worker.onEvent("jobFinished", () => setCurrent(null));
 	const finished = tally.done + tally.failed;
 	const label = shortWorkerId(tally.workerId);
 
