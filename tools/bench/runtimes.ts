@@ -1,17 +1,20 @@
-// `node tools/bench/runtimes.ts [--runs 3] [--mode quick]`: the default-runtime
-// rule, applied to the last bench runs (bench-results/, each run interleaving
-// the native and the wasm `handler()` servers row by row).
+// `node tools/bench/runtimes.ts --wasm-parity green|failing [--runs 3] [--mode quick]`:
+// the default-runtime rule, applied to the last bench runs (bench-results/,
+// each run interleaving the native and the wasm `handler()` servers row by
+// row).
 //
 // The rule (docs/performance.md, "Which runtime is the default"):
-// 1. Over at least 3 runs, every row measured on both runtimes gets the
+// 1. Correct first. wasm qualifies only if the wasm parity run
+//    (vitest.wasm.config.ts) passed 3 times in a row (`--wasm-parity green`)
+//    and its app server never exited during a bench run.
+// 2. Over at least 3 runs, every row measured on both runtimes gets the
 //    median of its per-run throughput ratio, wasm ops/s ÷ native ops/s.
-// 2. A runtime qualifies only if none of its rows had an error in any of
-//    the runs and its server never exited during one.
 // 3. wasm becomes the default if it qualifies and the geometric mean of the
-//    row medians is at least WASM_DEFAULT_MIN_GAIN (it must do clearly more
-//    work per second across all rows, not win a few); otherwise native stays,
-//    the runtime rivetkit does not mark experimental.
-// It prints the medians, the verdict and the rows the chosen default loses.
+//    row medians is at least WASM_DEFAULT_MIN_GAIN (clearly more work per
+//    second across all rows, not a win on a few); otherwise native stays, the
+//    runtime rivetkit does not mark experimental.
+// It prints the medians, row errors, the verdict and the rows the chosen
+// default loses.
 
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -24,8 +27,16 @@ export const WASM_DEFAULT_MIN_GAIN = 1.1;
 const MIN_RUNS = 3;
 
 const { values } = parseArgs({
-	options: { runs: { type: "string", default: String(MIN_RUNS) }, mode: { type: "string", default: "quick" } },
+	options: {
+		runs: { type: "string", default: String(MIN_RUNS) },
+		mode: { type: "string", default: "quick" },
+		"wasm-parity": { type: "string" },
+	},
 });
+const parity = values["wasm-parity"];
+if (parity !== "green" && parity !== "failing") {
+	throw new Error("--wasm-parity green|failing: the last 3 runs of `npx vitest run --config vitest.wasm.config.ts`");
+}
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < MIN_RUNS) throw new Error(`--runs takes a whole number of at least ${MIN_RUNS}`);
 
@@ -81,9 +92,8 @@ const geomean = Math.exp(ratios.reduce((sum, r) => sum + Math.log(r), 0) / ratio
 const wasmErrors = medians.reduce((n, m) => n + m.errors.wasm, 0);
 const nativeErrors = medians.reduce((n, m) => n + m.errors.native, 0);
 const exits = data.filter((run) => run.wasmServerExit).length;
-const wasmQualifies = wasmErrors === 0 && exits === 0;
-const nativeQualifies = nativeErrors === 0;
-const chosen = wasmQualifies && (geomean >= WASM_DEFAULT_MIN_GAIN || !nativeQualifies) ? "wasm" : "native";
+const wasmQualifies = parity === "green" && exits === 0;
+const chosen = wasmQualifies && geomean >= WASM_DEFAULT_MIN_GAIN ? "wasm" : "native";
 
 const x = (r: number | null) => (r === null ? "" : `${r.toFixed(2)}×`);
 console.log(
@@ -95,6 +105,9 @@ for (const m of medians)
 	console.log(`| ${m.row} | ${x(m.throughput)} | ${x(m.p50)} | ${m.errors.native} / ${m.errors.wasm} |`);
 console.log(
 	`\ngeometric mean of the medians: ${geomean.toFixed(2)}× (wasm needs ${WASM_DEFAULT_MIN_GAIN}×); errors: native ${nativeErrors}, wasm ${wasmErrors}; wasm server exits: ${exits}`,
+);
+console.log(
+	`wasm parity run: ${parity}; wasm qualifies: ${wasmQualifies ? "yes" : "no"}; by throughput alone: ${geomean >= WASM_DEFAULT_MIN_GAIN ? "wasm" : "native"}`,
 );
 console.log(`default by the rule: ${chosen}`);
 const loses = medians.filter((m) => m.throughput !== null && (chosen === "wasm" ? m.throughput < 1 : m.throughput > 1));
