@@ -11,7 +11,7 @@
 
 import path from "node:path";
 import { PROJECT_ROOT } from "./local/app-server.ts";
-import { type Cluster, NODE_NAMES, startCluster } from "./local/cluster.ts";
+import { ADMIN_TOKEN_FILE, type Cluster, NODE_NAMES, startCluster } from "./local/cluster.ts";
 import { exitOnSignals, isShuttingDown, stopTracked } from "./local/lifecycle.ts";
 import { MissingPrerequisiteError } from "./local/prerequisites.ts";
 
@@ -34,17 +34,37 @@ function describe(cluster: Cluster, lease: string): string {
 	);
 	return `actor-fleet cluster is up (data and logs: ${path.relative(process.cwd(), cluster.dir) || "."}).
 ${lines.join("\n")}
-Try:
-  ID=$(curl -s -X PUT '${cluster.engineUrl}/actors?namespace=default' -H 'content-type: application/json' \\
-    -d '{"name":"counter","key":"demo","runner_name_selector":"${cluster.pool}","crash_policy":"sleep"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).actor.actor_id')
-  curl -s -X POST ${cluster.engineUrl}/gateway/$ID/action/increment -H 'content-type: application/json' -d '{"args":[1]}'
-  kill -9 <an engine or app pid>   # and watch the call above keep working
+${tryLines(cluster)}  kill -9 <an engine or app pid>   # and watch the calls keep working
 Ctrl-C stops everything.
 `;
 }
 
 // Before anything starts, so no phase is without them.
 exitOnSignals();
+
+/**
+ * Shell lines the banner suggests: sign in on the app LB, create a counter
+ * through the engine LB (its management API needs the cluster's admin
+ * token), call it as that user. Empty once the example actors are removed.
+ */
+function tryLines(cluster: Cluster): string {
+	const adminTokenFile = path.relative(process.cwd(), path.join(cluster.dir, ADMIN_TOKEN_FILE));
+	const lines: string[] = [
+		// example-actors:start (the README's removal block deletes these lines)
+		`  SIGNIN=$(curl -s -X POST ${cluster.appUrl}/api/auth/sign-in -H 'content-type: application/json' -d '{"name":"you"}')`,
+		`  TOKEN=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')`,
+		`  ME=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).userId')`,
+		`  ID=$(curl -s -X PUT '${cluster.engineUrl}/actors?namespace=default' -H 'content-type: application/json' \\`,
+		`    -H "authorization: Bearer $(cat ${adminTokenFile})" \\`,
+		`    -d '{"name":"counter","key":"'"$ME"'","runner_name_selector":"${cluster.pool}","crash_policy":"sleep"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).actor.actor_id')`,
+		`  curl -s -X POST ${cluster.engineUrl}/gateway/$ID/action/increment -H 'content-type: application/json' \\`,
+		`    -H "x-rivet-conn-params: {\\"token\\":\\"$TOKEN\\"}" -d '{"args":[1]}'`,
+		// example-actors:end
+	];
+	return lines.length === 0
+		? ""
+		: `Try (as a signed-in user; a counter belongs to its first writer):\n${lines.join("\n")}\n`;
+}
 
 async function main(): Promise<void> {
 	const cluster = await startCluster({ dir: DATA_DIR, log: (line) => console.log(`• ${line}`) });

@@ -2,15 +2,19 @@
 // and shows it live: a progress bar fed by the coordinator's `progress`
 // events, then the results once `finished` arrives.
 //
-// It talks to the engine like any client would (RIVET_ENDPOINT, or the local
-// engine on :6420). Options: `npm run demo -- --items 60 --workers 6`.
+// It signs in on the app like any client would (APP_URL, or the local app on
+// :3000; the batch belongs to that new user), then talks to the engine
+// (RIVET_ENDPOINT, or the local engine on :6420) with the access token as
+// connection params. Options: `npm run demo -- --items 60 --workers 6`.
 
 import { parseArgs } from "node:util";
 import { createClient } from "rivetkit/client";
 import type { BatchJobResult, BatchStatus, JobSpec } from "../src/actors/jobs/contract.ts";
 import type { Registry } from "../src/registry.ts";
+import { signIn } from "./client/auth.ts";
 
 const DEFAULT_ENDPOINT = "http://127.0.0.1:6420";
+const DEFAULT_APP_URL = "http://127.0.0.1:3000";
 /** How often the demo asks for the status too, in case an event was missed (a reconnect). */
 const STATUS_POLL_MS = 1_000;
 /** Give up after this long without the batch finishing. */
@@ -89,12 +93,15 @@ async function main(): Promise<void> {
 	const items = intFlag("items", flags.items, 1, 200);
 	const workers = intFlag("workers", flags.workers, 1, 16);
 	const endpoint = process.env.RIVET_ENDPOINT || DEFAULT_ENDPOINT;
+	const appUrl = process.env.APP_URL || DEFAULT_APP_URL;
+	// A 10-minute access token: longer than DEMO_TIMEOUT_MS, so one is enough.
+	const { params } = await signIn(appUrl, "demo");
 	const client = createClient<Registry>({ endpoint });
 	const batchId = `demo-${Date.now().toString(36)}`;
 	const tty = process.stdout.isTTY === true;
 	console.log(`actor-fleet demo: ${items} jobs over ${workers} workers, batch ${batchId} (engine ${endpoint})`);
 
-	const coordinator = client.coordinator.getOrCreate([batchId]);
+	const coordinator = client.coordinator.getOrCreate([batchId], { params });
 	const conn = coordinator.connect();
 	let latest: BatchStatus | undefined;
 	let lastPrinted = -1;

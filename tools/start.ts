@@ -98,11 +98,7 @@ async function main(): Promise<void> {
 actor-fleet is up.
   app       ${appUrl}            (${vite ? `Vite, hot reload; server ${server.url}` : `health: ${server.url}/health`})
   engine    ${new URL(endpoint).origin}     (dashboard: ${new URL(endpoint).origin}/ui${engine || !local ? "" : "; adopted: started elsewhere, left running"})
-Try:
-  ID=$(curl -s -X PUT '${new URL(endpoint).origin}/actors?namespace=default' -H 'content-type: application/json' \\
-    -d '{"name":"counter","key":"demo","runner_name_selector":"${pool}","crash_policy":"sleep"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).actor.actor_id')
-  curl -s -X POST ${new URL(endpoint).origin}/gateway/$ID/action/increment -H 'content-type: application/json' -d '{"args":[1]}'
-Ctrl-C stops everything.
+${tryLines(server.url, new URL(endpoint).origin, pool)}Ctrl-C stops everything.
 `);
 
 	void server.exited.then((code) => {
@@ -111,6 +107,28 @@ Ctrl-C stops everything.
 	engine?.process.once("exit", (code, sig) => {
 		if (!isShuttingDown()) void fail(`the engine exited unexpectedly (${code ?? sig}); see its engine.log`);
 	});
+}
+
+/**
+ * Shell lines the banner suggests: sign in on the app, then call an actor
+ * through the engine's gateway as that user (`x-rivet-conn-params`). Empty
+ * once the example actors are removed.
+ */
+function tryLines(appUrl: string, engineUrl: string, pool: string): string {
+	const lines: string[] = [
+		// example-actors:start (the README's removal block deletes these lines)
+		`  SIGNIN=$(curl -s -X POST ${appUrl}/api/auth/sign-in -H 'content-type: application/json' -d '{"name":"you"}')`,
+		`  TOKEN=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')`,
+		`  ME=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).userId')`,
+		`  ID=$(curl -s -X PUT '${engineUrl}/actors?namespace=default' -H 'content-type: application/json' \\`,
+		`    -d '{"name":"counter","key":"'"$ME"'","runner_name_selector":"${pool}","crash_policy":"sleep"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).actor.actor_id')`,
+		`  curl -s -X POST ${engineUrl}/gateway/$ID/action/increment -H 'content-type: application/json' \\`,
+		`    -H "x-rivet-conn-params: {\\"token\\":\\"$TOKEN\\"}" -d '{"args":[1]}'`,
+		// example-actors:end
+	];
+	return lines.length === 0
+		? ""
+		: `Try (as a signed-in user; a counter belongs to its first writer):\n${lines.join("\n")}\n`;
 }
 
 /** Stops whatever has started (newest first) and exits 1, unless a signal is already doing that. */

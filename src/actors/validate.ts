@@ -42,7 +42,7 @@ export class SettingsError extends Error {
 /**
  * Parses an actor family's settings from an environment record, the way
  * `src/env.ts` parses the server's: empty strings mean "unset" (e.g.
- * `CHAT_TOKEN=` in a .env file), and each bad variable is one line of the
+ * `ALLOWED_ORIGINS=` in a .env file), and each bad variable is one line of the
  * `SettingsError`.
  */
 export function parseSettings<S extends z.ZodType>(schema: S, source: Record<string, string | undefined>): z.output<S> {

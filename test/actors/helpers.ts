@@ -1,8 +1,39 @@
-// Helpers for the actor tests: putting an actor to sleep through the engine,
-// raw gateway calls with headers, and raw WebSockets with an Origin.
+// Helpers for the actor tests: signing in, putting an actor to sleep through
+// the engine, raw gateway calls with headers, and raw WebSockets with an
+// Origin.
 
 import { expect } from "vitest";
-import { engineUrl } from "../support.ts";
+import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
+import { signServerToken } from "../../src/auth/tokens.ts";
+import { type SignedIn, signIn } from "../../tools/client/auth.ts";
+import { appUrl, engineUrl } from "../support.ts";
+
+/** Signs in on the test app server as a new user (a fresh user id every time). */
+export function signInAs(name = "tester"): Promise<SignedIn> {
+	return signIn(appUrl(), name);
+}
+
+/** Signs in as an operator (the test server runs with the development operator token). */
+export function signInOperator(name = "ops"): Promise<SignedIn> {
+	return signIn(appUrl(), name, { operatorToken: DEV_OPERATOR_TOKEN });
+}
+
+/**
+ * How long a test's server token lasts. The app's own last 60 s
+ * (SERVER_TOKEN_TTL_S), minted per call; a test holds one through a crash
+ * and recovery, which can take longer.
+ */
+const TEST_SERVER_TOKEN_TTL_S = 15 * 60;
+
+/**
+ * Connection params with a server token, as an actor of the app would send.
+ * No HTTP route issues one: tests mint it in-process with the development
+ * secret that test servers run with.
+ */
+export async function serverParams(): Promise<{ token: string }> {
+	const { token } = await signServerToken(DEV_AUTH_SECRET, TEST_SERVER_TOKEN_TTL_S);
+	return { token };
+}
 
 /**
  * Puts an actor to sleep the way the engine does when it is idle, through

@@ -6,18 +6,32 @@
 // environment, `RIVET_PORT` and no `PORT`, `RIVETKIT_RUNTIME_MODE=serverless`)
 // as a serverless runner of the test engine.
 
+// biome-ignore-all assist/source/organizeImports: the example actors' imports sit between the markers that the README's removal block deletes, after the imports that stay.
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../../tools/local/app-server.ts";
+import { type RunningEngine, startEngineOnFreePort } from "../../tools/local/engine.ts";
 import { freePort } from "../../tools/local/ports.ts";
 import { configureServerlessPool } from "../../tools/local/runner-config.ts";
 import { productionSecrets } from "../../tools/local/stack.ts";
-import { engineUrl, gatewayAction, putActor, uniqueKey } from "../support.ts";
+import { uniqueKey } from "../support.ts";
+// example-actors:start (the README's removal block deletes these lines)
+import { createClient } from "rivetkit/client";
+import type { Registry } from "../../src/registry.ts";
+// example-actors:end
 
 const IMAGE_VERSION = "7";
+
+/** Every file of the built web app, as text: what a browser can download. */
+function builtWebFiles(dir: string): string[] {
+	return readdirSync(dir, { recursive: true, withFileTypes: true })
+		.filter((entry) => entry.isFile())
+		.map((entry) => readFileSync(path.join(entry.parentPath, entry.name), "utf8"));
+}
 
 /** Top-level entries .dockerignore keeps out of the build context. */
 function dockerIgnored(): (name: string) => boolean {
@@ -64,6 +78,7 @@ function finalStageCopies(): Array<[string, string]> {
 let workDir: string;
 let imageDir: string;
 let server: RunningAppServer | undefined;
+let engine: RunningEngine | undefined;
 const pool = uniqueKey("image");
 
 beforeAll(async () => {
@@ -91,6 +106,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await server?.stop();
+	await engine?.stop();
 	if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -154,10 +170,17 @@ describe("the production image's contents", () => {
 		expect(info).toMatchObject({ runnerVersion: Number(IMAGE_VERSION), source: "RIVET_RUNNER_VERSION" });
 	});
 
-	test("it boots as Rivet Compute runs it and serves actors through the engine", async () => {
+	test("it boots as Rivet Compute runs it, against an engine that requires a token, and serves a signed-in user end to end", async () => {
 		// Production refuses to boot without its own secrets (src/auth/settings.ts).
 		const secrets = productionSecrets();
 		expect(existsSync(path.join(imageDir, "src/server.ts"))).toBe(true);
+		// An engine in production shape: its management API needs the admin
+		// token (docs/security.md says what that token guards).
+		const adminToken = randomBytes(32).toString("base64url");
+		engine = await startEngineOnFreePort({
+			dataDir: path.join(workDir, "engine"),
+			env: { RIVET__AUTH__ADMIN_TOKEN: adminToken },
+		});
 		const port = await freePort();
 		server = await startAppServer({
 			port,
@@ -175,7 +198,9 @@ describe("the production image's contents", () => {
 				PORT: undefined,
 				RIVET_PORT: String(port),
 				RIVETKIT_RUNTIME_MODE: "serverless",
-				RIVET_ENDPOINT: engineUrl(),
+				RIVET_ENDPOINT: engine.url,
+				RIVET_TOKEN: adminToken,
+				RIVET_PUBLIC_ENDPOINT: engine.url,
 				RIVET_POOL: pool,
 				RIVET_RUNNER_VERSION: "",
 				...secrets,
@@ -185,7 +210,8 @@ describe("the production image's contents", () => {
 		expect((await fetch(`${server.url}/api/rivet/health`)).status).toBe(200);
 		const health = await fetch(`${server.url}/health`);
 		expect(health.status).toBe(200);
-		expect(await health.json()).toMatchObject({ app: { version: Number(IMAGE_VERSION) } });
+		const healthText = await health.text();
+		expect(JSON.parse(healthText)).toMatchObject({ app: { version: Number(IMAGE_VERSION) } });
 
 		// `npm run build` also built the web app, which the server serves at `/`.
 		const page = await fetch(`${server.url}/`);
@@ -194,26 +220,60 @@ describe("the production image's contents", () => {
 
 		const metadata = await fetch(`${server.url}/api/rivet/metadata`);
 		expect(metadata.status).toBe(200);
-		expect(await metadata.json()).toMatchObject({ runtime: "rivetkit", envoy: { version: Number(IMAGE_VERSION) } });
+		const metadataText = await metadata.text();
+		expect(JSON.parse(metadataText)).toMatchObject({
+			runtime: "rivetkit",
+			envoy: { version: Number(IMAGE_VERSION) },
+			clientEndpoint: expect.stringContaining(new URL(engine.url).host),
+		});
 
+		// The engine needs the admin token to accept the runner config.
 		await configureServerlessPool({
-			engineUrl: engineUrl(),
+			engineUrl: engine.url,
 			url: `${server.url}/api/rivet`,
 			pool,
 			startSecret: secrets.RIVET_START_SECRET,
+			adminToken,
+			token: adminToken,
 		});
-		// example-actors:start (the README's removal block deletes these lines)
-		const id = await putActor("counter", uniqueKey("image-counter"), pool);
-		expect(await gatewayAction(id, "increment", [3])).toEqual({ status: 200, body: { output: 3 } });
-		// An actor with SQLite: its drizzle migrations load from the image's copy.
-		const room = await putActor("chatRoom", uniqueKey("image-room"), pool);
-		const posted = await fetch(`${engineUrl()}/gateway/${room}/action/postMessage`, {
+
+		// A user signs in on the app; the server issues the identity.
+		const signIn = await fetch(`${server.url}/api/auth/sign-in`, {
 			method: "POST",
-			headers: { "content-type": "application/json", "x-rivet-conn-params": JSON.stringify({ username: "ops" }) },
-			body: JSON.stringify({ args: ["hello from the image"] }),
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ name: "ada" }),
 		});
-		expect(posted.status).toBe(200);
-		expect(await posted.json()).toMatchObject({ output: { id: 1, username: "ops", text: "hello from the image" } });
+		expect(signIn.status).toBe(200);
+		const signInText = await signIn.text();
+		const user = JSON.parse(signInText) as { userId: string; token: string };
+		expect(user.userId).toMatch(/^u_/);
+
+		// No secret reaches a browser: not in what the server answers to
+		// anyone (health, metadata, sign-in) nor in the web app it serves.
+		const served = [healthText, metadataText, signInText, ...builtWebFiles(path.join(imageDir, "web/dist"))];
+		for (const [name, value] of Object.entries({ adminToken, ...secrets })) {
+			const leaks = served.filter((text) => text.includes(value));
+			expect(leaks, `${name} was served`).toEqual([]);
+		}
+
+		// example-actors:start (the README's removal block deletes these lines)
+		// The signed-in user's calls, end to end through the token-guarded
+		// engine, with no engine token on the client (as in a browser).
+		const client = createClient<Registry>({ endpoint: engine.url, poolName: pool });
+		try {
+			const params = { token: user.token };
+			const counter = client.counter.getOrCreate([uniqueKey("image-counter")], { params });
+			expect(await counter.increment(3)).toBe(3);
+			// An actor with SQLite: its drizzle migrations load from the image's copy.
+			const room = client.chatRoom.getOrCreate([uniqueKey("image-room")], { params });
+			const posted = await room.postMessage("hello from the image");
+			expect(posted).toMatchObject({ userId: user.userId, text: "hello from the image" });
+			// Without a token the same calls are refused.
+			const stranger = client.counter.getOrCreate([uniqueKey("image-counter")]);
+			await expect(stranger.increment(1)).rejects.toMatchObject({ code: "unauthenticated" });
+		} finally {
+			await client.dispose();
+		}
 		// example-actors:end
 	});
 });

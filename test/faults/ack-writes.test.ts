@@ -8,7 +8,7 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { faultCounts } from "./counters.ts";
 import { type CrashStack, startCrashStack } from "./crash-stack.ts";
-import { clientFor, eventually } from "./support.ts";
+import { clientFor, eventually, signInOn } from "./support.ts";
 
 const ROUNDS = 20;
 
@@ -30,24 +30,28 @@ async function crashAndRestart(): Promise<void> {
 
 test(`state, SQLite and KV: ${ROUNDS} rounds of write on each path, kill -9, read`, async () => {
 	const client = clientFor(fleet.stack.engine.url);
+	// Signed in once: access tokens verify on any server with the same secret.
+	const [owner, alice, bob] = await Promise.all(
+		["owner", "alice", "bob"].map((name) => signInOn(fleet.stack.server.url, name)),
+	);
 	const lost = { state: 0, sqlite: 0, kv: 0 };
 	for (let round = 0; round < ROUNDS; round++) {
 		// A fresh actor per round: its first write is the case plain `c.state`
 		// loses (reliability findings, exp1b).
-		const counter = client.counter.getOrCreate(["ack", String(round)]);
+		const counter = client.counter.getOrCreate(["ack", String(round)], { params: owner?.params });
 		const room = ["ack-chat", String(round)];
-		const bob = client.chatRoom.getOrCreate(room, { params: { username: "bob" } });
-		const alice = client.chatRoom.getOrCreate(room, { params: { username: "alice" } });
+		const asBob = client.chatRoom.getOrCreate(room, { params: bob?.params });
+		const asAlice = client.chatRoom.getOrCreate(room, { params: alice?.params });
 
 		const count = await counter.increment(round + 1); // state, saved immediately
-		const message = await bob.postMessage(`round ${round}`); // a SQLite row
-		await alice.markRead(message.id); // a KV entry
+		const message = await asBob.postMessage(`round ${round}`); // a SQLite row
+		await asAlice.markRead(message.id); // a KV entry
 		await crashAndRestart();
 
 		if ((await eventually(() => counter.getCount())) !== count) lost.state++;
-		const page = await eventually(() => alice.history({ limit: 10 }));
+		const page = await eventually(() => asAlice.history({ limit: 10 }));
 		if (!page.messages.some((m) => m.id === message.id && m.text === `round ${round}`)) lost.sqlite++;
-		if ((await eventually(() => alice.unreadCount())) !== 0) lost.kv++;
+		if ((await eventually(() => asAlice.unreadCount())) !== 0) lost.kv++;
 	}
 	counts.lost += lost.state + lost.sqlite + lost.kv;
 	expect(lost).toEqual({ state: 0, sqlite: 0, kv: 0 });

@@ -14,11 +14,15 @@ export interface FaultCounts {
 	lost: number;
 	/** Effects applied more than once. */
 	duplicated: number;
+	/** Calls refused because the caller may not make them (the authorization matrix). */
+	unauthorized: number;
+	/** Of those, calls after which the actor's data differed. */
+	changedState: number;
 }
 
 /** Counts for the calling test file, saved after its last test. */
 export function faultCounts(name: string): FaultCounts {
-	const counts: FaultCounts = { injected: 0, hostile: 0, lost: 0, duplicated: 0 };
+	const counts: FaultCounts = { injected: 0, hostile: 0, lost: 0, duplicated: 0, unauthorized: 0, changedState: 0 };
 	afterAll(() => {
 		writeFileSync(path.join(inject("countersDir"), `${name}.json`), JSON.stringify(counts));
 	});

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { faultCounts } from "./counters.ts";
 import { type CrashStack, startCrashStack } from "./crash-stack.ts";
-import { clientFor, eventually } from "./support.ts";
+import { clientFor, eventually, signInOn } from "./support.ts";
 
 /** Long enough for the crash and restart to happen before the timers fire. */
 const TIMER_DELAY_MS = 6_000;
@@ -33,7 +33,10 @@ async function waitWithoutTraffic(): Promise<void> {
 
 test("armed schedules fire once after a server kill -9, with no traffic", async () => {
 	const client = clientFor(fleet.stack.engine.url);
-	const counters = Array.from({ length: TIMERS }, (_, i) => client.counter.getOrCreate(["sched-crash", String(i)]));
+	const { params } = await signInOn(fleet.stack.server.url, "scheduler");
+	const counters = Array.from({ length: TIMERS }, (_, i) =>
+		client.counter.getOrCreate(["sched-crash", String(i)], { params }),
+	);
 	for (const counter of counters) await counter.incrementLater(1, TIMER_DELAY_MS);
 
 	await fleet.crashServer();
@@ -54,7 +57,10 @@ test("armed schedules fire once after a server kill -9, with no traffic", async 
 
 test("engine kill -9: /health turns 503, the server recovers without a restart, schedules fire once", async () => {
 	const client = clientFor(fleet.stack.engine.url);
-	const counters = Array.from({ length: TIMERS }, (_, i) => client.counter.getOrCreate(["sched-engine", String(i)]));
+	const { params } = await signInOn(fleet.stack.server.url, "scheduler");
+	const counters = Array.from({ length: TIMERS }, (_, i) =>
+		client.counter.getOrCreate(["sched-engine", String(i)], { params }),
+	);
 	for (const counter of counters) await counter.increment(10);
 	for (const counter of counters) await counter.incrementLater(1, TIMER_DELAY_MS);
 

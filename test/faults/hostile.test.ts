@@ -1,14 +1,36 @@
 // Hostile input: every public action and route gets wrong types, missing and
 // extra fields, oversized payloads, malformed JSON, prototype names, weird
-// keys and invalid actor ids. Each is refused with a stable code and no
-// internal detail, the server stays up, and the actor's state is unchanged.
+// keys and invalid actor ids, from a signed-in caller. Each is refused with a
+// stable code and no internal detail, the server stays up, and the actor's
+// state is unchanged. Then unauthorized callers: the authorization matrix
+// (test/actors/access-matrix.ts) over every actor, counted for the suite's
+// summary line.
 
 import { createHash } from "node:crypto";
-import { beforeAll, describe, expect, inject, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { signIn } from "../../tools/client/auth.ts";
+import {
+	chatSubject,
+	counterSubject,
+	jobsSubjects,
+	type MatrixEnv,
+	type MatrixSubject,
+	makeCredentials,
+	paramsFor,
+	runMatrix,
+} from "../actors/access-matrix.ts";
 import { faultCounts } from "./counters.ts";
 
 const counts = faultCounts("hostile");
 const engine = () => inject("engineUrl");
+
+/** The connection params header of a signed-in user, sent with every hostile call below. */
+let auth: Record<string, string> = {};
+
+beforeAll(async () => {
+	const user = await signIn(inject("appUrl"), "hostile");
+	auth = { "x-rivet-conn-params": JSON.stringify(user.params) };
+});
 
 interface Reply {
 	status: number;
@@ -30,7 +52,7 @@ async function raw(path: string, init: RequestInit = {}): Promise<Reply> {
 }
 
 function post(path: string, body: string, headers: Record<string, string> = {}): Promise<Reply> {
-	return raw(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+	return raw(path, { method: "POST", headers: { "content-type": "application/json", ...auth, ...headers }, body });
 }
 
 async function putActor(name: string, key: string): Promise<string> {
@@ -46,7 +68,7 @@ async function putActor(name: string, key: string): Promise<string> {
 async function call(id: string, action: string, args: unknown[]): Promise<unknown> {
 	const reply = await fetch(`${engine()}/gateway/${id}/action/${action}`, {
 		method: "POST",
-		headers: { "content-type": "application/json" },
+		headers: { "content-type": "application/json", ...auth },
 		body: JSON.stringify({ args }),
 	});
 	return ((await reply.json()) as { output: unknown }).output;
@@ -99,6 +121,7 @@ describe("counter actions", () => {
 		["fireTimer", []],
 		["fireTimer", ["00000000-0000-0000-0000-000000000000"]],
 		["fireTimer", [{ id: "x" }]],
+		["fireTimer", ["00000000-0000-0000-0000-000000000000", "a-guessed-secret"]],
 	];
 
 	test.each(badArgs)("%s(%j) is refused with a user error code", async (action, args) => {
@@ -232,4 +255,41 @@ describe("the Hono app's routes", () => {
 		// The server is still serving.
 		expect((await fetch(`${app()}/health`)).status).toBe(200);
 	});
+});
+
+describe("unauthorized callers", () => {
+	const env = (): MatrixEnv => ({ engineUrl: engine(), appUrl: inject("appUrl"), pool: inject("pool") });
+	let refused = 0;
+	const changed: string[] = [];
+
+	afterAll(() => {
+		console.log(`\nhostile: ${refused} unauthorized calls refused, ${changed.length} changed state`);
+	});
+
+	test("every actor refuses every caller its access table does not list, and refusals change nothing", async () => {
+		const creds = await makeCredentials(env());
+		const subjects: MatrixSubject[] = [
+			await counterSubject(creds),
+			await chatSubject(creds),
+			...(await jobsSubjects(creds)),
+		];
+		const mismatches: string[] = [];
+		for (const subject of subjects) {
+			const result = await runMatrix(
+				env(),
+				subject,
+				(credential) => paramsFor(creds, subject, credential),
+				() => {
+					counts.hostile++;
+					counts.unauthorized++;
+				},
+			);
+			refused += result.refused;
+			changed.push(...result.changed);
+			counts.changedState += result.changed.length;
+			mismatches.push(...result.mismatches);
+		}
+		expect(mismatches).toEqual([]);
+		expect(changed).toEqual([]);
+	}, 300_000);
 });

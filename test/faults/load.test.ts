@@ -7,6 +7,7 @@ import { createClient } from "rivetkit/client";
 import { expect, inject, test } from "vitest";
 import type { ChatMessage } from "../../src/actors/chat-room/contract.ts";
 import type { Registry } from "../../src/registry.ts";
+import { signIn } from "../../tools/client/auth.ts";
 import { faultCounts } from "./counters.ts";
 
 /**
@@ -72,7 +73,8 @@ test(`${CONNECTIONS} chat connections for ${DURATION_MS / 1_000} s plus ${ACTION
 		// Connections open in batches, each batch connected before the next:
 		// a hundred WebSocket upgrades at once only measure the handshake queue.
 		for (let i = 0; i < CONNECTIONS; i++) {
-			const conn = client.chatRoom.getOrCreate(room, { params: { username: `user${i}` } }).connect();
+			const user = await signIn(inject("appUrl"), `user${i}`);
+			const conn = client.chatRoom.getOrCreate(room, { params: user.params }).connect();
 			conn.on("message", (m: ChatMessage) => received[i]?.add(m.id));
 			conn.onError((e) => errors.push(`conn ${i}: ${e.message}`));
 			// A connection that drops misses what is posted while it is away: record it.
@@ -95,10 +97,13 @@ test(`${CONNECTIONS} chat connections for ${DURATION_MS / 1_000} s plus ${ACTION
 		const sent: number[] = [];
 		// Counters are created and resolved to ids before the clock starts, so the
 		// steady traffic measures actions, not actor creation.
+		// One user owns the ten counters: 10 increments/s spread over them stays
+		// far below the per-user, per-counter write limit.
+		const counterOwner = await signIn(inject("appUrl"), "counter-owner");
 		const counters = await Promise.all(
 			Array.from({ length: 10 }, async (_, i) => {
-				const id = await client.counter.getOrCreate([`${room[0]}-c${i}`]).resolve();
-				const counter = client.counter.getForId(id);
+				const id = await client.counter.getOrCreate([`${room[0]}-c${i}`], { params: counterOwner.params }).resolve();
+				const counter = client.counter.getForId(id, { params: counterOwner.params });
 				if ((await deadline(counter.getCount(), CALL_DEADLINE_MS)) === "deadline") {
 					throw new Error(`counter ${i}: no answer within ${CALL_DEADLINE_MS / 1_000} s`);
 				}

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { faultCounts } from "./counters.ts";
 import { type CrashStack, startCrashStack } from "./crash-stack.ts";
-import { clientFor, eventually, readLedger } from "./support.ts";
+import { clientFor, eventually, readLedger, serverParams } from "./support.ts";
 
 const JOBS = 100;
 /** Kill once this many jobs have been stored. */
@@ -36,7 +36,8 @@ function storedOrder(prefix: string): string[] {
 
 async function runHundredJobs(prefix: string, crash: () => Promise<void>): Promise<void> {
 	const client = clientFor(fleet.stack.engine.url);
-	const worker = client.worker.getOrCreate([prefix]);
+	// Only the server may send jobs to a worker; the test holds a server token.
+	const worker = client.worker.getOrCreate([prefix], { params: await serverParams() });
 	const sent = Array.from({ length: JOBS }, (_, i) => `${prefix}-${String(i).padStart(3, "0")}`);
 	for (const jobId of sent) {
 		await worker.send("jobs", { jobId, kind: "wordstats", input: { text: `job ${jobId} counts these words` } });

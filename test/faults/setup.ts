@@ -38,16 +38,20 @@ export async function teardown(): Promise<void> {
 	// Stops the server, then the engine, and fails if any process of it outlives it.
 	await stack?.stop();
 	if (!countersDir) return;
-	const total: FaultCounts = { injected: 0, hostile: 0, lost: 0, duplicated: 0 };
+	const total: FaultCounts = { injected: 0, hostile: 0, lost: 0, duplicated: 0, unauthorized: 0, changedState: 0 };
 	for (const file of readdirSync(countersDir)) {
 		const counts = JSON.parse(readFileSync(path.join(countersDir, file), "utf8")) as FaultCounts;
 		total.injected += counts.injected;
 		total.hostile += counts.hostile;
 		total.lost += counts.lost;
 		total.duplicated += counts.duplicated;
+		// Files written before these counts existed have none.
+		total.unauthorized += counts.unauthorized ?? 0;
+		total.changedState += counts.changedState ?? 0;
 	}
 	rmSync(countersDir, { recursive: true, force: true });
 	console.log(
-		`\nfaults: ${total.injected} injected, ${total.hostile} hostile inputs, ${total.lost} lost, ${total.duplicated} duplicated\n`,
+		`\nfaults: ${total.injected} injected, ${total.hostile} hostile inputs, ${total.lost} lost, ${total.duplicated} duplicated, ` +
+			`${total.unauthorized} unauthorized calls refused, ${total.changedState} changed state\n`,
 	);
 }

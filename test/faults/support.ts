@@ -5,6 +5,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { createClient } from "rivetkit/client";
 import { onTestFinished } from "vitest";
 import type { Registry } from "../../src/registry.ts";
+import { type SignedIn, signIn } from "../../tools/client/auth.ts";
+
+export { serverParams } from "../actors/helpers.ts";
+
+/** Signs in on a (crash) stack's app server; the token stays valid across that server's restarts. */
+export function signInOn(appUrl: string, name: string): Promise<SignedIn> {
+	return signIn(appUrl, name);
+}
 
 /** How long a read may keep failing after a crash before the test fails. */
 const RECOVERY_TIMEOUT_MS = 60_000;

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { naiveSha256 } from "../actors/jobs/expected.ts";
 import { faultCounts } from "./counters.ts";
 import { type CrashStack, startCrashStack } from "./crash-stack.ts";
-import { clientFor, eventually, type LedgerLine, readLedger } from "./support.ts";
+import { clientFor, eventually, type LedgerLine, readLedger, serverParams } from "./support.ts";
 
 const KILLS = 3;
 /** 1,000,000 rounds = 20 chunk steps: enough steps to kill in the middle of. */
@@ -35,7 +35,9 @@ const chunkIndex = (step: string): number => (step.startsWith("chunk-") ? Number
 
 test(`a job survives ${KILLS} kill -9 at random steps and resumes with no traffic`, async () => {
 	const client = clientFor(fleet.stack.engine.url);
-	await client.worker.getOrCreate(["wf-crash"]).send("jobs", JOB);
+	// Only the server may send jobs to a worker; the test holds a server token.
+	const params = await serverParams();
+	await client.worker.getOrCreate(["wf-crash"], { params }).send("jobs", JOB);
 
 	const kills: Array<{ at: number; inFlight: string }> = [];
 	const resumeMs: number[] = [];
@@ -73,7 +75,7 @@ test(`a job survives ${KILLS} kill -9 at random steps and resumes with no traffi
 	for (const step of reran) expect(inFlight).toContain(step);
 	counts.duplicated += reran.filter((step) => !inFlight.has(step)).length;
 
-	const worker = client.worker.getOrCreate(["wf-crash"]);
+	const worker = client.worker.getOrCreate(["wf-crash"], { params });
 	const stored = await eventually(() => worker.getJob(JOB.jobId));
 	expect(stored).toEqual({ jobId: JOB.jobId, status: "done", result: naiveSha256(JOB.input.text, JOB.input.rounds) });
 	expect(await worker.status()).toMatchObject({ completed: 1, failed: 0, current: null });

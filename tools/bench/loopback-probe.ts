@@ -6,6 +6,7 @@
 import { createClient } from "rivetkit/client";
 import type { Registry } from "../../src/registry.ts";
 import { startStack } from "../local/stack.ts";
+import { benchCredentials } from "./lib/auth.ts";
 import { closedLoop } from "./lib/measure.ts";
 
 /** Calls per road; sequential, so this many round trips. */
@@ -31,7 +32,8 @@ process.env.RIVET_LOG_LEVEL ??= "error";
 const stack = await startStack({ serverEnv: { RIVET_LOG_LEVEL: "error" } });
 try {
 	const client = createClient<Registry>({ endpoint: stack.engine.url });
-	const handle = client.counter.getOrCreate(["loopback-probe"]);
+	const auth = await benchCredentials();
+	const handle = client.counter.getOrCreate(["loopback-probe"], { params: auth.params });
 	await handle.increment(1);
 	const actorId = await handle.resolve();
 	const conn = handle.connect();
@@ -42,7 +44,7 @@ try {
 		gateway: await time(CALLS, async () => {
 			const res = await fetch(gatewayUrl, {
 				method: "POST",
-				headers: { "content-type": "application/json" },
+				headers: { "content-type": "application/json", ...auth.headers },
 				body: JSON.stringify({ args: [1] }),
 			});
 			if (!res.ok) throw new Error(`gateway answered ${res.status}: ${await res.text()}`);

@@ -18,6 +18,7 @@ import { LOCAL_ENGINE_TUNING } from "../local/engine.ts";
 import { exitOnSignals } from "../local/lifecycle.ts";
 import { freePort } from "../local/ports.ts";
 import { type Stack, startStack } from "../local/stack.ts";
+import { benchCredentials } from "./lib/auth.ts";
 import type { BenchContext, Scenario } from "./lib/context.ts";
 import { log } from "./lib/measure.ts";
 import {
@@ -166,6 +167,7 @@ async function main(): Promise<void> {
 			envoyClient,
 			handlerPool: HANDLER_POOL,
 			envoyPool: ENVOY_POOL,
+			auth: await benchCredentials(),
 			runtimes: [
 				{
 					runtime: "native",

@@ -3,7 +3,7 @@
 //
 // Why: during a failover (an engine node or an app server dies) a call can
 // time out or fail after the actor already applied it, and a call can even be
-// acknowledged and then replayed (measured on rivetkit 2.3.19, notes §12). A
+// acknowledged and then replayed (measured on rivetkit 2.3.19; docs/scaling-out.md). A
 // caller that retries with a new key would apply it twice; a caller that does
 // not retry loses writes the user made. The fix is a key per logical write,
 // chosen before the first attempt and recorded by the actor in the same durable

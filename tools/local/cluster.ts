@@ -11,7 +11,7 @@
 // is a child we hold by PID. Both engine nodes advertise the engine LB as their
 // `public_url` and the app servers use it as `RIVET_ENDPOINT`: a serverless
 // app rejects starts from a node whose URL differs from its endpoint, and with
-// one shared URL either node may start actors in either app (notes §12).
+// one shared URL either node may start actors in either app (docs/scaling-out.md).
 //
 // Start order follows the dependencies (database, pub/sub, engines, load
 // balancers, apps, runner config); stop runs it backwards so the apps drain

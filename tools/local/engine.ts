@@ -197,7 +197,7 @@ export function enginePath(): string {
 /**
  * The topology config tells the engine its own public URL. Serverless apps
  * compare it with their configured endpoint on every `/start`, so it must
- * match the URL clients and the app use (see notes §1.5).
+ * match the URL clients and the app use ("endpoint mismatch" otherwise).
  */
 function writeTopologyConfig(dataDir: string, host: string, port: number): string {
 	const config = {

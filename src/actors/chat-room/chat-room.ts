@@ -1,61 +1,77 @@
 // chatRoom: one chat room per key, with live messages and presence.
 //
 // Key: `[roomId]`, any room name the client picks (e.g. `["lobby"]`).
-// Owns: the room's title (state, small), every message (SQLite through
-// drizzle, unbounded, paged by id) and each user's last-read message id (KV).
-// Flow: `onBeforeConnect` admits a request only with a valid username, the
-// chat token when one is configured, and an allowed `Origin`. This runs for
-// WebSocket connections and for every stateless HTTP call alike. `postMessage`
-// writes the row (with its idempotency key) in one statement, then
-// broadcasts `message`. Joining and leaving are announced as `presence`, for
+// Owns: the room's title and owner (state, small), its newest
+// MAX_ROOM_MESSAGES messages (SQLite through drizzle, paged by id) and each
+// user's last-read message id (KV).
+// Flow: every connection proves who it is with an access token
+// (`onBeforeConnect` and `createConnState`, for WebSocket connections and
+// for every stateless HTTP call alike), and browsers must come from an
+// allowed `Origin`. Rooms are open: any signed-in user may join, read and
+// post; the author, reader and renamer is always the token's user, never an
+// argument. The first user to post in (or name) a room becomes its owner,
+// the only one besides operators who may rename it. `postMessage` charges
+// the author's rate limit, writes the row (with its idempotency key) in one
+// statement, then sends `message` to the WebSocket connections whose token is
+// still valid. Joining and leaving are announced as `presence`, for
 // WebSocket connections only: a stateless call also "connects" for the
 // duration of the call, and must not look like a user coming and going.
+// Who may call what is `CHAT_ROOM_ACCESS` in ./contract.ts.
 
-import { createHash, timingSafeEqual } from "node:crypto";
-import { and, count, desc, eq, gt, lt, ne } from "drizzle-orm";
-import { type ActionContextOf, type ActorContextOf, actor, event, UserError } from "rivetkit";
+import { and, count, desc, eq, gt, lt, lte, ne } from "drizzle-orm";
+import {
+	type ActionContextOf,
+	type ActorContextOf,
+	actor,
+	type BeforeConnectContextOf,
+	event,
+	UserError,
+} from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { z } from "zod";
+import { type Identity, requireUser } from "../../auth/connection.ts";
+import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
+import { chargeWrite, RateLimiter } from "../rate-limit.ts";
 import { parseInput } from "../validate.ts";
 import {
-	type ChatConnParams,
+	CHAT_POST_BURST,
+	CHAT_POSTS_PER_SECOND,
 	type ChatHistoryPage,
 	type ChatMessage,
 	type ChatPresence,
 	type ChatRoomInfo,
+	MAX_CONNECTIONS_PER_USER,
 	MAX_HISTORY_PAGE,
 	MAX_MESSAGE_LENGTH,
+	MAX_ROOM_CONNECTIONS,
+	MAX_ROOM_MESSAGES,
 	MAX_TITLE_LENGTH,
-	USERNAME_PATTERN,
 } from "./contract.ts";
 import chatRoomMigrations from "./migrations.ts";
 import { type MessageRow, messages } from "./schema.ts";
 import { chatRoomSettings } from "./settings.ts";
 
-export interface ChatConnState {
-	username: string;
-	/** True for a WebSocket connection, false for a stateless HTTP call. */
-	live: boolean;
-}
+export type ChatConnState = ActorConnState;
 
 interface ChatRoomState {
 	title: string;
+	/** The user id of the first user who posted or named the room; null until then. */
+	owner: string | null;
 }
 
 interface ChatRoomVars {
 	/**
-	 * Users whose `join` was announced and whose `leave` was not yet. Without
-	 * it, two tabs of one user closing together would both see the user gone
-	 * (the runtime removes both connections before either callback runs) and
-	 * announce two leaves. Ephemeral: null after a wake until the next change.
+	 * Users (by id) whose `join` was announced and whose `leave` was not yet.
+	 * Without it, two tabs of one user closing together would both see the
+	 * user gone (the runtime removes both connections before either callback
+	 * runs) and announce two leaves. Ephemeral: null after a wake until the
+	 * next change.
 	 */
 	announced: Set<string> | null;
+	/** Per-user post limits; in memory, so they reset when the actor sleeps. */
+	posts: RateLimiter;
 }
 
-const connParamsSchema = z.object({
-	username: z.string().regex(USERNAME_PATTERN),
-	token: z.string().max(256).optional(),
-});
 const textSchema = z.string().trim().min(1).max(MAX_MESSAGE_LENGTH);
 const postOptionsSchema = z.strictObject({ requestId: z.string().min(1).max(128).optional() }).optional();
 const historySchema = z.strictObject({
@@ -67,46 +83,49 @@ const titleSchema = z.string().trim().min(1).max(MAX_TITLE_LENGTH);
 
 export const chatRoom = actor({
 	options: { name: "Chat room", icon: "comments" },
-	createState: (c): ChatRoomState => ({ title: c.key[0] ?? "chat" }),
-	createVars: (): ChatRoomVars => ({ announced: null }),
+	createState: (c): ChatRoomState => ({ title: c.key[0] ?? "chat", owner: null }),
+	createVars: (): ChatRoomVars => ({
+		announced: null,
+		posts: new RateLimiter({ burst: CHAT_POST_BURST, perSecond: CHAT_POSTS_PER_SECOND }),
+	}),
 	db: db({ schema: { messages }, migrations: chatRoomMigrations }),
 	events: {
 		message: event<ChatMessage>(),
 		presence: event<ChatPresence>(),
 	},
 
-	onBeforeConnect: (c, params: ChatConnParams) => {
+	onBeforeConnect: async (c, params: unknown) => {
 		checkOrigin(c.request?.headers.get("origin") ?? null);
-		const { token } = readConnParams(params);
-		checkToken(token);
+		const caller = await connStateFor(params, c.request);
+		// The server's own token is for actor→actor calls; chat is for people.
+		requireUser(caller);
+		if (caller.live) checkConnectionCaps(c, caller.userId);
 	},
 
-	createConnState: (c, params: ChatConnParams): ChatConnState => ({
-		username: readConnParams(params).username,
-		live: c.request?.headers.get("upgrade")?.toLowerCase() === "websocket",
-	}),
+	createConnState: (c, params: unknown): Promise<ChatConnState> => connStateFor(params, c.request),
 
 	onConnect: (c, conn) => {
 		if (!conn.state.live) return;
-		const { username } = conn.state;
+		const { userId, name } = conn.state;
 		// Everyone connected before this one (this one is in `c.conns` already).
-		c.vars.announced ??= new Set(onlineUsers(c, conn.id));
+		c.vars.announced ??= new Set(onlineUserIds(c, conn.id));
 		// A second tab of the same user is not a new arrival.
-		if (c.vars.announced.has(username)) return;
-		c.vars.announced.add(username);
-		c.broadcast("presence", { username, kind: "join", online: onlineUsers(c) });
+		if (c.vars.announced.has(userId)) return;
+		c.vars.announced.add(userId);
+		// Not to the arriving connection itself: it has not even received its
+		// handshake yet (`conn.send` does not wait for subscriptions).
+		sendToReaders(c, "presence", { userId, username: name, kind: "join", online: onlineNames(c) }, conn.id);
 	},
 
 	onDisconnect: (c, conn) => {
 		if (!conn.state.live) return;
-		const { username } = conn.state;
+		const { userId, name } = conn.state;
 		// `c.conns` no longer holds `conn` here.
-		const online = onlineUsers(c);
-		if (online.includes(username)) return;
+		if (onlineUserIds(c).includes(userId)) return;
 		// Not yet tracked since a wake: this user was connected, so announce.
-		if (c.vars.announced !== null && !c.vars.announced.delete(username)) return;
-		c.vars.announced ??= new Set(online);
-		c.broadcast("presence", { username, kind: "leave", online });
+		if (c.vars.announced !== null && !c.vars.announced.delete(userId)) return;
+		c.vars.announced ??= new Set(onlineUserIds(c));
+		sendToReaders(c, "presence", { userId, username: name, kind: "leave", online: onlineNames(c) });
 	},
 
 	actions: {
@@ -115,26 +134,31 @@ export const chatRoom = actor({
 		 * the same user and id return the message the first call stored.
 		 */
 		postMessage: async (c, text: string, options?: { requestId?: string }): Promise<ChatMessage> => {
+			const me = requireUser(c.conn?.state);
 			const body = parseInput(textSchema, text, "text");
 			const requestId = parseInput(postOptionsSchema, options, "options")?.requestId ?? null;
-			const username = c.conn.state.username;
+			chargeWrite(c.vars.posts, me);
+			const claimed = claimOwner(c, me);
 			// One INSERT carries the message and its idempotency key, so a row
 			// acknowledged to the client is also the proof a retry will find.
 			const [row] = await c.db
 				.insert(messages)
-				.values({ username, text: body, createdAt: Date.now(), requestId })
+				.values({ userId: me.userId, username: me.name, text: body, createdAt: Date.now(), requestId })
 				.onConflictDoNothing()
 				.returning();
-			if (row) {
-				const message = toChatMessage(row);
-				c.broadcast("message", message);
-				return message;
-			}
-			return toChatMessage(await findByRequestId(c, username, requestId));
+			if (claimed) await c.saveState({ immediate: true });
+			if (!row) return toChatMessage(await findByRequestId(c, me.userId, requestId));
+			// Retention: the oldest rows go once the room holds more than the cap.
+			// Ids only grow, so this is one range delete on the primary key.
+			if (row.id > MAX_ROOM_MESSAGES) await c.db.delete(messages).where(lte(messages.id, row.id - MAX_ROOM_MESSAGES));
+			const message = toChatMessage(row);
+			sendToReaders(c, "message", message);
+			return message;
 		},
 
 		/** A page of messages older than `before` (a message id), oldest first. */
 		history: async (c, query: { before?: number; limit: number }): Promise<ChatHistoryPage> => {
+			requireUser(c.conn?.state);
 			const { before, limit } = parseInput(historySchema, query, "query");
 			const rows = await c.db
 				.select()
@@ -148,32 +172,49 @@ export const chatRoom = actor({
 
 		/** Marks everything up to `messageId` as read by the caller. Never moves back. */
 		markRead: async (c, messageId: number): Promise<void> => {
+			const me = requireUser(c.conn?.state);
 			const id = parseInput(messageIdSchema, messageId, "messageId");
 			if (id > (await latestMessageId(c))) {
 				throw new UserError(`message ${id} does not exist`, { code: "unknown_message" });
 			}
-			const key = lastReadKey(c.conn.state.username);
+			const key = lastReadKey(me.userId);
 			if (id > Number((await c.kv.get(key)) ?? 0)) await c.kv.put(key, String(id));
 		},
 
 		/** Messages from others after the caller's last-read message. */
 		unreadCount: async (c): Promise<number> => {
-			const { username } = c.conn.state;
-			const lastRead = Number((await c.kv.get(lastReadKey(username))) ?? 0);
+			const me = requireUser(c.conn?.state);
+			const lastRead = Number((await c.kv.get(lastReadKey(me.userId))) ?? 0);
 			const [row] = await c.db
 				.select({ n: count() })
 				.from(messages)
-				.where(and(gt(messages.id, lastRead), ne(messages.username, username)));
+				.where(and(gt(messages.id, lastRead), ne(messages.userId, me.userId)));
 			return row?.n ?? 0;
 		},
 
 		info: async (c): Promise<ChatRoomInfo> => {
+			requireUser(c.conn?.state);
 			const [row] = await c.db.select({ n: count() }).from(messages);
-			return { roomId: c.key[0] ?? "", title: c.state.title, messageCount: row?.n ?? 0, online: onlineUsers(c) };
+			return {
+				roomId: c.key[0] ?? "",
+				title: c.state.title,
+				owner: ownerOf(c),
+				messageCount: row?.n ?? 0,
+				online: onlineNames(c),
+			};
 		},
 
+		/** Renames the room: its owner or an operator (the first user to name an unowned room becomes its owner). */
 		setTitle: async (c, title: string): Promise<void> => {
-			c.state.title = parseInput(titleSchema, title, "title");
+			const me = requireUser(c.conn?.state);
+			const owner = ownerOf(c);
+			if (me.role !== "operator" && owner !== null && owner !== me.userId) {
+				throw new UserError("only the room's owner may rename it", { code: "forbidden" });
+			}
+			const next = parseInput(titleSchema, title, "title");
+			chargeWrite(c.vars.posts, me);
+			claimOwner(c, me);
+			c.state.title = next;
 			await c.saveState({ immediate: true });
 		},
 	},
@@ -181,21 +222,31 @@ export const chatRoom = actor({
 
 type ChatRoomContext = ActorContextOf<typeof chatRoom>;
 type ChatRoomActionContext = ActionContextOf<typeof chatRoom>;
+type ChatRoomConnectContext = BeforeConnectContextOf<typeof chatRoom>;
 
-function readConnParams(params: unknown): z.output<typeof connParamsSchema> {
-	const result = connParamsSchema.safeParse(params);
-	if (!result.success) {
-		throw new UserError("connect with params { username } of 1-32 letters, digits, _ . or -", {
-			code: "invalid_username",
-		});
-	}
-	return result.data;
+/**
+ * The owner's user id, or null. State saved before owners existed has no
+ * `owner` field at all; it reads as "no owner yet".
+ */
+function ownerOf(c: ChatRoomContext): string | null {
+	return c.state.owner ?? null;
+}
+
+/**
+ * Makes `me` the owner of a room that has none (operators never become
+ * owners). Synchronous, so two racing first posts cannot both claim it.
+ * Returns whether it did, so the caller saves the state.
+ */
+function claimOwner(c: ChatRoomActionContext, me: Identity): boolean {
+	if (ownerOf(c) !== null || me.role === "operator") return false;
+	c.state.owner = me.userId;
+	return true;
 }
 
 /**
  * Browsers always send `Origin`, so a page on another site cannot use a
  * visitor's browser to join rooms. Requests without one (node clients, curl)
- * are not browsers; the token is what guards against them.
+ * are not browsers; their token is what guards against them.
  */
 function checkOrigin(origin: string | null): void {
 	if (origin !== null && !chatRoomSettings().allowedOrigins.includes(origin)) {
@@ -203,28 +254,66 @@ function checkOrigin(origin: string | null): void {
 	}
 }
 
-function checkToken(token: string | undefined): void {
-	const expected = chatRoomSettings().chatToken;
-	if (expected === undefined) return;
-	// Comparing digests keeps the comparison constant-time whatever the lengths.
-	const digest = (value: string) => createHash("sha256").update(value).digest();
-	if (token === undefined || !timingSafeEqual(digest(token), digest(expected))) {
-		throw new UserError("a valid chat token is required", { code: "forbidden" });
+/** Refuses a new WebSocket beyond the room's or the user's cap. Counts open ones only, so it is approximate under a burst of connects. */
+function checkConnectionCaps(c: ChatRoomConnectContext, userId: string): void {
+	let room = 0;
+	let mine = 0;
+	for (const conn of c.conns.values()) {
+		// rivetkit 2.3.19 types the connections seen from onBeforeConnect with
+		// `unknown` state; every connection of this actor has a ChatConnState.
+		const state = conn.state as ChatConnState;
+		if (!state.live) continue;
+		room++;
+		if (state.userId === userId) mine++;
+	}
+	if (room >= MAX_ROOM_CONNECTIONS) {
+		throw new UserError(`this room has ${MAX_ROOM_CONNECTIONS} connections already`, { code: "too_many_connections" });
+	}
+	if (mine >= MAX_CONNECTIONS_PER_USER) {
+		throw new UserError(`at most ${MAX_CONNECTIONS_PER_USER} connections per user and room`, {
+			code: "too_many_connections",
+		});
 	}
 }
 
-/** Usernames with a WebSocket connection open, sorted. `c.conns` also holds in-flight stateless calls. */
-function onlineUsers(c: ChatRoomContext, exceptConnId?: string): string[] {
-	const names = new Set<string>();
+/**
+ * Sends an event to the WebSocket connections allowed to read the room: a
+ * signed-in person whose token has not expired. Per connection rather than
+ * `broadcast`, because rivetkit checks a connection's token only when it
+ * opens; this keeps a connection whose token expired from reading on.
+ */
+function sendToReaders<E extends "message" | "presence">(
+	c: ChatRoomContext,
+	name: E,
+	payload: E extends "message" ? ChatMessage : ChatPresence,
+	exceptConnId?: string,
+): void {
+	const now = Date.now();
 	for (const conn of c.conns.values()) {
-		if (conn.state.live && conn.id !== exceptConnId) names.add(conn.state.username);
+		if (conn.id === exceptConnId || !conn.state.live) continue;
+		if (conn.state.role !== "server" && stillValid(conn.state, now)) conn.send(name, payload);
 	}
-	return [...names].sort();
+}
+
+/** User ids with a WebSocket connection open. `c.conns` also holds in-flight stateless calls. */
+function onlineUserIds(c: ChatRoomContext, exceptConnId?: string): string[] {
+	const ids = new Set<string>();
+	for (const conn of c.conns.values()) {
+		if (conn.state.live && conn.id !== exceptConnId) ids.add(conn.state.userId);
+	}
+	return [...ids];
+}
+
+/** Display names of the users online, one per user, sorted. */
+function onlineNames(c: ChatRoomContext): string[] {
+	const names = new Map<string, string>();
+	for (const conn of c.conns.values()) if (conn.state.live) names.set(conn.state.userId, conn.state.name);
+	return [...names.values()].sort();
 }
 
 async function findByRequestId(
 	c: ChatRoomActionContext,
-	username: string,
+	userId: string,
 	requestId: string | null,
 ): Promise<MessageRow> {
 	const [row] =
@@ -233,9 +322,9 @@ async function findByRequestId(
 			: await c.db
 					.select()
 					.from(messages)
-					.where(and(eq(messages.username, username), eq(messages.requestId, requestId)))
+					.where(and(eq(messages.userId, userId), eq(messages.requestId, requestId)))
 					.limit(1);
-	// The insert only skips a row when this (username, requestId) exists.
+	// The insert only skips a row when this (userId, requestId) exists.
 	if (!row) throw new Error("postMessage: insert skipped but no earlier message matches");
 	return row;
 }
@@ -246,18 +335,19 @@ async function latestMessageId(c: ChatRoomActionContext): Promise<number> {
 }
 
 /**
- * Each user's last-read message id lives in the actor's KV store. In rivetkit
- * 2.3 KV is deprecated as a general store ("use SQLite or state"); what is left
- * is a low-level escape hatch: durable get/put of a value by key, nothing
- * more. That is exactly this data: one small number per user, read and
- * written by its key, never queried across users. State would grow with every
- * user who ever joined; a table would be a schema and a migration for a
- * key-value pair. Each `put` is durable when it resolves.
+ * Each user's last-read message id lives in the actor's KV store, keyed by
+ * the user id from their token. In rivetkit 2.3 KV is deprecated as a general
+ * store ("use SQLite or state"); what is left is a low-level escape hatch:
+ * durable get/put of a value by key, nothing more. That is exactly this data:
+ * one small number per user, read and written by its key, never queried
+ * across users. State would grow with every user who ever joined; a table
+ * would be a schema and a migration for a key-value pair. Each `put` is
+ * durable when it resolves.
  */
-function lastReadKey(username: string): string {
-	return `last-read/${username}`;
+function lastReadKey(userId: string): string {
+	return `last-read/${userId}`;
 }
 
 function toChatMessage(row: MessageRow): ChatMessage {
-	return { id: row.id, username: row.username, text: row.text, createdAt: row.createdAt };
+	return { id: row.id, userId: row.userId, username: row.username, text: row.text, createdAt: row.createdAt };
 }

@@ -12,12 +12,21 @@ export const journal = {
 			tag: "0000_init",
 			breakpoints: true,
 		},
+		{
+			idx: 1,
+			version: "6",
+			when: 1796131013084,
+			tag: "0001_author_and_owner",
+			breakpoints: true,
+		},
 	],
 };
 
 export const migrations: Record<string, string> = {
 	m0000:
 		"CREATE TABLE `messages` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`username` text NOT NULL,\n\t`text` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`request_id` text\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `messages_username_request_id` ON `messages` (`username`,`request_id`);",
+	m0001:
+		"DROP INDEX `messages_username_request_id`;--> statement-breakpoint\nALTER TABLE `messages` ADD `user_id` text DEFAULT '' NOT NULL;--> statement-breakpoint\nCREATE UNIQUE INDEX `messages_user_id_request_id` ON `messages` (`user_id`,`request_id`);",
 };
 
 export default { journal, migrations };

@@ -16,14 +16,10 @@ const DEFAULT_ALLOWED_ORIGINS =
 const schema = z.object({
 	/** Comma-separated origins allowed to connect to chat rooms from a browser. */
 	ALLOWED_ORIGINS: z.string().default(DEFAULT_ALLOWED_ORIGINS),
-	/** When set, chat connections must pass it as `params.token`. */
-	CHAT_TOKEN: z.string().trim().min(1).optional(),
 });
 
 export interface ChatRoomSettings {
 	allowedOrigins: string[];
-	/** The shared secret chat clients must present, if any. */
-	chatToken: string | undefined;
 }
 
 /** Parses the settings from `source`. Pure, so tests can feed it any record. */
@@ -33,7 +29,6 @@ export function parseChatRoomSettings(source: Record<string, string | undefined>
 		allowedOrigins: s.ALLOWED_ORIGINS.split(",")
 			.map((o) => o.trim())
 			.filter((o) => o.length > 0),
-		chatToken: s.CHAT_TOKEN,
 	};
 }
 

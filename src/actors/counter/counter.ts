@@ -1,17 +1,28 @@
-// counter: one durable number per key.
+// counter: one durable number per key, owned by the user who first writes it.
 //
 // Key: `[name]`, any counter name the client picks (e.g. `["home-page"]`).
-// Owns: `state.count`, plus the bookkeeping that makes writes safe to retry
-// (recent request ids) and its pending timers.
-// Flow: `increment` validates, applies, saves immediately, then acknowledges
-// and broadcasts `newCount`. `incrementLater`/`resetAt` arm a schedule whose
-// callback is guarded by a one-time token, so clients cannot call it.
+// Owns: `state.count` and its owner's user id, plus the bookkeeping that
+// makes writes safe to retry (recent request ids) and its pending timers.
+// Flow: every connection (WebSocket or stateless HTTP call) proves who it is
+// with a token (`onBeforeConnect`, `createConnState`). `increment` checks
+// the caller is the owner (the first writer claims a new counter), validates,
+// charges the caller's rate limit, applies, saves immediately, then
+// acknowledges and sends `newCount` to the connections allowed to read it.
+// `incrementLater`/`resetAt` arm a schedule whose callback presents a secret
+// that no action returns, so clients cannot fire it. Who may call what is
+// `COUNTER_ACCESS` in ./contract.ts.
 
-import { randomUUID } from "node:crypto";
-import { type ActionContextOf, actor, event, UserError } from "rivetkit";
+import { randomBytes, randomUUID } from "node:crypto";
+import { type ActionContextOf, type ActorContextOf, actor, event, UserError } from "rivetkit";
 import { z } from "zod";
+import { type Identity, requireUser } from "../../auth/connection.ts";
+import { safeEqual } from "../../auth/secrets.ts";
+import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
+import { chargeWrite, RateLimiter } from "../rate-limit.ts";
 import { parseInput } from "../validate.ts";
 import {
+	COUNTER_WRITE_BURST,
+	COUNTER_WRITES_PER_SECOND,
 	MAX_DELAY_MS,
 	MAX_INCREMENT,
 	MAX_PENDING_TIMERS,
@@ -25,62 +36,101 @@ const amountSchema = z.int().min(1).max(MAX_INCREMENT);
 const requestIdSchema = z.string().min(1).max(128);
 const incrementOptionsSchema = z.strictObject({ requestId: requestIdSchema.optional() }).optional();
 const delaySchema = z.int().min(0).max(MAX_DELAY_MS);
-const timestampSchema = z.int().positive();
+// rivetkit 2.3.19 decodes large integers in a raw-HTTP JSON body (e.g. an
+// epoch-ms timestamp sent with curl) as BigInt; both forms are accepted.
+const timestampSchema = z.union([z.int(), z.bigint().transform((n) => Number(n))]).pipe(z.int().positive());
+
+/** A pending timer and the secret its schedule callback must present (never returned to clients). */
+interface StoredTimer extends PendingTimer {
+	secret: string;
+}
 
 export interface CounterState {
 	count: number;
-	/** Keyed by the one-time token the schedule callback must present. */
-	timers: Record<string, PendingTimer>;
+	/** The user id of the first writer; null until someone writes. */
+	owner: string | null;
+	timers: Record<string, StoredTimer>;
 	/** `[requestId, countAfterThatRequest]`, newest last. */
 	recentRequests: Array<[string, number]>;
 }
 
+interface CounterVars {
+	/** Per-user write limits; in memory, so they reset when the actor sleeps. */
+	writes: RateLimiter;
+}
+
 export const counter = actor({
 	options: { name: "Counter", icon: "hashtag" },
-	state: { count: 0, timers: {}, recentRequests: [] } as CounterState,
+	state: { count: 0, owner: null, timers: {}, recentRequests: [] } as CounterState,
+	createVars: (): CounterVars => ({
+		writes: new RateLimiter({ burst: COUNTER_WRITE_BURST, perSecond: COUNTER_WRITES_PER_SECOND }),
+	}),
 	events: {
 		newCount: event<number>(),
 	},
+
+	// Both run for WebSocket connections and for every stateless HTTP call.
+	onBeforeConnect: async (c, params: unknown) => {
+		await connStateFor(params, c.request);
+	},
+	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
+
 	actions: {
 		/**
 		 * Adds `amount` and returns the new count. A `requestId` makes the call
 		 * safe to retry: a repeated id returns the first result and adds nothing.
 		 */
 		increment: async (c, amount: number, options?: { requestId?: string }): Promise<number> => {
+			const me = requireWriter(c);
 			const step = parseInput(amountSchema, amount, "amount");
 			const opts = parseInput(incrementOptionsSchema, options, "options");
-			return applyIncrement(c, step, opts?.requestId);
+			return applyIncrement(c, me, step, opts?.requestId);
 		},
 
-		getCount: (c): number => c.state.count,
+		getCount: (c): number => {
+			requireReader(c);
+			return c.state.count;
+		},
 
 		/** Adds `amount` after `delayMs`, through a schedule that survives crashes. */
 		incrementLater: async (c, amount: number, delayMs: number): Promise<PendingTimer> => {
+			const me = requireWriter(c);
 			const step = parseInput(amountSchema, amount, "amount");
 			const delay = parseInput(delaySchema, delayMs, "delayMs");
-			return armTimer(c, "increment", step, Date.now() + delay);
+			return armTimer(c, me, "increment", step, Date.now() + delay);
 		},
 
-		/** Sets the count to zero at `timestamp` (epoch milliseconds). */
+		/** Sets the count to zero at `timestamp` (epoch milliseconds, in the future). */
 		resetAt: async (c, timestamp: number): Promise<PendingTimer> => {
+			const me = requireWriter(c);
 			const at = parseInput(timestampSchema, timestamp, "timestamp");
-			if (at > Date.now() + MAX_SCHEDULE_AHEAD_MS) {
-				throw new UserError("timestamp is too far in the future", { code: "timestamp_out_of_range" });
+			const now = Date.now();
+			if (at <= now || at > now + MAX_SCHEDULE_AHEAD_MS) {
+				throw new UserError("timestamp must be in the future, at most 30 days ahead", {
+					code: "timestamp_out_of_range",
+				});
 			}
-			return armTimer(c, "reset", 0, at);
+			return armTimer(c, me, "reset", 0, at);
 		},
 
-		/** Pending timers, soonest first. */
-		listTimers: (c): PendingTimer[] => Object.values(c.state.timers).sort((a, b) => a.runAt - b.runAt),
+		/** Pending timers, soonest first (without their secrets). */
+		listTimers: (c): PendingTimer[] => {
+			requireReader(c);
+			return Object.values(c.state.timers)
+				.sort((a, b) => a.runAt - b.runAt)
+				.map(({ id, kind, amount, runAt }) => ({ id, kind, amount, runAt }));
+		},
 
 		/**
 		 * The schedule callback. It is an action because schedules can only call
-		 * actions, so it is reachable by clients too; the one-time token is what
-		 * keeps them out: only the schedule knows it, and it is spent on use.
+		 * actions, so it is reachable by clients too. The secret is what keeps
+		 * them out: it was generated when the timer was armed, is passed only to
+		 * the schedule, is never returned by any action, and is spent on use.
+		 * The timer id alone (which `listTimers` shows) is not enough.
 		 */
-		fireTimer: async (c, token: unknown): Promise<void> => {
-			const timer = typeof token === "string" ? c.state.timers[token] : undefined;
-			if (!timer) {
+		fireTimer: async (c, timerId: unknown, secret: unknown): Promise<void> => {
+			const timer = typeof timerId === "string" ? c.state.timers[timerId] : undefined;
+			if (!timer || typeof secret !== "string" || !safeEqual(secret, timer.secret)) {
 				throw new UserError("fireTimer is called by the actor's own schedule, not by clients", {
 					code: "forbidden",
 				});
@@ -88,14 +138,71 @@ export const counter = actor({
 			delete c.state.timers[timer.id];
 			c.state.count = timer.kind === "reset" ? 0 : c.state.count + timer.amount;
 			await c.saveState({ immediate: true });
-			c.broadcast("newCount", c.state.count);
+			sendCount(c);
 		},
 	},
 });
 
-type CounterContext = ActionContextOf<typeof counter>;
+type CounterContext = ActorContextOf<typeof counter>;
+type CounterActionContext = ActionContextOf<typeof counter>;
 
-async function applyIncrement(c: CounterContext, amount: number, requestId: string | undefined): Promise<number> {
+/**
+ * The owner's user id, or null. State saved before owners existed has no
+ * `owner` field at all; it reads as "no owner yet".
+ */
+function ownerOf(c: CounterContext): string | null {
+	return c.state.owner ?? null;
+}
+
+/** Whether `who` may read this counter: its owner, an operator, or anyone while it has no owner. */
+function mayRead(c: CounterContext, who: Identity): boolean {
+	const owner = ownerOf(c);
+	return who.role === "operator" || owner === null || owner === who.userId;
+}
+
+function requireReader(c: CounterActionContext): Identity {
+	const me = requireUser(c.conn?.state);
+	if (!mayRead(c, me)) throw new UserError("this counter belongs to another user", { code: "forbidden" });
+	return me;
+}
+
+/**
+ * The owner or an operator. The first user to write a counter that has no
+ * owner becomes its owner; the claim is made in memory here, before any
+ * await, so two racing first writers cannot both claim it, and it is saved
+ * with the write itself.
+ */
+function requireWriter(c: CounterActionContext): Identity {
+	const me = requireUser(c.conn?.state);
+	if (me.role === "operator") return me;
+	const owner = ownerOf(c);
+	if (owner !== null && owner !== me.userId) {
+		throw new UserError("this counter belongs to another user", { code: "forbidden" });
+	}
+	return me;
+}
+
+/** Records the owner (first writer) once a write is certain to happen. */
+function claimOwner(c: CounterActionContext, me: Identity): void {
+	if (ownerOf(c) === null && me.role !== "operator") c.state.owner = me.userId;
+}
+
+/** Sends the count to every WebSocket connection allowed to read it whose token is still valid. */
+function sendCount(c: CounterContext): void {
+	const now = Date.now();
+	for (const conn of c.conns.values()) {
+		if (conn.state.live && stillValid(conn.state, now) && mayRead(c, conn.state)) {
+			conn.send("newCount", c.state.count);
+		}
+	}
+}
+
+async function applyIncrement(
+	c: CounterActionContext,
+	me: Identity,
+	amount: number,
+	requestId: string | undefined,
+): Promise<number> {
 	if (requestId !== undefined) {
 		const seen = c.state.recentRequests.find(([id]) => id === requestId);
 		if (seen) return seen[1];
@@ -103,6 +210,8 @@ async function applyIncrement(c: CounterContext, amount: number, requestId: stri
 	if (c.state.count + amount > Number.MAX_SAFE_INTEGER) {
 		throw new UserError("the counter would overflow", { code: "count_overflow" });
 	}
+	chargeWrite(c.vars.writes, me);
+	claimOwner(c, me);
 	c.state.count += amount;
 	if (requestId !== undefined) {
 		c.state.recentRequests.push([requestId, c.state.count]);
@@ -112,20 +221,28 @@ async function applyIncrement(c: CounterContext, amount: number, requestId: stri
 	// held back until they land; without this, a crash right after the reply
 	// loses a write the client was told succeeded.
 	await c.saveState({ immediate: true });
-	c.broadcast("newCount", c.state.count);
+	sendCount(c);
 	return c.state.count;
 }
 
-async function armTimer(c: CounterContext, kind: TimerKind, amount: number, runAt: number): Promise<PendingTimer> {
+async function armTimer(
+	c: CounterActionContext,
+	me: Identity,
+	kind: TimerKind,
+	amount: number,
+	runAt: number,
+): Promise<PendingTimer> {
 	if (Object.keys(c.state.timers).length >= MAX_PENDING_TIMERS) {
 		throw new UserError(`at most ${MAX_PENDING_TIMERS} timers may be pending`, { code: "too_many_timers" });
 	}
-	const timer: PendingTimer = { id: randomUUID(), kind, amount, runAt };
-	// The schedule is armed before the token is saved: a crash in between
-	// leaves a schedule whose token is unknown (it fires and does nothing)
-	// rather than a token that no schedule will ever spend.
-	await c.schedule.at(runAt, "fireTimer", timer.id);
+	chargeWrite(c.vars.writes, me);
+	claimOwner(c, me);
+	const timer: StoredTimer = { id: randomUUID(), kind, amount, runAt, secret: randomBytes(24).toString("base64url") };
+	// The schedule is armed before the timer is saved: a crash in between
+	// leaves a schedule whose timer is unknown (it fires and is refused)
+	// rather than a timer that no schedule will ever fire.
+	await c.schedule.at(runAt, "fireTimer", timer.id, timer.secret);
 	c.state.timers[timer.id] = timer;
 	await c.saveState({ immediate: true });
-	return timer;
+	return { id: timer.id, kind, amount, runAt };
 }

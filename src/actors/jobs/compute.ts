@@ -3,10 +3,12 @@
 // step per chunk) and report it (one `progress` event per chunk).
 //
 // Pure functions, no Rivet: `computeJob` walks the chunks in a fixed order and
-// hands each one to a `ChunkRunner`, which the worker implements as a named
-// workflow step. Each chunk's result is plain JSON, because the workflow
-// records it in its history and replays it after a crash instead of
-// recomputing it.
+// hands each one, as a plain-data `ChunkTask`, to a `ChunkRunner`. The worker
+// implements the runner as a named workflow step that runs the task on a
+// worker thread (`./compute-pool.ts`), so the computation never blocks the
+// event loop every actor of the server shares. Each chunk's result is plain
+// JSON, because the workflow records it in its history and replays it after
+// a crash instead of recomputing it.
 
 import { createHash } from "node:crypto";
 import type { JobOutput, JobSpec, PrimesOutput, Sha256Output, WordstatsOutput } from "./jobs.ts";
@@ -27,8 +29,44 @@ export class JobInputError extends Error {
 	override name = "JobInputError";
 }
 
-/** Runs one chunk (the worker: as a workflow step named after `index`). */
-export type ChunkRunner = <A>(index: number, compute: () => A) => Promise<A>;
+interface WordTally {
+	words: number;
+	/** `[word, count]` pairs sorted by word. An array, not an object, so a word like "__proto__" is just data. */
+	counts: Array<[string, number]>;
+	longest: string;
+}
+
+/** One chunk of work as plain data: what a worker thread receives. */
+export type ChunkTask =
+	| { kind: "sieve"; low: number; high: number }
+	| { kind: "hash"; start: string; fromText: boolean; rounds: number }
+	| { kind: "words"; text: string; index: number; chunks: number; before: WordTally };
+
+/** What a chunk task produces. */
+export type ChunkResult<T extends ChunkTask> = T extends { kind: "sieve" }
+	? PrimesOutput
+	: T extends { kind: "hash" }
+		? string
+		: WordTally;
+
+/** Runs one chunk task; pure and synchronous (the worker-thread entry point calls it). */
+export function runChunkTask<T extends ChunkTask>(task: T): ChunkResult<T>;
+export function runChunkTask(task: ChunkTask): PrimesOutput | string | WordTally {
+	switch (task.kind) {
+		case "sieve":
+			return sievePrimes(task.low, task.high);
+		case "hash":
+			return hashRounds(task.start, task.fromText, task.rounds);
+		case "words": {
+			const words = tokenize(task.text);
+			const [from, to] = chunkRange(task.index, task.chunks, words.length);
+			return addWords(task.before, words.slice(from, to));
+		}
+	}
+}
+
+/** Runs one chunk (the worker: as a workflow step named after `index`, on a worker thread). */
+export type ChunkRunner = <T extends ChunkTask>(index: number, task: T) => Promise<ChunkResult<T>>;
 
 /** Checks what zod cannot and says how many chunks the job takes. */
 export function planJob(spec: JobSpec): { chunks: number } {
@@ -73,7 +111,7 @@ async function computePrimes(limit: number, chunks: number, runChunk: ChunkRunne
 	let total: PrimesOutput = { count: 0, largest: 0 };
 	for (let i = 0; i < chunks; i++) {
 		const [from, to] = chunkRange(i, chunks, limit - 1);
-		const part = await runChunk(i, () => sievePrimes(2 + from, 2 + to - 1));
+		const part = await runChunk(i, { kind: "sieve", low: 2 + from, high: 2 + to - 1 });
 		total = { count: total.count + part.count, largest: Math.max(total.largest, part.largest) };
 	}
 	return total;
@@ -123,7 +161,12 @@ async function computeSha256(
 	for (let i = 0; i < chunks; i++) {
 		const [from, to] = chunkRange(i, chunks, rounds);
 		const previous = digest;
-		digest = await runChunk(i, () => hashRounds(from === 0 ? text : previous, from === 0, to - from));
+		digest = await runChunk(i, {
+			kind: "hash",
+			start: from === 0 ? text : previous,
+			fromText: from === 0,
+			rounds: to - from,
+		});
 	}
 	return { digest };
 }
@@ -137,22 +180,10 @@ function hashRounds(start: string, fromText: boolean, rounds: number): string {
 
 // wordstats: word count, distinct words, the most frequent ones, the longest.
 
-interface WordTally {
-	words: number;
-	/** `[word, count]` pairs sorted by word. An array, not an object, so a word like "__proto__" is just data. */
-	counts: Array<[string, number]>;
-	longest: string;
-}
-
 async function computeWordstats(text: string, chunks: number, runChunk: ChunkRunner): Promise<WordstatsOutput> {
 	let tally: WordTally = { words: 0, counts: [], longest: "" };
 	for (let i = 0; i < chunks; i++) {
-		const before = tally;
-		tally = await runChunk(i, () => {
-			const words = tokenize(text);
-			const [from, to] = chunkRange(i, chunks, words.length);
-			return addWords(before, words.slice(from, to));
-		});
+		tally = await runChunk(i, { kind: "words", text, index: i, chunks, before: tally });
 	}
 	const top = [...tally.counts]
 		.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))

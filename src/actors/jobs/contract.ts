@@ -1,8 +1,9 @@
 // What a client of the jobs family (coordinator and worker) may rely on: the
 // limits they enforce and the shapes of their events and action results.
 // Browser-importable (the web app's Jobs panel imports it): its only imports
-// are types from `./jobs.ts`, which the compiler erases.
+// are types, which the compiler erases.
 
+import type { AccessTable } from "../access-contract.ts";
 import type { JobOutput, JobSpec } from "./jobs.ts";
 
 export type {
@@ -47,6 +48,49 @@ export const MIN_STUCK_AFTER_MS = 200;
 export const MAX_STUCK_AFTER_MS = 60 * 60_000;
 
 export const BATCH_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * Failed sends of one job (its worker's queue refused it, the engine was
+ * down) before the job is marked `failed` and the sweep stops trying it.
+ */
+export const MAX_SEND_FAILURES = 5;
+/** `submit` calls one user may make at once on one coordinator (retries included). */
+export const SUBMIT_BURST = 5;
+/** `submit` calls per second one user regains on one coordinator (in memory, per actor: see src/actors/rate-limit.ts). */
+export const SUBMITS_PER_SECOND = 0.5;
+
+/**
+ * Who may do what on a coordinator. The first signed-in user to submit a
+ * batch becomes its owner; the batch's status, results and events are the
+ * owner's (and operators'). Workers only ever hear from coordinators.
+ */
+export const COORDINATOR_ACCESS = {
+	submit: {
+		kind: "action",
+		callers: ["owner", "operator"],
+		rateLimit: "SUBMITS_PER_SECOND",
+		note: "any user while the batch is empty: the first submitter becomes the owner",
+	},
+	status: { kind: "action", callers: ["owner", "operator"], note: "any user while the batch is empty" },
+	results: { kind: "action", callers: ["owner", "operator"], note: "any user while the batch is empty" },
+	reportResult: {
+		kind: "action",
+		callers: ["server"],
+		note: "plus the batch's secret and a job id of this batch's run, for the worker it was sent to",
+	},
+	sweep: { kind: "action", callers: ["schedule"] },
+	progress: { kind: "event", callers: ["owner", "operator"] },
+	finished: { kind: "event", callers: ["owner", "operator"] },
+} as const satisfies AccessTable;
+
+/** Who may do what on a worker: the server (coordinators) sends jobs; operators may look. */
+export const WORKER_ACCESS = {
+	jobs: { kind: "queue", callers: ["server"], note: "`canPublish`: a client may not enqueue" },
+	status: { kind: "action", callers: ["server", "operator"] },
+	getJob: { kind: "action", callers: ["server", "operator"] },
+	watchdog: { kind: "action", callers: ["schedule"] },
+	progress: { kind: "event", callers: ["operator"], note: "`canSubscribe`, checked when the subscription is made" },
+	jobFinished: { kind: "event", callers: ["operator"], note: "`canSubscribe`, checked when the subscription is made" },
+} as const satisfies AccessTable;
 
 export type CoordinatorJobStatus = "dispatched" | "done" | "failed";
 

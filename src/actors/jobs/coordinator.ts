@@ -4,22 +4,35 @@
 // fields whatever the history of batches, its SQLite holds exactly one
 // batch's jobs (capped at MAX_BATCH_ITEMS), and a finished batch simply goes
 // to sleep. A new batch is a new key.
-// Owns: the batch settings and its secret (state), one row per job with its
-// status and result (SQLite), and the sweep schedule.
-// Flow: `submit` records every job, arms the sweep, then sends each job to
-// its worker's `jobs` queue (`<batchId>.w<n>`, round robin) without waiting.
-// Workers call `reportResult` with the batch secret they received in the
-// job; each first report updates one row and emits `progress`, the last one
-// emits `finished`. The sweep re-sends, once, any job in flight longer than
-// `stuckAfterMs`: the send wakes a worker that crashed, and a worker that
-// already ran the job answers from its stored result.
+// Owns: the batch settings, its owner (the first submitter) and its secret
+// (state), one row per job with its status and result (SQLite), and the
+// sweep schedule.
+// Flow: every connection proves who it is with a token (`onBeforeConnect`,
+// `createConnState`). `submit` (a signed-in user) claims the batch before
+// its first await, records every job, arms the sweep, then sends each job to
+// its worker's `jobs` queue (`<batchId>.w<n>`, round robin) without waiting,
+// with a server token: workers accept jobs only from the server. Job ids
+// carry a random run id, so nothing stored before the batch existed can
+// answer for one of its jobs. Workers call `reportResult` with a server
+// token and the batch secret they received in the job; each first report
+// updates one row and emits `progress` to the owner, the last one emits
+// `finished`. The sweep re-sends any job in flight longer than
+// `stuckAfterMs`: once after a send that reached its worker (the send wakes
+// a worker that crashed, and a worker that already ran the job answers from
+// its stored result), and again after sends that failed, until
+// MAX_SEND_FAILURES of them mark the job `failed`. Who may call what is
+// `COORDINATOR_ACCESS` in ./contract.ts.
 
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { and, asc, count, eq, lte } from "drizzle-orm";
-import { type ActorContextOf, actor, event, UserError } from "rivetkit";
+import { createHash, randomBytes } from "node:crypto";
+import { and, asc, count, eq, lte, sql } from "drizzle-orm";
+import { type ActionContextOf, type ActorContextOf, actor, event, UserError } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { z } from "zod";
+import { type Identity, requireServer, requireUser, serverConnParams } from "../../auth/connection.ts";
+import { safeEqual } from "../../auth/secrets.ts";
 import type { Registry } from "../../registry.ts";
+import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
+import { chargeWrite, RateLimiter } from "../rate-limit.ts";
 import { parseInput } from "../validate.ts";
 import {
 	BATCH_ID_PATTERN,
@@ -31,11 +44,14 @@ import {
 	DEFAULT_WORKERS,
 	MAX_BATCH_ITEMS,
 	MAX_ERROR_LENGTH,
+	MAX_SEND_FAILURES,
 	MAX_STUCK_AFTER_MS,
 	MAX_SWEEP_INTERVAL_MS,
 	MAX_WORKERS,
 	MIN_STUCK_AFTER_MS,
 	MIN_SWEEP_INTERVAL_MS,
+	SUBMIT_BURST,
+	SUBMITS_PER_SECOND,
 	type SubmitRequest,
 	type WorkerTally,
 } from "./contract.ts";
@@ -49,6 +65,8 @@ const DISPATCH_CONCURRENCY = 8;
 interface CoordinatorState {
 	/** Hash of the accepted `submit` request; null while the batch is empty. */
 	requestHash: string | null;
+	/** The user id of the submitter; null while the batch is empty. */
+	owner: string | null;
 	/** Carried in every job; a report must present it. Never leaves the server side. */
 	secret: string | null;
 	workerIds: string[];
@@ -58,6 +76,17 @@ interface CoordinatorState {
 	stuckAfterMs: number;
 	/** The pending sweep schedule and the token its callback must present. */
 	sweep: { id: string; token: string } | null;
+}
+
+interface CoordinatorVars {
+	/**
+	 * The submit in progress, claimed before its first await. In memory only:
+	 * the durable state changes only once the rows are written, so a crash
+	 * mid-submit leaves an empty batch that the client's retry fills.
+	 */
+	claim: { owner: string; requestHash: string } | null;
+	/** Per-user submit limits; in memory, so they reset when the actor sleeps. */
+	submits: RateLimiter;
 }
 
 const submitSchema = z.strictObject({
@@ -82,6 +111,7 @@ export const coordinator = actor({
 	options: { name: "Coordinator", icon: "diagram-project" },
 	state: {
 		requestHash: null,
+		owner: null,
 		secret: null,
 		workerIds: [],
 		startedAt: null,
@@ -90,11 +120,21 @@ export const coordinator = actor({
 		stuckAfterMs: DEFAULT_STUCK_AFTER_MS,
 		sweep: null,
 	} as CoordinatorState,
+	createVars: (): CoordinatorVars => ({
+		claim: null,
+		submits: new RateLimiter({ burst: SUBMIT_BURST, perSecond: SUBMITS_PER_SECOND }),
+	}),
 	db: db({ schema: { jobs }, migrations: coordinatorMigrations }),
 	events: {
 		progress: event<BatchStatus>(),
 		finished: event<BatchStatus>(),
 	},
+
+	// Both run for WebSocket connections and for every stateless HTTP call.
+	onBeforeConnect: async (c, params: unknown) => {
+		await connStateFor(params, c.request);
+	},
+	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
 	onWake: async (c) => {
 		// Schedules survive sleep and crashes; this only repairs a chain that a
@@ -109,61 +149,46 @@ export const coordinator = actor({
 		 * retry); a different request for a started batch is rejected.
 		 */
 		submit: async (c, request: SubmitRequest): Promise<BatchStatus> => {
+			const me = requireUser(c.conn?.state);
 			const req = parseInput(submitSchema, request, "request");
 			const batchId = batchIdOf(c);
 			const requestHash = createHash("sha256").update(JSON.stringify(req)).digest("hex");
-			if (c.state.requestHash !== null) {
-				if (c.state.requestHash === requestHash) return batchStatus(c);
+			// Everything from here to the claim below is synchronous: of two
+			// concurrent first submits, exactly one claims the batch.
+			const owner = ownerOf(c);
+			const held = c.vars.claim ?? (owner === null ? null : { owner, requestHash });
+			if (held && held.owner !== me.userId && me.role !== "operator") {
+				throw new UserError("this batch belongs to another user; use a new batch id", { code: "forbidden" });
+			}
+			const heldHash = c.vars.claim?.requestHash ?? c.state.requestHash;
+			if (heldHash !== null && heldHash !== requestHash) {
 				throw new UserError("this batch was already submitted with other items; use a new batch id", {
 					code: "batch_already_submitted",
 				});
 			}
-			const workerIds = Array.from({ length: Math.min(req.workers ?? DEFAULT_WORKERS, req.items.length) }, (_, i) =>
-				workerIdFor(batchId, i),
-			);
-			const startedAt = Date.now();
-			const rows = req.items.map((spec, index) => ({
-				index,
-				jobId: `${batchId}:${index}`,
-				workerId: workerIds[index % workerIds.length] ?? "",
-				spec,
-				status: "dispatched" as const,
-				dispatches: 1,
-				dispatchedAt: startedAt,
-			}));
-			// Rows first, in one transaction. Until the state below is saved the
-			// batch still reads as empty, so a crash in between only means the
-			// client's retry replaces these rows.
-			await c.db.transaction(
-				async (tx) => {
-					await tx.delete(jobs);
-					await tx.insert(jobs).values(rows);
-				},
-				{ name: "submit" },
-			);
-			Object.assign(c.state, {
-				requestHash,
-				secret: randomBytes(24).toString("base64url"),
-				workerIds,
-				startedAt,
-				finishedAt: null,
-				sweepIntervalMs: req.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
-				stuckAfterMs: req.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS,
-			});
-			await ensureSweep(c);
-			// From here on, a job whose send below is lost (a crash, a failed
-			// request) is re-sent by the sweep.
-			await c.saveState({ immediate: true });
-			await forEachConcurrently(rows, DISPATCH_CONCURRENCY, (row) => dispatch(c, row));
-			const status = await batchStatus(c);
-			c.broadcast("progress", status);
-			return status;
+			if (c.vars.claim) {
+				throw new UserError("this batch is being submitted right now; ask for its status", {
+					code: "submit_in_progress",
+				});
+			}
+			chargeWrite(c.vars.submits, me);
+			if (c.state.requestHash !== null) return batchStatus(c);
+			c.vars.claim = { owner: me.userId, requestHash };
+			try {
+				return await startBatch(c, me, batchId, req, requestHash);
+			} finally {
+				c.vars.claim = null;
+			}
 		},
 
-		status: (c): Promise<BatchStatus> => batchStatus(c),
+		status: (c): Promise<BatchStatus> => {
+			requireBatchReader(c);
+			return batchStatus(c);
+		},
 
 		/** Every job in submission order, with its result once reported. */
 		results: async (c): Promise<BatchJobResult[]> => {
+			requireBatchReader(c);
 			if (c.state.requestHash === null) return [];
 			const rows = await c.db.select().from(jobs).orderBy(asc(jobs.index));
 			return rows.map((row) => ({
@@ -177,13 +202,15 @@ export const coordinator = actor({
 		},
 
 		/**
-		 * Called by workers. The batch secret travels only inside this batch's
-		 * jobs, so a client cannot forge a result. The first report per job
-		 * counts; repeats (a re-sent job, a retried call) change nothing.
+		 * Called by workers, with a server token (only this app's server can
+		 * mint one) and the batch secret, which travels only inside this
+		 * batch's jobs. The first report per job counts; repeats (a re-sent
+		 * job, a retried call) change nothing.
 		 */
 		reportResult: async (c, report: JobReport): Promise<{ accepted: boolean }> => {
+			requireServer(c.conn?.state);
 			const r = parseInput(reportSchema, report, "report");
-			if (!secretMatches(c.state.secret, r.secret)) {
+			if (c.state.secret === null || !safeEqual(r.secret, c.state.secret)) {
 				throw new UserError("reportResult is for this batch's workers", { code: "forbidden" });
 			}
 			const [updated] = await c.db
@@ -204,19 +231,17 @@ export const coordinator = actor({
 				if (!known) throw new UserError(`no job ${r.jobId} for worker ${r.workerId}`, { code: "unknown_job" });
 				return { accepted: false };
 			}
-			const status = await batchStatus(c);
-			c.broadcast("progress", status);
-			if (status.done + status.failed === status.total) await finish(c);
+			await jobSettled(c);
 			return { accepted: true };
 		},
 
 		/**
-		 * The sweep schedule's callback: re-sends stuck jobs, once each.
+		 * The sweep schedule's callback: re-sends stuck jobs.
 		 * Schedules can only call actions, so clients can reach it too; the
 		 * token, known only to the pending schedule, keeps them out.
 		 */
 		sweep: async (c, token: unknown): Promise<void> => {
-			if (typeof token !== "string" || token !== c.state.sweep?.token) {
+			if (typeof token !== "string" || c.state.sweep === null || !safeEqual(token, c.state.sweep.token)) {
 				throw new UserError("sweep is called by the coordinator's own schedule, not by clients", {
 					code: "forbidden",
 				});
@@ -239,7 +264,91 @@ export const coordinator = actor({
 });
 
 type CoordinatorContext = ActorContextOf<typeof coordinator>;
-type JobRow = Pick<typeof jobs.$inferSelect, "jobId" | "workerId" | "spec">;
+type CoordinatorActionContext = ActionContextOf<typeof coordinator>;
+
+/**
+ * The owner's user id, or null. State saved before owners existed has no
+ * `owner` field at all; it reads as "no owner yet".
+ */
+function ownerOf(c: CoordinatorContext): string | null {
+	return c.state.owner ?? null;
+}
+type JobRow = Pick<typeof jobs.$inferSelect, "index" | "jobId" | "workerId" | "spec">;
+
+/** The owner, an operator, or anyone signed in while the batch is empty. */
+function requireBatchReader(c: CoordinatorActionContext): Identity {
+	const me = requireUser(c.conn?.state);
+	if (!mayRead(c, me)) throw new UserError("this batch belongs to another user", { code: "forbidden" });
+	return me;
+}
+
+function mayRead(c: CoordinatorContext, who: Identity): boolean {
+	const owner = c.vars.claim?.owner ?? ownerOf(c);
+	return who.role === "operator" || owner === null || owner === who.userId;
+}
+
+/** Sends a batch event to the WebSocket connections of its owner and operators whose token is still valid. */
+function sendToOwner(c: CoordinatorContext, name: "progress" | "finished", status: BatchStatus): void {
+	const now = Date.now();
+	for (const conn of c.conns.values()) {
+		if (conn.state.live && conn.state.role !== "server" && stillValid(conn.state, now) && mayRead(c, conn.state)) {
+			conn.send(name, status);
+		}
+	}
+}
+
+async function startBatch(
+	c: CoordinatorActionContext,
+	me: Identity,
+	batchId: string,
+	req: z.output<typeof submitSchema>,
+	requestHash: string,
+): Promise<BatchStatus> {
+	const workerIds = Array.from({ length: Math.min(req.workers ?? DEFAULT_WORKERS, req.items.length) }, (_, i) =>
+		workerIdFor(batchId, i),
+	);
+	// A random run id in every job id: a result stored under a guessed id
+	// before this batch existed can never answer for one of its jobs.
+	const runId = randomBytes(9).toString("base64url");
+	const startedAt = Date.now();
+	const rows = req.items.map((spec, index) => ({
+		index,
+		jobId: `${batchId}:${runId}:${index}`,
+		workerId: workerIds[index % workerIds.length] ?? "",
+		spec,
+		status: "dispatched" as const,
+		dispatches: 1,
+		dispatchedAt: startedAt,
+	}));
+	// Rows first, in one transaction. Until the state below is saved the
+	// batch still reads as empty, so a crash in between only means the
+	// client's retry replaces these rows.
+	await c.db.transaction(
+		async (tx) => {
+			await tx.delete(jobs);
+			await tx.insert(jobs).values(rows);
+		},
+		{ name: "submit" },
+	);
+	Object.assign(c.state, {
+		requestHash,
+		owner: me.userId,
+		secret: randomBytes(24).toString("base64url"),
+		workerIds,
+		startedAt,
+		finishedAt: null,
+		sweepIntervalMs: req.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
+		stuckAfterMs: req.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS,
+	});
+	await ensureSweep(c);
+	// From here on, a job whose send below is lost (a crash, a failed
+	// request) is re-sent by the sweep.
+	await c.saveState({ immediate: true });
+	await forEachConcurrently(rows, DISPATCH_CONCURRENCY, (row) => dispatch(c, row));
+	const status = await batchStatus(c);
+	sendToOwner(c, "progress", status);
+	return status;
+}
 
 function isRunning(c: CoordinatorContext): boolean {
 	return c.state.requestHash !== null && c.state.finishedAt === null;
@@ -297,10 +406,15 @@ async function finish(c: CoordinatorContext): Promise<void> {
 	c.state.sweep = null;
 	await c.saveState({ immediate: true });
 	if (sweep) await c.schedule.cancel(sweep.id);
-	c.broadcast("finished", await batchStatus(c));
+	sendToOwner(c, "finished", await batchStatus(c));
 }
 
-/** Sends one job to its worker's queue. Never `wait: true`: two actors waiting on each other can deadlock. */
+/**
+ * Sends one job to its worker's queue, with a server token (workers take
+ * jobs only from the server). Never `wait: true`: two actors waiting on each
+ * other can deadlock. A failed send is counted on the job's row; the sweep
+ * sends it again, and after MAX_SEND_FAILURES the job is `failed`.
+ */
 async function dispatch(c: CoordinatorContext, row: JobRow): Promise<void> {
 	const secret = c.state.secret;
 	if (secret === null) return;
@@ -308,28 +422,65 @@ async function dispatch(c: CoordinatorContext, row: JobRow): Promise<void> {
 	try {
 		await c
 			.client<Registry>()
-			.worker.getOrCreate([row.workerId])
+			.worker.getOrCreate([row.workerId], { params: await serverConnParams() })
 			.send("jobs", { ...row.spec, jobId: row.jobId, reply: { batchId, secret } });
 	} catch (error) {
-		// The row stays `dispatched`; the sweep re-sends it once it is overdue.
 		c.log.warn({ msg: "dispatch failed", jobId: row.jobId, error: String(error) });
+		await recordSendFailure(c, row.index);
 	}
 }
 
+async function recordSendFailure(c: CoordinatorContext, index: number): Promise<void> {
+	const [row] = await c.db
+		.update(jobs)
+		.set({ sendFailures: sql`${jobs.sendFailures} + 1` })
+		.where(and(eq(jobs.index, index), eq(jobs.status, "dispatched")))
+		.returning({ sendFailures: jobs.sendFailures });
+	if (!row || row.sendFailures < MAX_SEND_FAILURES) return;
+	const [failed] = await c.db
+		.update(jobs)
+		.set({
+			status: "failed",
+			error: `could not be sent to its worker (${MAX_SEND_FAILURES} failed sends)`,
+			finishedAt: Date.now(),
+		})
+		.where(and(eq(jobs.index, index), eq(jobs.status, "dispatched")))
+		.returning({ index: jobs.index });
+	if (failed) await jobSettled(c);
+}
+
+/** A job reached `done` or `failed`: tell the owner, and close the batch after its last job. */
+async function jobSettled(c: CoordinatorContext): Promise<void> {
+	const status = await batchStatus(c);
+	sendToOwner(c, "progress", status);
+	if (status.done + status.failed === status.total) await finish(c);
+}
+
+/**
+ * Re-sends jobs in flight longer than `stuckAfterMs`: once after a send that
+ * reached the worker (`dispatches - sendFailures` counts those), and after
+ * every send that failed, until `recordSendFailure` gives up on the job.
+ */
 async function redispatchStuckJobs(c: CoordinatorContext): Promise<void> {
 	const cutoff = Date.now() - c.state.stuckAfterMs;
 	const stuck = await c.db
-		.select({ index: jobs.index })
+		.select({ index: jobs.index, dispatches: jobs.dispatches })
 		.from(jobs)
-		.where(and(eq(jobs.status, "dispatched"), eq(jobs.dispatches, 1), lte(jobs.dispatchedAt, cutoff)));
-	for (const { index } of stuck) {
-		// Claim before sending: the row moves to `dispatches = 2` in one
-		// statement, so however sweeps overlap, each job is re-sent once.
+		.where(
+			and(
+				eq(jobs.status, "dispatched"),
+				lte(jobs.dispatchedAt, cutoff),
+				lte(sql`${jobs.dispatches} - ${jobs.sendFailures}`, 1),
+			),
+		);
+	for (const { index, dispatches } of stuck) {
+		// Claim before sending: the row's `dispatches` moves on in one
+		// statement, so however sweeps overlap, each re-send happens once.
 		const [claimed] = await c.db
 			.update(jobs)
-			.set({ dispatches: 2, dispatchedAt: Date.now() })
-			.where(and(eq(jobs.index, index), eq(jobs.status, "dispatched"), eq(jobs.dispatches, 1)))
-			.returning({ jobId: jobs.jobId, workerId: jobs.workerId, spec: jobs.spec });
+			.set({ dispatches: dispatches + 1, dispatchedAt: Date.now() })
+			.where(and(eq(jobs.index, index), eq(jobs.status, "dispatched"), eq(jobs.dispatches, dispatches)))
+			.returning({ index: jobs.index, jobId: jobs.jobId, workerId: jobs.workerId, spec: jobs.spec });
 		if (claimed) await dispatch(c, claimed);
 	}
 }
@@ -346,12 +497,6 @@ async function ensureSweep(c: CoordinatorContext): Promise<void> {
 	const token = randomBytes(16).toString("base64url");
 	const id = await c.schedule.after(c.state.sweepIntervalMs, "sweep", token);
 	c.state.sweep = { id, token };
-}
-
-function secretMatches(expected: string | null, given: string): boolean {
-	if (expected === null) return false;
-	const digest = (value: string) => createHash("sha256").update(value).digest();
-	return timingSafeEqual(digest(expected), digest(given));
 }
 
 async function forEachConcurrently<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -1,8 +1,12 @@
 // worker: runs computation jobs from its `jobs` queue, one at a time, as a
 // durable workflow.
 //
-// Key: `[workerId]`. A coordinator names its workers `<batchId>.w<n>`; any
-// client may also send jobs straight to a worker of its own.
+// Key: `[workerId]`. A coordinator names its workers `<batchId>.w<n>`.
+// Only the server sends jobs: the `jobs` queue's `canPublish` requires a
+// server token (coordinators send with `serverConnParams()`), so a client
+// can neither enqueue work nor plant a result under a job id. Operators may
+// look at a worker (`status`, `getJob`, its events); who may call what is
+// `WORKER_ACCESS` in ./contract.ts.
 // Owns: one SQLite row per finished job (results survive sleep and crashes),
 // the job in flight (state, small), and a watchdog schedule. The watchdog and
 // the restart after a failed workflow are workarounds for rivetkit 2.3.19 and
@@ -24,9 +28,12 @@ import { count, eq } from "drizzle-orm";
 import { actor, event } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { type TryStepFailure, type WorkflowContextOf, type WorkflowStepContextOf, workflow } from "rivetkit/workflow";
+import { requireRole, serverConnParams } from "../../auth/connection.ts";
 import type { Registry } from "../../registry.ts";
+import { type ActorConnState, allowRoles, connStateFor, type HookContext } from "../conn-state.ts";
 import { parseInput } from "../validate.ts";
-import { computeJob, planJob } from "./compute.ts";
+import { type ChunkTask, computeJob, planJob } from "./compute.ts";
+import { runOnPool } from "./compute-pool.ts";
 import type { JobProgress, WorkerStatus } from "./contract.ts";
 import {
 	type JobMessage,
@@ -97,15 +104,28 @@ export const worker = actor({
 	createVars: (): WorkerVars => initialWorkaroundVars(),
 	db: db({ schema: { jobs }, migrations: workerMigrations }),
 	events: {
-		progress: event<JobProgress>(),
-		jobFinished: event<JobResult>(),
+		// Checked when a connection subscribes (a token that expires later
+		// keeps its subscription until the connection closes).
+		progress: event<JobProgress>({ canSubscribe: (c: HookContext) => allowRoles(c, ["operator"]) }),
+		jobFinished: event<JobResult>({ canSubscribe: (c: HookContext) => allowRoles(c, ["operator"]) }),
 	},
 	queues: {
 		// rivetkit validates the body with this schema when it is sent, and
 		// rejects a bad one with `actor.validation_error` (it never enters the
 		// queue). `complete` types the response `wait: true` senders receive.
-		jobs: { message: jobMessageSchema, complete: jobResultSchema },
+		// `canPublish` runs first, on every send: only the server may enqueue.
+		jobs: {
+			message: jobMessageSchema,
+			complete: jobResultSchema,
+			canPublish: (c: HookContext) => allowRoles(c, ["server"]),
+		},
 	},
+
+	// Both run for WebSocket connections, stateless HTTP calls and queue sends.
+	onBeforeConnect: async (c, params: unknown) => {
+		await connStateFor(params, c.request);
+	},
+	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
 	// The watchdog that resumes a crashed job (a rivetkit 2.3.19 workaround).
 	onWake: async (c): Promise<void> => {
@@ -139,6 +159,7 @@ export const worker = actor({
 
 	actions: {
 		status: async (c): Promise<WorkerStatus> => {
+			requireRole(c.conn?.state, ["server", "operator"]);
 			const rows = await c.db.select({ status: jobs.status, n: count() }).from(jobs).groupBy(jobs.status);
 			const countOf = (status: "done" | "failed") => rows.find((r) => r.status === status)?.n ?? 0;
 			return {
@@ -151,6 +172,7 @@ export const worker = actor({
 
 		/** The stored outcome of `jobId`, or null while it is queued, running or unknown. */
 		getJob: async (c, jobId: string): Promise<JobResult | null> => {
+			requireRole(c.conn?.state, ["server", "operator"]);
 			const id = parseInput(jobIdSchema, jobId, "jobId");
 			const [row] = await c.db.select().from(jobs).where(eq(jobs.jobId, id)).limit(1);
 			return row ? toJobResult(row) : null;
@@ -207,15 +229,16 @@ async function runJob(loop: WorkerLoop, job: JobMessage, messageId: string): Pro
 
 async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number): Promise<Outcome> {
 	try {
-		const result = await computeJob(job, chunks, async (index, compute) => {
+		const result = await computeJob(job, chunks, async <T extends ChunkTask>(index: number, task: T) => {
 			const name = `chunk-${index}`;
 			const chunk = await loop.step({
 				name,
 				...STORAGE_RETRIES,
 				run: async (step) => {
 					await step.vars.keepWatchdogAhead?.();
-					return ledgered(job.jobId, name, () => {
-						const computed = jobCode(name, compute);
+					return ledgered(job.jobId, name, async () => {
+						// On a worker thread: the event loop stays free for other actors.
+						const computed = await jobCodeAsync(name, () => runOnPool(task));
 						if (!computed.ok) return computed;
 						const progress = { jobId: job.jobId, done: index + 1, total: chunks };
 						step.state.current = progress;
@@ -248,9 +271,26 @@ function jobCode<T>(stepName: string, run: () => T): CodeOutcome<T> {
 	try {
 		return { ok: true, value: run() };
 	} catch (error) {
-		const message = error instanceof Error ? error.message : String(error);
-		return { ok: false, error: publicErrorText(`${stepName}: ${message}`) };
+		return { ok: false, error: codeError(stepName, error) };
 	}
+}
+
+/**
+ * `jobCode` for a chunk on the compute pool. A thread that dies (out of
+ * memory, say) also rejects here and so ends the job `failed`, like a throw
+ * in the chunk's code: retrying the same input would most likely do it again.
+ */
+async function jobCodeAsync<T>(stepName: string, run: () => Promise<T>): Promise<CodeOutcome<T>> {
+	try {
+		return { ok: true, value: await run() };
+	} catch (error) {
+		return { ok: false, error: codeError(stepName, error) };
+	}
+}
+
+function codeError(stepName: string, error: unknown): string {
+	const message = error instanceof Error ? error.message : String(error);
+	return publicErrorText(`${stepName}: ${message}`);
 }
 
 /** What a client sees of a step that gave up: the step and the error's message, one line. */
@@ -297,7 +337,10 @@ async function reportResult(loop: WorkerLoop, reply: JobReply, result: JobResult
 		retryBackoffBase: RETRY_BACKOFF_BASE_MS,
 		run: async (step) => {
 			// `get`, not `getOrCreate`: a job must not be able to create coordinators.
-			const coordinator = step.client<Registry>().coordinator.get([reply.batchId]);
+			// A server token: `reportResult` accepts reports only from the server.
+			const coordinator = step.client<Registry>().coordinator.get([reply.batchId], {
+				params: await serverConnParams(),
+			});
 			await coordinator.reportResult({ ...result, workerId: step.key[0] ?? "", secret: reply.secret });
 		},
 	});

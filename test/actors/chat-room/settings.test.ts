@@ -3,10 +3,9 @@
 
 import { describe, expect, test } from "vitest";
 import { parseChatRoomSettings } from "../../../src/actors/chat-room/settings.ts";
-import { SettingsError } from "../../../src/actors/validate.ts";
 
 describe("chat room settings", () => {
-	test("default to the local dev origins and no token", () => {
+	test("default to the local dev origins", () => {
 		expect(parseChatRoomSettings({})).toEqual({
 			allowedOrigins: [
 				"http://127.0.0.1:3000",
@@ -14,26 +13,17 @@ describe("chat room settings", () => {
 				"http://127.0.0.1:5173",
 				"http://localhost:5173",
 			],
-			chatToken: undefined,
 		});
 	});
 
-	test("ALLOWED_ORIGINS is a comma-separated list; an empty CHAT_TOKEN means unset", () => {
-		const settings = parseChatRoomSettings({
-			ALLOWED_ORIGINS: " https://a.example , ,https://b.example",
-			CHAT_TOKEN: "",
-		});
-		expect(settings).toEqual({ allowedOrigins: ["https://a.example", "https://b.example"], chatToken: undefined });
-		expect(parseChatRoomSettings({ CHAT_TOKEN: " s3cret " }).chatToken).toBe("s3cret");
+	test("ALLOWED_ORIGINS is a comma-separated list; an empty one means the default", () => {
+		const settings = parseChatRoomSettings({ ALLOWED_ORIGINS: " https://a.example , ,https://b.example" });
+		expect(settings).toEqual({ allowedOrigins: ["https://a.example", "https://b.example"] });
+		expect(parseChatRoomSettings({ ALLOWED_ORIGINS: "" }).allowedOrigins).toHaveLength(4);
 	});
 
-	test("a blank CHAT_TOKEN is refused with one line naming it", () => {
-		try {
-			parseChatRoomSettings({ CHAT_TOKEN: "   " });
-			expect.unreachable("a blank token was accepted");
-		} catch (error) {
-			expect(error).toBeInstanceOf(SettingsError);
-			expect((error as SettingsError).lines.map((l) => l.trim().split(":")[0])).toEqual(["CHAT_TOKEN"]);
-		}
+	test("the shared CHAT_TOKEN is gone: chat trusts each user's own token instead", () => {
+		// An old .env that still sets it changes nothing.
+		expect(parseChatRoomSettings({ CHAT_TOKEN: "s3cret" })).toEqual(parseChatRoomSettings({}));
 	});
 });

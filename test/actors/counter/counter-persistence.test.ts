@@ -1,9 +1,11 @@
 import { expect, test } from "vitest";
 import { testClient, uniqueKey } from "../../support.ts";
-import { isAsleep, sleepActor } from "../helpers.ts";
+import { isAsleep, signInAs, sleepActor } from "../helpers.ts";
 
-test("the count, remembered request ids and pending timers survive sleep; the timer wakes the actor", async () => {
-	const counter = testClient().counter.getOrCreate([uniqueKey("sleepy")]);
+test("the count, owner, remembered request ids and pending timers survive sleep; the timer wakes the actor", async () => {
+	const user = await signInAs("sleepy");
+	const key = [uniqueKey("sleepy")];
+	const counter = testClient().counter.getOrCreate(key, { params: user.params });
 	const actorId = await counter.resolve();
 	await counter.increment(5, { requestId: "before-sleep" });
 	const timer = await counter.incrementLater(2, 6_000);
@@ -14,6 +16,11 @@ test("the count, remembered request ids and pending timers survive sleep; the ti
 	expect(await counter.getCount()).toBe(5);
 	expect(await counter.listTimers()).toEqual([timer]);
 	expect(await counter.increment(5, { requestId: "before-sleep" })).toBe(5);
+	// The owner too: another user is still refused.
+	const other = await signInAs("other");
+	await expect(testClient().counter.getOrCreate(key, { params: other.params }).getCount()).rejects.toMatchObject({
+		code: "forbidden",
+	});
 
 	await sleepActor(actorId);
 	// Nobody calls it now: the schedule wakes it (the engine reports it awake) ...

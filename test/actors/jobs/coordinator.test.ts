@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { BatchStatus, JobSpec, SubmitRequest } from "../../../src/actors/jobs/contract.ts";
 import { testClient, uniqueKey } from "../../support.ts";
-import { sleepActor } from "../helpers.ts";
+import { serverParams, signInAs, signInOperator, sleepActor } from "../helpers.ts";
 import { naivePrimes, naiveSha256, naiveWordstats } from "./expected.ts";
 
 const WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"];
@@ -22,16 +22,25 @@ function mixedBatch(): Array<{ spec: JobSpec; expected: unknown }> {
 	});
 }
 
-function newBatch(prefix = "batch") {
+/** A batch id, a signed-in user, and handles for that user and for an operator (who may look at workers). */
+async function newBatch(prefix = "batch") {
 	const client = testClient();
 	const batchId = uniqueKey(prefix);
-	return { client, batchId, coordinator: client.coordinator.getOrCreate([batchId]) };
+	const user = await signInAs("submitter");
+	const operator = await signInOperator();
+	return {
+		client,
+		batchId,
+		user,
+		coordinator: client.coordinator.getOrCreate([batchId], { params: user.params }),
+		workerAsOperator: (workerId: string) => client.worker.getOrCreate([workerId], { params: operator.params }),
+	};
 }
 
 describe("coordinator batches", () => {
 	test("24 jobs over 4 workers complete with the right results, progress events and a finished event", async () => {
-		const { client, batchId } = newBatch();
-		const conn = client.coordinator.getOrCreate([batchId]).connect();
+		const { client, batchId, user, workerAsOperator } = await newBatch();
+		const conn = client.coordinator.getOrCreate([batchId], { params: user.params }).connect();
 		const progress: BatchStatus[] = [];
 		const finished: BatchStatus[] = [];
 		conn.on("progress", (s) => progress.push(s));
@@ -70,7 +79,7 @@ describe("coordinator batches", () => {
 		// Each worker ran its share once, and its own record of every job matches
 		// the coordinator's (a job missing from a worker shows as null here).
 		for (const w of final?.workers ?? []) {
-			const worker = client.worker.getOrCreate([w.workerId]);
+			const worker = workerAsOperator(w.workerId);
 			const share = results.filter((r) => r.workerId === w.workerId);
 			expect(share).toHaveLength(6);
 			const stored = await Promise.all(share.map((r) => worker.getJob(r.jobId)));
@@ -82,7 +91,7 @@ describe("coordinator batches", () => {
 	});
 
 	test("a job that fails is counted as failed with its error", async () => {
-		const { coordinator } = newBatch();
+		const { coordinator } = await newBatch();
 		await coordinator.submit({
 			items: [
 				{ kind: "primes", input: { limit: 100 } },
@@ -97,7 +106,7 @@ describe("coordinator batches", () => {
 	});
 
 	test("submitting the same request again returns the batch; a different one is refused", async () => {
-		const { coordinator } = newBatch();
+		const { coordinator } = await newBatch();
 		const request: SubmitRequest = { items: [{ kind: "primes", input: { limit: 10 } }], workers: 1 };
 		const first = await coordinator.submit(request);
 		const again = await coordinator.submit(request);
@@ -110,10 +119,11 @@ describe("coordinator batches", () => {
 	});
 
 	test("a job stuck past the sweep interval is re-sent exactly once, and runs once", async () => {
-		const { client, batchId, coordinator } = newBatch("stuck");
+		const { client, batchId, coordinator } = await newBatch("stuck");
 		// The batch's only worker is busy with two long jobs sent straight to
-		// it, so the batch's job waits in its queue well past `stuckAfterMs`.
-		const worker = client.worker.getOrCreate([`${batchId}.w0`]);
+		// it (with a server token, as only the server may), so the batch's job
+		// waits in its queue well past `stuckAfterMs`.
+		const worker = client.worker.getOrCreate([`${batchId}.w0`], { params: await serverParams() });
 		await worker.send("jobs", { jobId: "blocker-1", kind: "sha256", input: { text: "slow", rounds: 1_000_000 } });
 		await worker.send("jobs", { jobId: "blocker-2", kind: "primes", input: { limit: 2_000_000 } });
 		await coordinator.submit({
@@ -136,7 +146,7 @@ describe("coordinator batches", () => {
 
 describe("coordinator bad input", () => {
 	test("bad submit requests are rejected with invalid_input and leave the batch empty", async () => {
-		const { coordinator } = newBatch();
+		const { coordinator } = await newBatch();
 		const ok = { kind: "primes", input: { limit: 10 } } as const;
 		const bad: unknown[] = [
 			undefined,
@@ -162,35 +172,89 @@ describe("coordinator bad input", () => {
 	});
 
 	test("a batch id that cannot name workers is refused", async () => {
-		const coordinator = testClient().coordinator.getOrCreate(["not a batch id!"]);
+		const { params } = await signInAs();
+		const coordinator = testClient().coordinator.getOrCreate(["not a batch id!"], { params });
 		await expect(coordinator.submit({ items: [{ kind: "primes", input: { limit: 10 } }] })).rejects.toMatchObject({
 			code: "invalid_batch_id",
 		});
 		expect(await coordinator.status()).toMatchObject({ state: "empty" });
 	});
 
-	test("clients cannot forge results or call the sweep", async () => {
-		const { coordinator } = newBatch();
+	test("clients cannot report results or call the sweep, even with a server token and a job id of the batch", async () => {
+		const { client, batchId, coordinator } = await newBatch();
 		const report = { jobId: "x:0", workerId: "x.w0", status: "done", result: { count: 1, largest: 2 } } as const;
-		await expect(coordinator.reportResult({ ...report, secret: "guess" })).rejects.toMatchObject({ code: "forbidden" });
+		await expect(coordinator.reportResult({ ...report, secret: "guess-guess-guess" })).rejects.toMatchObject({
+			code: "forbidden",
+		});
 
-		const { batchId } = await coordinator.submit({ items: [{ kind: "primes", input: { limit: 30 } }], workers: 1 });
+		await coordinator.submit({ items: [{ kind: "primes", input: { limit: 30 } }], workers: 1 });
 		await expect.poll(() => coordinator.status().then((s) => s.state), { timeout: 20_000 }).toBe("done");
 		const before = await coordinator.results();
-		const forged = { ...report, jobId: `${batchId}:0`, workerId: `${batchId}.w0`, secret: "a-guessed-secret" };
+		const forged = { ...report, jobId: before[0]?.jobId ?? "", workerId: `${batchId}.w0`, secret: "a-guessed-secret" };
+		// A signed-in user is not the server.
 		await expect(coordinator.reportResult(forged)).rejects.toMatchObject({ code: "forbidden" });
-		await expect(coordinator.reportResult({ ...forged, secret: undefined } as never)).rejects.toMatchObject({
+		// The server's token without the batch's secret is not a worker of this batch either.
+		const asServer = client.coordinator.getOrCreate([batchId], { params: await serverParams() });
+		await expect(asServer.reportResult(forged)).rejects.toMatchObject({ code: "forbidden" });
+		await expect(asServer.reportResult({ ...forged, secret: undefined } as never)).rejects.toMatchObject({
 			code: "invalid_input",
 		});
 		await expect(coordinator.sweep("guess")).rejects.toMatchObject({ code: "forbidden" });
 		expect(await coordinator.results()).toEqual(before);
 		expect(before[0]?.result).toEqual(naivePrimes(30));
 	});
+
+	test("a result planted on a worker before the batch existed is never taken for one of its jobs", async () => {
+		const { client, batchId, coordinator } = await newBatch("plant");
+		// Clients cannot enqueue to a worker at all ...
+		const { params } = await signInAs("attacker");
+		const asUser = client.worker.getOrCreate([`${batchId}.w0`], { params });
+		const planted = { jobId: `${batchId}:0`, kind: "primes", input: { limit: 10 } } as const;
+		await expect(asUser.send("jobs", planted)).rejects.toMatchObject({ code: "forbidden" });
+		// ... and even a row stored under the old, guessable job id (here by the
+		// server itself) cannot answer: job ids carry a random run id.
+		const asServer = client.worker.getOrCreate([`${batchId}.w0`], { params: await serverParams() });
+		await asServer.send("jobs", planted, { wait: true, timeout: 30_000 });
+		await coordinator.submit({ items: [{ kind: "primes", input: { limit: 1_000 } }], workers: 1 });
+		await expect.poll(() => coordinator.status().then((s) => s.state), { timeout: 20_000 }).toBe("done");
+		const [job] = await coordinator.results();
+		expect(job?.jobId).toMatch(new RegExp(`^${batchId}:[A-Za-z0-9_-]{12}:0$`));
+		expect(job?.result).toEqual(naivePrimes(1_000));
+	});
+
+	test("two users submitting a new batch at once: one owns it, the other is refused", async () => {
+		const { client, batchId, coordinator } = await newBatch("race");
+		const rival = client.coordinator.getOrCreate([batchId], { params: (await signInAs("rival")).params });
+		const request: SubmitRequest = { items: [{ kind: "primes", input: { limit: 100 } }], workers: 1 };
+		const outcomes = await Promise.allSettled([coordinator.submit(request), rival.submit(request)]);
+		const won = outcomes.filter((o) => o.status === "fulfilled");
+		const lost = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as { code?: string }] : []));
+		expect(won).toHaveLength(1);
+		expect(lost.map((e) => e.code)).toEqual(["forbidden"]);
+		// The loser cannot read the winner's batch; the winner sees one job.
+		const winner = outcomes[0]?.status === "fulfilled" ? coordinator : rival;
+		const loser = winner === coordinator ? rival : coordinator;
+		await expect.poll(() => winner.status().then((s) => s.state), { timeout: 20_000 }).toBe("done");
+		expect(await winner.results()).toHaveLength(1);
+		await expect(loser.results()).rejects.toMatchObject({ code: "forbidden" });
+	});
+
+	test("two submits of one user at once: one starts the batch, the other gets submit_in_progress or its status", async () => {
+		const { coordinator } = await newBatch("twice");
+		const request: SubmitRequest = { items: [{ kind: "primes", input: { limit: 100 } }], workers: 1 };
+		const outcomes = await Promise.allSettled([coordinator.submit(request), coordinator.submit(request)]);
+		expect(outcomes.filter((o) => o.status === "fulfilled").length).toBeGreaterThanOrEqual(1);
+		for (const o of outcomes) {
+			if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "submit_in_progress" });
+		}
+		await expect.poll(() => coordinator.status().then((s) => s.state), { timeout: 20_000 }).toBe("done");
+		expect(await coordinator.results()).toHaveLength(1);
+	});
 });
 
 describe("coordinator persistence", () => {
 	test("status and results survive the actor sleeping", async () => {
-		const { coordinator } = newBatch();
+		const { coordinator } = await newBatch();
 		await coordinator.submit({
 			items: [
 				{ kind: "sha256", input: { text: "persist", rounds: 10 } },

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { JobProgress, JobResult } from "../../../src/actors/jobs/contract.ts";
 import { testClient, uniqueKey } from "../../support.ts";
-import { sleepActor } from "../helpers.ts";
+import { serverParams, signInAs, signInOperator, sleepActor } from "../helpers.ts";
 import { naivePrimes, naiveSha256, naiveWordstats } from "./expected.ts";
 
 const WAIT = { wait: true, timeout: 30_000 } as const;
@@ -9,13 +9,26 @@ const TEXT =
 	"The quick brown fox jumps over the lazy dog. The dog sleeps; the fox doesn't. " +
 	"A fox, a dog and another fox walk into the forest where the quick river runs.";
 
-function newWorker() {
-	return testClient().worker.getOrCreate([uniqueKey("worker")]);
+/** A worker handle as the server sees it (only the server may send jobs). */
+async function newWorker() {
+	return testClient().worker.getOrCreate([uniqueKey("worker")], { params: await serverParams() });
+}
+
+/** Handles on one worker: the server's (sends jobs) and an operator's (may watch its events). */
+async function workerPair() {
+	const client = testClient();
+	const key = [uniqueKey("worker")];
+	const operator = await signInOperator();
+	return {
+		key,
+		asServer: client.worker.getOrCreate(key, { params: await serverParams() }),
+		asOperator: client.worker.getOrCreate(key, { params: operator.params }),
+	};
 }
 
 describe("worker jobs", () => {
 	test("a job sent with wait: true returns the computed result, for every kind", async () => {
-		const worker = newWorker();
+		const worker = await newWorker();
 		const primes = await worker.send("jobs", { jobId: "p", kind: "primes", input: { limit: 250_000 } }, WAIT);
 		expect(primes).toEqual({
 			status: "completed",
@@ -34,16 +47,15 @@ describe("worker jobs", () => {
 	});
 
 	test("a live connection sees one progress event per chunk, then jobFinished", async () => {
-		const client = testClient();
-		const key = [uniqueKey("worker")];
-		const conn = client.worker.getOrCreate(key).connect();
+		const { key, asServer, asOperator } = await workerPair();
+		const conn = asOperator.connect();
 		const events: Array<["progress", JobProgress] | ["jobFinished", JobResult]> = [];
 		conn.on("progress", (p) => events.push(["progress", p]));
 		conn.on("jobFinished", (r) => events.push(["jobFinished", r]));
 		await conn.status();
 
 		// 350,000 numbers are sieved in 4 chunks of at most 100,000.
-		await client.worker.getOrCreate(key).send("jobs", { jobId: "big", kind: "primes", input: { limit: 350_000 } });
+		await asServer.send("jobs", { jobId: "big", kind: "primes", input: { limit: 350_000 } });
 		const finished: JobResult = { jobId: "big", status: "done", result: naivePrimes(350_000) };
 		await expect
 			.poll(() => events, { timeout: 20_000 })
@@ -59,37 +71,34 @@ describe("worker jobs", () => {
 	});
 
 	test("a job whose step throws ends failed, with its error in the reply, the event, getJob and status", async () => {
-		const client = testClient();
-		const key = [uniqueKey("worker")];
-		const conn = client.worker.getOrCreate(key).connect();
+		const { asServer, asOperator } = await workerPair();
+		const conn = asOperator.connect();
 		const finished: JobResult[] = [];
 		conn.on("jobFinished", (r) => finished.push(r));
 		await conn.status();
 
-		const reply = await client.worker
-			.getOrCreate(key)
-			.send("jobs", { jobId: "no-words", kind: "wordstats", input: { text: "?! -- ..." } }, WAIT);
+		const reply = await asServer.send(
+			"jobs",
+			{ jobId: "no-words", kind: "wordstats", input: { text: "?! -- ..." } },
+			WAIT,
+		);
 		const failed = { jobId: "no-words", status: "failed", error: "validate: wordstats: the text contains no words" };
 		expect(reply).toEqual({ status: "completed", response: failed });
 		await expect.poll(() => finished).toEqual([failed]);
 		expect(await conn.getJob("no-words")).toEqual(failed);
 		expect(await conn.status()).toMatchObject({ current: null, completed: 0, failed: 1 });
 		// The worker goes on with the next job.
-		const next = await client.worker
-			.getOrCreate(key)
-			.send("jobs", { jobId: "ok", kind: "primes", input: { limit: 100 } }, WAIT);
+		const next = await asServer.send("jobs", { jobId: "ok", kind: "primes", input: { limit: 100 } }, WAIT);
 		expect(next.response).toEqual({ jobId: "ok", status: "done", result: naivePrimes(100) });
 		await conn.dispose();
 	});
 
 	test("a repeated jobId is answered from the stored result without running again", async () => {
-		const client = testClient();
-		const key = [uniqueKey("worker")];
-		const conn = client.worker.getOrCreate(key).connect();
+		const { asServer: worker, asOperator } = await workerPair();
+		const conn = asOperator.connect();
 		const progressOf: string[] = [];
 		conn.on("progress", (p) => progressOf.push(p.jobId));
 		await conn.status();
-		const worker = client.worker.getOrCreate(key);
 		const first = await worker.send("jobs", { jobId: "same", kind: "primes", input: { limit: 150_000 } }, WAIT);
 		// Same id, other input: the id is the idempotency key.
 		const again = await worker.send("jobs", { jobId: "same", kind: "sha256", input: { text: "x", rounds: 1 } }, WAIT);
@@ -105,7 +114,7 @@ describe("worker jobs", () => {
 
 describe("worker bad input", () => {
 	test("malformed job messages are refused at send time and change nothing", async () => {
-		const worker = newWorker();
+		const worker = await newWorker();
 		const bad: unknown[] = [
 			{ jobId: "a", kind: "factor", input: { n: 12 } },
 			{ jobId: "a", kind: "primes", input: { limit: 1 } },
@@ -131,8 +140,31 @@ describe("worker bad input", () => {
 		expect(await worker.getJob("a")).toBeNull();
 	});
 
+	test("only the server may enqueue, only the server and operators may look, only operators get events", async () => {
+		const { key, asServer } = await workerPair();
+		const user = await signInAs("curious");
+		const asUser = testClient().worker.getOrCreate(key, { params: user.params });
+		const job = { jobId: "mine", kind: "primes", input: { limit: 10 } } as const;
+		await expect(asUser.send("jobs", job)).rejects.toMatchObject({ group: "user", code: "forbidden" });
+		await expect(asUser.status()).rejects.toMatchObject({ code: "forbidden" });
+		await expect(asUser.getJob("mine")).rejects.toMatchObject({ code: "forbidden" });
+		const anonymous = testClient().worker.getOrCreate(key);
+		await expect(anonymous.send("jobs", job)).rejects.toMatchObject({ code: "unauthenticated" });
+		// A user's connection may not subscribe to the worker's events.
+		const conn = asUser.connect();
+		const errors: string[] = [];
+		conn.onError((e) => errors.push(e.code));
+		conn.on("jobFinished", () => errors.push("received an event"));
+		await asServer.send("jobs", { ...job, jobId: "server-job" }, WAIT);
+		await expect.poll(() => errors).toContain("forbidden");
+		expect(errors).not.toContain("received an event");
+		await conn.dispose();
+		expect(await asServer.status()).toMatchObject({ completed: 1 });
+		expect(await asServer.getJob("mine")).toBeNull();
+	});
+
 	test("the watchdog callback refuses client calls", async () => {
-		const worker = newWorker();
+		const worker = await newWorker();
 		await worker.status();
 		await expect(worker.watchdog("guess")).rejects.toMatchObject({ code: "forbidden" });
 		await expect(worker.watchdog(undefined)).rejects.toMatchObject({ code: "forbidden" });
@@ -141,7 +173,7 @@ describe("worker bad input", () => {
 
 describe("worker persistence", () => {
 	test("results and counts survive the actor sleeping", async () => {
-		const worker = newWorker();
+		const worker = await newWorker();
 		const done = await worker.send("jobs", { jobId: "kept", kind: "primes", input: { limit: 5_000 } }, WAIT);
 		await worker.send("jobs", { jobId: "kept-failed", kind: "wordstats", input: { text: "..." } }, WAIT);
 

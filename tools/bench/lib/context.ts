@@ -5,6 +5,7 @@
 import type { Client } from "rivetkit/client";
 import type { Registry } from "../../../src/registry.ts";
 import { callIdempotent } from "../../client/retry.ts";
+import type { BenchCredentials } from "./auth.ts";
 import { log, type Pids, type ScenarioResult, within } from "./measure.ts";
 
 /** Actor ids per management-API list request. */
@@ -71,6 +72,8 @@ export interface BenchContext {
 	envoyPool: string;
 	/** The native `handler()` server (the fields above) and the wasm one; wasm only if it started. */
 	runtimes: RuntimeSide[];
+	/** Tokens for every actor call (see ./auth.ts). */
+	auth: BenchCredentials;
 	/** A fresh prefix per run, so keys never collide with an earlier run's. */
 	runId: string;
 	results: ScenarioResult[];

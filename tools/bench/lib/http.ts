@@ -10,6 +10,8 @@ export interface HttpLoad {
 	durationS: number;
 	/** Requests each connection cycles through; a single GET of `url` by default. */
 	requests?: Array<{ method: "GET" | "POST"; path: string; body?: string }>;
+	/** Extra headers on every request (e.g. `x-rivet-conn-params`). */
+	headers?: Record<string, string>;
 	onProgress?: (text: string) => void;
 }
 
@@ -23,7 +25,7 @@ export async function httpLoad(
 				url: load.url,
 				connections: load.connections,
 				duration: load.durationS,
-				headers: { "content-type": "application/json" },
+				headers: { "content-type": "application/json", ...load.headers },
 				...(load.requests ? { requests: load.requests } : {}),
 			},
 			(error: unknown, res: autocannon.Result) => (error ? reject(error) : resolve(res)),
@@ -44,10 +46,14 @@ export async function httpLoad(
 }
 
 /** One JSON POST, as a browser or curl would send an action to the gateway. */
-export async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+export async function postJson(
+	url: string,
+	body: unknown,
+	headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
 	const res = await fetch(url, {
 		method: "POST",
-		headers: { "content-type": "application/json" },
+		headers: { "content-type": "application/json", ...headers },
 		body: JSON.stringify(body),
 	});
 	const text = await res.text();

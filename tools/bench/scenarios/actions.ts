@@ -65,12 +65,21 @@ async function gatewayRun(
 		body: INCREMENT_BODY,
 	}));
 	// Wake every actor first: this measures awake actors, not creation.
-	for (const r of requests) await fetch(`${ctx.engineUrl}${r.path}`, { method: "POST", body: r.body });
+	for (const r of requests) {
+		await fetch(`${ctx.engineUrl}${r.path}`, { method: "POST", headers: ctx.auth.headers, body: r.body });
+	}
 	const result = await measure(name, pids, async (progress) => ({
 		scenario: name,
 		baseline: kind,
 		notes: "",
-		...(await httpLoad({ url: ctx.engineUrl, connections, durationS: durationS(ctx), requests, onProgress: progress })),
+		...(await httpLoad({
+			url: ctx.engineUrl,
+			connections,
+			durationS: durationS(ctx),
+			requests,
+			headers: ctx.auth.headers,
+			onProgress: progress,
+		})),
 	}));
 	ctx.results.push({
 		...result,
@@ -204,7 +213,7 @@ function gatewayIncrement(ctx: BenchContext, actorId: string): () => Promise<unk
 	return async () => {
 		const res = await fetch(`${ctx.engineUrl}/gateway/${actorId}/action/increment`, {
 			method: "POST",
-			headers: { "content-type": "application/json" },
+			headers: { "content-type": "application/json", ...ctx.auth.headers },
 			body: INCREMENT_BODY,
 		});
 		await res.arrayBuffer();
@@ -221,17 +230,18 @@ function gatewayIncrement(ctx: BenchContext, actorId: string): () => Promise<unk
  */
 export const clientAndStart: Scenario = async (ctx) => {
 	const wasmSide = ctx.runtimes.find((side) => side.runtime === "wasm");
+	const params = ctx.auth.params;
 	const handles: Array<{ label: Side["label"]; pids: Pids; handle: CounterHandle; pool: string }> = [
 		{
 			label: "handler",
 			pids: ctx.handlerPids,
-			handle: ctx.client.counter.getOrCreate([`${ctx.runId}-client`]),
+			handle: ctx.client.counter.getOrCreate([`${ctx.runId}-client`], { params }),
 			pool: ctx.handlerPool,
 		},
 		{
 			label: "start",
 			pids: ctx.envoyPids,
-			handle: ctx.envoyClient.counter.getOrCreate([`${ctx.runId}-envoy`]),
+			handle: ctx.envoyClient.counter.getOrCreate([`${ctx.runId}-envoy`], { params }),
 			pool: ctx.envoyPool,
 		},
 		...(wasmSide
@@ -239,7 +249,7 @@ export const clientAndStart: Scenario = async (ctx) => {
 					{
 						label: "wasm" as const,
 						pids: wasmSide.pids,
-						handle: wasmSide.client.counter.getOrCreate([`${ctx.runId}-wasm-client`]),
+						handle: wasmSide.client.counter.getOrCreate([`${ctx.runId}-wasm-client`], { params }),
 						pool: wasmSide.pool,
 					},
 				]

@@ -29,7 +29,9 @@ async function chatFanOutOn(ctx: BenchContext, side: RuntimeSide): Promise<void>
 	let delivered = 0;
 	let onDelivery: (() => void) | null = null;
 
-	const sender = side.client.chatRoom.getOrCreate(room, { params: { username: "sender" } }).connect();
+	// One identity per connection: presence and the per-user connection cap count users.
+	const receiverParams = await Promise.all(Array.from({ length: RECEIVERS }, (_, i) => ctx.auth.as(`r${i}`)));
+	const sender = side.client.chatRoom.getOrCreate(room, { params: await ctx.auth.as("sender") }).connect();
 	const receivers: Array<typeof sender> = [];
 	try {
 		// Connected in waves: 101 WebSockets opened at once to one actor took
@@ -38,7 +40,8 @@ async function chatFanOutOn(ctx: BenchContext, side: RuntimeSide): Promise<void>
 		const deadline = Date.now() + CONNECT_TIMEOUT_MS;
 		while (receivers.length < RECEIVERS) {
 			const wave = Array.from({ length: Math.min(CONNECT_WAVE, RECEIVERS - receivers.length) }, () => {
-				const conn = side.client.chatRoom.getOrCreate(room, { params: { username: `r${receivers.length}` } }).connect();
+				const params = receiverParams[receivers.length];
+				const conn = side.client.chatRoom.getOrCreate(room, { params }).connect();
 				receivers.push(conn);
 				conn.on("message", (message) => {
 					const t = sentAt.get(message.text);

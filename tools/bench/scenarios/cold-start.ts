@@ -77,9 +77,7 @@ async function oneCreation(
 	const id = await putActor(ctx, name, key, side.pool);
 	const putAnswered = Date.now() - t0;
 	const { action, args } = FIRST_ACTIONS[name];
-	// The chat room checks who calls it: the username rides in the connection params.
-	const headers: Record<string, string> = { "content-type": "application/json" };
-	if (name === "chatRoom") headers["x-rivet-conn-params"] = JSON.stringify({ username: "bench" });
+	const headers: Record<string, string> = { "content-type": "application/json", ...ctx.auth.headers };
 	const res = await fetch(`${ctx.engineUrl}/gateway/${id}/action/${action}`, {
 		method: "POST",
 		headers,

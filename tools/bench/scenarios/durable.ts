@@ -46,16 +46,18 @@ async function openDurable(
 	const rooms: RoomConn[] = [];
 	try {
 		for (let lane = 0; lane < LANES; lane++) {
+			// One identity per lane: chat caps connections per user and room.
+			const writer = await ctx.auth.as(`writer${lane}`);
 			counters.push(
 				await readyConnection(
-					() => side.client.counter.getOrCreate(counterKey).connect(),
+					() => side.client.counter.getOrCreate(counterKey, { params: ctx.auth.params }).connect(),
 					(c) => c.getCount(),
 					`counter connection ${lane}`,
 				),
 			);
 			rooms.push(
 				await readyConnection(
-					() => side.client.chatRoom.getOrCreate(roomKey, { params: { username: `writer${lane}` } }).connect(),
+					() => side.client.chatRoom.getOrCreate(roomKey, { params: writer }).connect(),
 					(r) => r.info(),
 					`chat connection ${lane}`,
 				),

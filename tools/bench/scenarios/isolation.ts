@@ -36,12 +36,12 @@ export const isolation: Scenario = (ctx) => eachRuntime(ctx, (side) => isolation
 async function isolationOn(ctx: BenchContext, side: RuntimeSide): Promise<void> {
 	const prefix = `${ctx.runId}-${side.runtime}-iso`;
 	const counter = await readyConnection(
-		() => side.client.counter.getOrCreate([`${prefix}-counter`]).connect(),
+		() => side.client.counter.getOrCreate([`${prefix}-counter`], { params: ctx.auth.params }).connect(),
 		(c) => c.getCount(),
 		"isolation counter",
 	);
 	const coordinator = await readyConnection(
-		() => side.client.coordinator.getOrCreate([`${prefix}-batch`]).connect(),
+		() => side.client.coordinator.getOrCreate([`${prefix}-batch`], { params: ctx.auth.params }).connect(),
 		(c) => c.status(),
 		"isolation coordinator",
 	);

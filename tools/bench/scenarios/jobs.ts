@@ -27,9 +27,13 @@ export const workerJobs: Scenario = (ctx) => eachRuntime(ctx, (side) => workerJo
 async function workerJobsOn(ctx: BenchContext, side: RuntimeSide): Promise<void> {
 	const count = ctx.quick ? 50 : 200;
 	const name = rowName(`worker: ${count} jobs queued to 1 worker`, side);
-	const handle = side.client.worker.getOrCreate([`${ctx.runId}-${side.runtime}-worker`]);
+	// Jobs are sent with the server's token (only the server may enqueue);
+	// the events are watched as an operator (only operators may subscribe).
+	const key = [`${ctx.runId}-${side.runtime}-worker`];
+	const handle = side.client.worker.getOrCreate(key, { params: ctx.auth.serverParams });
+	const watcher = side.client.worker.getOrCreate(key, { params: ctx.auth.params });
 	const conn = await readyConnection(
-		() => handle.connect(),
+		() => watcher.connect(),
 		(c) => c.status(),
 		"worker connection",
 	);
@@ -86,7 +90,10 @@ async function coordinatorFanOutOn(ctx: BenchContext, side: RuntimeSide): Promis
 		for (let b = 0; b < batches; b++) {
 			conns.push(
 				await readyConnection(
-					() => side.client.coordinator.getOrCreate([`${ctx.runId}-${side.runtime}-batch-${b}`]).connect(),
+					() =>
+						side.client.coordinator
+							.getOrCreate([`${ctx.runId}-${side.runtime}-batch-${b}`], { params: ctx.auth.params })
+							.connect(),
 					(c) => c.status(),
 					`coordinator connection ${b}`,
 				),

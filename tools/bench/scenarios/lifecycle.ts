@@ -45,7 +45,9 @@ async function createCounters(
 	const ids: string[] = new Array(to - from);
 	let retries = 0;
 	const createOne = async (i: number): Promise<void> => {
-		const handle = side.client.counter.getOrCreate([`${ctx.runId}-${side.runtime}-cold-${from + i}`]);
+		const handle = side.client.counter.getOrCreate([`${ctx.runId}-${side.runtime}-cold-${from + i}`], {
+			params: ctx.auth.params,
+		});
 		await callIdempotent(({ requestId }) => handle.increment(1, { requestId }), {
 			requestId: `${ctx.runId}-${side.runtime}-create-${from + i}`,
 			attemptTimeoutMs: CREATE_ATTEMPT_TIMEOUT_MS,
@@ -163,7 +165,7 @@ async function lifecycleOn(ctx: BenchContext, side: RuntimeSide): Promise<void> 
 		const { samples, elapsedMs } = await closedLoop({
 			concurrency: 1,
 			count: wakes,
-			op: (i) => side.client.counter.getForId(ids[i] ?? "").getCount(),
+			op: (i) => side.client.counter.getForId(ids[i] ?? "", { params: ctx.auth.params }).getCount(),
 			onProgress: progress,
 		});
 		return {

@@ -12,12 +12,20 @@ export const journal = {
 			tag: "0000_init",
 			breakpoints: true,
 		},
+		{
+			idx: 1,
+			version: "6",
+			when: 1796131013794,
+			tag: "0001_author_and_owner",
+			breakpoints: true,
+		},
 	],
 };
 
 export const migrations: Record<string, string> = {
 	m0000:
 		"CREATE TABLE `jobs` (\n\t`idx` integer PRIMARY KEY NOT NULL,\n\t`job_id` text NOT NULL,\n\t`worker_id` text NOT NULL,\n\t`spec` text NOT NULL,\n\t`status` text NOT NULL,\n\t`result` text,\n\t`error` text,\n\t`dispatches` integer NOT NULL,\n\t`dispatched_at` integer NOT NULL,\n\t`finished_at` integer\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `jobs_job_id_unique` ON `jobs` (`job_id`);--> statement-breakpoint\nCREATE INDEX `jobs_status_dispatched_at` ON `jobs` (`status`,`dispatched_at`);",
+	m0001: "ALTER TABLE `jobs` ADD `send_failures` integer DEFAULT 0 NOT NULL;",
 };
 
 export default { journal, migrations };

@@ -17,8 +17,14 @@ export const jobs = sqliteTable(
 		status: text("status").$type<CoordinatorJobStatus>().notNull(),
 		result: text("result", { mode: "json" }).$type<JobOutput>(),
 		error: text("error"),
-		/** 1 after the first send, 2 once the sweep has re-sent it; never more. */
+		/**
+		 * Sends attempted: 1 after the first, more once the sweep re-sends it.
+		 * A job is re-sent at most once after a send that reached its worker,
+		 * and at most `MAX_SEND_FAILURES` times in all after sends that failed.
+		 */
 		dispatches: integer("dispatches").notNull(),
+		/** Sends that failed (the worker's queue refused it, the engine was down). */
+		sendFailures: integer("send_failures").notNull().default(0),
 		dispatchedAt: integer("dispatched_at").notNull(),
 		finishedAt: integer("finished_at"),
 	},

@@ -1,0 +1,1 @@
+ALTER TABLE `jobs` ADD `send_failures` integer DEFAULT 0 NOT NULL;

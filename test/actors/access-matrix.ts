@@ -1,0 +1,420 @@
+// The authorization matrix, shared by test/actors/authorization.test.ts and
+// the fault suite's hostile test: every action (and queue) of every actor,
+// called with every kind of credential, must be refused or allowed exactly
+// as the actor's access table (its contract.ts, shown in docs/auth.md) says,
+// and a refused call must leave the actor's data as it was.
+//
+// What "the actor's data" covers here (read through the inspector):
+// - its state, minus scheduling bookkeeping that changes on its own (the
+//   worker's `watchdog` timer, the coordinator's `sweep` timer);
+// - every row of its own SQLite tables (messages, jobs);
+// - its KV entries (rivetkit 2.3.19 keeps them in `_rivet_user_kv`), e.g.
+//   chat read markers;
+// - its queue (`_rivet_queue`) and workflow history (`_rivet_wf_kv`).
+// Not covered: rivetkit's other internal tables (connections, schedules,
+// metadata), which change on any connection by design, and in-memory vars
+// (rate-limit buckets, which a refused call does not charge).
+
+import { createHash } from "node:crypto";
+import { expect } from "vitest";
+import type { AccessRule, AccessTable } from "../../src/actors/access-contract.ts";
+import { CHAT_ROOM_ACCESS, type ChatMessage } from "../../src/actors/chat-room/contract.ts";
+import { COUNTER_ACCESS } from "../../src/actors/counter/contract.ts";
+import {
+	type BatchStatus,
+	COORDINATOR_ACCESS,
+	type SubmitRequest,
+	WORKER_ACCESS,
+} from "../../src/actors/jobs/contract.ts";
+import { serverConnParams } from "../../src/auth/connection.ts";
+import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
+import { signUserToken } from "../../src/auth/tokens.ts";
+import { type SignedIn, signIn } from "../../tools/client/auth.ts";
+import { type EngineConfig, resolveEngineConfig } from "../../tools/debug/config.ts";
+import { ActorInspector } from "../../tools/debug/inspector.ts";
+import { testClient, uniqueKey } from "../support.ts";
+import { serverParams, signInAs } from "./helpers.ts";
+
+/** The credential kinds of the matrix's columns. */
+export const CREDENTIALS = [
+	"no token",
+	"malformed",
+	"expired",
+	"bad signature",
+	"another user",
+	"another room or batch",
+	"operator",
+	"server",
+	"inspector",
+] as const;
+export type Credential = (typeof CREDENTIALS)[number];
+
+export interface MatrixEnv {
+	engineUrl: string;
+	appUrl: string;
+	pool: string;
+}
+
+export type Outcome = "allowed" | "unauthenticated" | "token_expired" | "forbidden";
+
+/**
+ * What the access table says a call with `credential` gets. The connect
+ * hooks refuse missing, malformed, expired and forged tokens before any
+ * action runs; the inspector runs actions without a connection, so only
+ * schedule callbacks (which check their own secret) answer it `forbidden`.
+ */
+export function expectedOutcome(rule: AccessRule, credential: Credential): Outcome {
+	const callers: readonly string[] = rule.callers;
+	const forPeople = callers.includes("user") || callers.includes("self");
+	switch (credential) {
+		case "no token":
+		case "malformed":
+		case "bad signature":
+			return "unauthenticated";
+		case "expired":
+			return "token_expired";
+		case "inspector":
+			return callers.includes("schedule") ? "forbidden" : "unauthenticated";
+		case "another user":
+		case "another room or batch":
+			return forPeople ? "allowed" : "forbidden";
+		case "operator":
+			return forPeople || callers.includes("operator") ? "allowed" : "forbidden";
+		case "server":
+			return callers.includes("server") ? "allowed" : "forbidden";
+	}
+}
+
+/** One actor of the matrix: its table, how to reach it, and what to call. */
+export interface MatrixSubject {
+	actor: string;
+	table: AccessTable;
+	actorId: string;
+	/** Arguments that are valid for each action (so a refusal is about the caller only). */
+	args: Record<string, unknown[]>;
+	/** For queues: a valid message body. */
+	queueBody?: unknown;
+	/** State fields left out of the snapshot: timers that re-arm on their own. */
+	volatileState?: string[];
+	/** Cells whose outcome differs from the table for a stated reason. */
+	overrides?: Partial<Record<string, Partial<Record<Credential, Outcome>>>>;
+	/** Params for "another room or batch": the owner of another actor of this kind. */
+	otherScopeParams: { token: string };
+}
+
+export interface Credentials {
+	owner: SignedIn;
+	params: Record<Exclude<Credential, "inspector">, unknown>;
+}
+
+/** Signs in the owner, another user and an operator, and forges the bad tokens for the owner's identity. */
+export async function makeCredentials(env: MatrixEnv): Promise<Credentials & { other: SignedIn }> {
+	const owner = await signIn(env.appUrl, "owner");
+	const other = await signIn(env.appUrl, "someone-else");
+	const operator = await signIn(env.appUrl, "ops", { operatorToken: DEV_OPERATOR_TOKEN });
+	const subject = { userId: owner.userId, name: owner.name, role: "user" as const };
+	const expired = await signUserToken("access", subject, DEV_AUTH_SECRET, -60);
+	const forged = await signUserToken("access", subject, "not-the-server-secret-but-long-enough-to-sign");
+	return {
+		owner,
+		other,
+		params: {
+			"no token": undefined,
+			malformed: { token: "this.is-not.a-jwt" },
+			expired: { token: expired.token },
+			"bad signature": { token: forged.token },
+			"another user": other.params,
+			// Filled per subject (the owner of another actor of the same kind).
+			"another room or batch": undefined,
+			operator: operator.params,
+			// A server token lasts 60 s: callers mint a fresh one per call (`freshParams`).
+			server: undefined,
+		},
+	};
+}
+
+/** The params for `credential`; a fresh server token each time. */
+export async function freshParams(creds: Credentials, credential: Exclude<Credential, "inspector">): Promise<unknown> {
+	return credential === "server" ? serverConnParams() : creds.params[credential];
+}
+
+/** A Markdown table with its padding and dash runs normalised, so a formatter's alignment does not count. */
+export function normaliseTable(markdown: string): string[] {
+	return markdown
+		.split("\n")
+		.filter((line) => line.trim().startsWith("|"))
+		.map((line) =>
+			line
+				.split("|")
+				.map((cell) => cell.trim())
+				.map((cell) => (/^:?-+:?$/.test(cell) ? "-" : cell))
+				.join("|"),
+		);
+}
+
+export function engineConfig(env: MatrixEnv): EngineConfig {
+	return resolveEngineConfig({ RIVET_ENDPOINT: env.engineUrl, RIVET_POOL: env.pool });
+}
+
+const inspectors = new Map<string, ActorInspector>();
+
+/** One inspector client per actor, so its token is read from the engine once. */
+function inspectorFor(env: MatrixEnv, actorId: string): ActorInspector {
+	let inspector = inspectors.get(actorId);
+	if (!inspector) {
+		inspector = new ActorInspector(engineConfig(env), actorId);
+		inspectors.set(actorId, inspector);
+	}
+	return inspector;
+}
+
+/** A digest of everything the matrix counts as the actor's data (see the header). */
+export async function snapshot(env: MatrixEnv, subject: MatrixSubject): Promise<string> {
+	const inspector = inspectorFor(env, subject.actorId);
+	const { state } = await inspector.state();
+	const kept = { ...(state as Record<string, unknown>) };
+	for (const field of subject.volatileState ?? []) delete kept[field];
+	const tables = (await inspector.databaseSchema())
+		.map((t) => t.table.name)
+		.filter((name) => !name.startsWith("_rivet_") || COVERED_INTERNAL_TABLES.includes(name))
+		.sort();
+	const rows: Record<string, unknown> = {};
+	for (const name of tables) rows[name] = await inspector.execute(`SELECT * FROM "${name}" ORDER BY 1`);
+	return createHash("sha256")
+		.update(JSON.stringify({ state: kept, rows }))
+		.digest("hex");
+}
+
+/** rivetkit's internal tables that hold user data: KV entries, queued messages, workflow history. */
+const COVERED_INTERNAL_TABLES = ["_rivet_user_kv", "_rivet_queue", "_rivet_wf_kv"];
+
+/**
+ * Runs a subject's whole row of the matrix: refusals first, each against a
+ * snapshot of the data taken just before it, then the allowed calls (which
+ * may change the data). Returns what did not match and what changed.
+ */
+export async function runMatrix(
+	env: MatrixEnv,
+	subject: MatrixSubject,
+	paramsFor: (credential: Credential) => unknown | Promise<unknown>,
+	onRefusal: () => void = () => {},
+): Promise<{ mismatches: string[]; changed: string[]; refused: number; allowed: number }> {
+	const cells = cellsOf(subject);
+	const ordered = [...cells.filter((c) => c.expected !== "allowed"), ...cells.filter((c) => c.expected === "allowed")];
+	const mismatches: string[] = [];
+	const changed: string[] = [];
+	let refused = 0;
+	let allowed = 0;
+	let before = await snapshot(env, subject);
+	for (const cell of ordered) {
+		const label = `${subject.actor}.${cell.name} as ${cell.credential}`;
+		const got = await callAs(env, subject, cell.name, cell.credential, await paramsFor(cell.credential));
+		if (got.outcome !== cell.expected) {
+			mismatches.push(`${label}: expected ${cell.expected}, got ${got.outcome} ${got.detail}`);
+		}
+		if (cell.expected === "allowed") {
+			allowed++;
+			continue;
+		}
+		refused++;
+		onRefusal();
+		const after = await snapshot(env, subject);
+		if (after !== before) changed.push(label);
+		before = after;
+	}
+	return { mismatches, changed, refused, allowed };
+}
+
+export interface CallResult {
+	outcome: Outcome | "error";
+	detail: string;
+}
+
+/** Calls `name` on the subject as `credential`, over raw gateway HTTP (or the inspector). */
+export async function callAs(
+	env: MatrixEnv,
+	subject: MatrixSubject,
+	name: string,
+	credential: Credential,
+	params: unknown,
+): Promise<CallResult> {
+	const rule = subject.table[name];
+	if (rule === undefined) throw new Error(`${subject.actor}.${name} is not in its access table`);
+	if (credential === "inspector") {
+		const inspector = inspectorFor(env, subject.actorId);
+		try {
+			if (rule.kind === "queue") {
+				// The inspector's queue route is its own operator path (it needs the
+				// inspector token); the table does not claim `canPublish` runs there.
+				return { outcome: "unauthenticated", detail: "not called: the inspector's queue route is operator-only" };
+			}
+			await inspector.callAction(name, { args: subject.args[name] ?? [] });
+			return { outcome: "allowed", detail: "" };
+		} catch (error) {
+			return classify(error);
+		}
+	}
+	const headers: Record<string, string> = { "content-type": "application/json" };
+	if (params !== undefined) headers["x-rivet-conn-params"] = JSON.stringify(params);
+	const url =
+		rule.kind === "queue"
+			? `${env.engineUrl}/gateway/${subject.actorId}/queue/${name}`
+			: `${env.engineUrl}/gateway/${subject.actorId}/action/${name}`;
+	const body = rule.kind === "queue" ? { body: subject.queueBody } : { args: subject.args[name] ?? ([] as unknown[]) };
+	if (rule.kind === "queue") headers["x-rivet-encoding"] = "json";
+	const res = await fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
+	const text = await res.text();
+	if (res.status === 200) return { outcome: "allowed", detail: "" };
+	try {
+		return classify(JSON.parse(text));
+	} catch {
+		return { outcome: "error", detail: `${res.status} ${text.slice(0, 200)}` };
+	}
+}
+
+function classify(error: unknown): CallResult {
+	const e = error as { group?: string; code?: string; message?: string; body?: unknown };
+	const code = e.code ?? "";
+	const detail = `${e.group ?? "?"}.${code}: ${e.message ?? ""}`.slice(0, 300);
+	if (code === "unauthenticated" || code === "token_expired" || code === "forbidden") {
+		return { outcome: code, detail };
+	}
+	// The inspector client wraps the actor's error; its message carries the code.
+	for (const known of ["unauthenticated", "token_expired", "forbidden"] as const) {
+		if (String(e.message ?? "").includes(known)) return { outcome: known, detail };
+	}
+	return { outcome: "error", detail };
+}
+
+/** Every (action, credential) cell of a subject, with its expected outcome. */
+export function cellsOf(subject: MatrixSubject): Array<{ name: string; credential: Credential; expected: Outcome }> {
+	return Object.entries(subject.table)
+		.filter(([, rule]) => rule.kind !== "event")
+		.flatMap(([name, rule]) =>
+			CREDENTIALS.map((credential) => ({
+				name,
+				credential,
+				expected: subject.overrides?.[name]?.[credential] ?? expectedOutcome(rule, credential),
+			})),
+		);
+}
+
+/** All four families' tables, for the docs check. */
+export const ACCESS_TABLES = {
+	counter: COUNTER_ACCESS,
+	chatRoom: CHAT_ROOM_ACCESS,
+	coordinator: COORDINATOR_ACCESS,
+	worker: WORKER_ACCESS,
+} as const;
+
+// The subjects: one actor of each kind in a known state, owned by `creds.owner`.
+
+export const REQUEST: SubmitRequest = { items: [{ kind: "primes", input: { limit: 50 } }], workers: 1 };
+
+export async function counterSubject(creds: Credentials): Promise<MatrixSubject> {
+	const client = testClient();
+	const counter = client.counter.getOrCreate([uniqueKey("matrix")], { params: creds.owner.params });
+	await counter.increment(3);
+	const timer = await counter.incrementLater(1, 3_600_000);
+	const elsewhere = await signInAs("owns-another-counter");
+	await client.counter.getOrCreate([uniqueKey("matrix-other")], { params: elsewhere.params }).increment(1);
+	return {
+		actor: "counter",
+		table: ACCESS_TABLES.counter,
+		actorId: await counter.resolve(),
+		args: {
+			increment: [1],
+			incrementLater: [1, 3_600_000],
+			resetAt: [Date.now() + 3_600_000],
+			getCount: [],
+			listTimers: [],
+			fireTimer: [timer.id, "not-the-timer-secret"],
+		},
+		otherScopeParams: elsewhere.params,
+	};
+}
+
+export async function chatSubject(creds: Credentials): Promise<MatrixSubject> {
+	const client = testClient();
+	const room = client.chatRoom.getOrCreate([uniqueKey("matrix")], { params: creds.owner.params });
+	const message: ChatMessage = await room.postMessage("the owner's message");
+	await room.markRead(message.id);
+	const elsewhere = await signInAs("owns-another-room");
+	await client.chatRoom.getOrCreate([uniqueKey("matrix-other")], { params: elsewhere.params }).postMessage("mine");
+	return {
+		actor: "chatRoom",
+		table: ACCESS_TABLES.chatRoom,
+		actorId: await room.resolve(),
+		args: {
+			postMessage: ["hello"],
+			history: [{ limit: 10 }],
+			info: [],
+			markRead: [message.id],
+			unreadCount: [],
+			setTitle: ["Renamed"],
+		},
+		otherScopeParams: elsewhere.params,
+	};
+}
+
+export async function finishedBatch(params: { token: string }, prefix: string) {
+	const batchId = uniqueKey(prefix);
+	const coordinator = testClient().coordinator.getOrCreate([batchId], { params });
+	await coordinator.submit(REQUEST);
+	await expect.poll(() => coordinator.status().then((s: BatchStatus) => s.state), { timeout: 20_000 }).toBe("done");
+	return { batchId, coordinator };
+}
+
+export async function jobsSubjects(creds: Credentials): Promise<[MatrixSubject, MatrixSubject]> {
+	const { batchId, coordinator } = await finishedBatch(creds.owner.params, "matrix");
+	const [job] = await coordinator.results();
+	const elsewhere = await signInAs("owns-another-batch");
+	await finishedBatch(elsewhere.params, "matrix-other");
+	const worker = testClient().worker.getOrCreate([`${batchId}.w0`], { params: await serverParams() });
+	return [
+		{
+			actor: "coordinator",
+			table: ACCESS_TABLES.coordinator,
+			actorId: await coordinator.resolve(),
+			args: {
+				submit: [REQUEST],
+				status: [],
+				results: [],
+				reportResult: [
+					{
+						jobId: job?.jobId,
+						workerId: `${batchId}.w0`,
+						status: "done",
+						result: { count: 1, largest: 2 },
+						secret: "not-the-batch-secret-not-the-batch-secret",
+					},
+				],
+				sweep: ["not-the-sweep-token"],
+			},
+			volatileState: ["sweep"],
+			// The server's token is necessary but not sufficient: a report also
+			// needs the batch secret, which only this batch's jobs carry.
+			overrides: { reportResult: { server: "forbidden" } },
+			otherScopeParams: elsewhere.params,
+		},
+		{
+			actor: "worker",
+			table: ACCESS_TABLES.worker,
+			actorId: await worker.resolve(),
+			args: { status: [], getJob: [job?.jobId], watchdog: ["not-the-watchdog-token"] },
+			queueBody: { jobId: `matrix-${batchId}`, kind: "primes", input: { limit: 10 } },
+			volatileState: ["watchdog"],
+			otherScopeParams: elsewhere.params,
+		},
+	];
+}
+
+export function paramsFor(
+	creds: Credentials,
+	subject: MatrixSubject,
+	credential: Credential,
+): Promise<unknown> | unknown {
+	if (credential === "inspector") return undefined;
+	if (credential === "another room or batch") return subject.otherScopeParams;
+	return freshParams(creds, credential);
+}

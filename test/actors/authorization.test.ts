@@ -1,0 +1,154 @@
+// Issue 17's authorization matrix: every action and queue of every actor ×
+// {no token, malformed, expired, bad signature, another user, another room or
+// batch, operator, server, inspector}. Each cell must be refused or allowed
+// exactly as the access table in the actor's contract.ts says (the same
+// tables docs/auth.md shows), and every refusal must leave the actor's data
+// unchanged (see test/actors/access-matrix.ts for what that covers). Calls go
+// over raw gateway HTTP, as curl would send them; a second test checks the
+// WebSocket path refuses the same bad tokens.
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { renderAccessTable } from "../../src/actors/access-contract.ts";
+import { PROJECT_ROOT } from "../../tools/local/app-server.ts";
+import { appUrl, engineUrl, testClient, uniqueKey } from "../support.ts";
+import {
+	ACCESS_TABLES,
+	type Credential,
+	type Credentials,
+	chatSubject,
+	counterSubject,
+	finishedBatch,
+	jobsSubjects,
+	type MatrixEnv,
+	type MatrixSubject,
+	makeCredentials,
+	normaliseTable,
+	paramsFor,
+	REQUEST,
+	runMatrix,
+} from "./access-matrix.ts";
+import { firstWebSocketMessage } from "./helpers.ts";
+
+const env = (): MatrixEnv => ({ engineUrl: engineUrl(), appUrl: appUrl(), pool: inject("pool") });
+
+describe("authorization matrix", () => {
+	let creds: Credentials;
+	const totals = { refused: 0, changed: 0, allowed: 0 };
+
+	beforeAll(async () => {
+		creds = await makeCredentials(env());
+	});
+
+	afterAll(() => {
+		console.log(
+			`authorization matrix: ${totals.refused + totals.allowed} cells; ${totals.refused} refused (${totals.changed} changed data), ${totals.allowed} allowed`,
+		);
+	});
+
+	const families: Array<[string, () => Promise<MatrixSubject[]>]> = [
+		["counter", async () => [await counterSubject(creds)]],
+		["chatRoom", async () => [await chatSubject(creds)]],
+		["coordinator and worker", () => jobsSubjects(creds)],
+	];
+
+	test.each(families)(
+		"%s: every action × every credential is refused or allowed as its access table says; refusals change nothing",
+		async (_family, subjectsOf) => {
+			for (const subject of await subjectsOf()) {
+				const result = await runMatrix(env(), subject, (credential) => paramsFor(creds, subject, credential));
+				totals.refused += result.refused;
+				totals.allowed += result.allowed;
+				totals.changed += result.changed.length;
+				expect(result.mismatches).toEqual([]);
+				expect(result.changed).toEqual([]);
+			}
+		},
+		180_000,
+	);
+
+	test("the WebSocket path refuses missing, malformed, expired and forged tokens with the same codes", async () => {
+		const creds = await makeCredentials(env());
+		const counter = testClient().counter.getOrCreate([uniqueKey("ws")], { params: creds.owner.params });
+		await counter.increment(1);
+		const room = testClient().chatRoom.getOrCreate([uniqueKey("ws")], { params: creds.owner.params });
+		await room.info();
+		const { coordinator } = await finishedBatch(creds.owner.params, "ws");
+		const origin = "http://localhost:5173";
+		const cases: Array<[Credential, unknown, string]> = [
+			["no token", {}, "unauthenticated"],
+			["malformed", creds.params.malformed, "unauthenticated"],
+			["expired", creds.params.expired, "token_expired"],
+			["bad signature", creds.params["bad signature"], "unauthenticated"],
+		];
+		for (const handle of [counter, room, coordinator]) {
+			const actorId = await handle.resolve();
+			for (const [credential, params, code] of cases) {
+				const first = await firstWebSocketMessage(actorId, params, origin);
+				expect({ credential, first }).toMatchObject({
+					credential,
+					first: { body: { tag: "Error", val: { group: "user", code } } },
+				});
+			}
+			// The owner's own token opens it.
+			expect(await firstWebSocketMessage(actorId, creds.owner.params, origin)).toMatchObject({
+				body: { tag: "Init" },
+			});
+		}
+	});
+
+	test("events reach only the connections allowed to read them", async () => {
+		const creds = await makeCredentials(env());
+		const client = testClient();
+		const key = [uniqueKey("events")];
+		const owner = client.counter.getOrCreate(key, { params: creds.owner.params });
+		await owner.increment(1);
+		const watch = (params: unknown) => {
+			const conn = client.counter.getOrCreate(key, { params: params as { token: string } }).connect();
+			const seen: number[] = [];
+			conn.on("newCount", (n) => seen.push(n));
+			return { conn, seen };
+		};
+		const asOwner = watch(creds.owner.params);
+		const asOperator = watch(creds.params.operator);
+		const asOther = watch(creds.params["another user"]);
+		await asOwner.conn.getCount();
+		await asOperator.conn.getCount();
+		// Another user's connection opens (any signed-in user may connect) but may not read.
+		await expect(asOther.conn.getCount()).rejects.toMatchObject({ code: "forbidden" });
+		await owner.increment(2);
+		await expect.poll(() => asOwner.seen).toEqual([3]);
+		await expect.poll(() => asOperator.seen).toEqual([3]);
+		// Events arrive in order: once a later one reached the others, this one would have too.
+		await owner.increment(1);
+		await expect.poll(() => asOwner.seen).toEqual([3, 4]);
+		expect(asOther.seen).toEqual([]);
+		await Promise.all([asOwner.conn.dispose(), asOperator.conn.dispose(), asOther.conn.dispose()]);
+
+		// A batch's progress reaches its owner, not a user who connected before it was submitted.
+		const batchId = uniqueKey("events");
+		const rival = client.coordinator.getOrCreate([batchId], {
+			params: creds.params["another user"] as { token: string },
+		});
+		const rivalConn = rival.connect();
+		const rivalSeen: string[] = [];
+		rivalConn.on("progress", () => rivalSeen.push("progress"));
+		rivalConn.on("finished", () => rivalSeen.push("finished"));
+		await rivalConn.status();
+		const ownerConn = client.coordinator.getOrCreate([batchId], { params: creds.owner.params }).connect();
+		const ownerSeen: string[] = [];
+		ownerConn.on("finished", () => ownerSeen.push("finished"));
+		await ownerConn.submit(REQUEST);
+		await expect.poll(() => ownerSeen, { timeout: 20_000 }).toEqual(["finished"]);
+		expect(rivalSeen).toEqual([]);
+		await Promise.all([rivalConn.dispose(), ownerConn.dispose()]);
+	});
+
+	test("docs/auth.md shows exactly these access tables", () => {
+		const docs = readFileSync(path.join(PROJECT_ROOT, "docs", "auth.md"), "utf8");
+		// The table sits between these two markers; Biome may re-align its columns.
+		const section = docs.split("<!-- access-table:start -->")[1]?.split("<!-- access-table:end -->")[0] ?? "";
+		expect(normaliseTable(section)).toEqual(normaliseTable(renderAccessTable(ACCESS_TABLES)));
+	});
+});
