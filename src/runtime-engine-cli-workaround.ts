@@ -19,7 +19,7 @@
 // when that server runs on the wasm runtime; the hook works although rivetkit
 // is already imported, because the import happens at the first request to
 // `registry.handler()`. Measured with it (docs/performance.md): a `.connect()`
-// round trip one call at a time 6.7 ms on wasm against 48 ms on native.
+// round trip one call at a time 5.1-5.9 ms p50 on wasm against 48 ms on native.
 //
 // Remove this file, and its call in `src/runtime.ts`, once rivetkit ships the
 // fix above: the wasm parity suite (`npx vitest run --config
