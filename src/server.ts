@@ -3,6 +3,8 @@
 
 import { app } from "./app.ts";
 import { checkActorSettings, registry } from "./registry.ts";
+import { prepareRuntime } from "./runtime.ts";
 import { serveUntilStopped } from "./serve.ts";
 
+await prepareRuntime();
 serveUntilStopped({ app, registry, checkSettings: checkActorSettings });

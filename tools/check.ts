@@ -1,6 +1,6 @@
 // `npm run check` (and `npm test`, which first installs the Debian packages
-// the suites need): format and lint, typecheck, then the main, fault and
-// cluster suites, one after another, stopping at the first failure.
+// the suites need): format and lint, typecheck, then the main, wasm parity,
+// fault and cluster suites, one after another, stopping at the first failure.
 //
 // A script of its own rather than a `&&` chain in package.json: npm runs a
 // chain through `sh`, and a SIGTERM to npm (what `timeout`, systemd and CI
@@ -23,6 +23,8 @@ const STEPS: Array<[string, string, string[]]> = [
 	["typecheck (server)", "tsc", ["-p", "tsconfig.json"]],
 	["typecheck (web)", "tsc", ["-p", "web/tsconfig.json"]],
 	["main suite", "vitest", ["run"]],
+	// The actor tests again, against an app server on rivetkit's wasm runtime (docs/performance.md#two-runtimes).
+	["wasm parity suite", "vitest", ["run", "--config", "vitest.wasm.config.ts"]],
 	// example-actors:start (the fault suite crashes the example actors; the README's removal block deletes it)
 	["fault suite", "vitest", ["run", "--config", "vitest.faults.config.ts"]],
 	// example-actors:end

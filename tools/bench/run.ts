@@ -24,10 +24,12 @@ import { log } from "./lib/measure.ts";
 import {
 	applyRatios,
 	compareHandlerToStart,
+	compareRuntimes,
 	handlerVsStartLines,
 	machineInfo,
 	markdownTable,
 	type RunInfo,
+	runtimeLines,
 	writeJson,
 } from "./lib/report.ts";
 // The Durable Object peer group (Miniflare) and its `vs peer` column.
@@ -35,7 +37,9 @@ import { applyPeerRatios, peerLines } from "./peer/compare.ts";
 import { durableObjectPeer } from "./peer/scenario.ts";
 import { baseline, clientAndStart, gateway } from "./scenarios/actions.ts";
 import { chatFanOut } from "./scenarios/chat.ts";
+import { coldStart, phaseRows, phaseTable } from "./scenarios/cold-start.ts";
 import { durableWrites } from "./scenarios/durable.ts";
+import { isolation } from "./scenarios/isolation.ts";
 import { coordinatorFanOut, workerJobs } from "./scenarios/jobs.ts";
 import { lifecycle } from "./scenarios/lifecycle.ts";
 
@@ -45,6 +49,8 @@ process.env.RIVET_LOG_LEVEL ??= "error";
 
 const HANDLER_POOL = "default";
 const ENVOY_POOL = "bench-envoy";
+/** The second `handler()` app server, on the wasm runtime (`FLEET_RUNTIME=wasm`). */
+const WASM_POOL = "bench-wasm";
 const RESULTS_DIR = path.join(PROJECT_ROOT, "bench-results");
 const ENVOY_ENTRY = path.join(PROJECT_ROOT, "tools/bench/envoy-server.ts");
 
@@ -58,6 +64,8 @@ const SCENARIOS: Array<[string, Scenario]> = [
 	["6 worker jobs", workerJobs],
 	["6 coordinator fan-out", coordinatorFanOut],
 	["9 durable writes", durableWrites],
+	["11 isolation: a counter while a 200-job batch computes", isolation],
+	["12 cold start by phase, one at a time", coldStart],
 	["10 Durable Object peer (Miniflare): HTTP, WebSocket, fan-out", durableObjectPeer],
 ];
 
@@ -77,11 +85,16 @@ async function startEnvoyServer(stack: Stack): Promise<RunningAppServer> {
 	});
 }
 
+/** Where `startServerForPool` (tools/local/stack.ts) writes a server's log. */
+function serverLog(stack: Stack, pool: string, server: RunningAppServer): string {
+	return path.join(stack.dataDir, `server-${pool}-${new URL(server.url).port}.log`);
+}
+
 /** The full run's largest memory step, in counters (the issue's 0/100/1,000). */
 const DEFAULT_MAX_ACTORS = 1_000;
 
 /** What a signal must take down: the stack (its engine and temporary data dir) and the second server. */
-let running: { stack: Stack; envoy?: RunningAppServer } | undefined;
+let running: { stack: Stack; envoy?: RunningAppServer; wasm?: RunningAppServer } | undefined;
 
 // Before anything starts: Ctrl-C, or SIGTERM from `timeout`, at any moment
 // kills the servers (no drain, as at the end of a run), stops the engine and
@@ -91,7 +104,7 @@ exitOnSignals({
 	log,
 	beforeStop: async () => {
 		if (!running) return;
-		await Promise.all([running.envoy?.kill(), running.stack.server.kill()]);
+		await Promise.all([running.envoy?.kill(), running.wasm?.kill(), running.stack.server.kill()]);
 		await running.stack.stop();
 	},
 });
@@ -104,34 +117,79 @@ async function main(): Promise<void> {
 	// `--actors 300`: the full run's largest memory step (default 1,000); creation runs at about 1-3/s on 2 cores.
 	const actorsArg = Number(process.argv[process.argv.indexOf("--actors") + 1]);
 	const maxActors = process.argv.includes("--actors") ? actorsArg : DEFAULT_MAX_ACTORS;
+	// `--native-only`: no wasm app server, no `[wasm]` rows (e.g. to compare with runs before it existed).
+	const withWasm = !process.argv.includes("--native-only");
 	if (!Number.isInteger(maxActors) || maxActors < 100) throw new Error("--actors takes a whole number of at least 100");
 	const startedAt = new Date();
 	const loadBefore = os.loadavg();
 	log(`bench (${quick ? "quick" : "full"}): load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
-	log("starting engine, app server (handler) and registry.start() process…");
-	const stack = await startStack({ pool: HANDLER_POOL, serverEnv: { RIVET_LOG_LEVEL: "error" } });
+	log(
+		`starting engine, app server (handler, native)${withWasm ? ", app server (handler, wasm)" : ""} and registry.start() process…`,
+	);
+	// FLEET_DEBUG_TIMINGS: the servers log when the engine's `/start` reaches them (cold-start phases).
+	const stack = await startStack({
+		pool: HANDLER_POOL,
+		serverEnv: { RIVET_LOG_LEVEL: "error", FLEET_RUNTIME: "native", FLEET_DEBUG_TIMINGS: "on" },
+	});
 	running = { stack };
 	let envoy: RunningAppServer | undefined;
+	let wasm: RunningAppServer | undefined;
+	let wasmExit: string | null = null;
 	const clients: Array<{ dispose(): Promise<void> }> = [];
 	try {
 		envoy = await startEnvoyServer(stack);
 		running.envoy = envoy;
+		if (withWasm) {
+			wasm = await stack.addServer({
+				pool: WASM_POOL,
+				env: { FLEET_RUNTIME: "wasm", RIVET_LOG_LEVEL: "error", FLEET_DEBUG_TIMINGS: "on" },
+			});
+			running.wasm = wasm;
+			// A crash of the wasm server is a result: every later [wasm] row fails, and the summary says why.
+			void wasm.exited.then((code) => {
+				if (running?.wasm === wasm) wasmExit = `the wasm app server exited (code ${code}) during the run`;
+			});
+		}
 		log("started");
 		const handlerClient = createClient<Registry>({ endpoint: stack.engine.url });
 		const envoyClient = createClient<Registry>({ endpoint: stack.engine.url, poolName: ENVOY_POOL });
-		clients.push(handlerClient, envoyClient);
+		const wasmClient = createClient<Registry>({ endpoint: stack.engine.url, poolName: WASM_POOL });
+		clients.push(handlerClient, envoyClient, wasmClient);
+		const handlerPids = { engine: stack.engine.pid, node: stack.server.pid };
 		const ctx: BenchContext = {
 			quick,
 			maxActors,
 			engineUrl: stack.engine.url,
 			appUrl: stack.server.url,
-			handlerPids: { engine: stack.engine.pid, node: stack.server.pid },
+			handlerPids,
 			envoyPids: { engine: stack.engine.pid, node: envoy.pid },
 			client: handlerClient,
 			envoyClient,
 			handlerPool: HANDLER_POOL,
 			envoyPool: ENVOY_POOL,
 			auth: await benchCredentials(),
+			runtimes: [
+				{
+					runtime: "native",
+					client: handlerClient,
+					pool: HANDLER_POOL,
+					pids: handlerPids,
+					appUrl: stack.server.url,
+					logFile: serverLog(stack, HANDLER_POOL, stack.server),
+				},
+				...(wasm
+					? [
+							{
+								runtime: "wasm" as const,
+								client: wasmClient,
+								pool: WASM_POOL,
+								pids: { engine: stack.engine.pid, node: wasm.pid },
+								appUrl: wasm.url,
+								logFile: serverLog(stack, WASM_POOL, wasm),
+							},
+						]
+					: []),
+			],
 			runId: `bench-${randomUUID().slice(0, 8)}`,
 			results: [],
 		};
@@ -160,6 +218,9 @@ async function main(): Promise<void> {
 			engineTuning: LOCAL_ENGINE_TUNING,
 			engineCpus: stack.engine.cpus,
 			handlerVsStart: compareHandlerToStart(ctx.results),
+			wasmVsNative: compareRuntimes(ctx.results),
+			wasmServerExit: wasmExit,
+			coldStartPhases: phaseRows,
 			vsPeer,
 		};
 		const file = writeJson(RESULTS_DIR, info, ctx.results);
@@ -169,6 +230,17 @@ async function main(): Promise<void> {
 		);
 		console.log(markdownTable(ctx.results));
 		console.log(`\nregistry.handler() vs registry.start(), same run:\n${handlerVsStartLines(info.handlerVsStart)}`);
+		if (info.wasmVsNative?.length) {
+			console.log(
+				`\nwasm runtime vs native runtime (both behind handler()), same run:\n${runtimeLines(info.wasmVsNative)}`,
+			);
+		}
+		if (wasmExit) console.log(`\n**${wasmExit}**`);
+		if (phaseRows.length > 0) {
+			console.log(
+				`\ncold start by phase: median ms after the client sent PUT /actors, one creation at a time\n${phaseTable(phaseRows)}`,
+			);
+		}
 		if (vsPeer.length > 0) console.log(`\nthis fleet vs the Durable Object peer, same run:\n${peerLines(vsPeer)}`);
 		log(`\nwrote ${path.relative(PROJECT_ROOT, file)}`);
 		const fiveXx = ctx.results.filter((r) => r.errors > 0);
@@ -179,7 +251,8 @@ async function main(): Promise<void> {
 		// Killed, not drained: the bench's data dir is thrown away, and a
 		// graceful drain of everything the scenarios woke took 20 s.
 		log("stopping the servers and the engine…");
-		await Promise.all([envoy?.kill(), stack.server.kill()]);
+		if (running) running.wasm = undefined;
+		await Promise.all([envoy?.kill(), wasm?.kill(), stack.server.kill()]);
 		await stack.stop();
 		running = undefined;
 		log("stopped");

@@ -11,6 +11,49 @@ import { log, type Pids, type ScenarioResult, within } from "./measure.ts";
 /** Actor ids per management-API list request. */
 const ID_PAGE = 20;
 
+/** Which rivetkit core an app server runs its actors on (`FLEET_RUNTIME`, src/runtime.ts). */
+export type RuntimeName = "native" | "wasm";
+
+/**
+ * One app server serving the registry through `registry.handler()`, on its
+ * own pool against the bench's engine: the native one and the wasm one run
+ * the same rows, one right after the other.
+ */
+export interface RuntimeSide {
+	runtime: RuntimeName;
+	client: Client<Registry>;
+	pool: string;
+	pids: Pids;
+	appUrl: string;
+	/** The app server's log (its `FLEET_DEBUG_TIMINGS=on` lines feed the cold-start phases). */
+	logFile?: string;
+}
+
+/** A row's name on a side: the native rows keep their names, the wasm rows end in `[wasm]`. */
+export function rowName(base: string, side: RuntimeSide): string {
+	return side.runtime === "native" ? base : `${base} [wasm]`;
+}
+
+/** The name of the same row on the other runtime, or null for a row without a runtime. */
+export function wasmTwin(scenario: string): string | null {
+	if (scenario.endsWith(" [wasm]")) return null;
+	if (scenario.startsWith("client (handler): ")) return scenario.replace("client (handler): ", "client (wasm): ");
+	if (scenario.startsWith("client (")) return null;
+	return `${scenario} [wasm]`;
+}
+
+let turn = 0;
+
+/**
+ * Runs `body` once per runtime, the order alternating from one call to the
+ * next (native, wasm, then wasm, native, …), so that neither side always runs
+ * first on a machine whose load drifts.
+ */
+export async function eachRuntime(ctx: BenchContext, body: (side: RuntimeSide) => Promise<void>): Promise<void> {
+	const sides = turn++ % 2 === 0 ? ctx.runtimes : [...ctx.runtimes].reverse();
+	for (const side of sides) await body(side);
+}
+
 export interface BenchContext {
 	quick: boolean;
 	/** Counters in the full run's largest memory step (`--actors`). */
@@ -27,6 +70,8 @@ export interface BenchContext {
 	envoyClient: Client<Registry>;
 	handlerPool: string;
 	envoyPool: string;
+	/** The native `handler()` server (the fields above) and the wasm one; wasm only if it started. */
+	runtimes: RuntimeSide[];
 	/** Tokens for every actor call (see ./auth.ts). */
 	auth: BenchCredentials;
 	/** A fresh prefix per run, so keys never collide with an earlier run's. */
@@ -50,7 +95,12 @@ const PUT_ACTOR_DEADLINE_MS = 120_000;
  * `no_runner_config_configured` for a pool that exists; get-or-create by key
  * is safe to repeat, so the call goes through the project's retrying client.
  */
-export function putActor(ctx: BenchContext, name: string, key: string, pool: string): Promise<string> {
+export function putActor(
+	ctx: Pick<BenchContext, "engineUrl">,
+	name: string,
+	key: string,
+	pool: string,
+): Promise<string> {
 	return callIdempotent(
 		async ({ signal }) => {
 			const res = await fetch(`${ctx.engineUrl}/actors?namespace=default`, {
@@ -68,7 +118,7 @@ export function putActor(ctx: BenchContext, name: string, key: string, pool: str
 }
 
 /** Asks the engine to put an actor to sleep, as it does when the actor is idle. */
-export async function requestSleep(ctx: BenchContext, actorId: string): Promise<void> {
+export async function requestSleep(ctx: Pick<BenchContext, "engineUrl">, actorId: string): Promise<void> {
 	const res = await fetch(`${ctx.engineUrl}/actors/${actorId}/sleep?namespace=default`, {
 		method: "POST",
 		headers: { "content-type": "application/json" },
@@ -78,7 +128,7 @@ export async function requestSleep(ctx: BenchContext, actorId: string): Promise<
 }
 
 /** How many of `actorIds` the engine reports asleep. */
-export async function countAsleep(ctx: BenchContext, actorIds: string[]): Promise<number> {
+export async function countAsleep(ctx: Pick<BenchContext, "engineUrl">, actorIds: string[]): Promise<number> {
 	let asleep = 0;
 	// The list endpoint takes a comma-separated id list; small pages keep the URL short.
 	for (let i = 0; i < actorIds.length; i += ID_PAGE) {

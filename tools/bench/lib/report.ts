@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { wasmTwin } from "./context.ts";
 import type { ScenarioResult } from "./measure.ts";
 
 export interface RunInfo {
@@ -19,6 +20,12 @@ export interface RunInfo {
 	engineCpus: string;
 	/** `registry.handler()` vs `registry.start()`, same calls, same run. */
 	handlerVsStart: Array<{ calls: string; throughputRatio: number | null; p50DeltaMs: number | null }>;
+	/** Each row on the wasm runtime vs the same row on the native one, same run (`wasm ÷ native`). */
+	wasmVsNative?: RuntimePair[];
+	/** Cold start by phase (tools/bench/scenarios/cold-start.ts). */
+	coldStartPhases?: unknown[];
+	/** Set when the wasm app server exited before the run ended (its later rows then fail). */
+	wasmServerExit?: string | null;
 	/** Our rows vs the Durable Object peer's (tools/bench/peer/compare.ts), same run. */
 	vsPeer?: Array<{
 		ours: string;
@@ -27,6 +34,46 @@ export interface RunInfo {
 		p50Ratio: number | null;
 		p90Ratio: number | null;
 	}>;
+}
+
+export interface RuntimePair {
+	native: string;
+	wasm: string;
+	/** ops/s wasm ÷ native: above 1, wasm does more per second. */
+	throughputRatio: number | null;
+	/** p50 wasm ÷ native: below 1, wasm answers sooner. */
+	p50Ratio: number | null;
+	errors: { native: number; wasm: number };
+}
+
+/** Pairs every row that ran on both runtimes. */
+export function compareRuntimes(results: ScenarioResult[]): RuntimePair[] {
+	const pairs: RuntimePair[] = [];
+	for (const native of results) {
+		const twin = wasmTwin(native.scenario);
+		const wasm = twin === null ? undefined : results.find((r) => r.scenario === twin);
+		// Memory rows carry their readings in the notes; they are compared there.
+		if (!wasm || (native.opsPerS === null && native.p50Ms === null)) continue;
+		pairs.push({
+			native: native.scenario,
+			wasm: wasm.scenario,
+			throughputRatio: native.opsPerS && wasm.opsPerS !== null ? wasm.opsPerS / native.opsPerS : null,
+			p50Ratio: native.p50Ms && wasm.p50Ms !== null ? wasm.p50Ms / native.p50Ms : null,
+			errors: { native: native.errors, wasm: wasm.errors },
+		});
+	}
+	return pairs;
+}
+
+/** One line per row run on both runtimes. */
+export function runtimeLines(pairs: RuntimePair[]): string {
+	const x = (r: number | null) => (r === null ? "?" : `${r.toFixed(2)}×`);
+	return pairs
+		.map(
+			(p) =>
+				`- ${p.native}: wasm throughput ${x(p.throughputRatio)} native's, p50 ${x(p.p50Ratio)}${p.errors.native + p.errors.wasm > 0 ? ` (errors: native ${p.errors.native}, wasm ${p.errors.wasm})` : ""}`,
+		)
+		.join("\n");
 }
 
 export function machineInfo(): RunInfo["machine"] {

@@ -8,18 +8,21 @@ import type { ScenarioResult } from "../lib/measure.ts";
 import { PEER_ROWS } from "./scenario.ts";
 
 /** Our row (by name, or a test over names) → the peer row it is compared with. */
+/** `name` on either runtime (the wasm rows end in ` [wasm]`, tools/bench/lib/context.ts). */
+const eitherRuntime = (name: string) => (s: string) => s === name || s === `${name} [wasm]`;
+
 const PAIRS: Array<{ ours: (scenario: string) => boolean; peer: (scenario: string) => boolean }> = [
 	{
-		ours: (s) => s === "gateway: increment, 1 actor, 1 conn (sequential)",
+		ours: eitherRuntime("gateway: increment, 1 actor, 1 conn (sequential)"),
 		peer: (s) => s === PEER_ROWS.httpSequential,
 	},
-	{ ours: (s) => s === "gateway: increment, 1 actor, 50 conns", peer: (s) => s === PEER_ROWS.httpParallel },
+	{ ours: eitherRuntime("gateway: increment, 1 actor, 50 conns"), peer: (s) => s === PEER_ROWS.httpParallel },
 	{
-		ours: (s) => /^client \((handler|start)\): \.connect\(\), sequential$/.test(s),
+		ours: (s) => /^client \((handler|start|wasm)\): \.connect\(\), sequential$/.test(s),
 		peer: (s) => s === PEER_ROWS.wsSequential,
 	},
 	{
-		ours: (s) => /^client \((handler|start)\): \.connect\(\), \d+ in flight$/.test(s),
+		ours: (s) => /^client \((handler|start|wasm)\): \.connect\(\), \d+ in flight$/.test(s),
 		peer: (s) => s === PEER_ROWS.wsPipelined,
 	},
 	{ ours: (s) => s.startsWith("chat: 1 sender → "), peer: (s) => s.startsWith("peer: room 1 sender → ") },

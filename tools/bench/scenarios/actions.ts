@@ -7,8 +7,8 @@
 import type { ActorHandle } from "rivetkit/client";
 import type { counter } from "../../../src/actors/counter/counter.ts";
 import { callAtMostOnce } from "../../client/retry.ts";
-import type { BenchContext, Scenario } from "../lib/context.ts";
-import { putActor } from "../lib/context.ts";
+import type { BenchContext, RuntimeSide, Scenario } from "../lib/context.ts";
+import { eachRuntime, putActor, rowName } from "../lib/context.ts";
 import { httpLoad } from "../lib/http.ts";
 import { closedLoop, cpuSeconds, log, measure, type Pids, Samples } from "../lib/measure.ts";
 
@@ -88,20 +88,47 @@ async function gatewayRun(
 }
 
 export const gateway: Scenario = async (ctx) => {
-	const one = await putActor(ctx, "counter", `${ctx.runId}-gw-1`, ctx.handlerPool);
-	await gatewayRun(ctx, "gateway: increment, 1 actor, 1 conn (sequential)", ctx.handlerPids, [one], 1, "sequential");
-	await gatewayRun(ctx, "gateway: increment, 1 actor, 50 conns", ctx.handlerPids, [one], HTTP_CONNECTIONS, "parallel");
 	const count = ctx.quick ? QUICK_MANY_ACTORS : MANY_ACTORS;
-	const many = await Promise.all(
-		Array.from({ length: count }, (_, i) => putActor(ctx, "counter", `${ctx.runId}-gw-many-${i}`, ctx.handlerPool)),
+	const actors = new Map<RuntimeSide, { one: string; many: string[] }>();
+	for (const side of ctx.runtimes) {
+		// Keys name actors engine-wide, whatever the pool: one set per side.
+		const prefix = `${ctx.runId}-${side.runtime}`;
+		const one = await putActor(ctx, "counter", `${prefix}-gw-1`, side.pool);
+		const many = await Promise.all(
+			Array.from({ length: count }, (_, i) => putActor(ctx, "counter", `${prefix}-gw-many-${i}`, side.pool)),
+		);
+		actors.set(side, { one, many });
+	}
+	const on = (side: RuntimeSide) => actors.get(side) ?? { one: "", many: [] };
+	await eachRuntime(ctx, (side) =>
+		gatewayRun(
+			ctx,
+			rowName("gateway: increment, 1 actor, 1 conn (sequential)", side),
+			side.pids,
+			[on(side).one],
+			1,
+			"sequential",
+		),
 	);
-	await gatewayRun(
-		ctx,
-		`gateway: increment, ${count} actors, 50 conns`,
-		ctx.handlerPids,
-		many,
-		HTTP_CONNECTIONS,
-		"parallel",
+	await eachRuntime(ctx, (side) =>
+		gatewayRun(
+			ctx,
+			rowName("gateway: increment, 1 actor, 50 conns", side),
+			side.pids,
+			[on(side).one],
+			HTTP_CONNECTIONS,
+			"parallel",
+		),
+	);
+	await eachRuntime(ctx, (side) =>
+		gatewayRun(
+			ctx,
+			rowName(`gateway: increment, ${count} actors, 50 conns`, side),
+			side.pids,
+			on(side).many,
+			HTTP_CONNECTIONS,
+			"parallel",
+		),
 	);
 };
 
@@ -109,7 +136,7 @@ type CounterHandle = ActorHandle<typeof counter>;
 
 /** One of the two servers a scenario-3/4 call pattern runs on. */
 interface Side {
-	label: "handler" | "start";
+	label: "handler" | "start" | "wasm";
 	pids: Pids;
 	op: () => Promise<unknown>;
 	/** Calls `op` retried because the engine answered before the action ran. */
@@ -137,7 +164,7 @@ async function interleaved(
 	pattern: string,
 	kind: "parallel" | "sequential",
 	concurrency: number,
-	sides: [Side, Side],
+	sides: Side[],
 	notes: string,
 ): Promise<void> {
 	for (const side of sides) for (let i = 0; i < WARMUP_CALLS; i++) await side.op();
@@ -145,7 +172,8 @@ async function interleaved(
 	const sliceMs = ((ctx.quick ? QUICK_AB_SECONDS : durationS(ctx)) * 1_000) / slices;
 	const tallies: Tally[] = sides.map(() => ({ samples: new Samples(), elapsedMs: 0, engineCpuS: 0, nodeCpuS: 0 }));
 	for (let slice = 0; slice < slices; slice++) {
-		const order = slice % 2 === 0 ? [0, 1] : [1, 0];
+		const forward = sides.map((_, i) => i);
+		const order = slice % 2 === 0 ? forward : forward.reverse();
 		for (const i of order) {
 			const side = sides[i] as Side;
 			const tally = tallies[i] as Tally;
@@ -157,12 +185,12 @@ async function interleaved(
 			tally.elapsedMs += elapsedMs;
 			tally.samples.absorb(samples);
 		}
-		log(`  … ${pattern}: slice ${slice + 1}/${slices} on each side`);
+		log(`  … ${pattern}: slice ${slice + 1}/${slices} on each of ${sides.length} sides`);
 	}
 	sides.forEach((side, i) => {
 		const tally = tallies[i] as Tally;
 		ctx.results.push({
-			scenario: `${side.label === "handler" ? "client (handler)" : "client (start)"}: ${pattern}`,
+			scenario: `client (${side.label}): ${pattern}`,
 			baseline: kind,
 			...tally.samples.summary(tally.elapsedMs),
 			engineCpuS: tally.engineCpuS,
@@ -170,7 +198,7 @@ async function interleaved(
 			ratio: null,
 			notes: [
 				notes,
-				`${slices} slices interleaved with the other side`,
+				`${slices} slices interleaved with the other ${sides.length - 1} side(s)`,
 				side.retries?.count ? `${side.retries.count} retried (engine answered before the action ran)` : "",
 				tally.samples.errorNote(),
 			]
@@ -195,38 +223,57 @@ function gatewayIncrement(ctx: BenchContext, actorId: string): () => Promise<unk
 
 /**
  * Scenarios 3 and 4: the rivetkit client, stateless and over `.connect()`,
- * against the project's `registry.handler()` app and the same registry on
- * `registry.start()`, plus gateway HTTP at 50 connections on both, each call
- * pattern interleaved between the two.
+ * against the project's `registry.handler()` app (native runtime), the same
+ * registry on `registry.start()`, and the `handler()` app on the wasm
+ * runtime, plus gateway HTTP at 50 connections on each, every call pattern
+ * interleaved between them.
  */
 export const clientAndStart: Scenario = async (ctx) => {
+	const wasmSide = ctx.runtimes.find((side) => side.runtime === "wasm");
 	const params = ctx.auth.params;
-	const handler: CounterHandle = ctx.client.counter.getOrCreate([`${ctx.runId}-client`], { params });
-	const start: CounterHandle = ctx.envoyClient.counter.getOrCreate([`${ctx.runId}-envoy`], { params });
-	const pair = (h: () => Promise<unknown>, s: () => Promise<unknown>): [Side, Side] => [
-		{ label: "handler", pids: ctx.handlerPids, op: h },
-		{ label: "start", pids: ctx.envoyPids, op: s },
+	const handles: Array<{ label: Side["label"]; pids: Pids; handle: CounterHandle; pool: string }> = [
+		{
+			label: "handler",
+			pids: ctx.handlerPids,
+			handle: ctx.client.counter.getOrCreate([`${ctx.runId}-client`], { params }),
+			pool: ctx.handlerPool,
+		},
+		{
+			label: "start",
+			pids: ctx.envoyPids,
+			handle: ctx.envoyClient.counter.getOrCreate([`${ctx.runId}-envoy`], { params }),
+			pool: ctx.envoyPool,
+		},
+		...(wasmSide
+			? [
+					{
+						label: "wasm" as const,
+						pids: wasmSide.pids,
+						handle: wasmSide.client.counter.getOrCreate([`${ctx.runId}-wasm-client`], { params }),
+						pool: wasmSide.pool,
+					},
+				]
+			: []),
 	];
 	// A stateless call resolves the actor by key on every call; under load the
 	// engine sometimes answers that with `actor.no_runner_config_configured`
 	// before the action runs. The project's client code retries exactly that
 	// (`callAtMostOnce`), and the rows count the retries.
-	const stateless = pair(
-		() => handler.increment(1),
-		() => start.increment(1),
-	).map((side): Side => {
+	const stateless = handles.map(({ label, pids, handle }): Side => {
 		const retries = { count: 0 };
-		const op = side.op;
-		return { ...side, retries, op: () => callAtMostOnce(op, { onRetry: () => retries.count++ }) };
-	}) as [Side, Side];
+		const op = () => callAtMostOnce(() => handle.increment(1), { onRetry: () => retries.count++ });
+		return { label, pids, retries, op };
+	});
 	await interleaved(ctx, "stateless, sequential", "sequential", 1, stateless, "HTTP per call");
 	await interleaved(ctx, "stateless, 50 concurrent", "parallel", CLIENT_CONCURRENCY, stateless, "HTTP per call");
-	const handlerConn = handler.connect();
-	const startConn = start.connect();
+	const conns = handles.map(({ handle }) => handle.connect());
 	try {
-		const connected = pair(
-			() => handlerConn.increment(1),
-			() => startConn.increment(1),
+		const connected = handles.map(
+			({ label, pids }, i): Side => ({
+				label,
+				pids,
+				op: () => (conns[i] as (typeof conns)[number]).increment(1),
+			}),
 		);
 		await interleaved(ctx, ".connect(), sequential", "sequential", 1, connected, "one WebSocket");
 		await interleaved(
@@ -238,18 +285,18 @@ export const clientAndStart: Scenario = async (ctx) => {
 			"one WebSocket, pipelined",
 		);
 	} finally {
-		await Promise.all([handlerConn.dispose(), startConn.dispose()]);
+		await Promise.all(conns.map((c) => c.dispose()));
 	}
-	const [handlerId, startId] = await Promise.all([
-		putActor(ctx, "counter", `${ctx.runId}-ab-gw`, ctx.handlerPool),
-		putActor(ctx, "counter", `${ctx.runId}-ab-gw`, ctx.envoyPool),
-	]);
+	// Keys name actors engine-wide, whatever the pool: one key per side.
+	const ids = await Promise.all(
+		handles.map(({ label, pool }) => putActor(ctx, "counter", `${ctx.runId}-ab-gw-${label}`, pool)),
+	);
 	await interleaved(
 		ctx,
 		`gateway increment, ${HTTP_CONNECTIONS} conns`,
 		"parallel",
 		HTTP_CONNECTIONS,
-		pair(gatewayIncrement(ctx, handlerId), gatewayIncrement(ctx, startId)),
+		handles.map(({ label, pids }, i): Side => ({ label, pids, op: gatewayIncrement(ctx, ids[i] ?? "") })),
 		"POST /gateway/{id}/action/increment with fetch",
 	);
 };

@@ -4,7 +4,14 @@
 // (submit → every worker reports → `finished`).
 
 import type { JobSpec } from "../../../src/actors/jobs/contract.ts";
-import { readyConnection, type Scenario } from "../lib/context.ts";
+import {
+	type BenchContext,
+	eachRuntime,
+	type RuntimeSide,
+	readyConnection,
+	rowName,
+	type Scenario,
+} from "../lib/context.ts";
 import { measure, Samples, within } from "../lib/measure.ts";
 
 /** The cheapest real job: one round of SHA-256, one chunk. What is measured is the machinery. */
@@ -15,13 +22,16 @@ const QUICK_BATCH_ITEMS = 100;
 const WORKERS_PER_BATCH = 16;
 const JOBS_TIMEOUT_MS = 300_000;
 
-export const workerJobs: Scenario = async (ctx) => {
+export const workerJobs: Scenario = (ctx) => eachRuntime(ctx, (side) => workerJobsOn(ctx, side));
+
+async function workerJobsOn(ctx: BenchContext, side: RuntimeSide): Promise<void> {
 	const count = ctx.quick ? 50 : 200;
-	const name = `worker: ${count} jobs queued to 1 worker`;
+	const name = rowName(`worker: ${count} jobs queued to 1 worker`, side);
 	// Jobs are sent with the server's token (only the server may enqueue);
 	// the events are watched as an operator (only operators may subscribe).
-	const handle = ctx.client.worker.getOrCreate([`${ctx.runId}-worker`], { params: ctx.auth.serverParams });
-	const watcher = ctx.client.worker.getOrCreate([`${ctx.runId}-worker`], { params: ctx.auth.params });
+	const key = [`${ctx.runId}-${side.runtime}-worker`];
+	const handle = side.client.worker.getOrCreate(key, { params: ctx.auth.serverParams });
+	const watcher = side.client.worker.getOrCreate(key, { params: ctx.auth.params });
 	const conn = await readyConnection(
 		() => watcher.connect(),
 		(c) => c.status(),
@@ -43,10 +53,10 @@ export const workerJobs: Scenario = async (ctx) => {
 		if (++finished === count) allDone();
 	});
 	try {
-		const result = await measure(name, ctx.handlerPids, async (progress) => {
+		const result = await measure(name, side.pids, async (progress) => {
 			const started = performance.now();
 			for (let i = 0; i < count; i++) {
-				const jobId = `${ctx.runId}-job-${i}`;
+				const jobId = `${ctx.runId}-${side.runtime}-job-${i}`;
 				sentAt.set(jobId, performance.now());
 				await handle.send("jobs", { ...TINY_JOB, jobId });
 			}
@@ -65,26 +75,31 @@ export const workerJobs: Scenario = async (ctx) => {
 	} finally {
 		await conn.dispose();
 	}
-};
+}
 
-export const coordinatorFanOut: Scenario = async (ctx) => {
+export const coordinatorFanOut: Scenario = (ctx) => eachRuntime(ctx, (side) => coordinatorFanOutOn(ctx, side));
+
+async function coordinatorFanOutOn(ctx: BenchContext, side: RuntimeSide): Promise<void> {
 	const batches = ctx.quick ? 1 : 5;
 	const items = ctx.quick ? QUICK_BATCH_ITEMS : BATCH_ITEMS;
 	const total = batches * items;
-	const name = `coordinator: ${total} jobs, ${batches}×${WORKERS_PER_BATCH} workers`;
+	const name = rowName(`coordinator: ${total} jobs, ${batches}×${WORKERS_PER_BATCH} workers`, side);
 	const samples = new Samples();
-	const conns: Array<ReturnType<ReturnType<typeof ctx.client.coordinator.getOrCreate>["connect"]>> = [];
+	const conns: Array<ReturnType<ReturnType<typeof side.client.coordinator.getOrCreate>["connect"]>> = [];
 	try {
 		for (let b = 0; b < batches; b++) {
 			conns.push(
 				await readyConnection(
-					() => ctx.client.coordinator.getOrCreate([`${ctx.runId}-batch-${b}`], { params: ctx.auth.params }).connect(),
+					() =>
+						side.client.coordinator
+							.getOrCreate([`${ctx.runId}-${side.runtime}-batch-${b}`], { params: ctx.auth.params })
+							.connect(),
 					(c) => c.status(),
 					`coordinator connection ${b}`,
 				),
 			);
 		}
-		const result = await measure(name, ctx.handlerPids, async (progress) => {
+		const result = await measure(name, side.pids, async (progress) => {
 			const started = performance.now();
 			let doneJobs = 0;
 			const runs = conns.map(
@@ -143,4 +158,4 @@ export const coordinatorFanOut: Scenario = async (ctx) => {
 	} finally {
 		await Promise.all(conns.map((c) => c.dispose()));
 	}
-};
+}

@@ -8,8 +8,8 @@
 // RSS → wake some, one at a time (the wake measurement).
 
 import { callIdempotent } from "../../client/retry.ts";
-import type { BenchContext, Scenario } from "../lib/context.ts";
-import { countAsleep, requestSleep } from "../lib/context.ts";
+import type { BenchContext, RuntimeSide, Scenario } from "../lib/context.ts";
+import { countAsleep, eachRuntime, requestSleep, rowName } from "../lib/context.ts";
 import { closedLoop, log, measure, rssMiB, type ScenarioResult } from "../lib/measure.ts";
 
 /** Creations in flight at once (the issue's "50 concurrent"). */
@@ -35,13 +35,21 @@ interface Created {
 	retries: number;
 }
 
-async function createCounters(ctx: BenchContext, from: number, to: number, name: string | null): Promise<Created> {
+async function createCounters(
+	ctx: BenchContext,
+	side: RuntimeSide,
+	from: number,
+	to: number,
+	name: string | null,
+): Promise<Created> {
 	const ids: string[] = new Array(to - from);
 	let retries = 0;
 	const createOne = async (i: number): Promise<void> => {
-		const handle = ctx.client.counter.getOrCreate([`${ctx.runId}-cold-${from + i}`], { params: ctx.auth.params });
+		const handle = side.client.counter.getOrCreate([`${ctx.runId}-${side.runtime}-cold-${from + i}`], {
+			params: ctx.auth.params,
+		});
 		await callIdempotent(({ requestId }) => handle.increment(1, { requestId }), {
-			requestId: `${ctx.runId}-create-${from + i}`,
+			requestId: `${ctx.runId}-${side.runtime}-create-${from + i}`,
 			attemptTimeoutMs: CREATE_ATTEMPT_TIMEOUT_MS,
 			deadlineMs: CREATE_DEADLINE_MS,
 			onRetry: () => retries++,
@@ -58,13 +66,13 @@ async function createCounters(ctx: BenchContext, from: number, to: number, name:
 			onProgress: (text) => {
 				if (Date.now() - loggedAt < GROWTH_PROGRESS_INTERVAL_MS) return;
 				loggedAt = Date.now();
-				log(`  growing from ${from} to ${to} counters: ${text}`);
+				log(`  ${side.runtime}: growing from ${from} to ${to} counters: ${text}`);
 			},
 		});
 		if (samples.errors > 0) log(`  ${samples.errors} creations failed: ${samples.errorNote()}`);
 		return { ids: ids.filter(Boolean), retries };
 	}
-	const result = await measure(name, ctx.handlerPids, async (progress) => {
+	const result = await measure(name, side.pids, async (progress) => {
 		const { samples, elapsedMs } = await closedLoop({
 			concurrency: CREATE_CONCURRENCY,
 			count: to - from,
@@ -84,9 +92,16 @@ async function createCounters(ctx: BenchContext, from: number, to: number, name:
 	return { ids: ids.filter(Boolean), retries };
 }
 
-function memoryRow(ctx: BenchContext, scenario: string, base: { engine: number; node: number }, actors: number): void {
-	const engine = rssMiB(ctx.handlerPids.engine);
-	const node = rssMiB(ctx.handlerPids.node);
+function memoryRow(
+	ctx: BenchContext,
+	side: RuntimeSide,
+	base: string,
+	start: { engine: number; node: number },
+	actors: number,
+): void {
+	const scenario = rowName(base, side);
+	const engine = rssMiB(side.pids.engine);
+	const node = rssMiB(side.pids.node);
 	const per = (now: number, before: number) =>
 		actors > 0 ? `${(((now - before) * 1024) / actors).toFixed(0)} KiB/actor` : "";
 	const result: ScenarioResult = {
@@ -100,7 +115,7 @@ function memoryRow(ctx: BenchContext, scenario: string, base: { engine: number; 
 		nodeCpuS: 0,
 		ratio: null,
 		notes:
-			`RSS engine ${engine.toFixed(0)} MiB ${per(engine, base.engine)}, node ${node.toFixed(0)} MiB ${per(node, base.node)}`.replace(
+			`RSS engine ${engine.toFixed(0)} MiB ${per(engine, start.engine)}, node ${node.toFixed(0)} MiB ${per(node, start.node)}`.replace(
 				/ +,/g,
 				",",
 			),
@@ -109,28 +124,32 @@ function memoryRow(ctx: BenchContext, scenario: string, base: { engine: number; 
 	log(`  ${scenario}: ${result.notes}`);
 }
 
-export const lifecycle: Scenario = async (ctx) => {
-	const base = { engine: rssMiB(ctx.handlerPids.engine), node: rssMiB(ctx.handlerPids.node) };
-	memoryRow(ctx, "memory: 0 bench actors", base, 0);
+export const lifecycle: Scenario = (ctx) => eachRuntime(ctx, (side) => lifecycleOn(ctx, side));
+
+async function lifecycleOn(ctx: BenchContext, side: RuntimeSide): Promise<void> {
+	// The engine is shared: its growth is counted from just before this side's creations.
+	const base = { engine: rssMiB(side.pids.engine), node: rssMiB(side.pids.node) };
+	memoryRow(ctx, side, "memory: 0 bench actors", base, 0);
 
 	const firstBatch = ctx.quick ? QUICK_FIRST_BATCH : FULL_FIRST_BATCH;
 	const first = await createCounters(
 		ctx,
+		side,
 		0,
 		firstBatch,
-		`cold create: ${firstBatch} counters, ${Math.min(firstBatch, CREATE_CONCURRENCY)} concurrent`,
+		rowName(`cold create: ${firstBatch} counters, ${Math.min(firstBatch, CREATE_CONCURRENCY)} concurrent`, side),
 	);
 	const ids = [...first.ids];
-	memoryRow(ctx, `memory: ${ids.length} awake counters`, base, ids.length);
+	memoryRow(ctx, side, `memory: ${ids.length} awake counters`, base, ids.length);
 
 	if (!ctx.quick) {
-		const more = await createCounters(ctx, firstBatch, ctx.maxActors, null);
+		const more = await createCounters(ctx, side, firstBatch, ctx.maxActors, null);
 		ids.push(...more.ids);
 		const asleep = await countAsleep(ctx, ids);
-		memoryRow(ctx, `memory: ${ids.length} counters (${ids.length - asleep} awake)`, base, ids.length);
+		memoryRow(ctx, side, `memory: ${ids.length} counters (${ids.length - asleep} awake)`, base, ids.length);
 	}
 
-	log(`  asking the engine to put ${ids.length} counters to sleep`);
+	log(`  ${side.runtime}: asking the engine to put ${ids.length} counters to sleep`);
 	await closedLoop({ concurrency: 20, count: ids.length, op: (i) => requestSleep(ctx, ids[i] ?? "") });
 	const deadline = Date.now() + SLEEP_TIMEOUT_MS;
 	let asleep = await countAsleep(ctx, ids);
@@ -138,15 +157,15 @@ export const lifecycle: Scenario = async (ctx) => {
 		await new Promise((r) => setTimeout(r, 500));
 		asleep = await countAsleep(ctx, ids);
 	}
-	memoryRow(ctx, `memory: ${asleep} sleeping counters`, base, asleep);
+	memoryRow(ctx, side, `memory: ${asleep} sleeping counters`, base, asleep);
 
 	const wakes = Math.min(ctx.quick ? 20 : 50, ids.length);
-	const name = `wake from sleep: ${wakes} counters, one at a time`;
-	const result = await measure(name, ctx.handlerPids, async (progress) => {
+	const name = rowName(`wake from sleep: ${wakes} counters, one at a time`, side);
+	const result = await measure(name, side.pids, async (progress) => {
 		const { samples, elapsedMs } = await closedLoop({
 			concurrency: 1,
 			count: wakes,
-			op: (i) => ctx.client.counter.getForId(ids[i] ?? "", { params: ctx.auth.params }).getCount(),
+			op: (i) => side.client.counter.getForId(ids[i] ?? "", { params: ctx.auth.params }).getCount(),
 			onProgress: progress,
 		});
 		return {
@@ -157,4 +176,4 @@ export const lifecycle: Scenario = async (ctx) => {
 		};
 	});
 	ctx.results.push(result);
-};
+}
