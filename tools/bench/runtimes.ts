@@ -1,12 +1,15 @@
-// `node tools/bench/runtimes.ts --wasm-parity green|failing [--runs 3] [--mode quick]`:
+// `node tools/bench/runtimes.ts --wasm-parity green|failing --wasm-faults green|failing|not-run [--runs 3] [--mode quick]`:
 // the default-runtime rule, applied to the last bench runs (bench-results/,
 // each run interleaving the native and the wasm `handler()` servers row by
 // row).
 //
 // The rule (docs/performance.md, "Which runtime is the default"):
-// 1. Correct first. wasm qualifies only if the wasm parity run
-//    (vitest.wasm.config.ts) passed 3 times in a row (`--wasm-parity green`)
-//    and its app server never exited during a bench run.
+// 1. Correct and durable first. wasm qualifies only if the wasm parity run
+//    (vitest.wasm.config.ts) passed 3 times in a row (`--wasm-parity green`),
+//    the whole fault suite (every kill -9 test) passed with FLEET_RUNTIME=wasm
+//    (`--wasm-faults green`), and its app server never exited during a bench
+//    run. A runtime that might lose an acknowledged write is never the
+//    default, however fast.
 // 2. Over at least 3 runs, every row measured on both runtimes gets the
 //    median of its per-run throughput ratio, wasm ops/s ÷ native ops/s.
 // 3. wasm becomes the default if it qualifies and the geometric mean of the
@@ -31,11 +34,18 @@ const { values } = parseArgs({
 		runs: { type: "string", default: String(MIN_RUNS) },
 		mode: { type: "string", default: "quick" },
 		"wasm-parity": { type: "string" },
+		"wasm-faults": { type: "string", default: "not-run" },
 	},
 });
 const parity = values["wasm-parity"];
 if (parity !== "green" && parity !== "failing") {
 	throw new Error("--wasm-parity green|failing: the last 3 runs of `npx vitest run --config vitest.wasm.config.ts`");
+}
+const faults = values["wasm-faults"];
+if (faults !== "green" && faults !== "failing" && faults !== "not-run") {
+	throw new Error(
+		"--wasm-faults green|failing|not-run: `FLEET_RUNTIME=wasm npx vitest run --config vitest.faults.config.ts`",
+	);
 }
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < MIN_RUNS) throw new Error(`--runs takes a whole number of at least ${MIN_RUNS}`);
@@ -92,7 +102,7 @@ const geomean = Math.exp(ratios.reduce((sum, r) => sum + Math.log(r), 0) / ratio
 const wasmErrors = medians.reduce((n, m) => n + m.errors.wasm, 0);
 const nativeErrors = medians.reduce((n, m) => n + m.errors.native, 0);
 const exits = data.filter((run) => run.wasmServerExit).length;
-const wasmQualifies = parity === "green" && exits === 0;
+const wasmQualifies = parity === "green" && faults === "green" && exits === 0;
 const chosen = wasmQualifies && geomean >= WASM_DEFAULT_MIN_GAIN ? "wasm" : "native";
 
 const x = (r: number | null) => (r === null ? "" : `${r.toFixed(2)}×`);
@@ -107,7 +117,7 @@ console.log(
 	`\ngeometric mean of the medians: ${geomean.toFixed(2)}× (wasm needs ${WASM_DEFAULT_MIN_GAIN}×); errors: native ${nativeErrors}, wasm ${wasmErrors}; wasm server exits: ${exits}`,
 );
 console.log(
-	`wasm parity run: ${parity}; wasm qualifies: ${wasmQualifies ? "yes" : "no"}; by throughput alone: ${geomean >= WASM_DEFAULT_MIN_GAIN ? "wasm" : "native"}`,
+	`wasm parity run: ${parity}; fault suite on wasm: ${faults}; wasm qualifies: ${wasmQualifies ? "yes" : "no"}; by throughput alone: ${geomean >= WASM_DEFAULT_MIN_GAIN ? "wasm" : "native"}`,
 );
 console.log(`default by the rule: ${chosen}`);
 const loses = medians.filter((m) => m.throughput !== null && (chosen === "wasm" ? m.throughput < 1 : m.throughput > 1));
