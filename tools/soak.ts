@@ -208,7 +208,8 @@ class Link<N extends Name> {
 			if (this.conn === conn && !live && !refused) this.#giveUp();
 		}, CONNECT_TIMEOUT_MS);
 		conn.onStatusChange((status) => {
-			if (this.conn !== conn) return;
+			// The soak's own `stop()` closes connections too: not a drop.
+			if (this.conn !== conn || this.#stopped) return;
 			if (status === "connected") {
 				clearTimeout(this.#timer);
 				if (this.#wasLive) stats.reconnects += 1;
