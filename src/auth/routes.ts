@@ -84,7 +84,7 @@ export function authRoutes(settings: AuthSettings): Hono {
 			maxAge: SESSION_TTL_S,
 			...(prefix ? { prefix } : {}),
 		});
-		const access = await signUserToken("access", user, settings.authSecret);
+		const access = await signUserToken("access", user, settings.authSecret, settings.accessTokenTtlS);
 		return c.json({ ...user, token: access.token, expiresAt: access.expiresAt } satisfies TokenResponse);
 	});
 
@@ -102,7 +102,7 @@ export function authRoutes(settings: AuthSettings): Hono {
 		}
 		if (identity.role === "server") return refuse(c, 401, "unauthenticated", "not a user session");
 		const user = { userId: identity.userId, name: identity.name, role: identity.role };
-		const access = await signUserToken("access", user, settings.authSecret);
+		const access = await signUserToken("access", user, settings.authSecret, settings.accessTokenTtlS);
 		return c.json({ ...user, token: access.token, expiresAt: access.expiresAt } satisfies TokenResponse);
 	});
 

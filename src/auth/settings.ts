@@ -15,6 +15,7 @@
 // refuses to boot without real values, and refuses these development values.
 
 import { z } from "zod";
+import { ACCESS_TOKEN_TTL_S } from "./tokens.ts";
 
 /** Shortest secret accepted for `AUTH_SECRET`, `RIVET_START_SECRET` and `OPERATOR_TOKEN`, in characters. */
 export const MIN_SECRET_LENGTH = 32;
@@ -25,6 +26,9 @@ export const DEV_AUTH_SECRET = "dev-only-auth-secret-NOT-FOR-PRODUCTION-0001";
 export const DEV_START_SECRET = "dev-only-start-secret-NOT-FOR-PRODUCTION-01";
 /** Development only: the operator bearer token when `OPERATOR_TOKEN` is unset. */
 export const DEV_OPERATOR_TOKEN = "dev-only-operator-token-NOT-FOR-PRODUCTION-1";
+
+/** Shortest `DEV_ACCESS_TOKEN_TTL_S`, in seconds: the web app renews a minute before expiry. */
+export const MIN_DEV_ACCESS_TOKEN_TTL_S = 30;
 
 /** The header the engine sends on every serverless request (written into the runner config). */
 export const START_SECRET_HEADER = "x-fleet-start-secret";
@@ -39,6 +43,11 @@ const schema = z.object({
 	RIVET_START_SECRET: secret.optional(),
 	/** Bearer token for operator routes (`GET /api/fleet`) and operator sign-in. Unset in production: those are closed. */
 	OPERATOR_TOKEN: secret.optional(),
+	/**
+	 * Development only: a shorter access-token lifetime, in seconds, so a soak
+	 * run (tools/soak.ts) sees tokens expire within minutes. Refused in production.
+	 */
+	DEV_ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(MIN_DEV_ACCESS_TOKEN_TTL_S).max(ACCESS_TOKEN_TTL_S).optional(),
 });
 
 export interface AuthSettings {
@@ -47,6 +56,8 @@ export interface AuthSettings {
 	startSecret: string;
 	/** `undefined` in production when unset: operator routes then refuse everyone. */
 	operatorToken: string | undefined;
+	/** Lifetime of the access tokens this server issues, in seconds (`ACCESS_TOKEN_TTL_S` unless shortened in development). */
+	accessTokenTtlS: number;
 }
 
 export class AuthSettingsError extends Error {
@@ -81,6 +92,7 @@ export function parseAuthSettings(source: Record<string, string | undefined>): A
 		if (e.OPERATOR_TOKEN === DEV_OPERATOR_TOKEN) {
 			lines.push("  OPERATOR_TOKEN: the development default is public; set a random value or leave it unset");
 		}
+		if (e.DEV_ACCESS_TOKEN_TTL_S !== undefined) lines.push("  DEV_ACCESS_TOKEN_TTL_S: development only; unset it");
 		if (lines.length > 0) throw new AuthSettingsError(lines);
 	}
 	return {
@@ -88,6 +100,7 @@ export function parseAuthSettings(source: Record<string, string | undefined>): A
 		authSecret: e.AUTH_SECRET ?? DEV_AUTH_SECRET,
 		startSecret: e.RIVET_START_SECRET ?? DEV_START_SECRET,
 		operatorToken: e.OPERATOR_TOKEN ?? (production ? undefined : DEV_OPERATOR_TOKEN),
+		accessTokenTtlS: e.DEV_ACCESS_TOKEN_TTL_S ?? ACCESS_TOKEN_TTL_S,
 	};
 }
 

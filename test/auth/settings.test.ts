@@ -10,6 +10,7 @@ import {
 	MIN_SECRET_LENGTH,
 	parseAuthSettings,
 } from "../../src/auth/settings.ts";
+import { ACCESS_TOKEN_TTL_S } from "../../src/auth/tokens.ts";
 import { EnvError, parseEnv } from "../../src/env.ts";
 import { freePort } from "../../tools/local/ports.ts";
 
@@ -38,7 +39,15 @@ describe("auth settings", () => {
 			authSecret: DEV_AUTH_SECRET,
 			startSecret: DEV_START_SECRET,
 			operatorToken: DEV_OPERATOR_TOKEN,
+			accessTokenTtlS: ACCESS_TOKEN_TTL_S,
 		});
+	});
+
+	test("DEV_ACCESS_TOKEN_TTL_S shortens access tokens in development only", () => {
+		expect(parseAuthSettings({ DEV_ACCESS_TOKEN_TTL_S: "60" }).accessTokenTtlS).toBe(60);
+		expect(() => parseAuthSettings({ DEV_ACCESS_TOKEN_TTL_S: "5" })).toThrow(/DEV_ACCESS_TOKEN_TTL_S/);
+		const lines = envErrorLines({ ...production, DEV_ACCESS_TOKEN_TTL_S: "60" });
+		expect(lines.map((l) => l.trim().split(":")[0])).toEqual(["DEV_ACCESS_TOKEN_TTL_S"]);
 	});
 
 	test("production needs AUTH_SECRET and RIVET_START_SECRET, and refuses the public development values", () => {
@@ -56,6 +65,7 @@ describe("auth settings", () => {
 			startSecret: secret("s"),
 			// No operator token: operator routes refuse everyone.
 			operatorToken: undefined,
+			accessTokenTtlS: ACCESS_TOKEN_TTL_S,
 		});
 	});
 

@@ -18,6 +18,19 @@ export interface FaultCounts {
 	unauthorized: number;
 	/** Of those, calls after which the actor's data differed. */
 	changedState: number;
+	/** Faults injected under a live browser page (test/faults/browser.test.ts). */
+	browser?: BrowserFaultCounts;
+}
+
+/** What a person saw: clicks and messages across faults, and how long the page took to be live again. */
+export interface BrowserFaultCounts {
+	injected: number;
+	/** Per fault: milliseconds from the restore until every panel was live. */
+	recoveriesMs: number[];
+	/** Clicks the actor never applied. */
+	lost: number;
+	/** Clicks the actor applied more than once. */
+	duplicated: number;
 }
 
 /** Counts for the calling test file, saved after its last test. */

@@ -8,7 +8,7 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { type Stack, startStack } from "../../tools/local/stack.ts";
 import { reportLogs } from "../setup/logs.ts";
-import type { FaultCounts } from "./counters.ts";
+import type { BrowserFaultCounts, FaultCounts } from "./counters.ts";
 
 declare module "vitest" {
 	export interface ProvidedContext {
@@ -39,6 +39,7 @@ export async function teardown(): Promise<void> {
 	await stack?.stop();
 	if (!countersDir) return;
 	const total: FaultCounts = { injected: 0, hostile: 0, lost: 0, duplicated: 0, unauthorized: 0, changedState: 0 };
+	const browser: BrowserFaultCounts = { injected: 0, recoveriesMs: [], lost: 0, duplicated: 0 };
 	for (const file of readdirSync(countersDir)) {
 		const counts = JSON.parse(readFileSync(path.join(countersDir, file), "utf8")) as FaultCounts;
 		total.injected += counts.injected;
@@ -48,10 +49,30 @@ export async function teardown(): Promise<void> {
 		// Files written before these counts existed have none.
 		total.unauthorized += counts.unauthorized ?? 0;
 		total.changedState += counts.changedState ?? 0;
+		if (counts.browser) {
+			browser.injected += counts.browser.injected;
+			browser.recoveriesMs.push(...counts.browser.recoveriesMs);
+			browser.lost += counts.browser.lost;
+			browser.duplicated += counts.browser.duplicated;
+		}
 	}
 	rmSync(countersDir, { recursive: true, force: true });
 	console.log(
 		`\nfaults: ${total.injected} injected, ${total.hostile} hostile inputs, ${total.lost} lost, ${total.duplicated} duplicated, ` +
 			`${total.unauthorized} unauthorized calls refused, ${total.changedState} changed state\n`,
 	);
+	if (browser.injected > 0) {
+		console.log(
+			`browser faults: ${browser.injected} injected, recovered in ${seconds(browser.recoveriesMs, 50)}/${seconds(browser.recoveriesMs, 100)} s, ` +
+				`${browser.lost} lost, ${browser.duplicated} duplicated\n`,
+		);
+	}
+}
+
+/** The p-th percentile of `valuesMs`, in seconds with one decimal ("-" when empty). */
+function seconds(valuesMs: number[], p: number): string {
+	if (valuesMs.length === 0) return "-";
+	const sorted = [...valuesMs].sort((a, b) => a - b);
+	const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+	return ((sorted[Math.max(0, index)] ?? 0) / 1_000).toFixed(1);
 }

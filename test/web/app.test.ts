@@ -148,6 +148,22 @@ describe("counter", () => {
 		await expect.poll(() => countOf(tab).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("9");
 		await expect.poll(() => countOf(page).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("9");
 		await expect.poll(() => pending.count()).toBe(0);
+
+		// Someone else (another browser, another user) on the same link: the
+		// counter is Ada's, because she wrote to it first. Bob is told so, cannot
+		// click, and gets his own counter with one click.
+		const bob = await openPage(query, { name: "bob" });
+		await expect
+			.poll(() => bob.getByRole("alert").allTextContents(), { timeout: UPDATE_TIMEOUT_MS })
+			.toEqual([expect.stringContaining("This counter belongs to someone else")]);
+		expect(await bob.getByRole("button", { name: "+1" }).isDisabled()).toBe(true);
+		await bob.getByRole("button", { name: "Open my counter" }).click();
+		await waitLive(bob, "Counter");
+		await expect.poll(() => countOf(bob).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("0");
+		await bob.getByRole("button", { name: "+1" }).click();
+		await expect.poll(() => countOf(bob).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("1");
+		expect(new URL(bob.url()).searchParams.get("counter")).toMatch(/^u_/);
+		expect(await countOf(page).textContent()).toBe("9");
 	});
 });
 

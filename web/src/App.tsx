@@ -53,8 +53,8 @@ export function App() {
 			) : (
 				<main id="main" className="panels">
 					{/* example-actors:start */}
-					<CounterPanel />
-					<ChatPanel displayName={state.session.name} />
+					<CounterPanel userId={state.session.userId} />
+					<ChatPanel displayName={state.session.name} userId={state.session.userId} />
 					<JobsPanel operator={state.session.role === "operator"} />
 					{/* example-actors:end */}
 					<FleetPanel operator={state.session.role === "operator"} />

@@ -96,12 +96,6 @@ class Link<N extends ActorName> {
 
 	readonly name: N;
 	readonly key: string[];
-	/**
-	 * Transitional, until the actors verify tokens: params sent instead of
-	 * `{ token }` (this branch's chat room takes `{ username }` and refuses a
-	 * token longer than 256 characters).
-	 */
-	readonly legacyParams: Record<string, string> | null;
 	/** Event names to follow; each is subscribed on every new connection before it opens. */
 	readonly events: ReadonlySet<string>;
 	readonly dispatch: (eventName: string, args: unknown[]) => void;
@@ -110,14 +104,12 @@ class Link<N extends ActorName> {
 	constructor(options: {
 		name: N;
 		key: string[];
-		legacyParams: Record<string, string> | null;
 		events: ReadonlySet<string>;
 		dispatch: (eventName: string, args: unknown[]) => void;
 		onChange: (conn: ActorConn<Actors[N]> | null, status: LinkStatus, refusal: unknown) => void;
 	}) {
 		this.name = options.name;
 		this.key = options.key;
-		this.legacyParams = options.legacyParams;
 		this.events = options.events;
 		this.dispatch = options.dispatch;
 		this.onChange = options.onChange;
@@ -175,7 +167,7 @@ class Link<N extends ActorName> {
 		const accessor = client[this.name];
 		const conn = accessor
 			.getOrCreate(this.key, {
-				getParams: async () => this.legacyParams ?? (await session.connParams()),
+				getParams: () => session.connParams(),
 			})
 			.connect() as unknown as ActorConn<Actors[N]>;
 		this.#conn = conn;
@@ -243,15 +235,9 @@ class Link<N extends ActorName> {
 	}
 }
 
-export function useActor<N extends ActorName>(options: {
-	name: N;
-	key: string[];
-	enabled?: boolean;
-	legacyParams?: Record<string, string>;
-}): LiveActor<N> {
+export function useActor<N extends ActorName>(options: { name: N; key: string[]; enabled?: boolean }): LiveActor<N> {
 	const { name, enabled = true } = options;
 	const keyJson = JSON.stringify(options.key);
-	const legacyJson = JSON.stringify(options.legacyParams ?? null);
 	const [view, setView] = useState<{ conn: ActorConn<Actors[N]> | null; status: LinkStatus; refusal: unknown }>({
 		conn: null,
 		status: enabled ? "connecting" : "idle",
@@ -271,7 +257,6 @@ export function useActor<N extends ActorName>(options: {
 		const link = new Link<N>({
 			name,
 			key: JSON.parse(keyJson) as string[],
-			legacyParams: JSON.parse(legacyJson) as Record<string, string> | null,
 			events,
 			dispatch: (eventName, args) => (handlers.get(eventName) as ((...a: unknown[]) => void) | undefined)?.(...args),
 			onChange: (conn, status, refusal) => setView({ conn, status, refusal }),
@@ -282,7 +267,7 @@ export function useActor<N extends ActorName>(options: {
 			link.stop();
 			if (linkRef.current === link) linkRef.current = null;
 		};
-	}, [name, keyJson, legacyJson, enabled, events, handlers]);
+	}, [name, keyJson, enabled, events, handlers]);
 
 	const guard = useCallback(<T>(call: Promise<T>): Promise<T> => {
 		const link = linkRef.current;

@@ -2,7 +2,9 @@
 // parameter, joined as the signed-in user.
 //
 // Flow: the room form picks a room; the panel connects with the page's access
-// token (lib/actor.ts), which the room verifies in `onBeforeConnect`; a
+// token (lib/actor.ts), which the room verifies in `onBeforeConnect`: the
+// author of a post is the token's user, and each message carries its author's
+// user id and display name, which is what the list shows; a
 // refusal is shown in words with its stable code. Once connected, the panel
 // loads the latest page of history from the room's SQLite, then follows
 // `message` and `presence` events; on every reconnect it loads the latest page
@@ -36,16 +38,7 @@ const REFUSALS: Record<string, string> = {
 	"user.origin_not_allowed": "The server does not accept chat from this page's address (see ALLOWED_ORIGINS).",
 };
 
-/**
- * Transitional: the chat room of this branch still takes a `username` param
- * instead of the token (the token's user becomes the author once the actors
- * verify tokens). A display name is free text; a username is not.
- */
-function usernameFor(name: string): string {
-	return name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 32) || "guest";
-}
-
-export function ChatPanel({ displayName }: { displayName: string }) {
+export function ChatPanel({ displayName, userId }: { displayName: string; userId: string }) {
 	const [room, setRoom] = useSearchParam("room", "lobby");
 	const [joined, setJoined] = useState(false);
 
@@ -63,7 +56,7 @@ export function ChatPanel({ displayName }: { displayName: string }) {
 					}}
 				/>
 			) : (
-				<ChatRoom key={room} room={room} displayName={displayName} onLeave={() => setJoined(false)} />
+				<ChatRoom key={room} room={room} displayName={displayName} userId={userId} onLeave={() => setJoined(false)} />
 			)}
 		</section>
 	);
@@ -98,9 +91,18 @@ function JoinForm({ room, onJoin }: { room: string; onJoin: (room: string) => vo
 	);
 }
 
-function ChatRoom({ room, displayName, onLeave }: { room: string; displayName: string; onLeave: () => void }) {
-	const me = usernameFor(displayName);
-	const chat = useActor({ name: "chatRoom", key: [room], legacyParams: { username: me } });
+function ChatRoom({
+	room,
+	displayName,
+	userId,
+	onLeave,
+}: {
+	room: string;
+	displayName: string;
+	userId: string;
+	onLeave: () => void;
+}) {
+	const chat = useActor({ name: "chatRoom", key: [room] });
 	const { connection, status, guard } = chat;
 	const [messages, setMessages] = useState<ChatMessage[]>([]);
 	const [online, setOnline] = useState<string[]>([]);
@@ -194,7 +196,7 @@ function ChatRoom({ room, displayName, onLeave }: { room: string; displayName: s
 					Load older messages
 				</button>
 			) : null}
-			<MessageList messages={messages} me={me} />
+			<MessageList messages={messages} me={userId} />
 			<Composer
 				disabled={!connection}
 				onPost={async (text) => {
@@ -223,6 +225,7 @@ function ChatRoom({ room, displayName, onLeave }: { room: string; displayName: s
 	);
 }
 
+/** `me` is the signed-in user's id: names are labels (two people can both be "ada"), ids are not. */
 function MessageList({ messages, me }: { messages: ChatMessage[]; me: string }) {
 	const end = useRef<HTMLDivElement>(null);
 	useEffect(() => {
@@ -233,7 +236,7 @@ function MessageList({ messages, me }: { messages: ChatMessage[]; me: string }) 
 			{messages.length === 0 ? <p className="muted">No messages yet.</p> : null}
 			<ol aria-label="Messages" aria-live="polite">
 				{messages.map((m) => (
-					<li key={m.id} className={m.username === me ? "mine" : undefined}>
+					<li key={m.id} className={m.userId === me ? "mine" : undefined}>
 						<span className="author">{m.username}</span>{" "}
 						<time className="muted" dateTime={new Date(m.createdAt).toISOString()}>
 							{new Date(m.createdAt).toLocaleTimeString()}

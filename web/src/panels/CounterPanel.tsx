@@ -1,5 +1,9 @@
 // Counter panel: one counter actor, key `[name]` from the `?counter=` query
-// parameter (default "demo").
+// parameter. A counter belongs to the first user who writes to it, so the
+// default name is the signed-in user's id: everyone starts on a counter of
+// their own, and a shared "demo" counter would belong to whoever clicked
+// first. Opening someone else's counter by name shows that it is theirs
+// (the actor answers `forbidden`) and offers the way back to your own.
 //
 // Flow: connect with `useActor`, read the count on every (re)connect with
 // `getCount()`, then follow the `newCount` event, which the actor broadcasts
@@ -18,7 +22,7 @@ import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { KeyForm } from "../components/KeyForm.tsx";
 import { useActor } from "../lib/actor.ts";
-import { isUserError } from "../lib/errors.ts";
+import { describeError, isUserError } from "../lib/errors.ts";
 import { newRequestId } from "../lib/ids.ts";
 import { useNow } from "../lib/useNow.ts";
 import { useSearchParam } from "../lib/useSearchParam.ts";
@@ -37,8 +41,8 @@ interface Outgoing {
 	amount: number;
 }
 
-export function CounterPanel() {
-	const [name, setName] = useSearchParam("counter", "demo");
+export function CounterPanel({ userId }: { userId: string }) {
+	const [name, setName] = useSearchParam("counter", userId);
 	const counter = useActor({ name: "counter", key: [name] });
 	const { connection, status, guard } = counter;
 	const [count, setCount] = useState<number | null>(null);
@@ -143,9 +147,11 @@ export function CounterPanel() {
 		});
 	}
 
-	const ready = connection !== null && status === "live";
+	// The actor refuses every read and write of a counter someone else owns.
+	const notMine = describeError(error).code === "user.forbidden";
+	const ready = connection !== null && status === "live" && !notMine;
 	// Increments wait in the outbox while the connection is down; only a refusal stops them.
-	const canQueue = status !== "refused" && status !== "idle";
+	const canQueue = status !== "refused" && status !== "idle" && !notMine;
 
 	return (
 		<section className="panel" aria-labelledby="counter-heading">
@@ -154,6 +160,16 @@ export function CounterPanel() {
 				<ConnectionBadge status={status} label="Counter" />
 			</header>
 			<KeyForm label="Counter name" value={name} onChange={setName} />
+			{notMine ? (
+				<div className="stack" role="alert">
+					<p>This counter belongs to someone else: only its owner can see or change it.</p>
+					<div className="row">
+						<button type="button" className="secondary" onClick={() => setName(userId)}>
+							Open my counter
+						</button>
+					</div>
+				</div>
+			) : null}
 			<p className="count-line">
 				<output className="count" aria-label="Count" aria-live="polite">
 					{count ?? "–"}
@@ -176,7 +192,7 @@ export function CounterPanel() {
 			) : null}
 			<LaterForm disabled={!ready || busy} onSubmit={incrementLater} />
 			<TimerList timers={timers} />
-			<ErrorNote error={error ?? counter.refusal} />
+			{notMine ? null : <ErrorNote error={error ?? counter.refusal} />}
 		</section>
 	);
 }

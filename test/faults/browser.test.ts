@@ -1,7 +1,7 @@
 // The web app under real faults, in a real browser, with no page reload.
 //
 // One stack for the file: an engine and an app server of its own (so they can
-// be killed), a web build for its pool, and a TCP proxy (test/web/tcp-proxy.ts)
+// be killed), a web build for its pool, and a TCP proxy (test/faults/tcp-proxy.ts)
 // between the page and the engine: the server tells browsers to reach the
 // engine at the proxy (`RIVET_PUBLIC_ENDPOINT`, read by the client from
 // `/api/rivet/metadata`). A second app server, which hosts no actors, serves
@@ -33,7 +33,8 @@ import { type Stack, startServerForPool, startStack } from "../../tools/local/st
 import { buildWebApp } from "../../tools/local/web-build.ts";
 import { reportLogs } from "../setup/logs.ts";
 import { uniqueKey } from "../support.ts";
-import { launchChromium, PageErrors, screenshot } from "./browser.ts";
+import { launchChromium, PageErrors, screenshot } from "../web/browser.ts";
+import { faultCounts } from "./counters.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 
 /** Generous: an actor's first start, or a restarted engine, on a loaded two-core machine. */
@@ -68,10 +69,11 @@ let otherPort: number;
 let enginePort: number;
 let clicks = 0;
 let posts = 0;
-const recoveries: number[] = [];
-let lost = 0;
-let duplicated = 0;
-let injected = 0;
+/** What this file injected and found, summed by the suite's summary line (test/faults/setup.ts). */
+const counts = faultCounts("browser");
+const browserCounts = { injected: 0, recoveriesMs: [] as number[], lost: 0, duplicated: 0 };
+counts.browser = browserCounts;
+const recoveries = browserCounts.recoveriesMs;
 
 const serverEnv = () => ({
 	RIVET_PUBLIC_ENDPOINT: proxy.url,
@@ -120,9 +122,6 @@ afterEach(({ task }) => {
 });
 
 afterAll(async () => {
-	console.log(
-		`\nbrowser faults: ${injected} injected, recovered in ${percentile(recoveries, 50)}/${percentile(recoveries, 100)} s, ${lost} lost, ${duplicated} duplicated\n`,
-	);
 	await Promise.all(contexts.map((c) => c.close().catch(() => {})));
 	await browser?.close();
 	await proxy?.close();
@@ -134,18 +133,15 @@ afterAll(async () => {
 	if (outDir) rmSync(outDir, { recursive: true, force: true });
 }, 120_000);
 
-function percentile(values: number[], p: number): string {
-	if (values.length === 0) return "-";
-	const sorted = [...values].sort((a, b) => a - b);
-	const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-	return ((sorted[Math.max(0, index)] ?? 0) / 1_000).toFixed(1);
-}
-
-/** A client that reads the actors' truth directly from the engine, past the proxy. */
+/**
+ * A client that reads the actors' truth directly from the engine, past the
+ * proxy. It signs in as an operator: the counter belongs to the page's user
+ * (its first writer), and only its owner and operators may read it.
+ */
 async function truth() {
 	const res = await fetch(`${other.url}/api/auth/sign-in`, {
 		method: "POST",
-		headers: { "content-type": "application/json" },
+		headers: { "content-type": "application/json", authorization: `Bearer ${DEV_OPERATOR_TOKEN}` },
 		body: JSON.stringify({ name: "checker" }),
 	});
 	const { token } = (await res.json()) as { token: string };
@@ -153,12 +149,9 @@ async function truth() {
 	return {
 		count: () => client.counter.getOrCreate([counterKey], { params: { token } }).getCount(),
 		messages: async () =>
-			(
-				await client.chatRoom
-					// Transitional, like the web app's chat panel: this branch's room takes a username.
-					.getOrCreate([room], { params: { username: "checker" } })
-					.history({ limit: 100 })
-			).messages.map((m) => m.text),
+			(await client.chatRoom.getOrCreate([room], { params: { token } }).history({ limit: 100 })).messages.map(
+				(m) => m.text,
+			),
 		dispose: () => client.dispose(),
 	};
 }
@@ -243,7 +236,7 @@ async function runFault(
 	const timeline: Timeline = { down: {}, live: {} };
 	const t0 = Date.now();
 	await fault.inject();
-	injected += 1;
+	browserCounts.injected += 1;
 	const text = `${name}: from the other tab`;
 	// The other tab posts while the fault lasts when it can (proxy faults: it
 	// bypasses the proxy), else as soon as the actor is back.
@@ -304,8 +297,8 @@ async function runFault(
 			.poll(() => page.getByRole("list", { name: "Waiting to be sent" }).count(), { timeout: RECOVERY_TIMEOUT_MS })
 			.toBe(0);
 		const actual = await check.count();
-		if (actual < clicks) lost += clicks - actual;
-		if (actual > clicks) duplicated += actual - clicks;
+		if (actual < clicks) browserCounts.lost += clicks - actual;
+		if (actual > clicks) browserCounts.duplicated += actual - clicks;
 		expect(actual).toBe(clicks);
 		await expect
 			.poll(() => page.getByRole("status", { name: "Count", exact: true }).textContent(), {
