@@ -6,15 +6,8 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import {
-	type Interruption,
-	interrupt,
-	killGroup,
-	processesOfRun,
-	runCommand,
-	waitForOutput,
-} from "../tools/local/interrupt-support.ts";
+import { afterAll, describe, it } from "vitest";
+import { type Interruption, interruptAtPhase, runCommand } from "../tools/local/interrupt-support.ts";
 
 /** PostgreSQL's first start (initdb) and two engine nodes take a while on two cores. */
 const PHASE_TIMEOUT_MS = 120_000;
@@ -40,17 +33,6 @@ describe("npm run cluster", () => {
 		["actor-fleet cluster is up", "SIGTERM to the top process"],
 	])('interrupted at "%s" (%s) leaves nothing running', async (phase, how) => {
 		const run = runCommand("npm", ["run", "cluster"], { FLEET_DATA_DIR: runDir() });
-		try {
-			await waitForOutput(run, phase, PHASE_TIMEOUT_MS);
-			interrupt(run, how);
-			const code = await Promise.race([
-				run.exited,
-				new Promise<string>((r) => setTimeout(() => r("still running"), STOP_TIMEOUT_MS)),
-			]);
-			expect(code, run.output()).not.toBe("still running");
-			await expect.poll(() => processesOfRun(run.marker), { timeout: 20_000 }).toEqual([]);
-		} finally {
-			killGroup(run);
-		}
+		await interruptAtPhase(run, phase, how, { phaseMs: PHASE_TIMEOUT_MS, stopMs: STOP_TIMEOUT_MS });
 	});
 });

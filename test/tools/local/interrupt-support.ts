@@ -110,17 +110,22 @@ export function killGroup(run: Run): void {
  * Waits for `phase` in the run's output, interrupts it `how`, and checks that
  * it exits and that no process of it is left; returns its output.
  */
-export async function interruptAtPhase(run: Run, phase: string, how: Interruption): Promise<string> {
+export async function interruptAtPhase(
+	run: Run,
+	phase: string,
+	how: Interruption,
+	timeouts: { phaseMs?: number; stopMs?: number } = {},
+): Promise<string> {
 	try {
-		await waitForOutput(run, phase, PHASE_TIMEOUT_MS);
+		await waitForOutput(run, phase, timeouts.phaseMs ?? PHASE_TIMEOUT_MS);
 		interrupt(run, how);
 		const code = await Promise.race([
 			run.exited,
-			new Promise<string>((r) => setTimeout(() => r("still running"), STOP_TIMEOUT_MS)),
+			new Promise<string>((r) => setTimeout(() => r("still running"), timeouts.stopMs ?? STOP_TIMEOUT_MS)),
 		]);
 		expect(code, run.output()).not.toBe("still running");
 		// Watchers notice their daemon is gone within a second or two.
-		await expect.poll(() => processesOfRun(run.marker), { timeout: 15_000 }).toEqual([]);
+		await expect.poll(() => processesOfRun(run.marker), { timeout: 20_000 }).toEqual([]);
 		return run.output();
 	} finally {
 		// Whatever the assertions said, this test leaves nothing behind either.
