@@ -87,6 +87,14 @@ interface CoordinatorVars {
 	claim: { owner: string; requestHash: string } | null;
 	/** Per-user submit limits; in memory, so they reset when the actor sleeps. */
 	submits: RateLimiter;
+	/**
+	 * The last settled job's "read the status, tell the owner" step. Reports
+	 * arrive concurrently and each status read is an await, so two of them
+	 * could resolve out of order and a `progress` event with fewer jobs done
+	 * would follow one with more (seen once in 24-job batches). Each step
+	 * waits for the one before it, so events only ever move forward.
+	 */
+	settled: Promise<void>;
 }
 
 const submitSchema = z.strictObject({
@@ -123,6 +131,7 @@ export const coordinator = actor({
 	createVars: (): CoordinatorVars => ({
 		claim: null,
 		submits: new RateLimiter({ burst: SUBMIT_BURST, perSecond: SUBMITS_PER_SECOND }),
+		settled: Promise.resolve(),
 	}),
 	db: db({ schema: { jobs }, migrations: coordinatorMigrations }),
 	events: {
@@ -449,11 +458,21 @@ async function recordSendFailure(c: CoordinatorContext, index: number): Promise<
 	if (failed) await jobSettled(c);
 }
 
-/** A job reached `done` or `failed`: tell the owner, and close the batch after its last job. */
-async function jobSettled(c: CoordinatorContext): Promise<void> {
-	const status = await batchStatus(c);
-	sendToOwner(c, "progress", status);
-	if (status.done + status.failed === status.total) await finish(c);
+/**
+ * A job reached `done` or `failed`: tell the owner, and close the batch after
+ * its last job. One at a time, in the order the jobs settled (see
+ * `CoordinatorVars.settled`).
+ */
+function jobSettled(c: CoordinatorContext): Promise<void> {
+	const step = c.vars.settled.then(async () => {
+		const status = await batchStatus(c);
+		sendToOwner(c, "progress", status);
+		if (status.done + status.failed === status.total) await finish(c);
+	});
+	// The next step runs after this one whether it succeeded or not; this
+	// caller still gets its own outcome.
+	c.vars.settled = step.catch(() => {});
+	return step;
 }
 
 /**
