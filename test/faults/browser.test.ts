@@ -24,6 +24,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createClient } from "rivetkit/client";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { DEFAULT_STUCK_AFTER_MS } from "../../src/actors/jobs/contract.ts";
 import { DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
 import type { Registry } from "../../src/registry.ts";
 import type { RunningAppServer } from "../../tools/local/app-server.ts";
@@ -318,9 +319,12 @@ async function runFault(
 	}
 
 	// Jobs: the batch submitted before the fault finishes with every result.
+	// A job lost with a killed engine or server is re-sent by the
+	// coordinator's sweep once it has been in flight DEFAULT_STUCK_AFTER_MS,
+	// so the batch may take that long on top of the recovery itself.
 	await expect
 		.poll(() => page.getByRole("status", { name: "Batch progress" }).textContent(), {
-			timeout: RECOVERY_TIMEOUT_MS,
+			timeout: DEFAULT_STUCK_AFTER_MS + RECOVERY_TIMEOUT_MS,
 		})
 		.toBe(`Done: ${jobs} of ${jobs} jobs finished`);
 	await expect
