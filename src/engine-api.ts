@@ -1,10 +1,12 @@
 // The slice of the engine's management API this server itself calls: the
-// actor names the app registered and the actors of each, for `GET /api/fleet`.
+// actor names the app registered and the actors of each, for `GET /api/fleet`
+// and for resuming batches after an outage
+// (src/actors/jobs/resume-after-outage-workaround.ts).
 //
 // Routes (`?namespace=`, `Authorization: Bearer <engine token>` when one is
 // configured):
 //   GET /actors/names        names the app has registered (through `/metadata`)
-//   GET /actors?name=&limit= one page of a name's actors
+//   GET /actors?name=&limit=&cursor= one page of a name's actors, newest first
 // Bodies are parsed with loose zod objects: the fields read here are typed
 // and checked, and anything newer the engine adds passes through. Every
 // failure is an `EngineApiError` whose message names the request and never
@@ -80,6 +82,21 @@ export async function listFleet(engine: EngineAccess, limitPerName: number): Pro
 			return { name, metadata, actors: page.actors, cursor };
 		}),
 	);
+}
+
+/**
+ * One page of `name`'s actors. The engine lists them newest first (by
+ * `create_ts`); `cursor` continues after the last one, null on the last page.
+ */
+export async function listActorsPage(
+	engine: EngineAccess,
+	name: string,
+	page: { limit: number; cursor?: string | null },
+): Promise<{ actors: EngineActor[]; cursor: string | null }> {
+	const query: Record<string, string> = { name, limit: String(page.limit) };
+	if (page.cursor) query.cursor = page.cursor;
+	const { actors, pagination } = await getJson(engine, "/actors", query, actorListSchema);
+	return { actors, cursor: actors.length >= page.limit ? pagination.cursor : null };
 }
 
 async function getJson<S extends z.ZodType>(

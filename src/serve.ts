@@ -23,10 +23,15 @@ export interface ServeOptions {
 	registry: { shutdown(): Promise<void> };
 	/** Parses the actors' settings at boot; throws `SettingsError` on a bad value. */
 	checkSettings?: () => void;
+	/**
+	 * Runs once the server listens (the engine can then start actors here);
+	 * a failure is logged, never fatal.
+	 */
+	onListening?: () => Promise<void>;
 }
 
 /** Listens on `PORT`/`HOST` and stops cleanly on SIGTERM/SIGINT or when the launcher is gone. */
-export function serveUntilStopped({ app, registry, checkSettings }: ServeOptions): void {
+export function serveUntilStopped({ app, registry, checkSettings, onListening }: ServeOptions): void {
 	const env = loadEnv();
 	try {
 		// The actors read their settings on first use; reading them now stops a
@@ -43,6 +48,9 @@ export function serveUntilStopped({ app, registry, checkSettings }: ServeOptions
 		console.log(
 			`actor-fleet listening on http://${info.address}:${info.port} (engine ${new URL(env.endpoint).origin}, pool ${env.pool}, runner version ${version})`,
 		);
+		onListening?.().catch((error: unknown) => {
+			console.error("actor-fleet: a start-up task failed:", error instanceof Error ? error.message : error);
+		});
 	});
 
 	server.on("error", (error: NodeJS.ErrnoException) => {

@@ -1,10 +1,27 @@
 // The only entry point that starts anything: it listens, and it shuts down
 // cleanly on SIGTERM/SIGINT (src/serve.ts).
 
+// example-actors:start
+import { resumeBatchesAfterOutage } from "./actors/jobs/resume-after-outage-workaround.ts";
+// example-actors:end
 import { app } from "./app.ts";
 import { checkActorSettings, registry } from "./registry.ts";
 import { prepareRuntime } from "./runtime.ts";
 import { serveUntilStopped } from "./serve.ts";
 
+/** What the server does once it listens, when the engine can start actors here. */
+async function onListening(): Promise<void> {
+	// Start-up work of your actors goes here; a failure is logged, never fatal.
+	// example-actors:start
+	// Batches left asleep by an outage resume (a rivetkit 2.3.19 workaround; see the file).
+	const resumed = await resumeBatchesAfterOutage();
+	if (resumed.asked > 0) {
+		console.log(
+			`actor-fleet: resumed ${resumed.asked} sleeping batch(es): ${resumed.running} still running, ${resumed.failed} not reached`,
+		);
+	}
+	// example-actors:end
+}
+
 await prepareRuntime();
-serveUntilStopped({ app, registry, checkSettings: checkActorSettings });
+serveUntilStopped({ app, registry, checkSettings: checkActorSettings, onListening });

@@ -14,6 +14,11 @@ export interface CrashStack {
 	readonly ledgerFile: string;
 	/** SIGKILL the server, then start a new one on its port. */
 	crashServer(): Promise<void>;
+	/**
+	 * SIGTERM the server (it drains its actors), keep it down for `ms`, then
+	 * start a new one on its port. `whileDown` runs once the server has exited.
+	 */
+	stopServerFor(ms: number, whileDown?: () => void): Promise<void>;
 	/** SIGKILL the engine. */
 	killEngine(): Promise<void>;
 	/** Start the engine again on its port and data dir. */
@@ -47,6 +52,13 @@ export async function startCrashStack(label: string): Promise<CrashStack> {
 		ledgerFile,
 		async crashServer() {
 			await stack.server.kill();
+			stack.server = await startServer();
+		},
+		async stopServerFor(ms, whileDown) {
+			await stack.server.stop();
+			whileDown?.();
+			// The outage itself: how long the fault lasts, not a wait for an effect.
+			await new Promise((r) => setTimeout(r, ms));
 			stack.server = await startServer();
 		},
 		killEngine: () => stack.engine.kill(),

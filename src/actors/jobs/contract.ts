@@ -77,6 +77,11 @@ export const COORDINATOR_ACCESS = {
 		callers: ["server"],
 		note: "plus the batch's secret and a job id of this batch's run, for the worker it was sent to",
 	},
+	resume: {
+		kind: "action",
+		callers: ["server"],
+		note: "when the server starts: wakes a running batch's workers",
+	},
 	sweep: { kind: "action", callers: ["schedule"] },
 	progress: { kind: "event", callers: ["owner", "operator"] },
 	finished: { kind: "event", callers: ["owner", "operator"] },

@@ -245,6 +245,24 @@ export const coordinator = actor({
 		},
 
 		/**
+		 * Called by the server after it starts
+		 * (`resume-after-outage-workaround.ts`): a running batch re-arms its
+		 * sweep and wakes its workers, whose queues still hold their jobs.
+		 * Changes nothing for a batch that is empty or finished.
+		 */
+		resume: async (c): Promise<{ running: boolean }> => {
+			requireServer(c.conn?.state);
+			if (!isRunning(c)) return { running: false };
+			await ensureSweep(c);
+			await c.saveState({ immediate: true });
+			const params = await serverConnParams();
+			await forEachConcurrently(c.state.workerIds, DISPATCH_CONCURRENCY, async (workerId) => {
+				await c.client<Registry>().worker.getOrCreate([workerId], { params }).status();
+			});
+			return { running: true };
+		},
+
+		/**
 		 * The sweep schedule's callback: re-sends stuck jobs.
 		 * Schedules can only call actions, so clients can reach it too; the
 		 * token, known only to the pending schedule, keeps them out.
@@ -518,7 +536,12 @@ async function ensureSweep(c: CoordinatorContext): Promise<void> {
 	c.state.sweep = { id, token };
 }
 
-async function forEachConcurrently<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/** Runs `fn` over `items`, at most `limit` at a time. */
+export async function forEachConcurrently<T>(
+	items: readonly T[],
+	limit: number,
+	fn: (item: T) => Promise<void>,
+): Promise<void> {
 	let next = 0;
 	const lane = async () => {
 		while (next < items.length) {
