@@ -30,6 +30,14 @@ const MAX_FORM_JOBS = 50;
 const MAX_FORM_WORKERS = MAX_WORKERS;
 const DEFAULT_JOBS = 8;
 const DEFAULT_WORKERS = 3;
+/**
+ * While a batch runs, how often the view re-reads its status. Events can be
+ * missed: a connection the engine kept open while the app server was down
+ * (see docs/web.md) hears nothing until the coordinator is back, and the
+ * batch may have moved on meanwhile. A running batch keeps its coordinator
+ * awake anyway (its sweep), so the check wakes nothing that would sleep.
+ */
+const RUNNING_STATUS_CHECK_MS = 10_000;
 
 export function JobsPanel({ operator }: { operator: boolean }) {
 	const [batchId, setBatchId] = useSearchParam("batch", "");
@@ -167,6 +175,28 @@ function BatchView({
 			current = false;
 		};
 	}, [connection, request, update, guard]);
+
+	// While the batch runs: re-read its status now and then (see RUNNING_STATUS_CHECK_MS).
+	const running = status?.state === "running";
+	useEffect(() => {
+		if (!connection || !running) return;
+		let current = true;
+		const timer = setInterval(() => {
+			guard(connection.status())
+				.then(async (s) => {
+					if (!current) return;
+					update(s);
+					if (s.state === "done") setResults(await guard(connection.results()));
+				})
+				// A failed check changes nothing on screen: the badge already says
+				// when the connection is down, and the next check tries again.
+				.catch(() => {});
+		}, RUNNING_STATUS_CHECK_MS);
+		return () => {
+			current = false;
+			clearInterval(timer);
+		};
+	}, [connection, running, update, guard]);
 
 	coordinator.onEvent("progress", (s: BatchStatus) => update(s));
 	coordinator.onEvent("finished", (s: BatchStatus) => {
