@@ -6,12 +6,6 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
 	test: {
 		include: ["test/faults/**/*.test.ts"],
-		// The browser fault test failed 2 of its last 6 clean-clone runs (a job
-		// batch that did not finish in time after the engine kill and after the
-		// 60 s server stop; see docs/web.md). Until it is reliable it runs on its
-		// own, `npm run test:browser-faults`, so that a flake there cannot hold
-		// back every other check.
-		exclude: process.env.FLEET_BROWSER_FAULTS === "1" ? [] : ["test/faults/browser.test.ts"],
 		globalSetup: ["test/setup/exit-when-orphaned.ts", "test/faults/setup.ts"],
 		// A worker whose vitest is gone stops what it started (see the file).
 		setupFiles: ["test/setup/orphans.ts"],

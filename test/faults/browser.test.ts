@@ -234,6 +234,14 @@ async function runFault(
 	const jobs = 6;
 	await allLive(page);
 	await submitBatch(page, jobs);
+	// The batch is in flight and its panel connected before the fault: the
+	// fault then hits a running batch and a live connection, every run.
+	await expect
+		.poll(() => page.getByRole("status", { name: "Batch progress" }).textContent(), {
+			timeout: RECOVERY_TIMEOUT_MS,
+		})
+		.toMatch(/^Running: /);
+	await allLive(page);
 	const timeline: Timeline = { down: {}, live: {} };
 	const t0 = Date.now();
 	await fault.inject();
