@@ -6,8 +6,9 @@
 // and "node CPU s" is the Miniflare host process's.
 
 import type { Scenario } from "../lib/context.ts";
+import { FanOut } from "../lib/fan-out.ts";
 import { httpLoad } from "../lib/http.ts";
-import { closedLoop, log, measure, Samples, type ScenarioResult, within } from "../lib/measure.ts";
+import { closedLoop, log, measure, type ScenarioResult } from "../lib/measure.ts";
 import { durationS, HTTP_CONNECTIONS, PIPELINE_DEPTH } from "../scenarios/actions.ts";
 import { chatMessages, DELIVERY_TIMEOUT_MS, RECEIVERS } from "../scenarios/chat.ts";
 import { PeerSocket, type RunningPeer, startPeer } from "./peer.ts";
@@ -104,10 +105,7 @@ async function roomFanOut(
 ): Promise<void> {
 	const name = PEER_ROWS.fanOut(messages);
 	const roomPath = `/room/${runId}-peer-room/ws`;
-	const sentAt = new Map<string, number>();
-	const samples = new Samples();
-	let delivered = 0;
-	let onDelivery: (() => void) | null = null;
+	const fanOut = new FanOut(RECEIVERS, DELIVERY_TIMEOUT_MS);
 	const sender = await PeerSocket.open(wsUrl(peer, `${roomPath}?username=sender`));
 	const receivers: PeerSocket[] = [];
 	try {
@@ -115,38 +113,24 @@ async function roomFanOut(
 			const receiver = await PeerSocket.open(wsUrl(peer, `${roomPath}?username=r${i}`));
 			receivers.push(receiver);
 			receiver.onEvent = (e) => {
-				const t = sentAt.get((e.message as { text: string }).text);
-				if (e.event !== "message" || t === undefined) return;
-				samples.ok(performance.now() - t);
-				delivered++;
-				onDelivery?.();
+				if (e.event === "message") fanOut.received((e.message as { text: string }).text);
 			};
 		}
 		log(`  ${RECEIVERS}/${RECEIVERS} peer receivers connected`);
 		const result = await measure(name, peer.pids, async (progress) => {
-			const started = performance.now();
-			for (let i = 0; i < messages; i++) {
-				const text = `bench ${i}`;
-				const expected = (i + 1) * RECEIVERS;
-				const allDelivered = new Promise<void>((resolve) => {
-					onDelivery = () => {
-						if (delivered >= expected) resolve();
-					};
-					onDelivery();
-				});
-				sentAt.set(text, performance.now());
-				await sender.call({ text });
-				await within(allDelivered, DELIVERY_TIMEOUT_MS);
-				progress(`${i + 1}/${messages} messages`);
-			}
-			const elapsed = performance.now() - started;
-			const lost = messages * RECEIVERS - delivered;
-			samples.errors += lost;
+			const { elapsedMs, lost } = await fanOut.run(
+				messages,
+				async (text) => {
+					await sender.call({ text });
+				},
+				progress,
+			);
+			fanOut.samples.errors += lost;
 			return {
 				scenario: name,
 				baseline: "parallel" as const,
 				notes: `room Durable Object, SQLite INSERT … RETURNING + broadcast; delivery latency per receiver; ${lost} lost; engine CPU = workerd`,
-				...samples.summary(elapsed),
+				...fanOut.samples.summary(elapsedMs),
 			};
 		});
 		results.push(result);

@@ -4,7 +4,8 @@
 // clock). Throughput counts deliveries per second.
 
 import { type BenchContext, eachRuntime, type RuntimeSide, rowName, type Scenario } from "../lib/context.ts";
-import { log, measure, Samples, within } from "../lib/measure.ts";
+import { FanOut } from "../lib/fan-out.ts";
+import { log, measure, within } from "../lib/measure.ts";
 
 export const RECEIVERS = 100;
 /** How long the last deliveries of a message may take before they count as lost. */
@@ -24,10 +25,8 @@ async function chatFanOutOn(ctx: BenchContext, side: RuntimeSide): Promise<void>
 	const messages = chatMessages(ctx);
 	const room = [`${ctx.runId}-${side.runtime}-chat`];
 	const name = rowName(`chat: 1 sender → ${RECEIVERS} receivers, ${messages} messages`, side);
-	const sentAt = new Map<string, number>();
-	const samples = new Samples();
-	let delivered = 0;
-	let onDelivery: (() => void) | null = null;
+	const fanOut = new FanOut(RECEIVERS, DELIVERY_TIMEOUT_MS);
+	const { samples } = fanOut;
 
 	// One identity per connection: presence and the per-user connection cap count users.
 	const receiverParams = await Promise.all(Array.from({ length: RECEIVERS }, (_, i) => ctx.auth.as(`r${i}`)));
@@ -43,13 +42,7 @@ async function chatFanOutOn(ctx: BenchContext, side: RuntimeSide): Promise<void>
 				const params = receiverParams[receivers.length];
 				const conn = side.client.chatRoom.getOrCreate(room, { params }).connect();
 				receivers.push(conn);
-				conn.on("message", (message) => {
-					const t = sentAt.get(message.text);
-					if (t === undefined) return;
-					samples.ok(performance.now() - t);
-					delivered++;
-					onDelivery?.();
-				});
+				conn.on("message", (message) => fanOut.received(message.text));
 				return conn;
 			});
 			while ((await sender.info()).online.length < receivers.length + 1) {
@@ -61,33 +54,23 @@ async function chatFanOutOn(ctx: BenchContext, side: RuntimeSide): Promise<void>
 			log(`  ${side.runtime}: ${receivers.length}/${RECEIVERS} receivers connected (wave of ${wave.length})`);
 		}
 		const result = await measure(name, side.pids, async (progress) => {
-			const started = performance.now();
-			for (let i = 0; i < messages; i++) {
-				const text = `bench ${i}`;
-				const expected = (i + 1) * RECEIVERS;
-				const allDelivered = new Promise<void>((resolve) => {
-					onDelivery = () => {
-						if (delivered >= expected) resolve();
-					};
-					onDelivery();
-				});
-				sentAt.set(text, performance.now());
-				// A post that never answers (seen once, on the native runtime, under load) is an error, not a stall of the run.
-				if (!(await within(sender.postMessage(text), DELIVERY_TIMEOUT_MS))) {
-					samples.fail(new Error(`postMessage did not answer within ${DELIVERY_TIMEOUT_MS / 1_000} s`));
-				}
-				await within(allDelivered, DELIVERY_TIMEOUT_MS);
-				progress(`${i + 1}/${messages} messages`);
-			}
-			const elapsed = performance.now() - started;
-			const lost = messages * RECEIVERS - delivered;
+			const { elapsedMs, lost } = await fanOut.run(
+				messages,
+				async (text) => {
+					// A post that never answers (seen once, on the native runtime, under load) is an error, not a stall of the run.
+					if (!(await within(sender.postMessage(text), DELIVERY_TIMEOUT_MS))) {
+						samples.fail(new Error(`postMessage did not answer within ${DELIVERY_TIMEOUT_MS / 1_000} s`));
+					}
+				},
+				progress,
+			);
 			if (lost > 0) samples.fail(new Error(`${lost} deliveries lost`));
 			samples.errors += lost - (lost > 0 ? 1 : 0);
 			return {
 				scenario: name,
 				baseline: "parallel" as const,
 				notes: [`delivery latency per receiver; ${lost} lost`, samples.errorNote()].filter(Boolean).join("; "),
-				...samples.summary(elapsed),
+				...samples.summary(elapsedMs),
 			};
 		});
 		ctx.results.push(result);
