@@ -20,8 +20,10 @@
 // `stuckAfterMs`: once after a send that reached its worker (the send wakes
 // a worker that crashed, and a worker that already ran the job answers from
 // its stored result), and again after sends that failed, until
-// MAX_SEND_FAILURES of them mark the job `failed`. Who may call what is
-// `COORDINATOR_ACCESS` in ./contract.ts.
+// MAX_SEND_FAILURES of them mark the job `failed`. A server that starts calls
+// `resume` on sleeping batches, which wakes their workers (a workaround for
+// sweeps spent during an outage: ./resume-after-outage-workaround.ts). Who may
+// call what is `COORDINATOR_ACCESS` in ./contract.ts.
 
 import { createHash, randomBytes } from "node:crypto";
 import { and, asc, count, eq, lte, sql } from "drizzle-orm";
