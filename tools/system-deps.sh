@@ -37,10 +37,12 @@ if ! has nginx && ! { [ -n "${NGINX:-}" ] && [ -x "$NGINX" ]; }; then
 	apt+=(nginx)
 	brew+=(nginx)
 fi
-# The browser test launches /usr/bin/chromium (test/web/browser.ts);
-# playwright-core never downloads a browser of its own. Fonts make the saved
-# screenshots readable without the recommended packages.
-if [ ! -x /usr/bin/chromium ]; then
+# The browser test launches /usr/bin/chromium, or the binary CHROMIUM names
+# (test/web/browser.ts); playwright-core never downloads a browser of its own.
+# Fonts make the saved screenshots readable without the recommended packages.
+if [ -n "${CHROMIUM:-}" ]; then
+	[ -x "$CHROMIUM" ] || { echo "CHROMIUM=$CHROMIUM is not an executable file" >&2; exit 1; }
+elif [ ! -x /usr/bin/chromium ]; then
 	missing+=("Chromium (/usr/bin/chromium)")
 	apt+=(chromium fonts-liberation)
 	cask+=(chromium)

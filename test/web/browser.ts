@@ -1,5 +1,5 @@
-// Headless Chromium for the web tests: Debian's `/usr/bin/chromium` driven by
-// playwright-core (no browser download). Every page records console errors
+// Headless Chromium for the web tests: Debian's `/usr/bin/chromium` (or the
+// binary `CHROMIUM` names) driven by playwright-core (no browser download). Every page records console errors
 // and uncaught exceptions, and a test fails if any page logged one.
 
 import { mkdirSync } from "node:fs";
@@ -7,7 +7,7 @@ import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { PROJECT_ROOT } from "../../tools/local/app-server.ts";
 
-export const CHROMIUM_PATH = "/usr/bin/chromium";
+export const CHROMIUM_PATH = process.env.CHROMIUM || "/usr/bin/chromium";
 /** Screenshots land here (ignored by git) so a failed run can be looked at. */
 export const SCREENSHOT_DIR = path.join(PROJECT_ROOT, "test-results", "web");
 
