@@ -29,7 +29,7 @@ import {
 	REQUEST,
 	runMatrix,
 } from "./access-matrix.ts";
-import { firstWebSocketMessage } from "./helpers.ts";
+import { disposeConnections, firstWebSocketMessage } from "./helpers.ts";
 
 const env = (): MatrixEnv => ({ engineUrl: engineUrl(), appUrl: appUrl(), pool: inject("pool") });
 
@@ -124,7 +124,7 @@ describe("authorization matrix", () => {
 		await owner.increment(1);
 		await expect.poll(() => asOwner.seen).toEqual([3, 4]);
 		expect(asOther.seen).toEqual([]);
-		await Promise.all([asOwner.conn.dispose(), asOperator.conn.dispose(), asOther.conn.dispose()]);
+		await disposeConnections(asOwner.conn, asOperator.conn, asOther.conn);
 
 		// A batch's progress reaches its owner, not a user who connected before it was submitted.
 		const batchId = uniqueKey("events");
@@ -142,7 +142,7 @@ describe("authorization matrix", () => {
 		await ownerConn.submit(REQUEST);
 		await expect.poll(() => ownerSeen, { timeout: 20_000 }).toEqual(["finished"]);
 		expect(rivalSeen).toEqual([]);
-		await Promise.all([rivalConn.dispose(), ownerConn.dispose()]);
+		await disposeConnections(rivalConn, ownerConn);
 	});
 
 	test("docs/auth.md shows exactly these access tables", () => {

@@ -51,6 +51,30 @@ export async function sleepActor(actorId: string): Promise<void> {
 	await expect.poll(() => isAsleep(actorId)).toBe(true);
 }
 
+/**
+ * How long a test waits for a connection's `dispose()`. Workaround for
+ * rivetkit 2.3.19: `ActorConn.dispose()` asks the WebSocket to close and
+ * then waits for its close event with no time limit. After a refused event
+ * subscription that event never came in 2 of 10 wasm parity runs (measured
+ * 2026-12-01; once before on the native runtime under load), and the test
+ * hung for its whole timeout. The web app never awaits it either
+ * (web/src/lib/actor.ts).
+ */
+export const DISPOSE_WAIT_MS = 5_000;
+
+/** Disposes `conns`, waiting at most DISPOSE_WAIT_MS for their sockets to close. */
+export async function disposeConnections(...conns: Array<{ dispose(): Promise<void> }>): Promise<void> {
+	let timer: NodeJS.Timeout | undefined;
+	const bound = new Promise<void>((resolve) => {
+		timer = setTimeout(resolve, DISPOSE_WAIT_MS);
+	});
+	try {
+		await Promise.race([Promise.all(conns.map((c) => c.dispose())), bound]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
 /** Whether the engine has the actor asleep. Asking the management API does not wake it. */
 export async function isAsleep(actorId: string): Promise<boolean> {
 	const list = await fetch(`${engineUrl()}/actors?namespace=default&actor_ids=${actorId}`);

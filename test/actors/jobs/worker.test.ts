@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { JobProgress, JobResult } from "../../../src/actors/jobs/contract.ts";
 import { testClient, uniqueKey } from "../../support.ts";
-import { serverParams, signInAs, signInOperator, sleepActor } from "../helpers.ts";
+import { disposeConnections, serverParams, signInAs, signInOperator, sleepActor } from "../helpers.ts";
 import { naivePrimes, naiveSha256, naiveWordstats } from "./expected.ts";
 
 const WAIT = { wait: true, timeout: 30_000 } as const;
@@ -158,7 +158,7 @@ describe("worker bad input", () => {
 		await asServer.send("jobs", { ...job, jobId: "server-job" }, WAIT);
 		await expect.poll(() => errors).toContain("forbidden");
 		expect(errors).not.toContain("received an event");
-		await conn.dispose();
+		await disposeConnections(conn);
 		expect(await asServer.status()).toMatchObject({ completed: 1 });
 		expect(await asServer.getJob("mine")).toBeNull();
 	});
