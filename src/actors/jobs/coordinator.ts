@@ -90,11 +90,14 @@ interface CoordinatorVars {
 	/** Per-user submit limits; in memory, so they reset when the actor sleeps. */
 	submits: RateLimiter;
 	/**
-	 * The last settled job's "read the status, tell the owner" step. Reports
-	 * arrive concurrently and each status read is an await, so two of them
-	 * could resolve out of order and a `progress` event with fewer jobs done
-	 * would follow one with more (seen once in 24-job batches). Each step
-	 * waits for the one before it, so events only ever move forward.
+	 * The last "read the status, tell the owner" step (a job settled, or
+	 * submit finished sending). They run concurrently and each status read is
+	 * an await, so two of them could resolve out of order: a `progress` event
+	 * with fewer jobs done followed one with more (seen once in 24-job
+	 * batches), and submit's own `progress` could come after `finished` (a
+	 * run once had 24 of the 25 expected events when `finished` arrived).
+	 * Each step waits for the one before it, so events only ever move
+	 * forward.
 	 */
 	settled: Promise<void>;
 }
@@ -374,9 +377,13 @@ async function startBatch(
 	// request) is re-sent by the sweep.
 	await c.saveState({ immediate: true });
 	await forEachConcurrently(rows, DISPATCH_CONCURRENCY, (row) => dispatch(c, row));
-	const status = await batchStatus(c);
-	sendToOwner(c, "progress", status);
-	return status;
+	// Where the batch stands once every job is out, in order with the jobs'
+	// own events. A batch whose jobs all finished meanwhile has sent
+	// `finished`, and no `progress` may follow it.
+	await inOrder(c, async () => {
+		if (c.state.finishedAt === null) sendToOwner(c, "progress", await batchStatus(c));
+	});
+	return batchStatus(c);
 }
 
 function isRunning(c: CoordinatorContext): boolean {
@@ -484,15 +491,20 @@ async function recordSendFailure(c: CoordinatorContext, index: number): Promise<
  * `CoordinatorVars.settled`).
  */
 function jobSettled(c: CoordinatorContext): Promise<void> {
-	const step = c.vars.settled.then(async () => {
+	return inOrder(c, async () => {
 		const status = await batchStatus(c);
 		sendToOwner(c, "progress", status);
 		if (status.done + status.failed === status.total) await finish(c);
 	});
+}
+
+/** Runs `step` after every step queued before it (see `CoordinatorVars.settled`). */
+function inOrder(c: CoordinatorContext, step: () => Promise<void>): Promise<void> {
+	const run = c.vars.settled.then(step);
 	// The next step runs after this one whether it succeeded or not; this
 	// caller still gets its own outcome.
-	c.vars.settled = step.catch(() => {});
-	return step;
+	c.vars.settled = run.catch(() => {});
+	return run;
 }
 
 /**
