@@ -94,10 +94,10 @@ interface CoordinatorVars {
 	 * submit finished sending). They run concurrently and each status read is
 	 * an await, so two of them could resolve out of order: a `progress` event
 	 * with fewer jobs done followed one with more (seen once in 24-job
-	 * batches), and submit's own `progress` could come after `finished` (a
-	 * run once had 24 of the 25 expected events when `finished` arrived).
-	 * Each step waits for the one before it, so events only ever move
-	 * forward.
+	 * batches). Each step waits for the one before it, so events only ever
+	 * move forward, and a step that finds the batch finished sends nothing:
+	 * a `progress` after `finished` was seen when two reports' rows were
+	 * both updated before the first step read them.
 	 */
 	settled: Promise<void>;
 }
@@ -492,6 +492,9 @@ async function recordSendFailure(c: CoordinatorContext, index: number): Promise<
  */
 function jobSettled(c: CoordinatorContext): Promise<void> {
 	return inOrder(c, async () => {
+		// An earlier step may have read this job's row already and closed the
+		// batch: `finished` said it all, and no `progress` may follow it.
+		if (c.state.finishedAt !== null) return;
 		const status = await batchStatus(c);
 		sendToOwner(c, "progress", status);
 		if (status.done + status.failed === status.total) await finish(c);

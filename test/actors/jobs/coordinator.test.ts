@@ -67,9 +67,10 @@ describe("coordinator batches", () => {
 		expect(final?.workers.every((w) => w.assigned === 6 && w.done === 6 && w.failed === 0)).toBe(true);
 		expect(final?.finishedAt).toBeGreaterThanOrEqual(final?.startedAt ?? Number.POSITIVE_INFINITY);
 
-		// One progress event per reported job (plus the one from submit, unless
-		// every job finished before it), never going backwards.
-		expect(progress.length).toBeGreaterThanOrEqual(24);
+		// Progress events are snapshots of the batch: never going backwards,
+		// the last one with every job done, then `finished`. (Not one per job:
+		// reports that land together may be told in one snapshot.)
+		expect(progress.length).toBeGreaterThan(0);
 		const doneCounts = progress.map((s) => s.done);
 		expect(doneCounts).toEqual([...doneCounts].sort((a, b) => a - b));
 		expect(doneCounts.at(-1)).toBe(24);
