@@ -129,9 +129,9 @@ test(`${CONNECTIONS} chat connections for ${DURATION_MS / 1_000} s plus ${ACTION
 					}),
 				);
 			}, intervalMs);
-			return () => clearInterval(timer);
+			return { stop: () => clearInterval(timer), fired: () => n };
 		};
-		const stops = [
+		const [posts, increments] = [
 			every("post", SEND_INTERVAL_MS / SENDERS, async (n) => {
 				try {
 					const m = await deadline(
@@ -159,7 +159,8 @@ test(`${CONNECTIONS} chat connections for ${DURATION_MS / 1_000} s plus ${ACTION
 			}),
 		];
 		await new Promise((r) => setTimeout(r, DURATION_MS));
-		for (const stop of stops) stop();
+		posts.stop();
+		increments.stop();
 		await Promise.all(calls);
 		progress(`${sent.length} messages posted, ${calls.length} calls answered or given up on`);
 		if (errors.length > 0) progress(`errors: ${errors.slice(0, 10).join("; ")}`);
@@ -177,8 +178,10 @@ test(`${CONNECTIONS} chat connections for ${DURATION_MS / 1_000} s plus ${ACTION
 		expect(errors).toEqual([]);
 		const counts = await Promise.all(counters.map((c) => c.getCount()));
 		expect(counts).toEqual(expected);
-		const posted = (DURATION_MS / SEND_INTERVAL_MS) * SENDERS;
-		expect(sent.length).toBeGreaterThanOrEqual(posted - SENDERS);
+		// Every post the clock fired was stored (how many fired depends on the
+		// machine's timers, not on the product).
+		expect(sent.length).toBeGreaterThan(0);
+		expect(sent.length).toBe(posts.fired());
 		console.log(
 			`load: ${CONNECTIONS} connections, ${sent.length} messages × ${CONNECTIONS} deliveries, ${expected.reduce((a, b) => a + b, 0)} increments, 0 errors, 0 lost`,
 		);

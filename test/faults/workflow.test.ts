@@ -47,11 +47,14 @@ test(`a job survives ${KILLS} kill -9 at random steps and resumes with no traffi
 		await expect
 			.poll(() => jobLines().some((l) => l.event === "START" && chunkIndex(l.step) >= target), { interval: 10 })
 			.toBe(true);
-		const lastStart = jobLines()
-			.filter((l) => l.event === "START")
-			.at(-1);
+		const killedPid = fleet.stack.server.pid;
 		await fleet.crashServer();
 		counts.injected++;
+		// Read once the process is gone: a step may have started between the
+		// poll above and the kill landing.
+		const lastStart = jobLines()
+			.filter((l) => l.event === "START" && l.pid === killedPid)
+			.at(-1);
 		kills.push({ at: Date.now(), inFlight: lastStart?.step ?? "" });
 		const restartedAt = Date.now();
 		const newPid = fleet.stack.server.pid;

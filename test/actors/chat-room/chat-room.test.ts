@@ -3,7 +3,7 @@ import type { ChatMessage, ChatPresence } from "../../../src/actors/chat-room/co
 import { MAX_CONNECTIONS_PER_USER } from "../../../src/actors/chat-room/contract.ts";
 import type { SignedIn } from "../../../tools/client/auth.ts";
 import { testClient, uniqueKey } from "../../support.ts";
-import { firstWebSocketMessage, rawAction, signInAs, sleepActor } from "../helpers.ts";
+import { disposeConnections, firstWebSocketMessage, rawAction, signInAs, sleepActor } from "../helpers.ts";
 
 // The test server runs with the default ALLOWED_ORIGINS (local dev origins).
 const ALLOWED_ORIGIN = "http://localhost:5173";
@@ -120,7 +120,7 @@ describe("chatRoom bad input", () => {
 		conn.onError((error) => errors.push(error.code));
 		await expect(conn.info()).rejects.toMatchObject({ code: "unauthenticated" });
 		expect(errors).toContain("unauthenticated");
-		await conn.dispose();
+		await disposeConnections(conn);
 		// Nothing was created by the rejected callers.
 		expect(await roomFor(await signInAs("alice"), key).info()).toMatchObject({
 			owner: null,
@@ -236,7 +236,7 @@ describe("chatRoom live connections", () => {
 		}
 		const extra = client.chatRoom.getOrCreate(key, { params: user.params }).connect();
 		await expect(extra.info()).rejects.toMatchObject({ group: "user", code: "too_many_connections" });
-		await extra.dispose();
+		await disposeConnections(extra);
 		// Another user is not affected, and stateless calls are not counted.
 		const other = client.chatRoom.getOrCreate(key, { params: (await signInAs("other")).params }).connect();
 		expect((await other.info()).online).toEqual(["other", "tabs"]);

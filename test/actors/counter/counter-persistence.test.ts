@@ -2,13 +2,19 @@ import { expect, test } from "vitest";
 import { testClient, uniqueKey } from "../../support.ts";
 import { isAsleep, signInAs, sleepActor } from "../helpers.ts";
 
+/**
+ * Long enough for two sleeps, a wake and six calls before the timer falls
+ * due, even on a loaded machine (about 3 s here).
+ */
+const TIMER_DELAY_MS = 15_000;
+
 test("the count, owner, remembered request ids and pending timers survive sleep; the timer wakes the actor", async () => {
 	const user = await signInAs("sleepy");
 	const key = [uniqueKey("sleepy")];
 	const counter = testClient().counter.getOrCreate(key, { params: user.params });
 	const actorId = await counter.resolve();
 	await counter.increment(5, { requestId: "before-sleep" });
-	const timer = await counter.incrementLater(2, 6_000);
+	const timer = await counter.incrementLater(2, TIMER_DELAY_MS);
 
 	await sleepActor(actorId);
 
@@ -23,8 +29,9 @@ test("the count, owner, remembered request ids and pending timers survive sleep;
 	});
 
 	await sleepActor(actorId);
+	expect(Date.now(), "the actor slept before its timer fell due").toBeLessThan(timer.runAt);
 	// Nobody calls it now: the schedule wakes it (the engine reports it awake) ...
-	await expect.poll(() => isAsleep(actorId), { timeout: 20_000, interval: 250 }).toBe(false);
+	await expect.poll(() => isAsleep(actorId), { timeout: TIMER_DELAY_MS + 20_000, interval: 250 }).toBe(false);
 	// ... and the increment lands.
 	await expect.poll(() => counter.getCount()).toBe(7);
 	expect(await counter.listTimers()).toEqual([]);

@@ -85,12 +85,13 @@ describe("counter through the rivetkit client", () => {
 describe("counter schedules", () => {
 	test("incrementLater lands on schedule and the timer is listed until then", async () => {
 		const { counter } = await ownCounter("later");
-		const timer = await counter.incrementLater(4, 1_500);
+		// Long enough for the two reads below to come first, even on a loaded machine.
+		const timer = await counter.incrementLater(4, 5_000);
 		expect(timer).toMatchObject({ kind: "increment", amount: 4 });
 		expect(Object.keys(timer).sort()).toEqual(["amount", "id", "kind", "runAt"]);
 		expect(await counter.listTimers()).toEqual([timer]);
 		expect(await counter.getCount()).toBe(0);
-		await expect.poll(() => counter.getCount(), { timeout: 15_000, interval: 250 }).toBe(4);
+		await expect.poll(() => counter.getCount(), { timeout: 20_000, interval: 250 }).toBe(4);
 		expect(await counter.listTimers()).toEqual([]);
 	});
 

@@ -131,7 +131,7 @@ describe("callAtMostOnce", () => {
 
 	test("a pool that never appears ends at the deadline with the engine's own explanation", async () => {
 		const missing = fixtureClient({ poolName: MISSING_POOL }).tally.getOrCreate([uniqueKey("once-missing")]);
-		const error = await callAtMostOnce(() => missing.increment(1), { ...FAST, deadlineMs: 300 }).catch(
+		const error = await callAtMostOnce(() => missing.increment(1), { ...FAST, deadlineMs: 3_000 }).catch(
 			(e: unknown) => e,
 		);
 		// Any other error ends the call at once (it may have reached an actor);

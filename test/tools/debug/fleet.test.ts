@@ -11,8 +11,13 @@ import { fixtureClient } from "../../fixtures/support.ts";
 import { freshActor, inspect, testEngine } from "./support.ts";
 
 /** A task that keeps a pipeline busy for a moment: 5 workflow steps of 300 ms each. */
-function slowTask(taskId: string) {
-	return { taskId, stages: 5, stageMs: 300 };
+/**
+ * A task of 5 stages of `stageMs` each. The first task of the busy test takes
+ * 10 s, so the poll that sees all three queued has time even on a loaded
+ * machine (it can only match while the first one runs).
+ */
+function slowTask(taskId: string, stageMs = 300) {
+	return { taskId, stages: 5, stageMs };
 }
 
 describe("notebook", () => {
@@ -77,8 +82,14 @@ describe("notebook", () => {
 describe("pipeline", () => {
 	test("queue status shows pending tasks while the pipeline is busy; the history names the workflow's steps", async () => {
 		const { id, key } = await freshActor("pipeline", "insp-busy");
-		for (const taskId of ["t1", "t2", "t3"]) {
-			expect(await gatewaySendQueue(testEngine(), id, "tasks", slowTask(taskId))).toEqual({ status: "completed" });
+		for (const [taskId, stageMs] of [
+			["t1", 2_000],
+			["t2", 300],
+			["t3", 300],
+		] as const) {
+			expect(await gatewaySendQueue(testEngine(), id, "tasks", slowTask(taskId, stageMs))).toEqual({
+				status: "completed",
+			});
 		}
 		const inspector = new ActorInspector(testEngine(), id);
 

@@ -16,6 +16,12 @@ import { PROJECT_ROOT } from "../../../tools/local/app-server.ts";
 export const PHASE_TIMEOUT_MS = 90_000;
 /** How long a command may take to stop everything once interrupted (an app server drains for up to 20 s). */
 export const STOP_TIMEOUT_MS = 60_000;
+/**
+ * A test's own limit: a phase, the stop, and the final check for leftovers
+ * (`interruptAtPhase`), so a slow phase fails with its own message rather than
+ * vitest's bare timeout.
+ */
+export const INTERRUPT_TEST_TIMEOUT_MS = PHASE_TIMEOUT_MS + STOP_TIMEOUT_MS + 30_000;
 
 /** How an interruption is delivered. */
 export type Interruption =

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freeEnginePort, freePort } from "../../../tools/local/ports.ts";
 import { buildWebApp } from "../../../tools/local/web-build.ts";
 import {
+	INTERRUPT_TEST_TIMEOUT_MS,
 	type Interruption,
 	interrupt,
 	interruptAtPhase,
@@ -61,62 +62,83 @@ const START_PHASES = [
 const SIGNALS: Interruption[] = ["SIGINT to the group", "SIGTERM to the top process"];
 
 describe("npm start", () => {
-	it.each(SIGNALS)("interrupted while building the web app (%s) leaves nothing running", async (how) => {
-		const output = await interruptAt(["start"], "• building the web app", how, {
-			WEB_DIST: mkdtempSync(path.join(scratch, "fresh-dist-")),
-		});
-		expect(output).toContain("• building the web app");
-	});
+	it.each(SIGNALS)(
+		"interrupted while building the web app (%s) leaves nothing running",
+		async (how) => {
+			const output = await interruptAt(["start"], "• building the web app", how, {
+				WEB_DIST: mkdtempSync(path.join(scratch, "fresh-dist-")),
+			});
+			expect(output).toContain("• building the web app");
+		},
+		INTERRUPT_TEST_TIMEOUT_MS,
+	);
 
 	for (const phase of START_PHASES) {
-		it.each(SIGNALS)(`interrupted at "${phase}" (%s) leaves nothing running`, async (how) => {
-			const output = await interruptAt(["start"], phase, how);
-			expect(output).toContain(phase);
-		});
+		it.each(SIGNALS)(
+			`interrupted at "${phase}" (%s) leaves nothing running`,
+			async (how) => {
+				const output = await interruptAt(["start"], phase, how);
+				expect(output).toContain(phase);
+			},
+			INTERRUPT_TEST_TIMEOUT_MS,
+		);
 	}
 
-	it("adopts an engine that already answers, says so, and leaves it running", async () => {
-		// A first `npm start` owns the engine; a second one on the same endpoint adopts it.
-		const dataDir = mkdtempSync(path.join(scratch, "owner-"));
-		const endpoint = `http://127.0.0.1:${await freeEnginePort()}`;
-		const owner = runCommand("npm", ["start"], {
-			FLEET_DATA_DIR: dataDir,
-			RIVET_ENDPOINT: endpoint,
-			PORT: String(await freePort()),
-			WEB_DIST: builtWeb,
-		});
-		try {
-			await waitForOutput(owner, "actor-fleet is up", PHASE_TIMEOUT_MS);
-			const output = await interruptAt(["start"], "actor-fleet is up", "SIGINT to the group", {
+	it(
+		"adopts an engine that already answers, says so, and leaves it running",
+		async () => {
+			// A first `npm start` owns the engine; a second one on the same endpoint adopts it.
+			const dataDir = mkdtempSync(path.join(scratch, "owner-"));
+			const endpoint = `http://127.0.0.1:${await freeEnginePort()}`;
+			const owner = runCommand("npm", ["start"], {
+				FLEET_DATA_DIR: dataDir,
 				RIVET_ENDPOINT: endpoint,
-				RIVET_POOL: "adopter",
+				PORT: String(await freePort()),
+				WEB_DIST: builtWeb,
 			});
-			expect(output).toContain(`• adopting the engine that already answers on ${endpoint}`);
-			expect(output).toContain("adopted: started elsewhere, left running");
-			// The adopted engine still serves its owner.
-			const health = await fetch(`${endpoint}/health`);
-			expect(health.status).toBe(200);
-			interrupt(owner, "SIGINT to the group");
-			await owner.exited;
-			await expect.poll(() => processesOfRun(owner.marker), { timeout: 15_000 }).toEqual([]);
-		} finally {
-			killGroup(owner);
-		}
-	});
+			try {
+				await waitForOutput(owner, "actor-fleet is up", PHASE_TIMEOUT_MS);
+				const output = await interruptAt(["start"], "actor-fleet is up", "SIGINT to the group", {
+					RIVET_ENDPOINT: endpoint,
+					RIVET_POOL: "adopter",
+				});
+				expect(output).toContain(`• adopting the engine that already answers on ${endpoint}`);
+				expect(output).toContain("adopted: started elsewhere, left running");
+				// The adopted engine still serves its owner.
+				const health = await fetch(`${endpoint}/health`);
+				expect(health.status).toBe(200);
+				interrupt(owner, "SIGINT to the group");
+				await owner.exited;
+				await expect.poll(() => processesOfRun(owner.marker), { timeout: 15_000 }).toEqual([]);
+			} finally {
+				killGroup(owner);
+			}
+			// Two starts and two stops.
+		},
+		2 * INTERRUPT_TEST_TIMEOUT_MS,
+	);
 });
 
 describe("npm run dev", () => {
-	it("interrupted while Vite starts (SIGINT to the group) leaves nothing running", async () => {
-		await interruptAt(["run", "dev"], "• starting the Vite dev server", "SIGINT to the group", {
-			WEB_DEV_PORT: String(await freePort()),
-		});
-	});
+	it(
+		"interrupted while Vite starts (SIGINT to the group) leaves nothing running",
+		async () => {
+			await interruptAt(["run", "dev"], "• starting the Vite dev server", "SIGINT to the group", {
+				WEB_DEV_PORT: String(await freePort()),
+			});
+		},
+		INTERRUPT_TEST_TIMEOUT_MS,
+	);
 
-	it("stopped with SIGTERM after the banner leaves nothing running", async () => {
-		await interruptAt(["run", "dev"], "actor-fleet is up", "SIGTERM to the top process", {
-			WEB_DEV_PORT: String(await freePort()),
-		});
-	});
+	it(
+		"stopped with SIGTERM after the banner leaves nothing running",
+		async () => {
+			await interruptAt(["run", "dev"], "actor-fleet is up", "SIGTERM to the top process", {
+				WEB_DEV_PORT: String(await freePort()),
+			});
+		},
+		INTERRUPT_TEST_TIMEOUT_MS,
+	);
 });
 
 describe("a test run", () => {
@@ -124,7 +146,11 @@ describe("a test run", () => {
 	// (an engine and an app server) and whose one test waits until interrupted.
 	const FIXTURE = ["vitest", "run", "--config", "test/fixtures/interrupt/vitest.config.ts"];
 
-	it.each(SIGNALS)("interrupted with its stack up (%s) leaves nothing running", async (how) => {
-		await interruptAt(FIXTURE, "fixture: the stack is up", how, {}, "npx");
-	});
+	it.each(SIGNALS)(
+		"interrupted with its stack up (%s) leaves nothing running",
+		async (how) => {
+			await interruptAt(FIXTURE, "fixture: the stack is up", how, {}, "npx");
+		},
+		INTERRUPT_TEST_TIMEOUT_MS,
+	);
 });
