@@ -120,9 +120,9 @@ describe("authorization matrix", () => {
 		await owner.increment(2);
 		await expect.poll(() => asOwner.seen).toEqual([3]);
 		await expect.poll(() => asOperator.seen).toEqual([3]);
-		// Events arrive in order: once a later one reached the others, this one would have too.
-		await owner.increment(1);
-		await expect.poll(() => asOwner.seen).toEqual([3, 4]);
+		// Events and answers on one connection arrive in order: an event sent to
+		// asOther before this answer would be here by now.
+		await expect(asOther.conn.getCount()).rejects.toMatchObject({ code: "forbidden" });
 		expect(asOther.seen).toEqual([]);
 		await disposeConnections(asOwner.conn, asOperator.conn, asOther.conn);
 
@@ -141,6 +141,8 @@ describe("authorization matrix", () => {
 		ownerConn.on("finished", () => ownerSeen.push("finished"));
 		await ownerConn.submit(REQUEST);
 		await expect.poll(() => ownerSeen, { timeout: 20_000 }).toEqual(["finished"]);
+		// As above: a round trip on the rival's own connection first.
+		await expect(rivalConn.status()).rejects.toMatchObject({ code: "forbidden" });
 		expect(rivalSeen).toEqual([]);
 		await disposeConnections(rivalConn, ownerConn);
 	});

@@ -207,7 +207,8 @@ describe("chatRoom live connections", () => {
 		const tab2 = connectAs("dana");
 		expect((await tab2.info()).online).toEqual(["dana", "watcher"]);
 		await tab1.dispose();
-		// Events arrive in order: once erin's join is here, a leave for dana would be too.
+		// A leave for dana (there must be none while tab2 is open) would show in
+		// the exact lists below, whenever the actor learns that tab1 closed.
 		const erin = connectAs("erin");
 		await expect.poll(() => presence).toEqual(["dana:join", "erin:join"]);
 
@@ -220,7 +221,9 @@ describe("chatRoom live connections", () => {
 		// (sent only once both tabs are gone) before erin leaves.
 		await expect.poll(() => presence).toEqual(["dana:join", "erin:join", "dana:leave"]);
 		await erin.dispose();
-		// Events arrive in order: a second leave for dana would be before erin's.
+		// The watcher's events arrive in the order the actor sent them, and the
+		// actor had both tabs' closes before dana's leave: a second leave for
+		// dana would come before erin's.
 		await expect.poll(() => presence).toEqual(["dana:join", "erin:join", "dana:leave", "erin:leave"]);
 		await watcher.dispose();
 	});
