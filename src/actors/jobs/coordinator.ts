@@ -380,10 +380,11 @@ async function startBatch(
 	// Where the batch stands once every job is out, in order with the jobs'
 	// own events. A batch whose jobs all finished meanwhile has sent
 	// `finished`, and no `progress` may follow it.
-	await inOrder(c, async () => {
-		if (c.state.finishedAt === null) sendToOwner(c, "progress", await batchStatus(c));
+	return inOrder(c, async () => {
+		const status = await batchStatus(c);
+		if (c.state.finishedAt === null) sendToOwner(c, "progress", status);
+		return status;
 	});
-	return batchStatus(c);
 }
 
 function isRunning(c: CoordinatorContext): boolean {
@@ -502,11 +503,14 @@ function jobSettled(c: CoordinatorContext): Promise<void> {
 }
 
 /** Runs `step` after every step queued before it (see `CoordinatorVars.settled`). */
-function inOrder(c: CoordinatorContext, step: () => Promise<void>): Promise<void> {
+function inOrder<T>(c: CoordinatorContext, step: () => Promise<T>): Promise<T> {
 	const run = c.vars.settled.then(step);
 	// The next step runs after this one whether it succeeded or not; this
 	// caller still gets its own outcome.
-	c.vars.settled = run.catch(() => {});
+	c.vars.settled = run.then(
+		() => {},
+		() => {},
+	);
 	return run;
 }
 
