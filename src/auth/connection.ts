@@ -9,7 +9,7 @@
 //   createConnState: (_c, params: ConnParams) => authenticate(params),
 //   actions: {
 //     post: (c, text: string) => {
-//       const user = requireUser(c.conn?.state); // throws unauthenticated / token_expired / forbidden
+//       const user = requireUser(callerOf(c)); // throws unauthenticated / token_expired / forbidden
 //       ...user.userId...                        // never a user id from the arguments
 //     },
 //   },
@@ -18,9 +18,13 @@
 // carry a server token instead, which only code running in this server can
 // mint (`serverConnParams()`), and are checked with `requireServer`.
 //
-// `c.conn?.state`, not `c.conn.state`: inspector action calls run without a
-// connection, and in rivetkit 2.3.19 `c.conn` is then undefined although its
-// type says otherwise (see docs/auth.md).
+// Actions take the caller from `callerOf(c)`, never from `c.conn.state`
+// directly: inspector action calls (`POST /gateway/{id}/inspector/action/{name}`
+// with the actor's inspector token) run without a connection, and in rivetkit
+// 2.3.19 `c.conn` is then undefined although its type says otherwise.
+// `callerOf` gives those calls the operator-level `inspector` identity, and
+// every other call without a connection (the actor's own schedule) no
+// identity at all (see docs/auth.md).
 //
 // Nothing here runs at import: settings are read on the first call, because
 // importing the registry must have no side effects. Nothing here imports an
@@ -72,6 +76,62 @@ export async function authenticate(params: unknown, settings: AuthSettings = aut
 }
 
 /**
+ * Who makes an inspector action call: an operator-level principal. Only the
+ * holder of the actor's inspector token can make such a call (rivetkit checks
+ * the token before it runs the action), and that holder can already replace
+ * the actor's whole state with `PATCH /inspector/state`. Role `operator`, so
+ * every check that lets operators in lets it in; user id `inspector`, which
+ * no sign-in issues (those are `u_…` or a provider's prefixed ids), so it
+ * never owns or impersonates anyone's data.
+ */
+export const INSPECTOR_IDENTITY: Readonly<Identity> = Object.freeze({
+	userId: "inspector",
+	name: "inspector",
+	role: "operator",
+	expiresAt: Number.MAX_SAFE_INTEGER,
+});
+
+/**
+ * What `callerOf` reads from an action's context: its connection, if any,
+ * and the HTTP request that started the call, if any.
+ */
+export interface CallerContext<S> {
+	readonly conn?: { readonly state: S } | undefined;
+	readonly request?: Request | undefined;
+}
+
+/**
+ * The identity an action runs for, for `requireUser` / `requireRole`:
+ *
+ * - a call over a connection (WebSocket or stateless HTTP, both through the
+ *   connect hooks): that connection's state;
+ * - an inspector action call: `INSPECTOR_IDENTITY`. rivetkit 2.3.19 runs it
+ *   with the actor's context, no connection, and the inspector's HTTP request
+ *   (`makeActorCtx(ctx, jsRequest)` in the inspector route of
+ *   `node_modules/rivetkit/src/registry/native.ts`), after
+ *   `actorVerifyInspectorAuth` accepted the actor's inspector token;
+ * - any other call without a connection: nothing, so the action refuses it
+ *   with `unauthenticated`. The only one rivetkit 2.3.19 makes is a schedule
+ *   firing (`makeActorCtx(ctx, undefined, cancelToken)` in the same file's
+ *   action dispatch): it has no request, and the callbacks it runs check a
+ *   secret of their own instead.
+ *
+ * Both conditions are checked (no connection, and a request to an
+ * `/inspector/action/` path), so a future rivetkit path that runs actions
+ * without a connection gets no identity rather than the inspector's.
+ */
+export function callerOf<S>(c: CallerContext<S>): S | Identity | undefined {
+	if (c.conn !== undefined) return c.conn.state;
+	return isInspectorActionRequest(c.request) ? INSPECTOR_IDENTITY : undefined;
+}
+
+/** Whether `request` is a `POST …/inspector/action/{name}` (with or without the gateway's `/gateway/{id}` prefix). */
+function isInspectorActionRequest(request: Request | undefined): boolean {
+	if (request === undefined || request.method !== "POST") return false;
+	return /^(?:\/gateway\/[^/]+)?\/inspector\/action\/[^/]+\/?$/.test(new URL(request.url).pathname);
+}
+
+/**
  * The caller's identity, if it has one that is still valid and one of
  * `roles`. Checking expiry here, and not only at connect time, bounds how
  * long an open WebSocket can act on an old token: rivetkit verifies params
@@ -79,7 +139,7 @@ export async function authenticate(params: unknown, settings: AuthSettings = aut
  * open. The client reconnects with a fresh token on `token_expired`.
  */
 export function requireRole(connState: Identity | null | undefined, roles: readonly Role[]): Identity {
-	// Inspector calls and actors without the hooks above have no identity.
+	// Schedule callbacks and actors without the hooks above have no identity.
 	if (connState == null || typeof connState.userId !== "string") {
 		throw refuse("unauthenticated", "this action needs a signed-in caller");
 	}

@@ -1,6 +1,7 @@
 // Issue 17's authorization matrix: every action and queue of every actor ×
 // {no token, malformed, expired, bad signature, another user, another room or
-// batch, operator, server, inspector}. Each cell must be refused or allowed
+// batch, operator, server, inspector}; an inspector action call runs as an
+// operator (`callerOf` in src/auth/connection.ts). Each cell must be refused or allowed
 // exactly as the access table in the actor's contract.ts says (the same
 // tables docs/auth.md shows), and every refusal must leave the actor's data
 // unchanged (see test/actors/access-matrix.ts for what that covers). Calls go
@@ -11,6 +12,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { renderAccessTable } from "../../src/actors/access-contract.ts";
+import { readInspectorToken } from "../../tools/debug/inspector.ts";
 import { PROJECT_ROOT } from "../../tools/local/app-server.ts";
 import { appUrl, engineUrl, testClient, uniqueKey } from "../support.ts";
 import {
@@ -19,6 +21,7 @@ import {
 	type Credentials,
 	chatSubject,
 	counterSubject,
+	engineConfig,
 	finishedBatch,
 	jobsSubjects,
 	type MatrixEnv,
@@ -145,6 +148,44 @@ describe("authorization matrix", () => {
 		await expect(rivalConn.status()).rejects.toMatchObject({ code: "forbidden" });
 		expect(rivalSeen).toEqual([]);
 		await disposeConnections(rivalConn, ownerConn);
+	});
+
+	test("an inspector action call runs as the operator-level inspector; a wrong token is refused and changes nothing", async () => {
+		const creds = await makeCredentials(env());
+		const key = [uniqueKey("inspector")];
+		const counter = testClient().counter.getOrCreate(key, { params: creds.owner.params });
+		await counter.increment(2);
+		const actorId = await counter.resolve();
+		const token = await readInspectorToken(engineConfig(env()), actorId);
+		// Exactly what Rivet's debugging guide sends with curl.
+		const callIncrement = (authorization: string | undefined) =>
+			fetch(`${env().engineUrl}/gateway/${actorId}/inspector/action/increment`, {
+				method: "POST",
+				headers: {
+					"content-type": "application/json",
+					...(authorization === undefined ? {} : { authorization }),
+				},
+				body: JSON.stringify({ args: [5] }),
+			});
+		const allowed = await callIncrement(`Bearer ${token}`);
+		expect(allowed.status).toBe(200);
+		expect(await allowed.json()).toEqual({ output: 7 });
+		// Operators never claim: the counter is still its owner's alone.
+		expect(await counter.getCount()).toBe(7);
+		await expect(
+			testClient()
+				.counter.getOrCreate(key, { params: creds.params["another user"] as { token: string } })
+				.getCount(),
+		).rejects.toMatchObject({ code: "forbidden" });
+
+		for (const authorization of [undefined, "Bearer not-the-inspector-token", `Bearer ${creds.owner.params.token}`]) {
+			const refused = await callIncrement(authorization);
+			expect({ authorization, status: refused.status, body: await refused.json() }).toMatchObject({
+				status: 401,
+				body: { group: "inspector", code: "unauthorized" },
+			});
+		}
+		expect(await counter.getCount()).toBe(7);
 	});
 
 	test("docs/auth.md shows exactly these access tables", () => {

@@ -29,7 +29,7 @@ import {
 } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { z } from "zod";
-import { type Identity, requireUser } from "../../auth/connection.ts";
+import { callerOf, type Identity, requireUser } from "../../auth/connection.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
 import { parseInput } from "../validate.ts";
@@ -134,7 +134,7 @@ export const chatRoom = actor({
 		 * the same user and id return the message the first call stored.
 		 */
 		postMessage: async (c, text: string, options?: { requestId?: string }): Promise<ChatMessage> => {
-			const me = requireUser(c.conn?.state);
+			const me = requireUser(callerOf(c));
 			const body = parseInput(textSchema, text, "text");
 			const requestId = parseInput(postOptionsSchema, options, "options")?.requestId ?? null;
 			chargeWrite(c.vars.posts, me);
@@ -158,7 +158,7 @@ export const chatRoom = actor({
 
 		/** A page of messages older than `before` (a message id), oldest first. */
 		history: async (c, query: { before?: number; limit: number }): Promise<ChatHistoryPage> => {
-			requireUser(c.conn?.state);
+			requireUser(callerOf(c));
 			const { before, limit } = parseInput(historySchema, query, "query");
 			const rows = await c.db
 				.select()
@@ -172,7 +172,7 @@ export const chatRoom = actor({
 
 		/** Marks everything up to `messageId` as read by the caller. Never moves back. */
 		markRead: async (c, messageId: number): Promise<void> => {
-			const me = requireUser(c.conn?.state);
+			const me = requireUser(callerOf(c));
 			const id = parseInput(messageIdSchema, messageId, "messageId");
 			if (id > (await latestMessageId(c))) {
 				throw new UserError(`message ${id} does not exist`, { code: "unknown_message" });
@@ -183,7 +183,7 @@ export const chatRoom = actor({
 
 		/** Messages from others after the caller's last-read message. */
 		unreadCount: async (c): Promise<number> => {
-			const me = requireUser(c.conn?.state);
+			const me = requireUser(callerOf(c));
 			const lastRead = Number((await c.kv.get(lastReadKey(me.userId))) ?? 0);
 			const [row] = await c.db
 				.select({ n: count() })
@@ -193,7 +193,7 @@ export const chatRoom = actor({
 		},
 
 		info: async (c): Promise<ChatRoomInfo> => {
-			requireUser(c.conn?.state);
+			requireUser(callerOf(c));
 			const [row] = await c.db.select({ n: count() }).from(messages);
 			return {
 				roomId: c.key[0] ?? "",
@@ -206,7 +206,7 @@ export const chatRoom = actor({
 
 		/** Renames the room: its owner or an operator (the first user to name an unowned room becomes its owner). */
 		setTitle: async (c, title: string): Promise<void> => {
-			const me = requireUser(c.conn?.state);
+			const me = requireUser(callerOf(c));
 			const owner = ownerOf(c);
 			if (me.role !== "operator" && owner !== null && owner !== me.userId) {
 				throw new UserError("only the room's owner may rename it", { code: "forbidden" });

@@ -15,7 +15,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { type ActionContextOf, type ActorContextOf, actor, event, UserError } from "rivetkit";
 import { z } from "zod";
-import { type Identity, requireUser } from "../../auth/connection.ts";
+import { callerOf, type Identity, requireUser } from "../../auth/connection.ts";
 import { safeEqual } from "../../auth/secrets.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
@@ -161,7 +161,7 @@ function mayRead(c: CounterContext, who: Identity): boolean {
 }
 
 function requireReader(c: CounterActionContext): Identity {
-	const me = requireUser(c.conn?.state);
+	const me = requireUser(callerOf(c));
 	if (!mayRead(c, me)) throw new UserError("this counter belongs to another user", { code: "forbidden" });
 	return me;
 }
@@ -173,7 +173,7 @@ function requireReader(c: CounterActionContext): Identity {
  * with the write itself.
  */
 function requireWriter(c: CounterActionContext): Identity {
-	const me = requireUser(c.conn?.state);
+	const me = requireUser(callerOf(c));
 	if (me.role === "operator") return me;
 	const owner = ownerOf(c);
 	if (owner !== null && owner !== me.userId) {

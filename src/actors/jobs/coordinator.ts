@@ -30,7 +30,7 @@ import { and, asc, count, eq, lte, sql } from "drizzle-orm";
 import { type ActionContextOf, type ActorContextOf, actor, event, UserError } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { z } from "zod";
-import { type Identity, requireServer, requireUser, serverConnParams } from "../../auth/connection.ts";
+import { callerOf, type Identity, requireServer, requireUser, serverConnParams } from "../../auth/connection.ts";
 import { safeEqual } from "../../auth/secrets.ts";
 import type { Registry } from "../../registry.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
@@ -163,7 +163,7 @@ export const coordinator = actor({
 		 * retry); a different request for a started batch is rejected.
 		 */
 		submit: async (c, request: SubmitRequest): Promise<BatchStatus> => {
-			const me = requireUser(c.conn?.state);
+			const me = requireUser(callerOf(c));
 			const req = parseInput(submitSchema, request, "request");
 			const batchId = batchIdOf(c);
 			const requestHash = createHash("sha256").update(JSON.stringify(req)).digest("hex");
@@ -222,7 +222,7 @@ export const coordinator = actor({
 		 * job, a retried call) change nothing.
 		 */
 		reportResult: async (c, report: JobReport): Promise<{ accepted: boolean }> => {
-			requireServer(c.conn?.state);
+			requireServer(callerOf(c));
 			const r = parseInput(reportSchema, report, "report");
 			if (c.state.secret === null || !safeEqual(r.secret, c.state.secret)) {
 				throw new UserError("reportResult is for this batch's workers", { code: "forbidden" });
@@ -256,7 +256,7 @@ export const coordinator = actor({
 		 * Changes nothing for a batch that is empty or finished.
 		 */
 		resume: async (c): Promise<{ running: boolean }> => {
-			requireServer(c.conn?.state);
+			requireServer(callerOf(c));
 			if (!isRunning(c)) return { running: false };
 			await ensureSweep(c);
 			await c.saveState({ immediate: true });
@@ -309,7 +309,7 @@ type JobRow = Pick<typeof jobs.$inferSelect, "index" | "jobId" | "workerId" | "s
 
 /** The owner, an operator, or anyone signed in while the batch is empty. */
 function requireBatchReader(c: CoordinatorActionContext): Identity {
-	const me = requireUser(c.conn?.state);
+	const me = requireUser(callerOf(c));
 	if (!mayRead(c, me)) throw new UserError("this batch belongs to another user", { code: "forbidden" });
 	return me;
 }

@@ -28,7 +28,7 @@ import { count, eq } from "drizzle-orm";
 import { actor, event } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { type TryStepFailure, type WorkflowContextOf, type WorkflowStepContextOf, workflow } from "rivetkit/workflow";
-import { requireRole, serverConnParams } from "../../auth/connection.ts";
+import { callerOf, requireRole, serverConnParams } from "../../auth/connection.ts";
 import type { Registry } from "../../registry.ts";
 import { type ActorConnState, allowRoles, connStateFor, type HookContext } from "../conn-state.ts";
 import { parseInput } from "../validate.ts";
@@ -159,7 +159,7 @@ export const worker = actor({
 
 	actions: {
 		status: async (c): Promise<WorkerStatus> => {
-			requireRole(c.conn?.state, ["server", "operator"]);
+			requireRole(callerOf(c), ["server", "operator"]);
 			const rows = await c.db.select({ status: jobs.status, n: count() }).from(jobs).groupBy(jobs.status);
 			const countOf = (status: "done" | "failed") => rows.find((r) => r.status === status)?.n ?? 0;
 			return {
@@ -172,7 +172,7 @@ export const worker = actor({
 
 		/** The stored outcome of `jobId`, or null while it is queued, running or unknown. */
 		getJob: async (c, jobId: string): Promise<JobResult | null> => {
-			requireRole(c.conn?.state, ["server", "operator"]);
+			requireRole(callerOf(c), ["server", "operator"]);
 			const id = parseInput(jobIdSchema, jobId, "jobId");
 			const [row] = await c.db.select().from(jobs).where(eq(jobs.jobId, id)).limit(1);
 			return row ? toJobResult(row) : null;

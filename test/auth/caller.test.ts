@@ -1,0 +1,81 @@
+// `callerOf` (src/auth/connection.ts): which identity an action runs for, on
+// each shape of context rivetkit 2.3.19 builds (read in
+// node_modules/rivetkit/src/registry/native.ts): a connection's context, the
+// inspector route's context (no connection, the inspector's request) and a
+// schedule's (neither). test/actors/authorization.test.ts makes the same
+// calls through a real engine.
+
+import { describe, expect, test } from "vitest";
+import {
+	callerOf,
+	type Identity,
+	INSPECTOR_IDENTITY,
+	requireOperator,
+	requireServer,
+	requireUser,
+} from "../../src/auth/connection.ts";
+
+const alice: Identity = { userId: "u_alice", name: "alice", role: "user", expiresAt: Date.now() + 60_000 };
+
+function post(path: string): Request {
+	return new Request(`http://127.0.0.1${path}`, { method: "POST", body: "{}" });
+}
+
+function thrown(fn: () => unknown): { code?: string } {
+	try {
+		fn();
+	} catch (error) {
+		return error as { code?: string };
+	}
+	return expect.unreachable("nothing was thrown");
+}
+
+describe("callerOf", () => {
+	test("a call over a connection is that connection's identity, whatever its request", () => {
+		expect(callerOf({ conn: { state: alice }, request: post("/inspector/action/increment") })).toBe(alice);
+		expect(callerOf({ conn: { state: alice } })).toBe(alice);
+	});
+
+	test("an inspector action call (no connection, the inspector's request) is the operator-level inspector", () => {
+		for (const path of ["/inspector/action/increment", "/gateway/abc123/inspector/action/increment"]) {
+			const caller = callerOf<Identity>({ request: post(path) });
+			expect(caller).toEqual({
+				userId: "inspector",
+				name: "inspector",
+				role: "operator",
+				expiresAt: expect.any(Number),
+			});
+			expect(requireOperator(caller)).toBe(INSPECTOR_IDENTITY);
+			expect(requireUser(caller)).toBe(INSPECTOR_IDENTITY);
+			// Operator-level, not server-level: actor-to-actor actions stay closed.
+			expect(thrown(() => requireServer(caller))).toMatchObject({ code: "forbidden" });
+		}
+	});
+
+	test("a schedule callback (no connection, no request) has no identity, so actions refuse it", () => {
+		expect(callerOf({})).toBeUndefined();
+		expect(thrown(() => requireUser(callerOf<Identity>({})))).toMatchObject({ code: "unauthenticated" });
+	});
+
+	test("no connection and any other request is not the inspector", () => {
+		for (const request of [
+			post("/inspector/state"),
+			post("/action/increment"),
+			post("/request/inspector/action/increment"),
+			post("/inspector/action/"),
+			new Request("http://127.0.0.1/inspector/action/increment", { method: "GET" }),
+		]) {
+			expect({ url: request.url, method: request.method, caller: callerOf({ request }) }).toMatchObject({
+				caller: undefined,
+			});
+		}
+	});
+
+	test("the inspector identity cannot be changed by the code that receives it", () => {
+		const caller = callerOf({ request: post("/inspector/action/increment") }) as Identity;
+		expect(() => {
+			caller.role = "server";
+		}).toThrow(TypeError);
+		expect(INSPECTOR_IDENTITY.role).toBe("operator");
+	});
+});
