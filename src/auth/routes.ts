@@ -150,8 +150,21 @@ async function isOperatorAccessToken(settings: AuthSettings, presented: string):
  * itself checks only the endpoint and namespace a `/start` names, both of
  * which are public, so without this anyone who reaches the app could open
  * actor streams on it. 401 without the header, 403 with a wrong one.
+ *
+ * `RIVET_START_GUARD=off` turns the check off, for Rivet Compute: its
+ * managed pool's runner config is written by the platform and has no field
+ * for extra headers, so its engine never sends this one (docs/deploying.md
+ * lists the sources and the risk). The server then says so once, at start.
  */
 export function requireStartSecret(settings: AuthSettings): MiddlewareHandler {
+	if (settings.startGuard === "off") {
+		console.warn(
+			"actor-fleet: RIVET_START_GUARD=off: /api/rivet/start accepts calls without x-fleet-start-secret (docs/deploying.md, Rivet Compute)",
+		);
+		return async (_c, next) => {
+			await next();
+		};
+	}
 	return async (c, next) => {
 		const presented = c.req.header(START_SECRET_HEADER);
 		if (presented === undefined) {

@@ -41,6 +41,13 @@ const schema = z.object({
 	AUTH_SECRET: secret.optional(),
 	/** The engine proves it is the engine on `/api/rivet/start` with this (header `x-fleet-start-secret`). */
 	RIVET_START_SECRET: secret.optional(),
+	/**
+	 * `secret` (the default): `/api/rivet/start` needs `x-fleet-start-secret`.
+	 * `off`: it needs nothing, for a platform whose engine cannot send that
+	 * header (Rivet Compute's managed pools, docs/deploying.md); the server
+	 * says so at boot. Any other value is refused.
+	 */
+	RIVET_START_GUARD: z.enum(["secret", "off"]).default("secret"),
 	/** Bearer token for operator routes (`GET /api/fleet`) and operator sign-in. Unset in production: those are closed. */
 	OPERATOR_TOKEN: secret.optional(),
 	/**
@@ -54,6 +61,8 @@ export interface AuthSettings {
 	production: boolean;
 	authSecret: string;
 	startSecret: string;
+	/** Whether `/api/rivet/start` checks `startSecret` (`RIVET_START_GUARD`; see `requireStartSecret`). */
+	startGuard: "secret" | "off";
 	/** `undefined` in production when unset: operator routes then refuse everyone. */
 	operatorToken: string | undefined;
 	/** Lifetime of the access tokens this server issues, in seconds (`ACCESS_TOKEN_TTL_S` unless shortened in development). */
@@ -83,7 +92,12 @@ export function parseAuthSettings(source: Record<string, string | undefined>): A
 		const lines: string[] = [];
 		const required = [
 			["AUTH_SECRET", e.AUTH_SECRET, DEV_AUTH_SECRET, "signs every user's token"],
-			["RIVET_START_SECRET", e.RIVET_START_SECRET, DEV_START_SECRET, "keeps strangers off /api/rivet/start"],
+			// With the guard off nothing reads the start secret, so it is not required.
+			...(e.RIVET_START_GUARD === "secret"
+				? ([
+						["RIVET_START_SECRET", e.RIVET_START_SECRET, DEV_START_SECRET, "keeps strangers off /api/rivet/start"],
+					] as const)
+				: []),
 		] as const;
 		for (const [name, value, devValue, why] of required) {
 			if (value === undefined) lines.push(`  ${name}: required in production (it ${why})`);
@@ -99,6 +113,7 @@ export function parseAuthSettings(source: Record<string, string | undefined>): A
 		production,
 		authSecret: e.AUTH_SECRET ?? DEV_AUTH_SECRET,
 		startSecret: e.RIVET_START_SECRET ?? DEV_START_SECRET,
+		startGuard: e.RIVET_START_GUARD,
 		operatorToken: e.OPERATOR_TOKEN ?? (production ? undefined : DEV_OPERATOR_TOKEN),
 		accessTokenTtlS: e.DEV_ACCESS_TOKEN_TTL_S ?? ACCESS_TOKEN_TTL_S,
 	};

@@ -2,7 +2,9 @@
 // secrets in production, and a public client token that is really public.
 
 import { spawn } from "node:child_process";
+import { Hono } from "hono";
 import { describe, expect, test } from "vitest";
+import { requireStartSecret } from "../../src/auth/routes.ts";
 import {
 	DEV_AUTH_SECRET,
 	DEV_OPERATOR_TOKEN,
@@ -38,6 +40,7 @@ describe("auth settings", () => {
 			production: false,
 			authSecret: DEV_AUTH_SECRET,
 			startSecret: DEV_START_SECRET,
+			startGuard: "secret",
 			operatorToken: DEV_OPERATOR_TOKEN,
 			accessTokenTtlS: ACCESS_TOKEN_TTL_S,
 		});
@@ -63,10 +66,24 @@ describe("auth settings", () => {
 			production: true,
 			authSecret: secret("a"),
 			startSecret: secret("s"),
+			startGuard: "secret",
 			// No operator token: operator routes refuse everyone.
 			operatorToken: undefined,
 			accessTokenTtlS: ACCESS_TOKEN_TTL_S,
 		});
+	});
+
+	test("RIVET_START_GUARD=off (Rivet Compute) needs no start secret in production; nothing but secret/off is accepted", () => {
+		const { RIVET_START_SECRET: _unused, ...withoutStartSecret } = production;
+		expect(parseEnv({ ...withoutStartSecret, RIVET_START_GUARD: "off" }).auth).toMatchObject({
+			production: true,
+			startGuard: "off",
+		});
+		// The default still needs it, and a typo does not turn the guard off.
+		expect(envErrorLines(withoutStartSecret).map((l) => l.trim().split(":")[0])).toEqual(["RIVET_START_SECRET"]);
+		expect(envErrorLines({ ...production, RIVET_START_GUARD: "none" }).map((l) => l.trim().split(":")[0])).toEqual([
+			"RIVET_START_GUARD",
+		]);
 	});
 
 	test("short secrets are refused everywhere", () => {
@@ -76,6 +93,25 @@ describe("auth settings", () => {
 			"OPERATOR_TOKEN",
 			"RIVET_START_SECRET",
 		]);
+	});
+});
+
+describe("the start guard", () => {
+	/** What a `/start` with `headers` gets from the guard alone ("passed" when the guard lets it through). */
+	async function startThrough(guard: "secret" | "off", headers: Record<string, string>): Promise<number | "passed"> {
+		const settings = { ...parseAuthSettings({ RIVET_START_SECRET: secret("s") }), startGuard: guard };
+		const app = new Hono();
+		app.use("/api/rivet/start", requireStartSecret(settings));
+		app.post("/api/rivet/start", (c) => c.text("passed"));
+		const res = await app.request("/api/rivet/start", { method: "POST", headers });
+		return res.status === 200 && (await res.text()) === "passed" ? "passed" : res.status;
+	}
+
+	test("secret: only x-fleet-start-secret passes; off: everything passes (Rivet Compute, whose engine cannot send it)", async () => {
+		expect(await startThrough("secret", {})).toBe(401);
+		expect(await startThrough("secret", { "x-fleet-start-secret": secret("x") })).toBe(403);
+		expect(await startThrough("secret", { "x-fleet-start-secret": secret("s") })).toBe("passed");
+		expect(await startThrough("off", {})).toBe("passed");
 	});
 });
 

@@ -194,7 +194,8 @@ export class ActorInspector {
 		if (action.trim() === "") throw new DebugInputError("an action name is required");
 		const body = await this.#call(
 			{ method: "POST", path: `action/${encodeURIComponent(action)}`, body: input },
-			z.looseObject({ output: z.unknown() }),
+			// An action that returns nothing answers `{}`: JSON has no `undefined`.
+			z.looseObject({ output: z.unknown().optional() }),
 		);
 		return body.output;
 	}
