@@ -10,6 +10,8 @@ import {
 	readInspectorToken,
 	TRACES_STUB_NOTE,
 } from "../../../tools/debug/inspector.ts";
+import { fixtureAppUrl, fixtureEngineUrl, fixturePool } from "../../fixtures/support.ts";
+import { uniqueKey } from "../../support.ts";
 import { freshActor, testEngine } from "./support.ts";
 
 async function tallyInspector(prefix: string): Promise<ActorInspector> {
@@ -137,5 +139,147 @@ describe("inspector auth", () => {
 			}
 		}
 		expect(await target.summary()).toMatchObject({ state: { count: 7 }, queueSize: 0 });
+	});
+});
+
+// Rivet's debugging guide (rivet.dev/docs/actors/debugging) walked in its own
+// order with the requests its curl lines send, against the fixture stack's
+// engine (local: no engine token). Each step is one check, so a step that
+// stops working on a rivetkit or engine upgrade names itself. The guide's
+// action call on a product actor, which authenticates its callers, is checked
+// in test/actors/authorization.test.ts (it runs as the `inspector` principal).
+describe("Rivet's debugging guide, step by step", () => {
+	test("management, runner, gateway and inspector steps all answer as the guide says", async () => {
+		const api = fixtureEngineUrl();
+		const ns = "namespace=default";
+		const pool = fixturePool();
+		const json = async (res: Response, step: string): Promise<Record<string, unknown>> => {
+			expect({ step, status: res.status }).toEqual({ step, status: 200 });
+			return (await res.json()) as Record<string, unknown>;
+		};
+		const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+			fetch(`${api}${path}`, {
+				method,
+				headers: { "content-type": "application/json", ...headers },
+				...(body === undefined ? {} : { body: JSON.stringify(body) }),
+			});
+
+		// Management API: list names, create or get, look up by key and by id, create.
+		const names = await json(await send("GET", `/actors/names?${ns}`), "list actor names");
+		expect(Object.keys(names.names as object)).toContain("tally");
+		const key = JSON.stringify([uniqueKey("guide")]);
+		const actorBody = { name: "tally", key, runner_name_selector: pool, crash_policy: "restart" };
+		const created = await json(await send("PUT", `/actors?${ns}`, actorBody), "create or get actor");
+		const actorId = (created.actor as { actor_id: string }).actor_id;
+		const again = await json(await send("PUT", `/actors?${ns}`, actorBody), "create or get, again");
+		expect((again.actor as { actor_id: string }).actor_id).toBe(actorId);
+		const byKey = await json(
+			await send("GET", `/actors?name=tally&key=${encodeURIComponent(key)}&${ns}`),
+			"look up by key",
+		);
+		expect(byKey.actors).toEqual([expect.objectContaining({ actor_id: actorId, name: "tally", key })]);
+		const byId = await json(await send("GET", `/actors?actor_ids=${actorId}&${ns}`), "list by ids");
+		expect(byId.actors).toEqual([expect.objectContaining({ actor_id: actorId })]);
+		const other = await json(
+			await send("POST", `/actors?${ns}`, { ...actorBody, key: JSON.stringify([uniqueKey("guide-new")]) }),
+			"create actor",
+		);
+		expect((other.actor as { actor_id: string }).actor_id).not.toBe(actorId);
+
+		// Runner API: pool names, the pool's runners, its provider config, a health check, a metadata refresh.
+		// With rivetkit 2.3.19 the pool's servers are envoys: the guide's runner lists answer, but empty
+		// (`npm run inspect -- runners` reads `/envoys` as well; tools/debug/runners.ts).
+		expect((await json(await send("GET", `/runners/names?${ns}`), "runner names")).names).toEqual(expect.any(Array));
+		await json(await send("GET", `/runners?${ns}&name=${pool}&include_stopped=true&limit=100`), "runners in a pool");
+		const configs = await json(await send("GET", `/runner-configs?${ns}&runner_name=${pool}`), "runner config");
+		const serverless = Object.values(
+			(configs.runner_configs as Record<string, { datacenters: Record<string, { serverless?: { url: string } }> }>)[
+				pool
+			]?.datacenters ?? {},
+		).map((dc) => dc.serverless?.url);
+		expect(serverless).toContain(`${fixtureAppUrl()}/api/rivet`);
+		const health = await json(
+			await send("POST", `/runner-configs/serverless-health-check?${ns}`, {
+				url: `${fixtureAppUrl()}/api/rivet`,
+				headers: {},
+			}),
+			"serverless health check",
+		);
+		expect(health).toEqual({ success: { version: expect.any(String) } });
+		await json(await send("POST", `/runner-configs/${pool}/refresh-metadata?${ns}`, {}), "refresh metadata");
+
+		// Standard actor endpoints through the gateway.
+		expect((await send("GET", `/gateway/${actorId}/health`)).status).toBe(200);
+		await json(await send("GET", `/gateway/${actorId}/metadata`), "actor metadata");
+		expect(await json(await send("POST", `/gateway/${actorId}/action/increment`, { args: [40] }), "action")).toEqual({
+			output: 40,
+		});
+		// The guide's queue name: tally declares no queues, so the gateway answers `completed` and keeps nothing.
+		expect(
+			await json(await send("POST", `/gateway/${actorId}/queue/jobs`, { body: { id: "job-1" } }), "queue send"),
+		).toEqual({ status: "completed" });
+
+		// The inspector token: KV key 0x03 (base64 Aw==), its value base64 too.
+		// The guide's curl has no `namespace`; engine 2.3.19 refuses that with 400, so it is added here.
+		const withoutNamespace = await send("GET", `/actors/${actorId}/kv/keys/Aw==`);
+		expect({ status: withoutNamespace.status, body: await withoutNamespace.json() }).toMatchObject({
+			status: 400,
+			body: { group: "api", code: "bad_request", message: expect.stringContaining("missing field `namespace`") },
+		});
+		const kv = await json(await send("GET", `/actors/${actorId}/kv/keys/Aw==?${ns}`), "read the inspector token");
+		const token = Buffer.from(String(kv.value), "base64").toString("utf8");
+		expect(token).toBe(await readInspectorToken(testEngine(), actorId));
+		const inspector = (method: string, path: string, body?: unknown) =>
+			send(method, `/gateway/${actorId}/inspector/${path}`, body, { authorization: `Bearer ${token}` });
+		// Always required, locally too.
+		expect((await send("GET", `/gateway/${actorId}/inspector/summary`)).status).toBe(401);
+
+		// Inspector endpoints, in the guide's order.
+		expect(await json(await inspector("GET", "state"), "get state")).toMatchObject({
+			state: { count: 40 },
+			isStateEnabled: true,
+		});
+		expect(
+			await json(
+				await inspector("PATCH", "state", { state: { count: 42, timers: {}, recentRequests: [] } }),
+				"set state",
+			),
+		).toEqual({ ok: true });
+		expect(await json(await inspector("GET", "connections"), "connections")).toEqual({ connections: [] });
+		expect((await json(await inspector("GET", "rpcs"), "rpcs")).rpcs).toContain("increment");
+		expect(await json(await inspector("POST", "action/increment", { args: [5] }), "execute action")).toEqual({
+			output: 47,
+		});
+		expect(await json(await inspector("GET", "queue?limit=10"), "queue status")).toMatchObject({
+			size: 0,
+			messages: [],
+		});
+		expect(await json(await inspector("GET", "workflow-history"), "workflow history")).toMatchObject({
+			history: null,
+			isWorkflowEnabled: false,
+		});
+		const schema = await json(await inspector("GET", "database/schema"), "database schema");
+		const tables = (schema.schema as { tables: Array<{ table: { name: string } }> }).tables.map((t) => t.table.name);
+		expect(tables.length).toBeGreaterThan(0);
+		await json(
+			await inspector("GET", `database/rows?table=${encodeURIComponent(tables[0] ?? "")}&limit=100&offset=0`),
+			"rows",
+		);
+		expect(
+			await json(await inspector("POST", "database/execute", { sql: "SELECT ? AS v", args: ["alpha"] }), "execute SQL"),
+		).toEqual({ rows: [{ v: "alpha" }] });
+		expect(
+			await json(
+				await inspector("POST", "database/execute", { sql: "SELECT :value AS v", properties: { value: "alpha" } }),
+				"execute SQL with properties",
+			),
+		).toEqual({ rows: [{ v: "alpha" }] });
+		expect(await json(await inspector("GET", "summary"), "summary")).toMatchObject({
+			state: { count: 47 },
+			connections: [],
+			queueSize: 0,
+			isStateEnabled: true,
+			isWorkflowEnabled: false,
+		});
 	});
 });
