@@ -69,6 +69,21 @@ afterAll(async () => {
 	if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
+/**
+ * Runs in every page before its own scripts (a string: this file is compiled
+ * without the DOM's types). The `sample` of an eval violation is the start of
+ * the blocked code (the policy has 'report-sample'); the probe's is empty or
+ * the empty anonymous function.
+ */
+const REPORT_CSP_VIOLATIONS = `
+document.addEventListener("securitypolicyviolation", (event) => {
+	const emptyFunctionProbe =
+		event.blockedURI === "eval" && /^(\\(?function anonymous\\(\\s*\\) \\{\\s*\\}\\)?)?$/.test(event.sample);
+	if (emptyFunctionProbe) return;
+	console.error("CSP violation: " + event.effectiveDirective + " blocked " + event.blockedURI + " " + JSON.stringify(event.sample));
+});
+`;
+
 /** A new browser (its own cookies) on the app, signed in through the form as `name`. */
 async function openPage(
 	query: string,
@@ -83,16 +98,7 @@ async function openPage(
 	// `Function("")` to learn whether eval is allowed, and use their plain
 	// code paths when it is not. An eval of anything but that empty function
 	// still fails the test.
-	await context.addInitScript(() => {
-		document.addEventListener("securitypolicyviolation", (event) => {
-			const emptyFunctionProbe =
-				event.blockedURI === "eval" && /^(\(?function anonymous\(\s*\) \{\s*\}\)?)?$/.test(event.sample);
-			if (emptyFunctionProbe) return;
-			console.error(
-				`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI} ${JSON.stringify(event.sample)}`,
-			);
-		});
-	});
+	await context.addInitScript({ content: REPORT_CSP_VIOLATIONS });
 	const page = await context.newPage();
 	await page.goto(`${server.url}/?${query}`);
 	await signIn(page, options.name ?? "ada", options.operatorToken);
