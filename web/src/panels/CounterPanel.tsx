@@ -5,9 +5,10 @@
 // first. Opening someone else's counter by name shows that it is theirs
 // (the actor answers `forbidden`) and offers the way back to your own.
 //
-// Flow: connect with `@rivetkit/react`'s `useActor` (lib/actor.ts keeps it live), read the count on every (re)connect with
-// `getCount()`, then follow the `newCount` event, which the actor broadcasts
-// after every change, so every tab on the same counter shows the same number.
+// Flow: connect with `@rivetkit/react`'s `useActor` (lib/actor.ts keeps it
+// live), read the count on every (re)connect with `getCount()`, then follow
+// the `newCount` event (`useEvent`), which the actor broadcasts after every
+// change, so every tab on the same counter shows the same number.
 // "+1" and "+5" go through an outbox: each click gets a `requestId` and stays
 // in the outbox, shown as waiting, until the actor has answered it. It is sent
 // whenever the connection is live, and sent again with the same id after a
