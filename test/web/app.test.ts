@@ -87,7 +87,13 @@ document.addEventListener("securitypolicyviolation", (event) => {
 /** A new browser (its own cookies) on the app, signed in through the form as `name`. */
 async function openPage(
 	query: string,
-	options: { viewport?: { width: number; height: number }; name?: string; operatorToken?: string } = {},
+	options: {
+		viewport?: { width: number; height: number };
+		name?: string;
+		operatorToken?: string;
+		/** Another address of the same server (its origin is what chat checks). */
+		baseUrl?: string;
+	} = {},
 ): Promise<Page> {
 	const context = await browser.newContext(options.viewport ? { viewport: options.viewport } : {});
 	contexts.push(context);
@@ -100,7 +106,7 @@ async function openPage(
 	// still fails the test.
 	await context.addInitScript({ content: REPORT_CSP_VIOLATIONS });
 	const page = await context.newPage();
-	await page.goto(`${server.url}/?${query}`);
+	await page.goto(`${options.baseUrl ?? server.url}/?${query}`);
 	await signIn(page, options.name ?? "ada", options.operatorToken);
 	return page;
 }
@@ -261,6 +267,31 @@ describe("chat", () => {
 		// The field empties once the room has stored the message.
 		await expect.poll(() => composer.getByLabel("Message").inputValue(), { timeout: UPDATE_TIMEOUT_MS }).toBe("");
 	}
+
+	test("a room that refuses the page on connect is shown as refused and not tried again and again", async () => {
+		// The same server under another name: an origin ALLOWED_ORIGINS lacks,
+		// which the room refuses in `onBeforeConnect` (origin_not_allowed).
+		const room = uniqueKey("refusing");
+		const page = await openPage(`room=${room}`, { baseUrl: server.url.replace("127.0.0.1", "localhost") });
+		const roomSockets: string[] = [];
+		page.on("websocket", (socket) => {
+			if (socket.url().includes(room)) roomSockets.push(socket.url());
+		});
+		await join(page);
+		await expect
+			.poll(() => page.getByRole("alert").allTextContents(), { timeout: LIVE_TIMEOUT_MS })
+			.toEqual([expect.stringContaining("does not accept chat from this page's address")]);
+		// Time passes with a round trip on another connection of the page; the
+		// refused room is not asked again meanwhile. `@rivetkit/react` alone
+		// would reopen it at once, forever (web/src/lib/rivetkit-react-workaround.ts);
+		// the policy allows the one immediate retry the hook makes before
+		// `enabled` goes off.
+		await waitLive(page, "Counter");
+		await page.getByRole("button", { name: "+1" }).click();
+		await expect.poll(() => countOf(page).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("1");
+		expect(roomSockets.length).toBeGreaterThanOrEqual(1);
+		expect(roomSockets.length).toBeLessThanOrEqual(2);
+	});
 
 	test("two people in two browsers see each other's messages and presence", async () => {
 		const query = `room=${uniqueKey("room")}`;

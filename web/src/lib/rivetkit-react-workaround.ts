@@ -17,9 +17,11 @@
 // The fix stays on the official path: lib/actor.ts turns the hook's
 // `enabled` off when this file reports a give-up (for the backoff) or a
 // refusal (for good), so the hook's immediate retry costs at most one more
-// handshake. Give-ups are exercised by test/faults/browser.test.ts (engine
-// kill -9 and the network reset refuse handshakes; every panel comes back); a
-// refusal on connect has no browser test yet (docs/web.md).
+// handshake. Shown by test/web/app.test.ts ("a room that refuses the page on
+// connect is shown as refused and not tried again and again": without the
+// refusal handling here the refusal never shows) and exercised by
+// test/faults/browser.test.ts (engine kill -9 and the network reset refuse
+// handshakes; every panel comes back).
 //
 // Remove this file when `useActor` reports both (or backs off by itself).
 
