@@ -10,6 +10,7 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
 import { z } from "zod";
 import { authRoutes, requireOperatorToken, requireStartSecret } from "./auth/routes.ts";
 import { engineAccess } from "./engine-api.ts";
@@ -44,6 +45,45 @@ export class AppError extends Error {
 const tooLarge = (limit: number) => (c: Context) =>
 	c.json({ code: "payload_too_large" satisfies AppErrorCode, message: `the body exceeds ${limit} bytes` }, 413);
 
+/**
+ * Hono's `secureHeaders` settings for the web app. The page loads only its
+ * own files, and talks to two places: this app (`/api/auth`, `/api/fleet`,
+ * `/api/rivet/metadata`) and the engine whose address that metadata gives
+ * (`RIVET_PUBLIC_ENDPOINT`, else `RIVET_ENDPOINT` without credentials), over
+ * HTTP for actions and the path check (web/src/lib/liveness.ts) and over
+ * WebSocket for connections. `frame-ancestors 'none'` (and
+ * `X-Frame-Options: DENY` for old browsers) keeps the sign-in form out of
+ * other sites' frames; `no-referrer` keeps addresses (`?counter=`, `?room=`)
+ * on this site.
+ */
+export function securityHeaderOptions(engineEndpoint: string): NonNullable<Parameters<typeof secureHeaders>[0]> {
+	const engine = new URL(engineEndpoint);
+	const socketScheme = engine.protocol === "https:" ? "wss:" : "ws:";
+	return {
+		contentSecurityPolicy: {
+			defaultSrc: ["'self'"],
+			// 'report-sample': a violation report shows the start of the blocked
+			// code, so the browser test can tell the client libraries' empty
+			// `Function("")` probe (they fall back when eval is refused) from a real eval.
+			scriptSrc: ["'self'", "'report-sample'"],
+			styleSrc: ["'self'"],
+			// The page's icon is `data:,` (web/index.html): no request for /favicon.ico.
+			imgSrc: ["'self'", "data:"],
+			connectSrc: ["'self'", engine.origin, `${socketScheme}//${engine.host}`],
+			objectSrc: ["'none'"],
+			baseUri: ["'self'"],
+			formAction: ["'self'"],
+			frameAncestors: ["'none'"],
+		},
+		xFrameOptions: "DENY",
+		xContentTypeOptions: true,
+		referrerPolicy: "no-referrer",
+		// Whether a site is HTTPS-only is for whoever terminates TLS in front of
+		// this server, not for a header sent over plain HTTP on loopback.
+		strictTransportSecurity: false,
+	};
+}
+
 /** What the app needs of a registry: rivetkit's serverless handler. */
 export interface ServedRegistry {
 	handler(request: Request): Promise<Response>;
@@ -72,6 +112,13 @@ export function createApp(served: ServedRegistry): Hono {
 		const limit = start ? START_BODY_LIMIT_BYTES : BODY_LIMIT_BYTES;
 		return bodyLimit({ maxSize: limit, onError: tooLarge(limit) })(c, next);
 	});
+
+	// Security headers on everything this app answers itself: the web app's
+	// pages above all (the sign-in form), and its JSON routes. Not on
+	// `/api/rivet/*`, whose answers are rivetkit's (the engine's `/start`
+	// stream, `/metadata`), left exactly as rivetkit makes them.
+	const pageHeaders = secureHeaders(securityHeaderOptions(env.publicEndpoint ?? stripCredentials(env.endpoint)));
+	app.use(async (c, next) => (c.req.path.startsWith("/api/rivet/") ? next() : pageHeaders(c, next)));
 
 	// Public: load balancers and the launcher poll it. It says whether the app
 	// and the engine answer, never where the engine is or which pool this is.

@@ -5,8 +5,9 @@
 // process is tracked, so Ctrl-C leaves nothing behind), with access tokens
 // shortened to `SOAK_TOKEN_TTL_S` (the development-only
 // `DEV_ACCESS_TOKEN_TTL_S`), so tokens expire several times per run. Two
-// signed-in users hold rivetkit connections the way the web app does
-// (web/src/lib/actor.ts): a fresh token on every connect, a new connection
+// signed-in users hold rivetkit connections much as the web app does
+// (web/src/lib/actor.ts): a fresh token on every connect (the web app's
+// `@rivetkit/react` hook takes the current token as static params instead), a new connection
 // when the token is renewed or when rivetkit gives up, and actions retried
 // with the same `requestId` until they are answered. Every
 // `MESSAGE_INTERVAL_MS` the writer posts a chat message and increments its

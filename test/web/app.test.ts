@@ -69,16 +69,44 @@ afterAll(async () => {
 	if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
+/**
+ * Runs in every page before its own scripts (a string: this file is compiled
+ * without the DOM's types). The `sample` of an eval violation is the start of
+ * the blocked code (the policy has 'report-sample'); the probe's is empty or
+ * the empty anonymous function.
+ */
+const REPORT_CSP_VIOLATIONS = `
+document.addEventListener("securitypolicyviolation", (event) => {
+	const emptyFunctionProbe =
+		event.blockedURI === "eval" && /^(\\(?function anonymous\\(\\s*\\) \\{\\s*\\}\\)?)?$/.test(event.sample);
+	if (emptyFunctionProbe) return;
+	console.error("CSP violation: " + event.effectiveDirective + " blocked " + event.blockedURI + " " + JSON.stringify(event.sample));
+});
+`;
+
 /** A new browser (its own cookies) on the app, signed in through the form as `name`. */
 async function openPage(
 	query: string,
-	options: { viewport?: { width: number; height: number }; name?: string; operatorToken?: string } = {},
+	options: {
+		viewport?: { width: number; height: number };
+		name?: string;
+		operatorToken?: string;
+		/** Another address of the same server (its origin is what chat checks). */
+		baseUrl?: string;
+	} = {},
 ): Promise<Page> {
 	const context = await browser.newContext(options.viewport ? { viewport: options.viewport } : {});
 	contexts.push(context);
 	errors.watch(context);
+	// Whatever the page's Content-Security-Policy blocks becomes a console
+	// error, which fails the test: every test here runs under the headers.
+	// One kind is expected: cbor-x and zod (in the rivetkit client) try
+	// `Function("")` to learn whether eval is allowed, and use their plain
+	// code paths when it is not. An eval of anything but that empty function
+	// still fails the test.
+	await context.addInitScript({ content: REPORT_CSP_VIOLATIONS });
 	const page = await context.newPage();
-	await page.goto(`${server.url}/?${query}`);
+	await page.goto(`${options.baseUrl ?? server.url}/?${query}`);
 	await signIn(page, options.name ?? "ada", options.operatorToken);
 	return page;
 }
@@ -169,6 +197,32 @@ describe("counter", () => {
 	});
 });
 
+describe("security headers", () => {
+	test("pages carry them, the engine's routes are left as rivetkit sends them, and the app works under them", async () => {
+		const page = await fetch(`${server.url}/?counter=headers`);
+		const csp = page.headers.get("content-security-policy") ?? "";
+		expect(csp).toContain("frame-ancestors 'none'");
+		expect(csp).toContain("script-src 'self' 'report-sample';");
+		// The page's connections go to the engine, over HTTP and WebSocket.
+		const engine = new URL(engineUrl());
+		expect(csp).toMatch(new RegExp(`connect-src 'self' ${engine.origin} ws://${engine.host}(;|$)`));
+		expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+		expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+		expect(page.headers.get("x-frame-options")).toBe("DENY");
+
+		const metadata = await fetch(`${server.url}/api/rivet/metadata`);
+		expect(metadata.status).toBe(200);
+		expect(metadata.headers.get("content-security-policy")).toBeNull();
+
+		// Signing in, connecting to the engine and an action, with the
+		// violation listener of `openPage` watching.
+		const tab = await openPage(`counter=${uniqueKey("headers")}`);
+		await waitLive(tab, "Counter");
+		await tab.getByRole("button", { name: "+1" }).click();
+		await expect.poll(() => countOf(tab).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("1");
+	});
+});
+
 describe("sign-in", () => {
 	test("a wrong operator token is refused and said so; the form stays to try again", async () => {
 		const context = await browser.newContext();
@@ -213,6 +267,31 @@ describe("chat", () => {
 		// The field empties once the room has stored the message.
 		await expect.poll(() => composer.getByLabel("Message").inputValue(), { timeout: UPDATE_TIMEOUT_MS }).toBe("");
 	}
+
+	test("a room that refuses the page on connect is shown as refused and not tried again and again", async () => {
+		// The same server under another name: an origin ALLOWED_ORIGINS lacks,
+		// which the room refuses in `onBeforeConnect` (origin_not_allowed).
+		const room = uniqueKey("refusing");
+		const page = await openPage(`room=${room}`, { baseUrl: server.url.replace("127.0.0.1", "localhost") });
+		const roomSockets: string[] = [];
+		page.on("websocket", (socket) => {
+			if (socket.url().includes(room)) roomSockets.push(socket.url());
+		});
+		await join(page);
+		await expect
+			.poll(() => page.getByRole("alert").allTextContents(), { timeout: LIVE_TIMEOUT_MS })
+			.toEqual([expect.stringContaining("does not accept chat from this page's address")]);
+		// Time passes with a round trip on another connection of the page; the
+		// refused room is not asked again meanwhile. `@rivetkit/react` alone
+		// would reopen it at once, forever (web/src/lib/rivetkit-react-workaround.ts);
+		// the policy allows the one immediate retry the hook makes before
+		// `enabled` goes off.
+		await waitLive(page, "Counter");
+		await page.getByRole("button", { name: "+1" }).click();
+		await expect.poll(() => countOf(page).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("1");
+		expect(roomSockets.length).toBeGreaterThanOrEqual(1);
+		expect(roomSockets.length).toBeLessThanOrEqual(2);
+	});
 
 	test("two people in two browsers see each other's messages and presence", async () => {
 		const query = `room=${uniqueKey("room")}`;

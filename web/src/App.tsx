@@ -1,7 +1,7 @@
 // The page: a sign-in screen, then one panel per actor, side by side on a
-// wide screen and stacked on a phone. Each panel owns its own connection
-// (see `lib/actor.ts`); all of them carry the signed-in user's access token
-// (see `lib/session.ts`).
+// wide screen and stacked on a phone. Each panel owns its own connection,
+// opened by `@rivetkit/react`'s `useActor` and kept live by `lib/actor.ts`;
+// all of them carry the signed-in user's access token (see `lib/session.ts`).
 
 // biome-ignore-all assist/source/organizeImports: the example panels' imports sit between the markers that the README's removal block deletes, after the imports that stay.
 import { useEffect } from "react";

@@ -1,41 +1,43 @@
-// `useActor`: one live connection to one actor, kept open through faults.
+// Keeping a panel's actor connection live through faults, around
+// `@rivetkit/react`'s `useActor` (bound to the app's client in lib/rivet.ts).
+// Every panel connects the same way:
 //
-// Built on the rivetkit client (lib/rivet.ts) instead of `@rivetkit/react`'s
-// hook, because the app has to decide what happens after a failure, and
-// `@rivetkit/react` 2.3.11 decides for it: it takes static `params` only (no
-// `getParams`, so no fresh token per connection), and it recreates every
-// connection that went idle at once, in a loop without backoff. What this
-// hook does instead (docs/web.md has the reasons and the upstream reports):
+//   const policy = useConnectionPolicy();
+//   const counter = useActor({ name: "counter", key: [name], params: policy.params, enabled: policy.enabled });
+//   const { connection, status, refusal, guard } = useLiveConnection(policy, counter);
+//   counter.useEvent("newCount", (value) => setCount(value));
 //
-// - Tokens: every connect and reconnect asks `session.connParams()` for the
-//   token (rivetkit's `getParams`), so a reconnect after a long outage does
-//   not present an expired token. A renewed token (session `generation`)
-//   reopens the connection, because the actor keeps the identity it verified
-//   when the socket opened and refuses actions once that token has expired.
-// - Gave up: rivetkit 2.3.19 stops reconnecting after one failed handshake
-//   that carries no reason (a refused TCP connection, an HTTP 503 from the
-//   gateway: rivet-dev/actors#5699) and goes `idle`. Then this hook opens a
-//   new connection after `REOPEN_MIN_MS`, doubling up to `REOPEN_MAX_MS`,
-//   with jitter, so a thousand tabs do not come back in the same millisecond.
-// - Refused: an actor's `UserError` on connect is a reason. `token_expired`
-//   renews the token and reconnects; any other code (`forbidden`,
+// The official hook opens, names and closes the connection. The policy owns
+// the two inputs that decide whether and as whom it connects:
+//
+// - `params` is `{ token }`, the signed-in user's current access token. An
+//   actor verifies it once, when the socket opens, and keeps that identity
+//   while the socket lives (it refuses actions once the token has expired).
+//   The hook names a connection by its params, so a renewed token is a new
+//   connection, which is what the actor needs anyway.
+// - `enabled` goes off while the policy waits before a new connection, and
+//   for good after a refusal. Toggling it off and on is how the policy
+//   reopens a connection:
+//   - rivetkit gave up (rivet-dev/actors#5699: one failed handshake without a
+//     reason ends its retries): a new connection after `REOPEN_MIN_MS`,
+//     doubling up to `REOPEN_MAX_MS`, with jitter, so a thousand tabs do not
+//     come back in the same millisecond;
+//   - a connection not live `CONNECT_TIMEOUT_MS` after it was opened;
+//   - the path check (lib/liveness.ts) passes again after it failed
+//     (rivet-dev/actors#3040: a client that shows "connected" while dead);
+//   - an action got no answer in `ACTION_TIMEOUT_MS` (`guard`).
+// - A refusal (a `UserError` on connect) is a reason: `token_expired` renews
+//   the token (new params, new connection); any other code (`forbidden`,
 //   `unauthenticated`, `rate_limited`, ...) stops, and the panel says why.
-// - Silent death: the path check in lib/liveness.ts marks connections down
-//   while the engine cannot be reached and reopens them when it can again
-//   (rivet-dev/actors#3040: a client that shows "connected" while dead), and
-//   `guard()` gives every action `ACTION_TIMEOUT_MS`, after which the
-//   connection is reopened.
+//
+// The hook alone cannot see a give-up or a refusal; the few lines that watch
+// the connection for them are lib/rivetkit-react-workaround.ts.
 
-import { useCallback, useEffect, useRef, useState } from "react";
-import type { ActorConn, ExtractActorsFromRegistry } from "rivetkit/client";
-import type { Registry } from "../../../src/registry.ts";
-import { isUserError } from "./errors.ts";
+import { useEffect, useState, useSyncExternalStore } from "react";
+import type { ActorConnStatus } from "rivetkit/client";
 import { enginePath } from "./liveness.ts";
-import { client } from "./rivet.ts";
-import { session } from "./session.ts";
-
-type Actors = ExtractActorsFromRegistry<Registry>;
-export type ActorName = keyof Actors & string;
+import { type WatchableConnection, watchConnectionOutcome } from "./rivetkit-react-workaround.ts";
+import { session, useSession } from "./session.ts";
 
 /** What a panel shows: its connection as a person would describe it. */
 export type LinkStatus = "idle" | "connecting" | "live" | "down" | "refused";
@@ -62,224 +64,216 @@ export class ActionTimeout extends Error {
 	}
 }
 
-interface EventSource {
-	on(eventName: string, callback: (...args: unknown[]) => void): () => void;
+function jittered(ms: number): number {
+	return ms / 2 + Math.random() * (ms / 2);
 }
 
-export interface LiveActor<N extends ActorName> {
+/** What the policy has decided, as React renders it. Replaced (never mutated) on every change. */
+interface PolicyState {
+	/** `enabled` is off until the wait before the next connection is over. */
+	waiting: boolean;
+	/** That wait, and a number that changes with every reopen (a reopen while waiting starts the wait again). */
+	waitMs: number;
+	reopens: number;
+	/** The actor's refusal: `enabled` stays off until the panel opens another actor. */
+	refusal: unknown;
+	/** The path check failed and has not passed since. */
+	pathDown: boolean;
+	/** A connection of this panel has been live: a later loss shows as "down", not "connecting". */
+	wasLive: boolean;
+}
+
+/** One panel's connection policy over time. Plain TypeScript; the hooks below render it. */
+class Link {
+	#state: PolicyState = { waiting: false, waitMs: 0, reopens: 0, refusal: null, pathDown: false, wasLive: false };
+	#listeners = new Set<() => void>();
+	#failures = 0;
+	/** The connection being followed (the hook's current one). */
+	#conn: WatchableConnection | null = null;
+
+	get state(): PolicyState {
+		return this.#state;
+	}
+
+	subscribe = (listener: () => void): (() => void) => {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	};
+
+	#set(change: Partial<PolicyState>): void {
+		this.#state = { ...this.#state, ...change };
+		for (const listener of [...this.#listeners]) listener();
+	}
+
+	/** Another actor (or the panel turned the connection off and on): start from scratch. */
+	reset(): void {
+		this.#failures = 0;
+		this.#set({ waiting: false, refusal: null, wasLive: false });
+	}
+
+	/** Turns `enabled` off for `delayMs`, which closes the hook's connection and then opens a new one. */
+	reopen(delayMs: number): void {
+		if (this.#state.refusal !== null) return;
+		this.#conn = null;
+		this.#set({ waiting: true, waitMs: delayMs, reopens: this.#state.reopens + 1 });
+	}
+
+	/** The wait of reopen number `reopens` is over. */
+	endWait(reopens: number): void {
+		if (this.#state.reopens === reopens) this.#set({ waiting: false });
+	}
+
+	#reopenAfterFailure(): void {
+		this.#failures += 1;
+		this.reopen(jittered(Math.min(REOPEN_MAX_MS, REOPEN_MIN_MS * 2 ** (this.#failures - 1))));
+	}
+
+	/** Follows the hook's current connection until it is replaced; returns the function that stops. */
+	follow(conn: WatchableConnection): () => void {
+		this.#conn = conn;
+		let live = false;
+		const connectTimer = setTimeout(() => {
+			if (this.#conn === conn && !live) this.#reopenAfterFailure();
+		}, CONNECT_TIMEOUT_MS);
+		const stop = watchConnectionOutcome(conn, {
+			live: () => {
+				live = true;
+				clearTimeout(connectTimer);
+				this.#failures = 0;
+				if (!this.#state.wasLive) this.#set({ wasLive: true });
+			},
+			gaveUp: () => {
+				// An `idle` the policy caused (`enabled` off) is not a failure.
+				if (this.#conn === conn && !this.#state.waiting) this.#reopenAfterFailure();
+			},
+			refused: (error) => {
+				if (this.#conn !== conn) return;
+				if (error.code === "token_expired") {
+					// The renewed token is new params, so a new connection; until
+					// it arrives, wait instead of presenting the old one again.
+					session.tokenRejected();
+					this.reopen(REOPEN_MIN_MS);
+					return;
+				}
+				this.#conn = null;
+				this.#set({ refusal: error });
+			},
+		});
+		return () => {
+			clearTimeout(connectTimer);
+			stop();
+			if (this.#conn === conn) this.#conn = null;
+		};
+	}
+
+	/** Follows the path check while the panel wants a connection. */
+	watchPath(): () => void {
+		return enginePath.watch((state) => {
+			if (state === "down") this.#set({ pathDown: true });
+			else {
+				this.#set({ pathDown: false });
+				this.reopen(0);
+			}
+		});
+	}
+
+	/** Wraps an action call with `ACTION_TIMEOUT_MS`; a timeout reopens the connection. */
+	guard = <T>(call: Promise<T>): Promise<T> => {
+		const conn = this.#conn;
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const timeout = new Promise<never>((_, reject) => {
+			timer = setTimeout(() => {
+				if (conn !== null && this.#conn === conn) this.reopen(0);
+				reject(new ActionTimeout());
+			}, ACTION_TIMEOUT_MS);
+		});
+		return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+	};
+}
+
+export interface ConnectionPolicy {
+	/** For `useActor`: the current access token, verified by the actor on connect. */
+	params: { token: string };
+	/** For `useActor`: whether a connection should be open right now. */
+	enabled: boolean;
+	/** Whether the panel wants a connection at all (its own `enabled` and a signed-in session). */
+	wanted: boolean;
+	link: Link;
+	state: PolicyState;
+}
+
+/**
+ * The `params` and `enabled` to give `useActor`. `enabled: false` here means
+ * the panel does not want a connection (e.g. worker rows for non-operators).
+ */
+export function useConnectionPolicy(options: { enabled?: boolean } = {}): ConnectionPolicy {
+	const [link] = useState(() => new Link());
+	const state = useSyncExternalStore(link.subscribe, () => link.state);
+	const auth = useSession();
+	const wanted = (options.enabled ?? true) && auth.status === "signed-in";
+	const token = auth.status === "signed-in" ? auth.session.token : "";
+
+	// The wait before the next connection. This effect runs after React
+	// committed `enabled: false`, so the hook has closed the old connection
+	// before the wait can end.
+	useEffect(() => {
+		if (!state.waiting) return;
+		const timer = setTimeout(() => link.endWait(state.reopens), state.waitMs);
+		return () => clearTimeout(timer);
+	}, [link, state.waiting, state.waitMs, state.reopens]);
+
+	useEffect(() => (wanted ? link.watchPath() : undefined), [link, wanted]);
+
+	return {
+		params: { token },
+		enabled: wanted && !state.waiting && state.refusal === null,
+		wanted,
+		link,
+		state,
+	};
+}
+
+/** The part of `useActor`'s result this file reads. */
+interface ActorView<C extends WatchableConnection> {
+	connection: C | null;
+	connStatus: ActorConnStatus;
+	opts: { name: string; key: string | string[] };
+}
+
+export interface LiveConnection<C> {
 	/** The connection while it is live, else `null`: calls are made only on a live connection. */
-	connection: ActorConn<Actors[N]> | null;
+	connection: C | null;
 	status: LinkStatus;
 	/** Why the actor refused this page (a `UserError`), when `status` is "refused". */
 	refusal: unknown;
 	/** Wraps an action call with `ACTION_TIMEOUT_MS`; a timeout reopens the connection. */
 	guard<T>(call: Promise<T>): Promise<T>;
-	/** Follows an event of this actor on every connection it gets. */
-	onEvent(eventName: string, handler: (...args: never[]) => void): void;
 }
 
-function jittered(ms: number): number {
-	return ms / 2 + Math.random() * (ms / 2);
-}
+/** What `useActor`'s connection means for the panel, under the policy that drives it. */
+export function useLiveConnection<C extends WatchableConnection>(
+	policy: ConnectionPolicy,
+	actor: ActorView<C>,
+): LiveConnection<C> {
+	const { link, state, wanted } = policy;
+	const identity = JSON.stringify([actor.opts.name, actor.opts.key, wanted]);
 
-/** One actor's connections over time: opens, watches and replaces them. */
-class Link<N extends ActorName> {
-	#conn: ActorConn<Actors[N]> | null = null;
-	#stopped = false;
-	#failures = 0;
-	#timer: ReturnType<typeof setTimeout> | undefined;
-	#connectTimer: ReturnType<typeof setTimeout> | undefined;
-	#unsubscribe: Array<() => void> = [];
-	#wasLive = false;
-	/** The session token generation the open connection was made with. */
-	#generation = 0;
+	// A different actor starts with no failures and no refusal.
+	// biome-ignore lint/correctness/useExhaustiveDependencies: `identity` is the trigger, not an input.
+	useEffect(() => link.reset(), [link, identity]);
 
-	readonly name: N;
-	readonly key: string[];
-	/** Event names to follow; each is subscribed on every new connection before it opens. */
-	readonly events: ReadonlySet<string>;
-	readonly dispatch: (eventName: string, args: unknown[]) => void;
-	readonly onChange: (conn: ActorConn<Actors[N]> | null, status: LinkStatus, refusal: unknown) => void;
+	const conn = actor.connection;
+	useEffect(() => (conn ? link.follow(conn) : undefined), [link, conn]);
 
-	constructor(options: {
-		name: N;
-		key: string[];
-		events: ReadonlySet<string>;
-		dispatch: (eventName: string, args: unknown[]) => void;
-		onChange: (conn: ActorConn<Actors[N]> | null, status: LinkStatus, refusal: unknown) => void;
-	}) {
-		this.name = options.name;
-		this.key = options.key;
-		this.events = options.events;
-		this.dispatch = options.dispatch;
-		this.onChange = options.onChange;
-	}
-
-	start(): void {
-		this.#unsubscribe.push(
-			enginePath.watch((state) => {
-				if (state === "down") this.#report(null, "down");
-				else this.reopen(0);
-			}),
-			session.subscribe(() => {
-				const state = session.state;
-				// A new token: connections made with the previous one move to it.
-				if (state.status === "signed-in" && state.session.generation !== this.#generation && this.#conn) {
-					this.reopen(0);
-				}
-			}),
-		);
-		this.#open();
-	}
-
-	stop(): void {
-		this.#stopped = true;
-		clearTimeout(this.#timer);
-		clearTimeout(this.#connectTimer);
-		for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
-		this.#drop();
-	}
-
-	/** Replaces the connection after `delayMs` (0: at once). */
-	reopen(delayMs: number): void {
-		if (this.#stopped) return;
-		this.#drop();
-		this.#report(null, this.#wasLive ? "down" : "connecting");
-		clearTimeout(this.#timer);
-		this.#timer = setTimeout(() => this.#open(), delayMs);
-	}
-
-	#drop(): void {
-		const conn = this.#conn;
-		this.#conn = null;
-		// Not awaited: on a stalled socket the closing handshake never completes.
-		if (conn) void conn.dispose().catch(() => {});
-	}
-
-	#report(conn: ActorConn<Actors[N]> | null, status: LinkStatus, refusal: unknown = null): void {
-		if (!this.#stopped) this.onChange(conn, status, refusal);
-	}
-
-	#open(): void {
-		if (this.#stopped) return;
-		const state = session.state;
-		this.#generation = state.status === "signed-in" ? state.session.generation : 0;
-		const accessor = client[this.name];
-		const conn = accessor
-			.getOrCreate(this.key, {
-				getParams: () => session.connParams(),
-			})
-			.connect() as unknown as ActorConn<Actors[N]>;
-		this.#conn = conn;
-		// Subscribed before the socket opens, so rivetkit sends the subscriptions
-		// ahead of any action: nothing changes unseen between a panel's first
-		// read and its first event.
-		for (const eventName of this.events) {
-			(conn as unknown as EventSource).on(eventName, (...args: unknown[]) => this.dispatch(eventName, args));
-		}
-		let refused = false;
-		let live = false;
-		this.#report(null, this.#wasLive ? "down" : "connecting");
-		clearTimeout(this.#connectTimer);
-		this.#connectTimer = setTimeout(() => {
-			if (this.#conn !== conn || live || refused) return;
-			this.#failures += 1;
-			this.reopen(this.#backoff());
-		}, CONNECT_TIMEOUT_MS);
-		conn.onStatusChange((status) => {
-			if (this.#conn !== conn) return;
-			live = status === "connected";
-			if (status === "connected") {
-				clearTimeout(this.#connectTimer);
-				this.#failures = 0;
-				this.#wasLive = true;
-				this.#report(conn, enginePath.state === "down" ? "down" : "live");
-			} else if (status === "idle") {
-				if (refused) return;
-				// rivetkit gave up without a reason: a new connection, after backoff.
-				this.#failures += 1;
-				this.reopen(this.#backoff());
-			} else {
-				// "disconnected" / "connecting": rivetkit is retrying by itself.
-				this.#report(null, this.#wasLive ? "down" : "connecting");
-			}
-		});
-		conn.onError((error) => {
-			if (this.#conn !== conn || !isUserError(error)) return;
-			refused = true;
-			if ((error as { code?: string }).code === "token_expired") {
-				// Renewing bumps the session generation, which reopens this link.
-				session.tokenRejected();
-				this.reopen(REOPEN_MIN_MS);
-				return;
-			}
-			this.#drop();
-			this.#report(null, "refused", error);
-		});
-	}
-
-	#backoff(): number {
-		return jittered(Math.min(REOPEN_MAX_MS, REOPEN_MIN_MS * 2 ** (this.#failures - 1)));
-	}
-
-	guard<T>(call: Promise<T>): Promise<T> {
-		const conn = this.#conn;
-		let timer: ReturnType<typeof setTimeout> | undefined;
-		const timeout = new Promise<never>((_, reject) => {
-			timer = setTimeout(() => {
-				if (this.#conn === conn) this.reopen(0);
-				reject(new ActionTimeout());
-			}, ACTION_TIMEOUT_MS);
-		});
-		return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
-	}
-}
-
-export function useActor<N extends ActorName>(options: { name: N; key: string[]; enabled?: boolean }): LiveActor<N> {
-	const { name, enabled = true } = options;
-	const keyJson = JSON.stringify(options.key);
-	const [view, setView] = useState<{ conn: ActorConn<Actors[N]> | null; status: LinkStatus; refusal: unknown }>({
-		conn: null,
-		status: enabled ? "connecting" : "idle",
-		refusal: null,
-	});
-	const linkRef = useRef<Link<N> | null>(null);
-	// Event names are collected while rendering (`onEvent` below), before the
-	// effect that opens the first connection runs.
-	const events = useRef(new Set<string>()).current;
-	const handlers = useRef(new Map<string, (...args: never[]) => void>()).current;
-
-	useEffect(() => {
-		if (!enabled) {
-			setView({ conn: null, status: "idle", refusal: null });
-			return;
-		}
-		const link = new Link<N>({
-			name,
-			key: JSON.parse(keyJson) as string[],
-			events,
-			dispatch: (eventName, args) => (handlers.get(eventName) as ((...a: unknown[]) => void) | undefined)?.(...args),
-			onChange: (conn, status, refusal) => setView({ conn, status, refusal }),
-		});
-		linkRef.current = link;
-		link.start();
-		return () => {
-			link.stop();
-			if (linkRef.current === link) linkRef.current = null;
-		};
-	}, [name, keyJson, enabled, events, handlers]);
-
-	const guard = useCallback(<T>(call: Promise<T>): Promise<T> => {
-		const link = linkRef.current;
-		return link ? link.guard(call) : call;
-	}, []);
-
-	// Not a hook (its order does not matter), called while rendering: it
-	// records the latest handler; the link subscribes the name on each connection.
-	const onEvent = (eventName: string, handler: (...args: never[]) => void): void => {
-		events.add(eventName);
-		handlers.set(eventName, handler);
-	};
-
-	return { connection: view.conn, status: view.status, refusal: view.refusal, guard, onEvent };
+	const live = policy.enabled && !state.pathDown && actor.connStatus === "connected";
+	const status: LinkStatus = !wanted
+		? "idle"
+		: state.refusal !== null
+			? "refused"
+			: live
+				? "live"
+				: state.wasLive
+					? "down"
+					: "connecting";
+	return { connection: live ? conn : null, status, refusal: state.refusal, guard: link.guard };
 }

@@ -16,9 +16,11 @@
 // "default"), which must be the pool the server hosts (`RIVET_POOL`);
 // `npm start` builds with the server's pool.
 //
-// Connections are opened by `useActor` in `lib/actor.ts`, not by
-// `@rivetkit/react` (docs/web.md says why).
+// Connections are opened by `@rivetkit/react`'s `useActor`, bound to this
+// client below; lib/actor.ts decides its `params` and `enabled` so that a
+// connection stays live through faults (docs/web.md).
 
+import { createRivetKitWithClient } from "@rivetkit/react";
 import { createClient } from "rivetkit/client";
 import type { Registry } from "../../../src/registry.ts";
 
@@ -35,3 +37,6 @@ export const client = createClient<Registry>({
 	// a failed script load on every visit from localhost.
 	devtools: false,
 });
+
+/** `@rivetkit/react`'s hooks on this client: every panel connects through `useActor`. */
+export const { useActor } = createRivetKitWithClient<Registry>(client);

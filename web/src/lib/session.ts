@@ -10,8 +10,8 @@
 // one expires, and at once when an actor answers `token_expired`. Actors check
 // a token when a connection opens and keep that identity for as long as the
 // socket stays open, refusing actions once its expiry has passed, so every
-// new token bumps `generation` and `useActor` reopens its connections with it
-// (see lib/actor.ts). A failed renewal (the app server is down) is retried
+// new token is new connection params for `useActor`, which opens a new
+// connection with it (see lib/actor.ts). A failed renewal (the app server is down) is retried
 // with backoff until the token is gone; connections stay up meanwhile.
 
 import { useSyncExternalStore } from "react";
@@ -26,8 +26,6 @@ export interface Session {
 	token: string;
 	/** When `token` stops being accepted (epoch milliseconds, the server's clock). */
 	expiresAt: number;
-	/** Counts tokens issued to this page; a new value means "reconnect with the new token". */
-	generation: number;
 }
 
 export type SessionState =
@@ -102,7 +100,6 @@ function jittered(ms: number): number {
 class SessionStore {
 	#state: SessionState = { status: "loading" };
 	#listeners = new Set<() => void>();
-	#generation = 0;
 	#renewTimer: ReturnType<typeof setTimeout> | undefined;
 	#renewing: Promise<Session> | undefined;
 	#renewFailures = 0;
@@ -122,9 +119,8 @@ class SessionStore {
 	}
 
 	#accept(response: TokenResponse): Session {
-		this.#generation += 1;
 		// Schedule on our clock: the server's `expiresAt` minus what is left now.
-		const session: Session = { ...response, generation: this.#generation };
+		const session: Session = { ...response };
 		this.#renewFailures = 0;
 		this.#set({ status: "signed-in", session });
 		this.#scheduleRenewal(Math.max(0, session.expiresAt - Date.now() - RENEW_BEFORE_EXPIRY_MS));

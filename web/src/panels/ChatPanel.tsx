@@ -1,8 +1,8 @@
 // Chat panel: one chat room actor, key `[roomId]` from the `?room=` query
 // parameter, joined as the signed-in user.
 //
-// Flow: the room form picks a room; the panel connects with the page's access
-// token (lib/actor.ts), which the room verifies in `onBeforeConnect`: the
+// Flow: the room form picks a room; the panel connects (`@rivetkit/react`'s
+// `useActor`, kept live by lib/actor.ts) with the page's access token, which the room verifies in `onBeforeConnect`: the
 // author of a post is the token's user, and each message carries its author's
 // user id and display name, which is what the list shows; a
 // refusal is shown in words with its stable code. Once connected, the panel
@@ -17,9 +17,10 @@ import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 
 import { type ChatMessage, type ChatPresence, MAX_MESSAGE_LENGTH } from "../../../src/actors/chat-room/contract.ts";
 import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
-import { useActor } from "../lib/actor.ts";
+import { useConnectionPolicy, useLiveConnection } from "../lib/actor.ts";
 import { describeError, isUserError } from "../lib/errors.ts";
 import { newRequestId } from "../lib/ids.ts";
+import { useActor } from "../lib/rivet.ts";
 import { useSearchParam } from "../lib/useSearchParam.ts";
 
 /** Messages per history page. */
@@ -102,8 +103,9 @@ function ChatRoom({
 	userId: string;
 	onLeave: () => void;
 }) {
-	const chat = useActor({ name: "chatRoom", key: [room] });
-	const { connection, status, guard } = chat;
+	const policy = useConnectionPolicy();
+	const chat = useActor({ name: "chatRoom", key: [room], params: policy.params, enabled: policy.enabled });
+	const { connection, status, refusal, guard } = useLiveConnection(policy, chat);
 	const [messages, setMessages] = useState<ChatMessage[]>([]);
 	const [online, setOnline] = useState<string[]>([]);
 	const [lastPresence, setLastPresence] = useState<string | null>(null);
@@ -122,6 +124,14 @@ function ChatRoom({
 			return [...byId.values()].sort((a, b) => a.id - b.id);
 		});
 	}, []);
+
+	// Subscribed before the read below is sent (effects run in this order), so
+	// no message falls between the page and the first event.
+	chat.useEvent("message", (message: ChatMessage) => addMessages([message]));
+	chat.useEvent("presence", (presence: ChatPresence) => {
+		setOnline(presence.online);
+		setLastPresence(`${presence.username} ${presence.kind === "join" ? "joined" : "left"}`);
+	});
 
 	// On every (re)connect: the latest page and who is here. Messages that
 	// arrived while disconnected are in that page.
@@ -143,12 +153,6 @@ function ChatRoom({
 		};
 	}, [connection, guard, addMessages]);
 
-	chat.onEvent("message", (message: ChatMessage) => addMessages([message]));
-	chat.onEvent("presence", (presence: ChatPresence) => {
-		setOnline(presence.online);
-		setLastPresence(`${presence.username} ${presence.kind === "join" ? "joined" : "left"}`);
-	});
-
 	async function loadOlder() {
 		if (!connection) return;
 		const oldest = messages[0];
@@ -162,7 +166,7 @@ function ChatRoom({
 	}
 
 	if (status === "refused") {
-		const { code, message } = describeError(chat.refusal);
+		const { code, message } = describeError(refusal);
 		return (
 			<div className="stack">
 				<p className="error" role="alert">

@@ -5,9 +5,10 @@
 // first. Opening someone else's counter by name shows that it is theirs
 // (the actor answers `forbidden`) and offers the way back to your own.
 //
-// Flow: connect with `useActor`, read the count on every (re)connect with
-// `getCount()`, then follow the `newCount` event, which the actor broadcasts
-// after every change, so every tab on the same counter shows the same number.
+// Flow: connect with `@rivetkit/react`'s `useActor` (lib/actor.ts keeps it
+// live), read the count on every (re)connect with `getCount()`, then follow
+// the `newCount` event (`useEvent`), which the actor broadcasts after every
+// change, so every tab on the same counter shows the same number.
 // "+1" and "+5" go through an outbox: each click gets a `requestId` and stays
 // in the outbox, shown as waiting, until the actor has answered it. It is sent
 // whenever the connection is live, and sent again with the same id after a
@@ -21,9 +22,10 @@ import { MAX_DELAY_MS, MAX_INCREMENT, type PendingTimer } from "../../../src/act
 import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
 import { KeyForm } from "../components/KeyForm.tsx";
-import { useActor } from "../lib/actor.ts";
+import { useConnectionPolicy, useLiveConnection } from "../lib/actor.ts";
 import { describeError, isUserError } from "../lib/errors.ts";
 import { newRequestId } from "../lib/ids.ts";
+import { useActor } from "../lib/rivet.ts";
 import { useNow } from "../lib/useNow.ts";
 import { useSearchParam } from "../lib/useSearchParam.ts";
 
@@ -43,8 +45,9 @@ interface Outgoing {
 
 export function CounterPanel({ userId }: { userId: string }) {
 	const [name, setName] = useSearchParam("counter", userId);
-	const counter = useActor({ name: "counter", key: [name] });
-	const { connection, status, guard } = counter;
+	const policy = useConnectionPolicy();
+	const counter = useActor({ name: "counter", key: [name], params: policy.params, enabled: policy.enabled });
+	const { connection, status, refusal, guard } = useLiveConnection(policy, counter);
 	const [count, setCount] = useState<number | null>(null);
 	const [timers, setTimers] = useState<PendingTimer[]>([]);
 	const [outbox, setOutbox] = useState<Outgoing[]>([]);
@@ -65,6 +68,14 @@ export function CounterPanel({ userId }: { userId: string }) {
 		setOutbox([]);
 		setError(null);
 	}, [name]);
+
+	// Subscribed before the read below is sent (effects run in this order), so
+	// no change falls between the read and the first event.
+	counter.useEvent("newCount", (value: number) => {
+		setCount(value);
+		// A scheduled increment that just landed leaves the pending list.
+		refreshTimers().catch(setError);
+	});
 
 	// Read the current value on every (re)connect; events only carry changes.
 	useEffect(() => {
@@ -114,12 +125,6 @@ export function CounterPanel({ userId }: { userId: string }) {
 			});
 		return () => clearTimeout(retryTimer);
 	}, [connection, outbox, guard]);
-
-	counter.onEvent("newCount", (value: number) => {
-		setCount(value);
-		// A scheduled increment that just landed leaves the pending list.
-		refreshTimers().catch(setError);
-	});
 
 	async function run(action: () => Promise<unknown>) {
 		setBusy(true);
@@ -192,7 +197,7 @@ export function CounterPanel({ userId }: { userId: string }) {
 			) : null}
 			<LaterForm disabled={!ready || busy} onSubmit={incrementLater} />
 			<TimerList timers={timers} />
-			{notMine ? null : <ErrorNote error={error ?? counter.refusal} />}
+			{notMine ? null : <ErrorNote error={error ?? refusal} />}
 		</section>
 	);
 }

@@ -20,8 +20,9 @@ import {
 } from "../../../src/actors/jobs/contract.ts";
 import { ConnectionBadge } from "../components/ConnectionBadge.tsx";
 import { ErrorNote } from "../components/ErrorNote.tsx";
-import { useActor } from "../lib/actor.ts";
+import { useConnectionPolicy, useLiveConnection } from "../lib/actor.ts";
 import { newRequestId } from "../lib/ids.ts";
+import { useActor } from "../lib/rivet.ts";
 import { useSearchParam } from "../lib/useSearchParam.ts";
 import { PRESETS } from "./jobs-presets.ts";
 
@@ -144,8 +145,9 @@ function BatchView({
 	request: SubmitRequest | null;
 	operator: boolean;
 }) {
-	const coordinator = useActor({ name: "coordinator", key: [batchId] });
-	const { connection, status: linkStatus, guard } = coordinator;
+	const policy = useConnectionPolicy();
+	const coordinator = useActor({ name: "coordinator", key: [batchId], params: policy.params, enabled: policy.enabled });
+	const { connection, status: linkStatus, refusal, guard } = useLiveConnection(policy, coordinator);
 	const [status, setStatus] = useState<BatchStatus | null>(null);
 	const [results, setResults] = useState<BatchJobResult[] | null>(null);
 	const [error, setError] = useState<unknown>(null);
@@ -156,6 +158,14 @@ function BatchView({
 		if (!connection) return;
 		setResults(await guard(connection.results()));
 	}, [connection, guard]);
+
+	// Subscribed before the call below is sent (effects run in this order), so
+	// no progress falls between its answer and the first event.
+	coordinator.useEvent("progress", (s: BatchStatus) => update(s));
+	coordinator.useEvent("finished", (s: BatchStatus) => {
+		update(s);
+		loadResults().catch(setError);
+	});
 
 	// On every (re)connect: submit (the same request again is answered with
 	// the batch's status, so this is safe after a reconnect), or just read.
@@ -198,12 +208,6 @@ function BatchView({
 		};
 	}, [connection, running, update, guard]);
 
-	coordinator.onEvent("progress", (s: BatchStatus) => update(s));
-	coordinator.onEvent("finished", (s: BatchStatus) => {
-		update(s);
-		loadResults().catch(setError);
-	});
-
 	const finishedCount = status ? status.done + status.failed : 0;
 
 	return (
@@ -214,7 +218,7 @@ function BatchView({
 				</p>
 				<ConnectionBadge status={linkStatus} label="Batch" />
 			</div>
-			<ErrorNote error={error ?? coordinator.refusal} />
+			<ErrorNote error={error ?? refusal} />
 			{status === null ? null : status.state === "empty" ? (
 				<p className="muted">This batch has not been submitted.</p>
 			) : (
@@ -238,10 +242,12 @@ function BatchView({
 
 function WorkerRow({ tally, operator }: { tally: WorkerTally; operator: boolean }) {
 	// The worker's own connection, for the job it is running right now.
-	const worker = useActor({ name: "worker", key: [tally.workerId], enabled: operator });
+	const policy = useConnectionPolicy({ enabled: operator });
+	const worker = useActor({ name: "worker", key: [tally.workerId], params: policy.params, enabled: policy.enabled });
+	useLiveConnection(policy, worker);
 	const [current, setCurrent] = useState<JobProgress | null>(null);
-	worker.onEvent("progress", (p: JobProgress) => setCurrent(p));
-	worker.onEvent("jobFinished", () => setCurrent(null));
+	worker.useEvent("progress", (p: JobProgress) => setCurrent(p));
+	worker.useEvent("jobFinished", () => setCurrent(null));
 	const finished = tally.done + tally.failed;
 	const label = shortWorkerId(tally.workerId);
 
