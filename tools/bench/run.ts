@@ -14,7 +14,7 @@ import path from "node:path";
 import { createClient } from "rivetkit/client";
 import type { Registry } from "../../src/registry.ts";
 import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../local/app-server.ts";
-import { LOCAL_ENGINE_TUNING } from "../local/engine.ts";
+import { engineTuning } from "../local/engine.ts";
 import { exitOnSignals } from "../local/lifecycle.ts";
 import { freePort } from "../local/ports.ts";
 import { type Stack, startStack } from "../local/stack.ts";
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
 			machine: machineInfo(),
 			loadBefore,
 			loadAfter: os.loadavg(),
-			engineTuning: LOCAL_ENGINE_TUNING,
+			engineTuning: engineTuning(),
 			engineCpus: stack.engine.cpus,
 			handlerVsStart: compareHandlerToStart(ctx.results),
 			wasmVsNative: compareRuntimes(ctx.results),
