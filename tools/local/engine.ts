@@ -101,7 +101,7 @@ const ENGINE_PROCESS_ENV: Record<string, string> = {
 export const ENGINE_LOG_VARIABLE = "FLEET_ENGINE_LOG";
 const DEFAULT_ENGINE_LOG = "warn";
 
-function engineLogEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function engineLogEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
 	const filter = env[ENGINE_LOG_VARIABLE];
 	if (filter === "inherit") return {};
 	return { RUST_LOG: filter || DEFAULT_ENGINE_LOG };
