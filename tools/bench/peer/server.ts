@@ -1,5 +1,6 @@
-// The Durable Object peer's host process: Miniflare running `worker.ts` in
-// workerd on a loopback port, with SQLite-backed Durable Object storage in a
+// The peers' host process: Miniflare running `worker.ts` (the Durable
+// Objects) and `jobs-workflow.ts` (the Workflows peer) in workerd on a
+// loopback port, with SQLite-backed Durable Object and Workflows storage in a
 // folder the parent chooses. Started by `startPeer()` (peer.ts) as a child
 // process, so the bench can charge workerd's CPU to the peer rows and never
 // its own. It prints one JSON line on stdout once listening,
