@@ -14,7 +14,7 @@ import path from "node:path";
 import { createClient } from "rivetkit/client";
 import type { Registry } from "../../src/registry.ts";
 import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "../local/app-server.ts";
-import { LOCAL_ENGINE_TUNING } from "../local/engine.ts";
+import { engineTuning } from "../local/engine.ts";
 import { exitOnSignals } from "../local/lifecycle.ts";
 import { freePort } from "../local/ports.ts";
 import { type Stack, startStack } from "../local/stack.ts";
@@ -32,8 +32,10 @@ import {
 	runtimeLines,
 	writeJson,
 } from "./lib/report.ts";
-// The Durable Object peer group (Miniflare) and its `vs peer` column.
+// The peer groups (Miniflare): Durable Objects for the call patterns,
+// Cloudflare Workflows for the job rows, and the `vs peer` column.
 import { applyPeerRatios, peerLines } from "./peer/compare.ts";
+import { workflowsPeer } from "./peer/jobs-scenario.ts";
 import { durableObjectPeer } from "./peer/scenario.ts";
 import { baseline, clientAndStart, gateway } from "./scenarios/actions.ts";
 import { chatFanOut } from "./scenarios/chat.ts";
@@ -63,6 +65,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
 	["5 chat fan-out", chatFanOut],
 	["6 worker jobs", workerJobs],
 	["6 coordinator fan-out", coordinatorFanOut],
+	["6 Workflows peer (Miniflare): the same jobs, one instance and a batch over 16", workflowsPeer],
 	["9 durable writes", durableWrites],
 	["11 isolation: a counter while a 200-job batch computes", isolation],
 	["12 cold start by phase, one at a time", coldStart],
@@ -215,7 +218,7 @@ async function main(): Promise<void> {
 			machine: machineInfo(),
 			loadBefore,
 			loadAfter: os.loadavg(),
-			engineTuning: LOCAL_ENGINE_TUNING,
+			engineTuning: engineTuning(),
 			engineCpus: stack.engine.cpus,
 			handlerVsStart: compareHandlerToStart(ctx.results),
 			wasmVsNative: compareRuntimes(ctx.results),
@@ -241,7 +244,8 @@ async function main(): Promise<void> {
 				`\ncold start by phase: median ms after the client sent PUT /actors, one creation at a time\n${phaseTable(phaseRows)}`,
 			);
 		}
-		if (vsPeer.length > 0) console.log(`\nthis fleet vs the Durable Object peer, same run:\n${peerLines(vsPeer)}`);
+		if (vsPeer.length > 0)
+			console.log(`\nthis fleet vs the peers (Durable Objects, Workflows), same run:\n${peerLines(vsPeer)}`);
 		log(`\nwrote ${path.relative(PROJECT_ROOT, file)}`);
 		const fiveXx = ctx.results.filter((r) => r.errors > 0);
 		if (fiveXx.length > 0) log(`scenarios with errors: ${fiveXx.map((r) => r.scenario).join("; ")}`);

@@ -29,6 +29,8 @@ const ENGINE_STOP_TIMEOUT_MS = 5_000;
  * environment of an engine that a registry spawned). Without them a
  * self-spawned engine retries, reschedules and shuts down far more slowly.
  * They suit one machine; a production engine is configured by its operator.
+ * Each one yields to the same variable set in the launcher's environment
+ * (`engineTuning()`), so any of them can be measured or changed without an edit.
  */
 export const LOCAL_ENGINE_TUNING: Record<string, string> = {
 	RIVET__FEATURES__GUARD_GATEWAY_V3__MODE: "on",
@@ -91,6 +93,21 @@ const ENGINE_PROCESS_ENV: Record<string, string> = {
 };
 
 /**
+ * The engine's log filter (its `RUST_LOG`), set only on the engine: the app
+ * server's rivetkit core reads `RUST_LOG` too. `FLEET_ENGINE_LOG=debug` (any
+ * `RUST_LOG` filter) changes it; `FLEET_ENGINE_LOG=inherit` passes the
+ * launcher's own `RUST_LOG`, or none, as before this setting existed.
+ */
+export const ENGINE_LOG_VARIABLE = "FLEET_ENGINE_LOG";
+const DEFAULT_ENGINE_LOG = "warn";
+
+export function engineLogEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+	const filter = env[ENGINE_LOG_VARIABLE];
+	if (filter === "inherit") return {};
+	return { RUST_LOG: filter || DEFAULT_ENGINE_LOG };
+}
+
+/**
  * Which CPUs a local engine may run on, as a `taskset` list ("1", "0-3"), or
  * "all". By default each engine gets one CPU (engines started together get
  * different ones). Why: the engine's allocator returns memory to the kernel
@@ -146,6 +163,15 @@ function pinEngine(pid: number, cpus: string): string {
 		// No taskset (util-linux), or a list the machine does not have: unpinned.
 		return "all";
 	}
+}
+
+/**
+ * `LOCAL_ENGINE_TUNING` without the variables `env` sets itself (to anything
+ * but an empty string): the engine inherits the launcher's environment, so
+ * those reach it as they are.
+ */
+export function engineTuning(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+	return Object.fromEntries(Object.entries(LOCAL_ENGINE_TUNING).filter(([name]) => !env[name]));
 }
 
 export interface EngineOptions {
@@ -253,7 +279,9 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 		logFile: options.logFile ?? path.join(dataDir, "engine.log"),
 		env: {
 			...ENGINE_PROCESS_ENV,
-			...(options.localTuning === false ? {} : LOCAL_ENGINE_TUNING),
+			// Not on cluster nodes: the cluster finds the lease holder by an
+			// info line of the engine's log (tools/local/cluster.ts).
+			...(options.localTuning === false ? {} : { ...engineLogEnv(), ...engineTuning() }),
 			RIVET__GUARD__HOST: host,
 			RIVET__GUARD__PORT: String(port),
 			RIVET__API_PEER__HOST: host,

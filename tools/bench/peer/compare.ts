@@ -1,10 +1,12 @@
-// `vs peer`: each of the fleet's rows that has a Durable Object counterpart,
+// `vs peer`: each of the fleet's rows that has a peer counterpart (a Durable
+// Object, or for the job rows a Cloudflare Workflow),
 // divided by that peer row of the same run. The table's column is ops/s
 // ours ÷ peer's (below 1 means the fleet is slower, as in `vs baseline`); the
 // lines printed under the table add the p50 and p90 ratios, since the one-at-a-
 // time targets are stated in latency.
 
 import type { ScenarioResult } from "../lib/measure.ts";
+import { WORKFLOW_PEER_ROWS } from "./jobs-scenario.ts";
 import { PEER_ROWS } from "./scenario.ts";
 
 /** Our row (by name, or a test over names) → the peer row it is compared with. */
@@ -26,6 +28,15 @@ const PAIRS: Array<{ ours: (scenario: string) => boolean; peer: (scenario: strin
 		peer: (s) => s === PEER_ROWS.wsPipelined,
 	},
 	{ ours: (s) => s.startsWith("chat: 1 sender → "), peer: (s) => s.startsWith("peer: room 1 sender → ") },
+	// The job rows (scenarios/jobs.ts) and the Workflows peer's (jobs-scenario.ts): ops are jobs/s on both sides.
+	{
+		ours: (s) => /^worker: \d+ jobs queued to 1 worker( \[wasm\])?$/.test(s),
+		peer: (s) => s.startsWith(WORKFLOW_PEER_ROWS.sequentialPrefix),
+	},
+	{
+		ours: (s) => /^coordinator: \d+ jobs, \d+×\d+ workers( \[wasm\])?$/.test(s),
+		peer: (s) => s.startsWith(WORKFLOW_PEER_ROWS.fanOutPrefix),
+	},
 ];
 
 export interface PeerComparison {

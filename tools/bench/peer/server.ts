@@ -1,5 +1,6 @@
-// The Durable Object peer's host process: Miniflare running `worker.ts` in
-// workerd on a loopback port, with SQLite-backed Durable Object storage in a
+// The peers' host process: Miniflare running `worker.ts` (the Durable
+// Objects) and `jobs-workflow.ts` (the Workflows peer) in workerd on a
+// loopback port, with SQLite-backed Durable Object and Workflows storage in a
 // folder the parent chooses. Started by `startPeer()` (peer.ts) as a child
 // process, so the bench can charge workerd's CPU to the peer rows and never
 // its own. It prints one JSON line on stdout once listening,
@@ -22,12 +23,31 @@ const COMPATIBILITY_DATE = "2026-07-30";
 const storageDir = process.env.PEER_STORAGE_DIR;
 if (!storageDir) throw new Error("PEER_STORAGE_DIR must name the folder for Durable Object storage");
 
-const workerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "worker.ts");
+/**
+ * The Workflows peer's step limit per instance: above what one instance of
+ * the bench's largest row records (about 5 steps per job, waits included).
+ */
+const WORKFLOW_STEP_LIMIT = 10_000;
+
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+/**
+ * The modules workerd loads, entry first, named by their path in the repo so
+ * their relative imports resolve as they do in Node. The last one is the
+ * fleet's own job code: the Workflows peer computes exactly what the worker does.
+ */
+const MODULES = ["tools/bench/peer/worker.ts", "tools/bench/peer/jobs-workflow.ts", "src/actors/jobs/compute.ts"];
+
 const mf = new Miniflare({
-	modules: true,
-	// workerd runs JavaScript: the worker is written in TypeScript with erasable syntax only, so stripping suffices.
-	script: stripTypeScriptTypes(readFileSync(workerFile, "utf8")),
+	modulesRoot: PROJECT_ROOT,
+	// workerd runs JavaScript: these files are TypeScript with erasable syntax only, so stripping suffices.
+	modules: MODULES.map((file) => ({
+		type: "ESModule" as const,
+		path: path.join(PROJECT_ROOT, file),
+		contents: stripTypeScriptTypes(readFileSync(path.join(PROJECT_ROOT, file), "utf8")),
+	})),
 	compatibilityDate: COMPATIBILITY_DATE,
+	// The job code hashes with `node:crypto` and `Buffer`, as on the server.
+	compatibilityFlags: ["nodejs_compat"],
 	host: "127.0.0.1",
 	port: 0,
 	// `useSQLite` is Miniflare's form of a `new_sqlite_classes` migration:
@@ -36,8 +56,13 @@ const mf = new Miniflare({
 	durableObjects: {
 		COUNTER: { className: "Counter", useSQLite: true },
 		ROOM: { className: "Room", useSQLite: true },
+		RESULTS: { className: "JobResults", useSQLite: true },
 	},
 	durableObjectsPersist: storageDir,
+	// Cloudflare Workflows, run by Miniflare's own Workflows engine (Durable
+	// Objects inside the same workerd), its storage beside the objects'.
+	workflows: { JOBS: { name: "jobs", className: "JobWorkflow", stepLimit: WORKFLOW_STEP_LIMIT } },
+	workflowsPersist: path.join(storageDir, "workflows"),
 });
 
 let disposing: Promise<void> | undefined;

@@ -2,7 +2,8 @@
 // the fleet's counter and chat room, run locally by Miniflare (workerd).
 //
 // This file runs inside workerd, not Node: `server.ts` strips its types and
-// hands it to Miniflare as one ES module, so it imports nothing. The few
+// hands it to Miniflare as the entry module, beside the Workflows peer
+// (`jobs-workflow.ts`, whose routes and classes it passes on). The few
 // Workers APIs it uses are declared below instead of pulling in
 // `@cloudflare/workers-types`, whose globals clash with Node's.
 //
@@ -14,6 +15,7 @@
 // - `GET /room/<key>/ws?username=<name>` (WebSocket): `{ "id", "text" }`
 //   stores the message in SQLite, sends `{ "event": "message", "message" }`
 //   to every other socket in the room, then answers `{ "id", "output": message }`.
+// - `/jobs/…` and `/results/…`: the Workflows peer (`jobs-workflow.ts`).
 //
 // Both classes use the WebSocket hibernation API (`ctx.acceptWebSocket`):
 // it is what Cloudflare documents for Durable Objects that hold sockets, the
@@ -22,6 +24,10 @@
 // object it costs the same per message as a plain `accept()`. Neither class
 // handles `webSocketClose`: from the compatibility date server.ts sets
 // (2026-04-07 on), workerd answers a client's close frame by itself.
+
+import { type JobsEnv, routeJobs } from "./jobs-workflow.ts";
+
+export { JobResults, JobWorkflow } from "./jobs-workflow.ts";
 
 /** Largest step one call may add, as in the fleet's counter. */
 const MAX_INCREMENT = 1_000;
@@ -60,7 +66,7 @@ interface DurableObjectNamespace {
 	get(id: unknown): DurableObjectStub;
 }
 
-interface Env {
+interface Env extends JobsEnv {
 	COUNTER: DurableObjectNamespace;
 	ROOM: DurableObjectNamespace;
 }
@@ -227,10 +233,11 @@ export class Room {
 	}
 }
 
-/** Routes `/counter/<key>/…` and `/room/<key>/…` to the object named `<key>`. */
+/** Routes `/counter/<key>/…` and `/room/<key>/…` to the object named `<key>`, and the Workflows peer's routes. */
 export default {
 	async fetch(request: Request, env: Env): Promise<Response> {
 		const [, kind, key] = new URL(request.url).pathname.split("/");
+		if (kind === "jobs" || kind === "results") return routeJobs(request, env);
 		const namespace = kind === "counter" ? env.COUNTER : kind === "room" ? env.ROOM : undefined;
 		if (!namespace || !key) return json({ code: "not_found", message: "no such route" }, 404);
 		return namespace.get(namespace.idFromName(decodeURIComponent(key))).fetch(request);

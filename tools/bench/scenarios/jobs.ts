@@ -15,17 +15,27 @@ import {
 import { measure, Samples, within } from "../lib/measure.ts";
 
 /** The cheapest real job: one round of SHA-256, one chunk. What is measured is the machinery. */
-const TINY_JOB: JobSpec = { kind: "sha256", input: { text: "bench", rounds: 1 } };
+export const TINY_JOB: JobSpec = { kind: "sha256", input: { text: "bench", rounds: 1 } };
 /** A coordinator batch holds at most 200 items (`MAX_BATCH_ITEMS`). */
 const BATCH_ITEMS = 200;
 const QUICK_BATCH_ITEMS = 100;
-const WORKERS_PER_BATCH = 16;
-const JOBS_TIMEOUT_MS = 300_000;
+export const WORKERS_PER_BATCH = 16;
+export const JOBS_TIMEOUT_MS = 300_000;
+
+/** Jobs queued to the one worker (the Workflows peer's one instance takes as many). */
+export function workerJobCount(ctx: Pick<BenchContext, "quick">): number {
+	return ctx.quick ? 50 : 200;
+}
+
+/** The coordinator rows' batches and jobs per batch (the Workflows peer's fan-out runs the same). */
+export function coordinatorBatches(ctx: Pick<BenchContext, "quick">): { batches: number; items: number } {
+	return { batches: ctx.quick ? 1 : 5, items: ctx.quick ? QUICK_BATCH_ITEMS : BATCH_ITEMS };
+}
 
 export const workerJobs: Scenario = (ctx) => eachRuntime(ctx, (side) => workerJobsOn(ctx, side));
 
 async function workerJobsOn(ctx: BenchContext, side: RuntimeSide): Promise<void> {
-	const count = ctx.quick ? 50 : 200;
+	const count = workerJobCount(ctx);
 	const name = rowName(`worker: ${count} jobs queued to 1 worker`, side);
 	// Jobs are sent with the server's token (only the server may enqueue);
 	// the events are watched as an operator (only operators may subscribe).
@@ -80,8 +90,7 @@ async function workerJobsOn(ctx: BenchContext, side: RuntimeSide): Promise<void>
 export const coordinatorFanOut: Scenario = (ctx) => eachRuntime(ctx, (side) => coordinatorFanOutOn(ctx, side));
 
 async function coordinatorFanOutOn(ctx: BenchContext, side: RuntimeSide): Promise<void> {
-	const batches = ctx.quick ? 1 : 5;
-	const items = ctx.quick ? QUICK_BATCH_ITEMS : BATCH_ITEMS;
+	const { batches, items } = coordinatorBatches(ctx);
 	const total = batches * items;
 	const name = rowName(`coordinator: ${total} jobs, ${batches}×${WORKERS_PER_BATCH} workers`, side);
 	const samples = new Samples();
