@@ -145,10 +145,11 @@ export async function prepareRuntime(env: Record<string, string | undefined> = p
 		process.exit(1);
 	}
 	env.RIVETKIT_RUNTIME = runtime;
-	if (runtime === "wasm") {
-		hideEngineCli();
-		await loadWasmCore();
-	}
+	// On both runtimes: with the engine binary resolvable, rivetkit's core
+	// spawns an engine of its own whenever the configured one does not
+	// answer (src/runtime-engine-cli-workaround.ts).
+	hideEngineCli();
+	if (runtime === "wasm") await loadWasmCore();
 	if (debugTimings) logStartRequests();
 	console.log(`actor-fleet: actors run on the ${runtime} runtime (FLEET_RUNTIME)`);
 	return runtime;
