@@ -1,4 +1,32 @@
-// WORKAROUND for a rivetkit 2.3.19 bug: on the wasm runtime, no actor starts.
+// WORKAROUND for two rivetkit 2.3.19 bugs with one cause: rivetkit always
+// hands its core the path of the npm-installed engine binary.
+//
+// 1. On the native runtime, the app server spawns an engine of its own.
+//    In serverless mode (`registry.handler()`, what this server uses) the
+//    core starts an engine process manager whenever it is given an engine
+//    binary path, whatever `RIVETKIT_ENGINE_SPAWN` says (that variable is
+//    read only by the serverful `registry.start()` path). The manager reuses
+//    an engine that answers `/health` on `RIVET_ENDPOINT`; when none answers
+//    (an engine still starting, or shutting down) it spawns one, detached and
+//    never stopped, with its data in `$HOME/.rivetkit/var/engine/db` instead
+//    of the project's data dir. Seen once with `npm start` (an engine running
+//    with the app server's environment, outliving Ctrl-C); reproduced by
+//    test/runtime/engine-cli-workaround.test.ts: with no engine on the
+//    endpoint, the server created `$HOME/.rivetkit/var/engine` and waited for
+//    an engine of its own ("Engine health check failed after 14 attempts").
+//    With the binary hidden, the same request fails with
+//    `engine.binary_unavailable` and nothing is spawned; with a healthy
+//    engine on the endpoint, nothing changes (measured: the counter suite
+//    on native passes with it).
+//
+//    Upstream report (rivet-dev/rivet, rivetkit-core; not filed from here):
+//    "`CoreServerlessRuntime::new` starts `EngineProcessManager` whenever
+//    `engine_binary_path` is set, ignoring `RIVETKIT_ENGINE_SPAWN=never` and
+//    the endpoint; a serverless app server whose engine is briefly down
+//    spawns a second engine with another data dir. Expected: serverless mode
+//    honours `EngineSpawnMode` like `serve_with_config` does."
+//
+// 2. On the wasm runtime, no actor starts.
 //
 // rivetkit's `buildServeConfig` (dist/tsup/mod.js) always tries
 // `import("@rivetkit/engine-cli")` and, since that package is a dependency of
@@ -15,15 +43,15 @@
 // Until then, this module hides `@rivetkit/engine-cli` from module resolution
 // in the process that calls `hideEngineCli()`: rivetkit then takes its own
 // "engine binary not installed" branch (it logs one warning and leaves the
-// field out). Only `src/runtime.ts` calls it, only in the app server, and only
-// when that server runs on the wasm runtime; the hook works although rivetkit
+// field out). Only `src/runtime.ts` calls it, only in the app server, on both
+// runtimes; the hook works although rivetkit
 // is already imported, because the import happens at the first request to
 // `registry.handler()`. Measured with it (docs/performance.md): a `.connect()`
 // round trip one call at a time 5.1-5.9 ms p50 on wasm against 48 ms on native.
 //
-// Remove this file, and its call in `src/runtime.ts`, once rivetkit ships the
-// fix above: the wasm parity suite (`npx vitest run --config
-// vitest.wasm.config.ts`) then passes without it.
+// Remove this file, and its call in `src/runtime.ts`, once rivetkit ships
+// both fixes: the wasm parity suite (`npx vitest run --config
+// vitest.wasm.config.ts`) and the spawn test above then pass without it.
 
 import { registerHooks } from "node:module";
 
@@ -44,7 +72,7 @@ export function hideEngineCli(): void {
 		resolve(specifier, context, nextResolve) {
 			if (specifier === ENGINE_CLI_PACKAGE || specifier.startsWith(`${ENGINE_CLI_PACKAGE}/`)) {
 				const error = new Error(
-					`${specifier} is hidden on the wasm runtime (src/runtime-engine-cli-workaround.ts): this server connects to an engine, it never spawns one`,
+					`${specifier} is hidden in the app server (src/runtime-engine-cli-workaround.ts): it connects to an engine, it never spawns one`,
 				);
 				Object.assign(error, { code: "ERR_MODULE_NOT_FOUND" });
 				throw error;

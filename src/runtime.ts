@@ -22,6 +22,7 @@ import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { hideEngineCli } from "./runtime-engine-cli-workaround.ts";
 import { repairDetachedMemoryViews, type WasmImports } from "./runtime-wasm-memory-workaround.ts";
+import { repairScheduleArgs, type ScheduleClass } from "./runtime-wasm-schedule-workaround.ts";
 
 export const RUNTIMES = ["native", "wasm"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -70,9 +71,10 @@ function parseSettings(source: Record<string, string | undefined>): { runtime: R
 	return { runtime, debugTimings: timings === "on" };
 }
 
-/** The wasm bindings' one entry point this module uses (wasm-bindgen's synchronous initializer). */
+/** What this module uses of the wasm bindings: wasm-bindgen's synchronous initializer, and the class the schedule workaround wraps. */
 interface WasmBindings {
 	initSync(input: { module: Uint8Array }): unknown;
+	Schedule?: ScheduleClass;
 }
 
 /** The part of the WebAssembly API the wasm core's initialization goes through. */
@@ -91,6 +93,8 @@ interface WasmInstanceApi {
  * to `new WebAssembly.Instance`; for the length of that one synchronous call
  * the constructor is wrapped so the detached-memory workaround
  * (src/runtime-wasm-memory-workaround.ts) can wrap a few of those imports.
+ * The schedule workaround (src/runtime-wasm-schedule-workaround.ts) wraps
+ * two methods of the bindings' `Schedule` class.
  */
 async function loadWasmCore(): Promise<void> {
 	const fromRivetkit = createRequire(import.meta.resolve("rivetkit"));
@@ -117,6 +121,11 @@ async function loadWasmCore(): Promise<void> {
 			"actor-fleet: this rivetkit-wasm build lacks the functions src/runtime-wasm-memory-workaround.ts wraps; running without that workaround",
 		);
 	}
+	if (!repairScheduleArgs(bindings.Schedule)) {
+		console.warn(
+			"actor-fleet: this rivetkit-wasm build lacks the Schedule methods src/runtime-wasm-schedule-workaround.ts wraps; running without that workaround",
+		);
+	}
 }
 
 /**
@@ -136,10 +145,11 @@ export async function prepareRuntime(env: Record<string, string | undefined> = p
 		process.exit(1);
 	}
 	env.RIVETKIT_RUNTIME = runtime;
-	if (runtime === "wasm") {
-		hideEngineCli();
-		await loadWasmCore();
-	}
+	// On both runtimes: with the engine binary resolvable, rivetkit's core
+	// spawns an engine of its own whenever the configured one does not
+	// answer (src/runtime-engine-cli-workaround.ts).
+	hideEngineCli();
+	if (runtime === "wasm") await loadWasmCore();
 	if (debugTimings) logStartRequests();
 	console.log(`actor-fleet: actors run on the ${runtime} runtime (FLEET_RUNTIME)`);
 	return runtime;

@@ -12,6 +12,9 @@ import type { Hono } from "hono";
 import { SettingsError } from "./actors/validate.ts";
 import { loadEnv } from "./env.ts";
 
+/** Where the engine asks this server to start actors: rivetkit's default `serverless.basePath` plus `/start`. */
+export const ENGINE_START_PATH = "/api/rivet/start";
+
 /** After this long, open connections are cut so the process can exit. */
 const SHUTDOWN_CLOSE_TIMEOUT_MS = 5_000;
 /** How often a server started by a launcher checks that the launcher still runs. */
@@ -30,6 +33,33 @@ export interface ServeOptions {
 	onListening?: () => Promise<void>;
 }
 
+type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
+
+/**
+ * Answers the engine's start requests with a 503 once `isStopping()` is
+ * true; everything else goes to `fetch`. Why: after `registry.shutdown()`
+ * begins, rivetkit 2.3.19 throws on every new start (`Invalid native state
+ * 'core registry': shut down`) and the engine, on the connections it keeps
+ * open, sends more (measured: 434 such errors and about 30 s to stop, with
+ * many batches running). A 503 is the answer rivetkit itself gives the
+ * engine when it cannot start actors, in the same body shape; the engine
+ * starts them on another server, or here again after a restart.
+ */
+export function refuseStartsWhileStopping(fetch: Fetch, isStopping: () => boolean): Fetch {
+	return (request, env) => {
+		if (isStopping() && new URL(request.url).pathname.startsWith(ENGINE_START_PATH)) {
+			const body = {
+				group: "guard",
+				code: "service_unavailable",
+				message: "This server is stopping; it starts no more actors.",
+				metadata: null,
+			};
+			return Response.json(body, { status: 503 });
+		}
+		return fetch(request, env);
+	};
+}
+
 /** Listens on `PORT`/`HOST` and stops cleanly on SIGTERM/SIGINT or when the launcher is gone. */
 export function serveUntilStopped({ app, registry, checkSettings, onListening }: ServeOptions): void {
 	const env = loadEnv();
@@ -43,7 +73,9 @@ export function serveUntilStopped({ app, registry, checkSettings, onListening }:
 		process.exit(1);
 	}
 
-	const server = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, (info: AddressInfo) => {
+	let stopping = false;
+	const fetch = refuseStartsWhileStopping(app.fetch, () => stopping);
+	const server = serve({ fetch, port: env.port, hostname: env.host }, (info: AddressInfo) => {
 		const version = env.runnerVersion === undefined ? "unset" : `${env.runnerVersion} (${env.versionSource})`;
 		console.log(
 			`actor-fleet listening on http://${info.address}:${info.port} (engine ${new URL(env.endpoint).origin}, pool ${env.pool}, runner version ${version})`,
@@ -61,8 +93,6 @@ export function serveUntilStopped({ app, registry, checkSettings, onListening }:
 		}
 		process.exit(1);
 	});
-
-	let stopping = false;
 
 	async function shutdown(signal: NodeJS.Signals): Promise<void> {
 		if (stopping) return;

@@ -3,6 +3,7 @@
 
 import { spawn } from "node:child_process";
 import { expect, inject, onTestFinished, test } from "vitest";
+import { ENGINE_START_PATH, refuseStartsWhileStopping } from "../src/serve.ts";
 import { freePort } from "../tools/local/ports.ts";
 import { startServerForPool } from "../tools/local/stack.ts";
 import { FIXTURE_SERVER_ENTRY } from "./fixtures/entry.ts";
@@ -51,4 +52,20 @@ test("a server whose launcher dies with SIGKILL stops by itself", async () => {
 	await expect.poll(answers).toBe(true);
 	launcher.kill("SIGKILL");
 	await expect.poll(answers).toBe(false);
+});
+
+test("a stopping server answers the engine's start requests with 503 and serves everything else", async () => {
+	let stopping = false;
+	const fetch = refuseStartsWhileStopping(
+		() => new Response("app"),
+		() => stopping,
+	);
+	const start = () => fetch(new Request(`http://127.0.0.1${ENGINE_START_PATH}`, { method: "POST" }));
+	expect(await (await start()).text()).toBe("app");
+	stopping = true;
+	const refused = await start();
+	expect(refused.status).toBe(503);
+	expect(await refused.json()).toMatchObject({ group: "guard", code: "service_unavailable" });
+	expect(await (await fetch(new Request("http://127.0.0.1/health"))).text()).toBe("app");
+	expect(await (await fetch(new Request("http://127.0.0.1/api/rivet/metadata"))).text()).toBe("app");
 });

@@ -150,6 +150,7 @@ describe("the production image's contents", () => {
 			"registry.ts",
 			"runtime-engine-cli-workaround.ts",
 			"runtime-wasm-memory-workaround.ts",
+			"runtime-wasm-schedule-workaround.ts",
 			"runtime.ts",
 			"serve.ts",
 			"server.ts",

@@ -1,7 +1,10 @@
-// The resolve hook runs in a child process: registered here it would change
+// The resolve hook runs in child processes: registered here it would change
 // resolution for the rest of this test worker.
 
 import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test } from "vitest";
 
@@ -27,3 +30,52 @@ test("hideEngineCli makes only @rivetkit/engine-cli unresolvable in its process"
 	);
 	expect(out).toBe("ERR_MODULE_NOT_FOUND ERR_MODULE_NOT_FOUND resolved");
 });
+
+test("with no engine answering, the app server spawns none of its own (native runtime)", async () => {
+	// A private HOME: rivetkit's core keeps a spawned engine's data and pid
+	// under $HOME/.rivetkit, so its absence afterwards shows nothing was spawned.
+	const home = mkdtempSync(path.join(tmpdir(), "fleet-spawn-"));
+	try {
+		const out = execFileSync(process.execPath, ["test/fixtures/engine-spawn-probe.ts"], {
+			cwd: ROOT,
+			encoding: "utf8",
+			env: {
+				...process.env,
+				HOME: home,
+				FLEET_RUNTIME: "native",
+				RIVETKIT_RUNTIME: undefined,
+				RIVET_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+			},
+		});
+		// rivetkit refuses (no engine binary to spawn) instead of starting one.
+		expect(out).toContain("binary_unavailable");
+		expect(existsSync(path.join(home, ".rivetkit"))).toBe(false);
+	} finally {
+		stopSpawnedEngine(home);
+		rmSync(home, { recursive: true, force: true });
+	}
+});
+
+/** A loopback port nothing listens on. */
+function freePort(): Promise<number> {
+	return new Promise((resolve) => {
+		const server = createServer().listen(0, "127.0.0.1", () => {
+			const { port } = server.address() as AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/** If the check above fails, stops the engine rivetkit spawned (its pid is in runtime.json), so nothing outlives the test. */
+function stopSpawnedEngine(home: string): void {
+	const stamp = path.join(home, ".rivetkit", "var", "engine", "runtime.json");
+	if (!existsSync(stamp)) return;
+	const { pid } = JSON.parse(readFileSync(stamp, "utf8")) as { pid?: number };
+	if (pid !== undefined) {
+		try {
+			process.kill(pid, "SIGKILL");
+		} catch {
+			// Already gone.
+		}
+	}
+}

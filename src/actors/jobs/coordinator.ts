@@ -36,6 +36,7 @@ import type { Registry } from "../../registry.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
 import { parseInput } from "../validate.ts";
+import { logWakeFailure } from "../wake-failure-log-workaround.ts";
 import {
 	BATCH_ID_PATTERN,
 	type BatchJobResult,
@@ -150,11 +151,13 @@ export const coordinator = actor({
 	},
 	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
-	onWake: async (c) => {
-		// Schedules survive sleep and crashes; this only repairs a chain that a
-		// crash cut between firing and re-arming.
-		if (isRunning(c)) await ensureSweep(c);
-	},
+	// Schedules survive sleep and crashes; this only repairs a chain that a
+	// crash cut between firing and re-arming. A failure is logged (a
+	// workaround: rivetkit logs nothing when onWake throws).
+	onWake: (c): Promise<void> =>
+		logWakeFailure(c, async () => {
+			if (isRunning(c)) await ensureSweep(c);
+		}),
 
 	actions: {
 		/**

@@ -32,6 +32,7 @@ import { callerOf, requireRole, serverConnParams } from "../../auth/connection.t
 import type { Registry } from "../../registry.ts";
 import { type ActorConnState, allowRoles, connStateFor, type HookContext } from "../conn-state.ts";
 import { parseInput } from "../validate.ts";
+import { logWakeFailure } from "../wake-failure-log-workaround.ts";
 import { type ChunkTask, computeJob, planJob } from "./compute.ts";
 import { runOnPool } from "./compute-pool.ts";
 import type { JobProgress, WorkerStatus } from "./contract.ts";
@@ -127,10 +128,9 @@ export const worker = actor({
 	},
 	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
-	// The watchdog that resumes a crashed job (a rivetkit 2.3.19 workaround).
-	onWake: async (c): Promise<void> => {
-		await startWorkarounds(c);
-	},
+	// The watchdog that resumes a crashed job (a rivetkit 2.3.19 workaround);
+	// a failure is logged (another: rivetkit logs nothing when onWake throws).
+	onWake: (c): Promise<void> => logWakeFailure(c, () => startWorkarounds(c)),
 	onSleep: async (c): Promise<void> => {
 		await stopWorkarounds(c, c.state.current !== null);
 	},

@@ -284,4 +284,32 @@ describe("coordinator persistence", () => {
 		expect(await coordinator.results()).toEqual(results);
 		expect(results.map((r) => r.result)).toEqual([naiveSha256("persist", 10), naivePrimes(500)]);
 	});
+
+	test("a running batch survives the coordinator sleeping: it wakes with its sweep armed and finishes", async () => {
+		// Waking a running batch reads its pending sweep back (`schedule.get`
+		// in onWake), which threw on the wasm runtime until
+		// src/runtime-wasm-schedule-workaround.ts; the wasm parity run
+		// includes this file. The batch's only worker is busy with long jobs
+		// sent straight to it, so the batch is still running while the
+		// coordinator sleeps.
+		const { client, batchId, coordinator } = await newBatch("asleep");
+		const worker = client.worker.getOrCreate([`${batchId}.w0`], { params: await serverParams() });
+		for (const n of [1, 2]) {
+			await worker.send("jobs", { jobId: `blocker-${n}`, kind: "sha256", input: { text: "slow", rounds: 1_000_000 } });
+		}
+		await coordinator.submit({
+			items: [{ kind: "primes", input: { limit: 1_000 } }],
+			workers: 1,
+			sweepIntervalMs: 60_000,
+		});
+
+		await sleepActor(await coordinator.resolve());
+
+		// The call wakes it; a failed onWake would leave it unable to answer.
+		expect((await coordinator.status()).total).toBe(1);
+		await expect.poll(() => coordinator.status().then((s) => s.state), { timeout: 60_000 }).toBe("done");
+		expect(await coordinator.results()).toEqual([
+			expect.objectContaining({ status: "done", result: naivePrimes(1_000) }),
+		]);
+	});
 });
