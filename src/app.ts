@@ -137,9 +137,11 @@ export function createApp(served: ServedRegistry): Hono {
 
 	app.route("/api/auth", authRoutes(env.auth));
 
-	// The benchmark's baseline (`npm run bench`): the cheapest route this server
-	// has, so actions through the engine compare with plain Hono in the same
-	// process. Also a liveness check that, unlike `/health`, never asks the engine.
+	// Liveness: this process answers, whatever the engine does. `/health` above
+	// is readiness (it asks the engine); a load balancer or orchestrator that
+	// restarts dead processes should poll this one, so an engine outage never
+	// restarts healthy servers (docs/deploying.md). The lab's bench uses it as
+	// its baseline, the cheapest route the server has.
 	app.get("/api/ping", (c) => c.json({ ok: true }));
 
 	// The engine serves actors through this route: `/metadata`, `/start` (a

@@ -45,12 +45,6 @@ const schema = z.object({
 	RIVET_LOG_LEVEL: z.enum(LOG_LEVELS).default("warn"),
 	/** Folder of the built web app served at `/`. */
 	WEB_DIST: z.string().default("web/dist"),
-	/**
-	 * Set by the local launcher and the test harness (tools/local/app-server.ts):
-	 * the server stops when that process is gone, so a launcher or test runner
-	 * killed with SIGKILL leaves no server behind. Unset in production.
-	 */
-	FLEET_PARENT_PID: z.coerce.number().int().positive().optional(),
 	/** `GET /api/fleet` (every actor, keys included): on by default outside production. */
 	FLEET_VIEW: z.enum(["on", "off"]).optional(),
 });
@@ -74,7 +68,6 @@ export interface Env {
 	versionSource: "RIVET_RUNNER_VERSION" | "RIVET_ENVOY_VERSION" | "build" | "unset";
 	logLevel: (typeof LOG_LEVELS)[number];
 	webDist: string;
-	parentPid: number | undefined;
 	/** Whether `GET /api/fleet` answers (see `src/fleet.ts`). */
 	fleetView: boolean;
 	/** Secrets for sign-in, tokens, `/api/rivet/start` and operator routes (see src/auth/settings.ts). */
@@ -145,7 +138,6 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 						: "unset",
 		logLevel: e.RIVET_LOG_LEVEL,
 		webDist: e.WEB_DIST,
-		parentPid: e.FLEET_PARENT_PID,
 		fleetView: e.FLEET_VIEW === undefined ? e.NODE_ENV !== "production" : e.FLEET_VIEW === "on",
 		auth,
 	};

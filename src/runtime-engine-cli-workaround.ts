@@ -50,8 +50,8 @@
 // round trip one call at a time 5.1-5.9 ms p50 on wasm against 48 ms on native.
 //
 // Remove this file, and its call in `src/runtime.ts`, once rivetkit ships
-// both fixes: the wasm parity suite (`npx vitest run --config
-// vitest.wasm.config.ts`) and the spawn test above then pass without it.
+// both fixes: the wasm parity suite (`npx vitest run --project
+// wasm`) and the spawn test above then pass without it.
 
 import { registerHooks } from "node:module";
 

@@ -14,9 +14,7 @@
 // before the first request reaches `registry.handler()` (rivetkit reads its
 // runtime setting and loads its core on that request).
 
-import { subscribe } from "node:diagnostics_channel";
 import { readFileSync } from "node:fs";
-import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
@@ -34,12 +32,7 @@ const schema = z.object({
 	FLEET_RUNTIME: z.enum(RUNTIMES).default(DEFAULT_RUNTIME),
 	/** rivetkit's own variable; this server sets it from `FLEET_RUNTIME`, so a different value is a mistake. */
 	RIVETKIT_RUNTIME: z.string().optional(),
-	/** `on`: log a timestamped line when the engine's `/api/rivet/start` request arrives (the bench's cold-start phases). */
-	FLEET_DEBUG_TIMINGS: z.enum(["on", "off"]).default("off"),
 });
-
-/** The line `FLEET_DEBUG_TIMINGS=on` prints per `/start` request; tools/bench/scenarios/cold-start.ts reads it. */
-export const START_TIMING_PREFIX = "fleet-timing: /api/rivet/start request at epoch ms";
 
 export class RuntimeSettingError extends Error {}
 
@@ -48,7 +41,7 @@ export function parseRuntime(source: Record<string, string | undefined>): Runtim
 	return parseSettings(source).runtime;
 }
 
-function parseSettings(source: Record<string, string | undefined>): { runtime: Runtime; debugTimings: boolean } {
+function parseSettings(source: Record<string, string | undefined>): { runtime: Runtime } {
 	const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
 	const result = schema.safeParse(cleaned);
 	if (!result.success) {
@@ -62,13 +55,13 @@ function parseSettings(source: Record<string, string | undefined>): { runtime: R
 				.join("; "),
 		);
 	}
-	const { FLEET_RUNTIME: runtime, RIVETKIT_RUNTIME: rivetkit, FLEET_DEBUG_TIMINGS: timings } = result.data;
+	const { FLEET_RUNTIME: runtime, RIVETKIT_RUNTIME: rivetkit } = result.data;
 	if (rivetkit !== undefined && rivetkit !== runtime) {
 		throw new RuntimeSettingError(
 			`RIVETKIT_RUNTIME: is ${JSON.stringify(rivetkit)} but FLEET_RUNTIME selects ${runtime}; set FLEET_RUNTIME only`,
 		);
 	}
-	return { runtime, debugTimings: timings === "on" };
+	return { runtime };
 }
 
 /** What this module uses of the wasm bindings: wasm-bindgen's synchronous initializer, and the class the schedule workaround wraps. */
@@ -136,9 +129,8 @@ async function loadWasmCore(): Promise<void> {
  */
 export async function prepareRuntime(env: Record<string, string | undefined> = process.env): Promise<Runtime> {
 	let runtime: Runtime;
-	let debugTimings: boolean;
 	try {
-		({ runtime, debugTimings } = parseSettings(env));
+		({ runtime } = parseSettings(env));
 	} catch (error) {
 		if (!(error instanceof RuntimeSettingError)) throw error;
 		console.error(`actor-fleet: invalid environment, not starting:\n  ${error.message}`);
@@ -150,19 +142,6 @@ export async function prepareRuntime(env: Record<string, string | undefined> = p
 	// answer (src/runtime-engine-cli-workaround.ts).
 	hideEngineCli();
 	if (runtime === "wasm") await loadWasmCore();
-	if (debugTimings) logStartRequests();
 	console.log(`actor-fleet: actors run on the ${runtime} runtime (FLEET_RUNTIME)`);
 	return runtime;
-}
-
-/**
- * Prints when each `/api/rivet/start` request reaches this process, before
- * any route runs: Node's HTTP server announces every request on this
- * diagnostics channel, so no route or middleware changes.
- */
-function logStartRequests(): void {
-	subscribe("http.server.request.start", (message) => {
-		const url = (message as { request?: IncomingMessage }).request?.url ?? "";
-		if (url.startsWith("/api/rivet/start")) console.log(`${START_TIMING_PREFIX} ${Date.now()}`);
-	});
 }

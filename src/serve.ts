@@ -17,8 +17,6 @@ export const ENGINE_START_PATH = "/api/rivet/start";
 
 /** After this long, open connections are cut so the process can exit. */
 const SHUTDOWN_CLOSE_TIMEOUT_MS = 5_000;
-/** How often a server started by a launcher checks that the launcher still runs. */
-const PARENT_CHECK_INTERVAL_MS = 1_000;
 
 export interface ServeOptions {
 	app: Hono;
@@ -60,7 +58,7 @@ export function refuseStartsWhileStopping(fetch: Fetch, isStopping: () => boolea
 	};
 }
 
-/** Listens on `PORT`/`HOST` and stops cleanly on SIGTERM/SIGINT or when the launcher is gone. */
+/** Listens on `PORT`/`HOST` and stops cleanly on SIGTERM/SIGINT. */
 export function serveUntilStopped({ app, registry, checkSettings, onListening }: ServeOptions): void {
 	const env = loadEnv();
 	try {
@@ -116,26 +114,6 @@ export function serveUntilStopped({ app, registry, checkSettings, onListening }:
 		process.exit(0);
 	}
 
-	/**
-	 * A server started by the local launcher or the tests stops when they are
-	 * gone: killed with SIGKILL, they cannot stop it themselves.
-	 */
-	function watchParent(): void {
-		const parent = env.parentPid;
-		if (parent === undefined) return;
-		const timer = setInterval(() => {
-			try {
-				process.kill(parent, 0);
-			} catch {
-				clearInterval(timer);
-				console.error(`actor-fleet: the process that started this server (pid ${parent}) is gone; stopping`);
-				void shutdown("SIGTERM");
-			}
-		}, PARENT_CHECK_INTERVAL_MS);
-		timer.unref();
-	}
-
 	process.on("SIGTERM", () => void shutdown("SIGTERM"));
 	process.on("SIGINT", () => void shutdown("SIGINT"));
-	watchParent();
 }

@@ -1,6 +1,7 @@
 // `npm run check` (and `npm test`, which first installs the Debian packages
-// the suites need): format and lint, typecheck, then the main, wasm parity,
-// fault and cluster suites, one after another, stopping at the first failure.
+// the suites need): format and lint, typecheck, then each vitest project of
+// vitest.config.ts (main, wasm parity, and the lab's fault and cluster
+// suites), one after another, stopping at the first failure.
 //
 // A script of its own rather than a `&&` chain in package.json: npm runs a
 // chain through `sh`, and a SIGTERM to npm (what `timeout`, systemd and CI
@@ -22,13 +23,19 @@ const STEPS: Array<[string, string, string[]]> = [
 	["format and lint", "biome", ["check", "."]],
 	["typecheck (server)", "tsc", ["-p", "tsconfig.json"]],
 	["typecheck (web)", "tsc", ["-p", "web/tsconfig.json"]],
-	["main suite", "vitest", ["run"]],
+	["main suite", "vitest", ["run", "--project", "main"]],
 	// The actor tests again, against an app server on rivetkit's wasm runtime (docs/performance.md#two-runtimes).
-	["wasm parity suite", "vitest", ["run", "--config", "vitest.wasm.config.ts"]],
-	// example-actors:start (the fault suite crashes the example actors; the README's removal block deletes it)
-	["fault suite", "vitest", ["run", "--config", "vitest.faults.config.ts"]],
+	["wasm parity suite", "vitest", ["run", "--project", "wasm"]],
+	// lab:start (the README's lab removal block deletes these lines)
+	// example-actors:start (the fault suite crashes the example actors)
+	["fault suite", "vitest", ["run", "--project", "faults"]],
 	// example-actors:end
-	["cluster suite", "vitest", ["run", "--config", "vitest.cluster.config.ts"]],
+	["cluster suite", "vitest", ["run", "--project", "cluster"]],
+	// lab:end
+	// example-actors:start (the README's removal block deletes these lines)
+	// The README's removal blocks, each in a temporary copy followed by this whole command there.
+	["removal suite", "vitest", ["run", "--project", "removal"]],
+	// example-actors:end
 ];
 
 exitOnSignals();

@@ -45,25 +45,35 @@ exitOnSignals();
 /**
  * Shell lines the banner suggests: sign in on the app LB, create a counter
  * through the engine LB (its management API needs the cluster's admin
- * token), call it as that user. Empty once the example actors are removed.
+ * token), call it as that user. None once the example actors are removed.
+ * `{app}`, `{engine}`, `{pool}` and `{adminTokenFile}` are filled in by `tryLines`.
  */
+const TRY_LINES: string[] = [
+	// example-actors:start (the README's removal block deletes these lines)
+	`  SIGNIN=$(curl -s -X POST {app}/api/auth/sign-in -H 'content-type: application/json' -d '{"name":"you"}')`,
+	`  TOKEN=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')`,
+	`  ME=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).userId')`,
+	`  ID=$(curl -s -X PUT '{engine}/actors?namespace=default' -H 'content-type: application/json' \\`,
+	`    -H "authorization: Bearer $(cat {adminTokenFile})" \\`,
+	`    -d '{"name":"counter","key":"'"$ME"'","runner_name_selector":"{pool}","crash_policy":"sleep"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).actor.actor_id')`,
+	`  curl -s -X POST {engine}/gateway/$ID/action/increment -H 'content-type: application/json' \\`,
+	`    -H "x-rivet-conn-params: {\\"token\\":\\"$TOKEN\\"}" -d '{"args":[1]}'`,
+	// example-actors:end
+];
+
+/** The banner's "Try" section: `TRY_LINES` with this cluster's addresses, or nothing when there are none. */
 function tryLines(cluster: Cluster): string {
-	const adminTokenFile = path.relative(process.cwd(), path.join(cluster.dir, ADMIN_TOKEN_FILE));
-	const lines: string[] = [
-		// example-actors:start (the README's removal block deletes these lines)
-		`  SIGNIN=$(curl -s -X POST ${cluster.appUrl}/api/auth/sign-in -H 'content-type: application/json' -d '{"name":"you"}')`,
-		`  TOKEN=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')`,
-		`  ME=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).userId')`,
-		`  ID=$(curl -s -X PUT '${cluster.engineUrl}/actors?namespace=default' -H 'content-type: application/json' \\`,
-		`    -H "authorization: Bearer $(cat ${adminTokenFile})" \\`,
-		`    -d '{"name":"counter","key":"'"$ME"'","runner_name_selector":"${cluster.pool}","crash_policy":"sleep"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).actor.actor_id')`,
-		`  curl -s -X POST ${cluster.engineUrl}/gateway/$ID/action/increment -H 'content-type: application/json' \\`,
-		`    -H "x-rivet-conn-params: {\\"token\\":\\"$TOKEN\\"}" -d '{"args":[1]}'`,
-		// example-actors:end
-	];
-	return lines.length === 0
-		? ""
-		: `Try (as a signed-in user; a counter belongs to its first writer):\n${lines.join("\n")}\n`;
+	if (TRY_LINES.length === 0) return "";
+	const values = {
+		app: cluster.appUrl,
+		engine: cluster.engineUrl,
+		pool: cluster.pool,
+		adminTokenFile: path.relative(process.cwd(), path.join(cluster.dir, ADMIN_TOKEN_FILE)),
+	};
+	const filled = TRY_LINES.map((line) =>
+		line.replace(/\{(app|engine|pool|adminTokenFile)\}/g, (_, name: keyof typeof values) => values[name]),
+	);
+	return `Try (as a signed-in user; a counter belongs to its first writer):\n${filled.join("\n")}\n`;
 }
 
 async function main(): Promise<void> {

@@ -98,7 +98,7 @@ async function main(): Promise<void> {
 actor-fleet is up.
   app       ${appUrl}            (${vite ? `Vite, hot reload; server ${server.url}` : `health: ${server.url}/health`})
   engine    ${new URL(endpoint).origin}     (dashboard: ${new URL(endpoint).origin}/ui${engine || !local ? "" : "; adopted: started elsewhere, left running"})
-${tryLines(server.url, new URL(endpoint).origin, pool)}Ctrl-C stops everything.
+${tryLines({ app: server.url, engine: new URL(endpoint).origin, pool })}Ctrl-C stops everything.
 `);
 
 	void server.exited.then((code) => {
@@ -111,24 +111,29 @@ ${tryLines(server.url, new URL(endpoint).origin, pool)}Ctrl-C stops everything.
 
 /**
  * Shell lines the banner suggests: sign in on the app, then call an actor
- * through the engine's gateway as that user (`x-rivet-conn-params`). Empty
- * once the example actors are removed.
+ * through the engine's gateway as that user (`x-rivet-conn-params`). None
+ * once the example actors are removed. `{app}`, `{engine}` and `{pool}` are
+ * filled in by `tryLines`.
  */
-function tryLines(appUrl: string, engineUrl: string, pool: string): string {
-	const lines: string[] = [
-		// example-actors:start (the README's removal block deletes these lines)
-		`  SIGNIN=$(curl -s -X POST ${appUrl}/api/auth/sign-in -H 'content-type: application/json' -d '{"name":"you"}')`,
-		`  TOKEN=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')`,
-		`  ME=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).userId')`,
-		`  ID=$(curl -s -X PUT '${engineUrl}/actors?namespace=default' -H 'content-type: application/json' \\`,
-		`    -d '{"name":"counter","key":"'"$ME"'","runner_name_selector":"${pool}","crash_policy":"sleep"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).actor.actor_id')`,
-		`  curl -s -X POST ${engineUrl}/gateway/$ID/action/increment -H 'content-type: application/json' \\`,
-		`    -H "x-rivet-conn-params: {\\"token\\":\\"$TOKEN\\"}" -d '{"args":[1]}'`,
-		// example-actors:end
-	];
-	return lines.length === 0
-		? ""
-		: `Try (as a signed-in user; a counter belongs to its first writer):\n${lines.join("\n")}\n`;
+const TRY_LINES: string[] = [
+	// example-actors:start (the README's removal block deletes these lines)
+	`  SIGNIN=$(curl -s -X POST {app}/api/auth/sign-in -H 'content-type: application/json' -d '{"name":"you"}')`,
+	`  TOKEN=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')`,
+	`  ME=$(echo "$SIGNIN" | node -pe 'JSON.parse(require("fs").readFileSync(0)).userId')`,
+	`  ID=$(curl -s -X PUT '{engine}/actors?namespace=default' -H 'content-type: application/json' \\`,
+	`    -d '{"name":"counter","key":"'"$ME"'","runner_name_selector":"{pool}","crash_policy":"sleep"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).actor.actor_id')`,
+	`  curl -s -X POST {engine}/gateway/$ID/action/increment -H 'content-type: application/json' \\`,
+	`    -H "x-rivet-conn-params: {\\"token\\":\\"$TOKEN\\"}" -d '{"args":[1]}'`,
+	// example-actors:end
+];
+
+/** The banner's "Try" section: `TRY_LINES` with this run's addresses, or nothing when there are none. */
+function tryLines(values: { app: string; engine: string; pool: string }): string {
+	if (TRY_LINES.length === 0) return "";
+	const filled = TRY_LINES.map((line) =>
+		line.replace(/\{(app|engine|pool)\}/g, (_, name: keyof typeof values) => values[name]),
+	);
+	return `Try (as a signed-in user; a counter belongs to its first writer):\n${filled.join("\n")}\n`;
 }
 
 /** Stops whatever has started (newest first) and exits 1, unless a signal is already doing that. */

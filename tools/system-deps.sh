@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The programs the test suite needs beyond npm: PostgreSQL, nats-server and
-# nginx for the multi-node cluster tests (test/cluster/), Chromium for the
-# browser test (test/web/). `npm test` runs this first.
+# The programs the test suite needs beyond npm: Chromium for the browser test
+# (test/web/), and, for the lab's multi-node cluster tests (test/cluster/),
+# PostgreSQL, nats-server and nginx. `npm test` runs this first.
 #
 # On Debian or Ubuntu, as root or with password-less sudo, it installs what is
 # missing, non-interactively. Anywhere else (no root and no sudo, macOS, other
@@ -19,6 +19,7 @@ apt=()      # Debian/Ubuntu packages
 brew=()     # Homebrew formulae
 cask=()     # Homebrew casks
 
+# lab:start (the README's lab removal block deletes these lines)
 # The cluster finds PostgreSQL under /usr/lib/postgresql/<major>/bin, on PATH,
 # or in POSTGRES_BIN (tools/local/prerequisites.ts).
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && ! has initdb &&
@@ -37,6 +38,7 @@ if ! has nginx && ! { [ -n "${NGINX:-}" ] && [ -x "$NGINX" ]; }; then
 	apt+=(nginx)
 	brew+=(nginx)
 fi
+# lab:end
 # The browser test launches /usr/bin/chromium, or the binary CHROMIUM names
 # (test/web/browser.ts); playwright-core never downloads a browser of its own.
 # Fonts make the saved screenshots readable without the recommended packages.

@@ -1,4 +1,4 @@
-// Global setup of the wasm parity run (vitest.wasm.config.ts): the main
+// Global setup of the wasm parity run (the `wasm` project of vitest.config.ts): the main
 // suite's stack (one real engine, one app server), with the app server on
 // rivetkit's wasm runtime (`FLEET_RUNTIME=wasm`, src/runtime.ts).
 

@@ -1,4 +1,4 @@
-// Runs only in the wasm parity run (vitest.wasm.config.ts): the app server
+// Runs only in the wasm parity run (the `wasm` project of vitest.config.ts): the app server
 // the other files talk to really runs its actors on the wasm runtime.
 
 import { readdirSync, readFileSync } from "node:fs";

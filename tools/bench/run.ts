@@ -44,6 +44,7 @@ import { durableWrites } from "./scenarios/durable.ts";
 import { isolation } from "./scenarios/isolation.ts";
 import { coordinatorFanOut, workerJobs } from "./scenarios/jobs.ts";
 import { lifecycle } from "./scenarios/lifecycle.ts";
+import { START_TIMINGS_NODE_OPTIONS } from "./start-timings.ts";
 
 // The rivetkit client logs every retried or failed call at warn level on
 // stdout, which is where the table goes; errors are counted in the table.
@@ -129,10 +130,10 @@ async function main(): Promise<void> {
 	log(
 		`starting engine, app server (handler, native)${withWasm ? ", app server (handler, wasm)" : ""} and registry.start() process…`,
 	);
-	// FLEET_DEBUG_TIMINGS: the servers log when the engine's `/start` reaches them (cold-start phases).
+	// The servers log when the engine's `/start` reaches them (cold-start phases; start-timings.ts).
 	const stack = await startStack({
 		pool: HANDLER_POOL,
-		serverEnv: { RIVET_LOG_LEVEL: "error", FLEET_RUNTIME: "native", FLEET_DEBUG_TIMINGS: "on" },
+		serverEnv: { RIVET_LOG_LEVEL: "error", FLEET_RUNTIME: "native", NODE_OPTIONS: START_TIMINGS_NODE_OPTIONS },
 	});
 	running = { stack };
 	let envoy: RunningAppServer | undefined;
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
 		if (withWasm) {
 			wasm = await stack.addServer({
 				pool: WASM_POOL,
-				env: { FLEET_RUNTIME: "wasm", RIVET_LOG_LEVEL: "error", FLEET_DEBUG_TIMINGS: "on" },
+				env: { FLEET_RUNTIME: "wasm", RIVET_LOG_LEVEL: "error", NODE_OPTIONS: START_TIMINGS_NODE_OPTIONS },
 			});
 			running.wasm = wasm;
 			// A crash of the wasm server is a result: every later [wasm] row fails, and the summary says why.

@@ -5,7 +5,7 @@
 //
 // The rule (docs/performance.md, "Which runtime is the default"):
 // 1. Correct and durable first. wasm qualifies only if the wasm parity run
-//    (vitest.wasm.config.ts) passed 3 times in a row (`--wasm-parity green`),
+//    (the `wasm` project of vitest.config.ts) passed 3 times in a row (`--wasm-parity green`),
 //    the whole fault suite (every kill -9 test) passed with FLEET_RUNTIME=wasm
 //    (`--wasm-faults green`), and its app server never exited during a bench
 //    run. A runtime that might lose an acknowledged write is never the
@@ -39,13 +39,11 @@ const { values } = parseArgs({
 });
 const parity = values["wasm-parity"];
 if (parity !== "green" && parity !== "failing") {
-	throw new Error("--wasm-parity green|failing: the last 3 runs of `npx vitest run --config vitest.wasm.config.ts`");
+	throw new Error("--wasm-parity green|failing: the last 3 runs of `npx vitest run --project wasm`");
 }
 const faults = values["wasm-faults"];
 if (faults !== "green" && faults !== "failing" && faults !== "not-run") {
-	throw new Error(
-		"--wasm-faults green|failing|not-run: `FLEET_RUNTIME=wasm npx vitest run --config vitest.faults.config.ts`",
-	);
+	throw new Error("--wasm-faults green|failing|not-run: `FLEET_RUNTIME=wasm npx vitest run --project faults`");
 }
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < MIN_RUNS) throw new Error(`--runs takes a whole number of at least ${MIN_RUNS}`);

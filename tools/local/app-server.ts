@@ -5,8 +5,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { logTail } from "./daemon.ts";
+import { LAUNCHER_PID_VARIABLE } from "./exit-with-launcher.ts";
 import { track } from "./lifecycle.ts";
 
 /** How long a server gets to start listening. */
@@ -17,6 +18,8 @@ const POLL_INTERVAL_MS = 50;
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const SERVER_ENTRY = path.join(PROJECT_ROOT, "src/server.ts");
+/** Preloaded into every server started here, so it stops when this process is gone. */
+export const EXIT_WITH_LAUNCHER = pathToFileURL(path.join(PROJECT_ROOT, "tools/local/exit-with-launcher.ts")).href;
 
 export interface AppServerOptions {
 	port: number;
@@ -46,7 +49,8 @@ export interface RunningAppServer {
 export async function startAppServer(options: AppServerOptions): Promise<RunningAppServer> {
 	const host = options.host ?? "127.0.0.1";
 	const url = `http://${host}:${options.port}`;
-	const args = [...(options.watch ? ["--watch"] : []), options.entry ?? SERVER_ENTRY];
+	// The server stops by itself if this process dies without stopping it (exit-with-launcher.ts).
+	const args = [...(options.watch ? ["--watch"] : []), `--import=${EXIT_WITH_LAUNCHER}`, options.entry ?? SERVER_ENTRY];
 	let stdio: "inherit" | ["ignore", NodeJS.WritableStream, NodeJS.WritableStream] = "inherit";
 	// A failed start quotes this run's lines of the (appended-to) log.
 	const logStart = options.logFile && existsSync(options.logFile) ? statSync(options.logFile).size : 0;
@@ -58,13 +62,11 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
 	const child = spawn(process.execPath, args, {
 		cwd: options.cwd ?? PROJECT_ROOT,
 		stdio: stdio as never,
-		// FLEET_PARENT_PID: the server stops by itself if this process dies
-		// without stopping it (see src/server.ts).
 		env: {
 			...process.env,
 			PORT: String(options.port),
 			HOST: host,
-			FLEET_PARENT_PID: String(process.pid),
+			[LAUNCHER_PID_VARIABLE]: String(process.pid),
 			...options.env,
 		},
 	});

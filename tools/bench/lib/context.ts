@@ -25,7 +25,7 @@ export interface RuntimeSide {
 	pool: string;
 	pids: Pids;
 	appUrl: string;
-	/** The app server's log (its `FLEET_DEBUG_TIMINGS=on` lines feed the cold-start phases). */
+	/** The app server's log (its start-timing lines, tools/bench/start-timings.ts, feed the cold-start phases). */
 	logFile?: string;
 }
 

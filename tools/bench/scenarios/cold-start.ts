@@ -7,7 +7,7 @@
 // - the engine's own record of the actor (`GET /actors`): `create_ts`,
 //   `start_ts` and `connectable_ts` (the actor reported ready);
 // - the engine's `/api/rivet/start` request reaching the app server (the
-//   server's `FLEET_DEBUG_TIMINGS=on` line, src/runtime.ts);
+//   server's start-timing line, tools/bench/start-timings.ts);
 // - the client gets the first action's answer.
 //
 // Counters (state only) and chat rooms (state plus a SQLite database with
@@ -15,9 +15,9 @@
 // migrating it costs. The table prints each event's median offset from t = 0.
 
 import { readFileSync } from "node:fs";
-import { START_TIMING_PREFIX } from "../../../src/runtime.ts";
 import { type BenchContext, eachRuntime, putActor, type RuntimeSide, rowName, type Scenario } from "../lib/context.ts";
 import { log, percentile, type ScenarioResult } from "../lib/measure.ts";
+import { START_TIMING_PREFIX } from "../start-timings.ts";
 
 const FULL_CREATIONS = 20;
 const QUICK_CREATIONS = 8;
