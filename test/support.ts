@@ -1,7 +1,8 @@
-// Helpers shared by the tests: a typed client on the test engine, unique
-// keys, raw gateway calls and polling.
+// Helpers shared by the tests: typed clients (on the test engine, or any
+// engine a test starts), unique keys, raw gateway calls.
 
 import { randomUUID } from "node:crypto";
+import type { Registry as AnyRegistry, RegistryActors } from "rivetkit";
 import { createClient } from "rivetkit/client";
 import { inject, onTestFinished } from "vitest";
 import type { Registry } from "../src/registry.ts";
@@ -14,14 +15,16 @@ export function uniqueKey(prefix: string): string {
 	return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** A client on the test engine, disposed when the test ends. */
-export function testClient(options: { poolName?: string } = {}) {
-	const client = createClient<Registry>({
-		endpoint: engineUrl(),
-		...(options.poolName ? { poolName: options.poolName } : {}),
-	});
+/** A client typed by `R` on the engine at `endpoint`, disposed when the test ends: every suite's clients come from here. */
+export function clientOn<R extends AnyRegistry<RegistryActors>>(endpoint: string, poolName?: string) {
+	const client = createClient<R>({ endpoint, ...(poolName ? { poolName } : {}) });
 	onTestFinished(() => client.dispose());
 	return client;
+}
+
+/** A client on the test engine, disposed when the test ends. */
+export function testClient(options: { poolName?: string } = {}) {
+	return clientOn<Registry>(engineUrl(), options.poolName);
 }
 
 export interface GatewayResult {

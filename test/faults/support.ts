@@ -2,10 +2,10 @@
 // that retry while a restarted server brings its actors back.
 
 import { existsSync, readFileSync } from "node:fs";
-import { createClient } from "rivetkit/client";
-import { onTestFinished } from "vitest";
 import type { Registry } from "../../src/registry.ts";
 import { type SignedIn, signIn } from "../../tools/client/auth.ts";
+
+import { clientOn } from "../support.ts";
 
 export { serverParams } from "../actors/helpers.ts";
 
@@ -18,10 +18,9 @@ export function signInOn(appUrl: string, name: string): Promise<SignedIn> {
 const RECOVERY_TIMEOUT_MS = 60_000;
 const RETRY_INTERVAL_MS = 250;
 
+/** A client on a crash test's own engine. */
 export function clientFor(engineUrl: string, poolName?: string) {
-	const client = createClient<Registry>({ endpoint: engineUrl, ...(poolName ? { poolName } : {}) });
-	onTestFinished(() => client.dispose());
-	return client;
+	return clientOn<Registry>(engineUrl, poolName);
 }
 
 /**
