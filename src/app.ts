@@ -16,7 +16,7 @@ import { authRoutes, requireOperatorToken, requireStartSecret } from "./auth/rou
 import { engineAccess } from "./engine-api.ts";
 import { loadEnv, stripCredentials } from "./env.ts";
 import { disabledFleet, FleetUnavailableError, loadFleet } from "./fleet.ts";
-import { registry } from "./registry.ts";
+import { HttpError } from "./http-error.ts";
 import { webApp } from "./web-assets.ts";
 
 /** How long `/health` waits for the engine before calling it unreachable. */
@@ -28,22 +28,9 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 /** The engine's own routes under `/api/rivet` that browsers, the engine and Rivet Compute read without a secret. */
 const OPEN_RIVET_PATHS = new Set(["/api/rivet/metadata", "/api/rivet/health"]);
 
-/** Client mistakes the app itself rejects carry one of these codes. */
-export type AppErrorCode = "invalid_input" | "invalid_json" | "not_found" | "payload_too_large";
-
-export class AppError extends Error {
-	readonly status: 400 | 404 | 409 | 413 | 422;
-	readonly code: AppErrorCode;
-
-	constructor(status: AppError["status"], code: AppErrorCode, message: string) {
-		super(message);
-		this.status = status;
-		this.code = code;
-	}
-}
-
-const tooLarge = (limit: number) => (c: Context) =>
-	c.json({ code: "payload_too_large" satisfies AppErrorCode, message: `the body exceeds ${limit} bytes` }, 413);
+const tooLarge = (limit: number) => () => {
+	throw new HttpError(413, "payload_too_large", `the body exceeds ${limit} bytes`);
+};
 
 /**
  * Hono's `secureHeaders` settings for the web app. The page loads only its
@@ -162,9 +149,7 @@ export function createApp(served: ServedRegistry): Hono {
 		try {
 			return c.json(await loadFleet(engineAccess(env)));
 		} catch (error) {
-			if (error instanceof FleetUnavailableError) {
-				return c.json({ code: "fleet_unavailable", message: error.message }, 503);
-			}
+			if (error instanceof FleetUnavailableError) throw new HttpError(503, "fleet_unavailable", error.message);
 			throw error;
 		}
 	});
@@ -172,20 +157,17 @@ export function createApp(served: ServedRegistry): Hono {
 	// Last: the web app and its SPA fallback for every other GET.
 	app.use(webApp(env.webDist));
 
-	app.notFound((c) => c.json({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+	app.notFound((c) => errorResponse(c, new HttpError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)));
 
-	app.onError((error, c) => {
-		if (error instanceof AppError) {
-			return c.json({ code: error.code, message: error.message }, error.status);
-		}
-		if (error instanceof z.ZodError) {
-			const issues = error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
-			return c.json({ code: "invalid_input", message: "the request is invalid", issues }, 400);
-		}
+	// Every refusal the routes throw becomes JSON here, and nowhere else.
+	app.onError((thrown, c) => {
+		let error: unknown = thrown;
+		if (error instanceof z.ZodError) error = HttpError.invalidInput(error, "the request is invalid");
+		// Hono raises these for malformed bodies and similar client mistakes.
 		if (error instanceof HTTPException && error.status < 500) {
-			// Hono raises these for malformed bodies and similar client mistakes.
-			return c.json({ code: "bad_request", message: error.message }, error.status);
+			error = new HttpError(error.status, "bad_request", error.message);
 		}
+		if (error instanceof HttpError) return errorResponse(c, error);
 		// Anything else is our bug: log it with detail, tell the client nothing.
 		console.error(`unhandled error on ${c.req.method} ${c.req.path}:`, error);
 		return c.json({ code: "internal_error", message: "an internal error occurred" }, 500);
@@ -194,8 +176,11 @@ export function createApp(served: ServedRegistry): Hono {
 	return app;
 }
 
-/** The product: this app serving `src/registry.ts`. */
-export const app = createApp(registry);
+/** The response for a refusal: its headers, its status, `{ code, message, issues? }`. */
+function errorResponse(c: Context, error: HttpError): Response {
+	for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+	return c.json(error.toJSON(), error.status);
+}
 
 /** rivetkit serves `/start` with or without trailing slashes; so does this check. */
 function isRivetStart(path: string): boolean {

@@ -13,8 +13,9 @@
 
 import { z } from "zod";
 import { safeEqual } from "./auth/secrets.ts";
-import { type AuthSettings, AuthSettingsError, parseAuthSettings } from "./auth/settings.ts";
+import { type AuthSettings, parseAuthSettings } from "./auth/settings.ts";
 import { type BuildInfo, readBuildInfo } from "./build-info.ts";
+import { exitOnInvalidSettings, SettingsError, settingsLines, withoutEmpty } from "./settings.ts";
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
@@ -76,15 +77,6 @@ export interface Env {
 
 export const LOCAL_ENGINE_ENDPOINT = "http://127.0.0.1:6420";
 
-export class EnvError extends Error {
-	readonly lines: string[];
-
-	constructor(lines: string[]) {
-		super(`invalid environment:\n${lines.join("\n")}`);
-		this.lines = lines;
-	}
-}
-
 /**
  * Parses an environment. Pure, so tests can feed it any record.
  *
@@ -93,18 +85,17 @@ export class EnvError extends Error {
  * a missing version is an error: the deploy would not drain old actors.
  */
 export function parseEnv(source: Record<string, string | undefined>, build?: BuildInfo): Env {
-	// Empty strings mean "unset" (e.g. `RIVET_TOKEN=` in a .env file).
-	const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+	const cleaned = withoutEmpty(source);
 	const result = schema.safeParse(cleaned);
-	const lines = result.success ? [] : result.error.issues.map((i) => `  ${i.path.join(".") || "env"}: ${i.message}`);
+	const lines = result.success ? [] : settingsLines(result.error);
 	let auth: AuthSettings | undefined;
 	try {
 		auth = parseAuthSettings(cleaned);
 	} catch (error) {
-		if (!(error instanceof AuthSettingsError)) throw error;
+		if (!(error instanceof SettingsError)) throw error;
 		lines.push(...error.lines);
 	}
-	if (!result.success) throw new EnvError(lines);
+	if (!result.success) throw new SettingsError(lines);
 	const e = result.data;
 	const publicTokenProblem = checkPublicToken(e);
 	if (publicTokenProblem !== undefined) lines.push(publicTokenProblem);
@@ -117,7 +108,7 @@ export function parseEnv(source: Record<string, string | undefined>, build?: Bui
 		);
 	}
 	// Every problem at once: a deploy that misses three settings fails once, not three times.
-	if (lines.length > 0 || auth === undefined) throw new EnvError(lines);
+	if (lines.length > 0 || auth === undefined) throw new SettingsError(lines);
 	return {
 		nodeEnv: e.NODE_ENV,
 		port: e.PORT ?? e.RIVET_PORT ?? 3000,
@@ -208,15 +199,7 @@ let loaded: Env | undefined;
  */
 export function loadEnv(): Env {
 	if (loaded !== undefined) return loaded;
-	try {
-		loaded = parseEnv(process.env, readBuildInfo());
-		applyToRivetkit(loaded);
-		return loaded;
-	} catch (error) {
-		if (error instanceof EnvError) {
-			console.error(`actor-fleet: invalid environment, not starting:\n${error.lines.join("\n")}`);
-			process.exit(1);
-		}
-		throw error;
-	}
+	loaded = exitOnInvalidSettings(() => parseEnv(process.env, readBuildInfo()));
+	applyToRivetkit(loaded);
+	return loaded;
 }

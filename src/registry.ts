@@ -19,7 +19,7 @@ export type Registry = typeof registry;
 
 /**
  * Parses every actor family's settings from `process.env` now rather than on
- * first use; throws `SettingsError` (src/actors/validate.ts) on a bad value.
+ * first use; throws `SettingsError` (src/settings.ts) on a bad value.
  * `src/server.ts` calls it at boot.
  */
 export function checkActorSettings(): void {

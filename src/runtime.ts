@@ -21,6 +21,7 @@ import { z } from "zod";
 import { hideEngineCli } from "./runtime-engine-cli-workaround.ts";
 import { repairDetachedMemoryViews, type WasmImports } from "./runtime-wasm-memory-workaround.ts";
 import { repairScheduleArgs, type ScheduleClass } from "./runtime-wasm-schedule-workaround.ts";
+import { exitOnInvalidSettings, parseSettings, SettingsError } from "./settings.ts";
 
 export const RUNTIMES = ["native", "wasm"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -29,37 +30,24 @@ export type Runtime = (typeof RUNTIMES)[number];
 export const DEFAULT_RUNTIME: Runtime = "native";
 
 const schema = z.object({
-	FLEET_RUNTIME: z.enum(RUNTIMES).default(DEFAULT_RUNTIME),
+	FLEET_RUNTIME: z
+		.enum(RUNTIMES, { error: (issue) => `must be one of ${RUNTIMES.join(", ")} (got ${JSON.stringify(issue.input)})` })
+		.default(DEFAULT_RUNTIME),
 	/** rivetkit's own variable; this server sets it from `FLEET_RUNTIME`, so a different value is a mistake. */
 	RIVETKIT_RUNTIME: z.string().optional(),
 });
 
-export class RuntimeSettingError extends Error {}
-
 /** Parses the runtime setting. Pure, so tests can feed it any record. */
 export function parseRuntime(source: Record<string, string | undefined>): Runtime {
-	return parseSettings(source).runtime;
+	return parseRuntimeSettings(source).runtime;
 }
 
-function parseSettings(source: Record<string, string | undefined>): { runtime: Runtime } {
-	const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
-	const result = schema.safeParse(cleaned);
-	if (!result.success) {
-		throw new RuntimeSettingError(
-			result.error.issues
-				.map((i) =>
-					i.path[0] === "FLEET_RUNTIME"
-						? `FLEET_RUNTIME: must be one of ${RUNTIMES.join(", ")} (got ${JSON.stringify(source.FLEET_RUNTIME)})`
-						: `${i.path.join(".")}: ${i.message}`,
-				)
-				.join("; "),
-		);
-	}
-	const { FLEET_RUNTIME: runtime, RIVETKIT_RUNTIME: rivetkit } = result.data;
+function parseRuntimeSettings(source: Record<string, string | undefined>): { runtime: Runtime } {
+	const { FLEET_RUNTIME: runtime, RIVETKIT_RUNTIME: rivetkit } = parseSettings(schema, source);
 	if (rivetkit !== undefined && rivetkit !== runtime) {
-		throw new RuntimeSettingError(
-			`RIVETKIT_RUNTIME: is ${JSON.stringify(rivetkit)} but FLEET_RUNTIME selects ${runtime}; set FLEET_RUNTIME only`,
-		);
+		throw new SettingsError([
+			`  RIVETKIT_RUNTIME: is ${JSON.stringify(rivetkit)} but FLEET_RUNTIME selects ${runtime}; set FLEET_RUNTIME only`,
+		]);
 	}
 	return { runtime };
 }
@@ -128,14 +116,7 @@ async function loadWasmCore(): Promise<void> {
  * other invalid setting.
  */
 export async function prepareRuntime(env: Record<string, string | undefined> = process.env): Promise<Runtime> {
-	let runtime: Runtime;
-	try {
-		({ runtime } = parseSettings(env));
-	} catch (error) {
-		if (!(error instanceof RuntimeSettingError)) throw error;
-		console.error(`actor-fleet: invalid environment, not starting:\n  ${error.message}`);
-		process.exit(1);
-	}
+	const { runtime } = exitOnInvalidSettings(() => parseRuntimeSettings(env));
 	env.RIVETKIT_RUNTIME = runtime;
 	// On both runtimes: with the engine binary resolvable, rivetkit's core
 	// spawns an engine of its own whenever the configured one does not

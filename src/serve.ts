@@ -9,8 +9,8 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
-import { SettingsError } from "./actors/validate.ts";
 import { loadEnv } from "./env.ts";
+import { exitOnInvalidSettings } from "./settings.ts";
 
 /** Where the engine asks this server to start actors: rivetkit's default `serverless.basePath` plus `/start`. */
 export const ENGINE_START_PATH = "/api/rivet/start";
@@ -61,15 +61,9 @@ export function refuseStartsWhileStopping(fetch: Fetch, isStopping: () => boolea
 /** Listens on `PORT`/`HOST` and stops cleanly on SIGTERM/SIGINT. */
 export function serveUntilStopped({ app, registry, checkSettings, onListening }: ServeOptions): void {
 	const env = loadEnv();
-	try {
-		// The actors read their settings on first use; reading them now stops a
-		// misconfigured server at boot instead of at its first connection.
-		checkSettings?.();
-	} catch (error) {
-		if (!(error instanceof SettingsError)) throw error;
-		console.error(`actor-fleet: invalid environment, not starting:\n${error.lines.join("\n")}`);
-		process.exit(1);
-	}
+	// The actors read their settings on first use; reading them now stops a
+	// misconfigured server at boot instead of at its first connection.
+	if (checkSettings) exitOnInvalidSettings(checkSettings);
 
 	let stopping = false;
 	const fetch = refuseStartsWhileStopping(app.fetch, () => stopping);

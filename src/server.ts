@@ -4,7 +4,7 @@
 // example-actors:start
 import { resumeBatchesAfterOutage } from "./actors/jobs/resume-after-outage-workaround.ts";
 // example-actors:end
-import { app } from "./app.ts";
+import { createApp } from "./app.ts";
 import { checkActorSettings, registry } from "./registry.ts";
 import { prepareRuntime } from "./runtime.ts";
 import { serveUntilStopped } from "./serve.ts";
@@ -24,4 +24,4 @@ async function onListening(): Promise<void> {
 }
 
 await prepareRuntime();
-serveUntilStopped({ app, registry, checkSettings: checkActorSettings, onListening });
+serveUntilStopped({ app: createApp(registry), registry, checkSettings: checkActorSettings, onListening });

@@ -4,17 +4,19 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { beforeAll, describe, expect, test } from "vitest";
+import { createApp } from "../src/app.ts";
+import { registry } from "../src/registry.ts";
 import { startAppServer } from "../tools/local/app-server.ts";
 import { freePort } from "../tools/local/ports.ts";
 import { FIXTURE_SERVER_ENTRY } from "./fixtures/entry.ts";
 import { engineUrl } from "./support.ts";
 
-let app: typeof import("../src/app.ts").app;
+let app: ReturnType<typeof createApp>;
 
-beforeAll(async () => {
-	// env.ts reads process.env once, on import.
+beforeAll(() => {
+	// env.ts reads process.env once, when the first app is created.
 	process.env.RIVET_ENDPOINT = engineUrl();
-	({ app } = await import("../src/app.ts"));
+	app = createApp(registry);
 });
 
 describe("routes", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { applyToRivetkit, EnvError, parseEnv, stripCredentials } from "../src/env.ts";
+import { applyToRivetkit, parseEnv, stripCredentials } from "../src/env.ts";
+import { SettingsError } from "../src/settings.ts";
 
 describe("parseEnv", () => {
 	test("defaults work with an empty environment (local development)", () => {
@@ -34,8 +35,8 @@ describe("parseEnv", () => {
 			parseEnv({ PORT: "70000", RIVET_RUNNER_VERSION: "-1", RIVET_ENDPOINT: "not a url" });
 			expect.unreachable("parseEnv accepted bad values");
 		} catch (error) {
-			expect(error).toBeInstanceOf(EnvError);
-			expect((error as EnvError).lines).toHaveLength(3);
+			expect(error).toBeInstanceOf(SettingsError);
+			expect((error as SettingsError).lines).toHaveLength(3);
 		}
 	});
 

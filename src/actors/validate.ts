@@ -1,4 +1,5 @@
-// Input validation shared by every actor: action arguments and settings.
+// Input validation shared by every actor: action arguments. (Settings are
+// parsed by src/settings.ts.)
 //
 // Actions are public: anyone who can reach the engine gateway can call them
 // with any JSON. Each action parses its arguments with zod before touching
@@ -27,27 +28,4 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what:
 		code: INVALID_INPUT,
 		metadata: { issues },
 	});
-}
-
-/** Settings that failed to parse; one line per bad variable, ready to print. */
-export class SettingsError extends Error {
-	readonly lines: string[];
-
-	constructor(lines: string[]) {
-		super(`invalid environment:\n${lines.join("\n")}`);
-		this.lines = lines;
-	}
-}
-
-/**
- * Parses an actor family's settings from an environment record, the way
- * `src/env.ts` parses the server's: empty strings mean "unset" (e.g.
- * `ALLOWED_ORIGINS=` in a .env file), and each bad variable is one line of the
- * `SettingsError`.
- */
-export function parseSettings<S extends z.ZodType>(schema: S, source: Record<string, string | undefined>): z.output<S> {
-	const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
-	const result = schema.safeParse(cleaned);
-	if (result.success) return result.data;
-	throw new SettingsError(result.error.issues.map((i) => `  ${i.path.join(".") || "env"}: ${i.message}`));
 }

@@ -11,10 +11,11 @@
 // production. Clients never send it to actors: they send the short-lived
 // access token as connection params, and fetch a new one per connection.
 
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookiePrefixOptions } from "hono/utils/cookie";
+import { HttpError } from "../http-error.ts";
 import { signIn, signInRequestSchema } from "./identity.ts";
 import { bearerToken, safeEqual } from "./secrets.ts";
 import { type AuthSettings, START_SECRET_HEADER } from "./settings.ts";
@@ -34,11 +35,16 @@ export interface TokenResponse {
 	expiresAt: number;
 }
 
-type Refusal = "unauthenticated" | "forbidden";
+/** 401: who is calling is unknown; the answer says how to authenticate. */
+function unauthenticated(message: string): HttpError {
+	return new HttpError(401, "unauthenticated", message, {
+		headers: { "WWW-Authenticate": 'Bearer realm="actor-fleet"' },
+	});
+}
 
-function refuse(c: Context, status: 401 | 403, code: Refusal, message: string): Response {
-	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="actor-fleet"');
-	return c.json({ code, message }, status);
+/** 403: the caller is known and may not do this. */
+function forbidden(message: string): HttpError {
+	return new HttpError(403, "forbidden", message);
 }
 
 export function authRoutes(settings: AuthSettings): Hono {
@@ -55,24 +61,21 @@ export function authRoutes(settings: AuthSettings): Hono {
 		// JSON only: an HTML form on another site cannot send it without a
 		// CORS preflight, so no page can sign a visitor in behind their back.
 		if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json")) {
-			return c.json({ code: "unsupported_media_type", message: "send the body as application/json" }, 415);
+			throw new HttpError(415, "unsupported_media_type", "send the body as application/json");
 		}
 		let body: unknown;
 		try {
 			body = await c.req.json();
 		} catch {
-			return c.json({ code: "invalid_json", message: "the body is not valid JSON" }, 400);
+			throw new HttpError(400, "invalid_json", "the body is not valid JSON");
 		}
 		const parsed = signInRequestSchema.safeParse(body);
-		if (!parsed.success) {
-			const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
-			return c.json({ code: "invalid_input", message: "send { name }", issues }, 400);
-		}
+		if (!parsed.success) throw HttpError.invalidInput(parsed.error, "send { name }");
 		// Operator sign-in: the same form, plus `Authorization: Bearer <OPERATOR_TOKEN>`.
 		// A wrong token is refused outright rather than quietly signing in as a user.
 		const presented = bearerToken(c.req.header("authorization"));
 		if (presented !== undefined && !operatorTokenMatches(settings, presented)) {
-			return refuse(c, 403, "forbidden", "the operator token is not valid");
+			throw forbidden("the operator token is not valid");
 		}
 		const user = await signIn(parsed.data, { operator: presented !== undefined });
 		const session = await signUserToken("session", user, settings.authSecret);
@@ -90,7 +93,7 @@ export function authRoutes(settings: AuthSettings): Hono {
 
 	routes.post("/token", async (c) => {
 		const cookie = getCookie(c, SESSION_COOKIE, prefix);
-		if (cookie === undefined) return refuse(c, 401, "unauthenticated", "not signed in: POST /api/auth/sign-in");
+		if (cookie === undefined) throw unauthenticated("not signed in: POST /api/auth/sign-in");
 		let identity: Identity;
 		try {
 			identity = await verifyToken(cookie, ["session"], settings.authSecret);
@@ -98,9 +101,9 @@ export function authRoutes(settings: AuthSettings): Hono {
 			if (!(error instanceof TokenError)) throw error;
 			// Forged, from another secret, or simply old: the browser has to sign in again.
 			deleteCookie(c, SESSION_COOKIE, { path: "/", secure: settings.production, ...(prefix ? { prefix } : {}) });
-			return refuse(c, 401, "unauthenticated", "the session is no longer valid: sign in again");
+			throw unauthenticated("the session is no longer valid: sign in again");
 		}
-		if (identity.role === "server") return refuse(c, 401, "unauthenticated", "not a user session");
+		if (identity.role === "server") throw unauthenticated("not a user session");
 		const user = { userId: identity.userId, name: identity.name, role: identity.role };
 		const access = await signUserToken("access", user, settings.authSecret, settings.accessTokenTtlS);
 		return c.json({ ...user, token: access.token, expiresAt: access.expiresAt } satisfies TokenResponse);
@@ -127,10 +130,9 @@ function operatorTokenMatches(settings: AuthSettings, presented: string): boolea
 export function requireOperatorToken(settings: AuthSettings): MiddlewareHandler {
 	return async (c, next) => {
 		const presented = bearerToken(c.req.header("authorization"));
-		if (presented === undefined)
-			return refuse(c, 401, "unauthenticated", "send Authorization: Bearer <operator token>");
+		if (presented === undefined) throw unauthenticated("send Authorization: Bearer <operator token>");
 		if (!operatorTokenMatches(settings, presented) && !(await isOperatorAccessToken(settings, presented)))
-			return refuse(c, 403, "forbidden", "the operator token is not valid");
+			throw forbidden("the operator token is not valid");
 		await next();
 	};
 }
@@ -167,12 +169,8 @@ export function requireStartSecret(settings: AuthSettings): MiddlewareHandler {
 	}
 	return async (c, next) => {
 		const presented = c.req.header(START_SECRET_HEADER);
-		if (presented === undefined) {
-			return refuse(c, 401, "unauthenticated", "only the engine may call this endpoint");
-		}
-		if (!safeEqual(presented, settings.startSecret)) {
-			return refuse(c, 403, "forbidden", "only the engine may call this endpoint");
-		}
+		if (presented === undefined) throw unauthenticated("only the engine may call this endpoint");
+		if (!safeEqual(presented, settings.startSecret)) throw forbidden("only the engine may call this endpoint");
 		await next();
 	};
 }

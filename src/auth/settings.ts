@@ -15,6 +15,7 @@
 // refuses to boot without real values, and refuses these development values.
 
 import { z } from "zod";
+import { parseSettings, SettingsError } from "../settings.ts";
 import { ACCESS_TOKEN_TTL_S } from "./tokens.ts";
 
 /** Shortest secret accepted for `AUTH_SECRET`, `RIVET_START_SECRET` and `OPERATOR_TOKEN`, in characters. */
@@ -69,24 +70,9 @@ export interface AuthSettings {
 	accessTokenTtlS: number;
 }
 
-export class AuthSettingsError extends Error {
-	readonly lines: string[];
-
-	constructor(lines: string[]) {
-		super(`invalid auth settings:\n${lines.join("\n")}`);
-		this.lines = lines;
-	}
-}
-
 /** Parses the auth settings out of an environment. Pure, so tests can feed it any record. */
 export function parseAuthSettings(source: Record<string, string | undefined>): AuthSettings {
-	// Empty strings mean "unset" (e.g. `AUTH_SECRET=` in a .env file).
-	const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
-	const result = schema.safeParse(cleaned);
-	if (!result.success) {
-		throw new AuthSettingsError(result.error.issues.map((i) => `  ${i.path.join(".") || "env"}: ${i.message}`));
-	}
-	const e = result.data;
+	const e = parseSettings(schema, source);
 	const production = e.NODE_ENV === "production";
 	if (production) {
 		const lines: string[] = [];
@@ -107,7 +93,7 @@ export function parseAuthSettings(source: Record<string, string | undefined>): A
 			lines.push("  OPERATOR_TOKEN: the development default is public; set a random value or leave it unset");
 		}
 		if (e.DEV_ACCESS_TOKEN_TTL_S !== undefined) lines.push("  DEV_ACCESS_TOKEN_TTL_S: development only; unset it");
-		if (lines.length > 0) throw new AuthSettingsError(lines);
+		if (lines.length > 0) throw new SettingsError(lines);
 	}
 	return {
 		production,

@@ -13,7 +13,8 @@ import {
 	parseAuthSettings,
 } from "../../src/auth/settings.ts";
 import { ACCESS_TOKEN_TTL_S } from "../../src/auth/tokens.ts";
-import { EnvError, parseEnv } from "../../src/env.ts";
+import { parseEnv } from "../../src/env.ts";
+import { SettingsError } from "../../src/settings.ts";
 import { freePort } from "../../tools/local/ports.ts";
 
 const secret = (c: string) => c.repeat(MIN_SECRET_LENGTH);
@@ -28,8 +29,8 @@ function envErrorLines(source: Record<string, string>): string[] {
 	try {
 		parseEnv(source);
 	} catch (error) {
-		expect(error).toBeInstanceOf(EnvError);
-		return (error as EnvError).lines;
+		expect(error).toBeInstanceOf(SettingsError);
+		return (error as SettingsError).lines;
 	}
 	return expect.unreachable("parseEnv accepted the environment");
 }

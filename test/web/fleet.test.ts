@@ -3,22 +3,24 @@
 // product registers: the actors that exist, their status, and nothing secret.
 
 import { beforeAll, describe, expect, test } from "vitest";
+import { createApp } from "../../src/app.ts";
 import { DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
 import { parseEnv } from "../../src/env.ts";
+import { registry } from "../../src/registry.ts";
 import { fixtureClient, fixtureEngineUrl } from "../fixtures/support.ts";
 import { uniqueKey } from "../support.ts";
 
-let app: typeof import("../../src/app.ts").app;
+let app: ReturnType<typeof createApp>;
 const ENGINE_TOKEN = "fleet-test-engine-token";
 
 beforeAll(async () => {
-	// env.ts and the debug client read process.env on import / per call. The
+	// env.ts (when the first app is created) and the debug client (per call) read process.env. The
 	// local engine accepts any token, so one is set to prove it stays here.
 	const url = new URL(fixtureEngineUrl());
 	url.username = "default";
 	url.password = ENGINE_TOKEN;
 	process.env.RIVET_ENDPOINT = url.toString();
-	({ app } = await import("../../src/app.ts"));
+	app = createApp(registry);
 });
 
 interface FleetBody {

@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createApp } from "../../src/app.ts";
+import { registry } from "../../src/registry.ts";
 import { webApp } from "../../src/web-assets.ts";
 import { engineUrl } from "../support.ts";
 
@@ -14,7 +16,7 @@ const INDEX_HTML = '<!doctype html><html><body><div id="root"></div></body></htm
 const ASSET = "assets/index-abc123.js";
 
 let dist: string;
-let app: typeof import("../../src/app.ts").app;
+let app: ReturnType<typeof createApp>;
 
 beforeAll(async () => {
 	dist = mkdtempSync(path.join(tmpdir(), "actor-fleet-dist-"));
@@ -22,11 +24,11 @@ beforeAll(async () => {
 	writeFileSync(path.join(dist, "index.html"), INDEX_HTML);
 	writeFileSync(path.join(dist, ASSET), "console.log('app');\n");
 	writeFileSync(path.join(dist, "robots.txt"), "User-agent: *\n");
-	// env.ts reads process.env once, on import (each test file has its own modules).
+	// env.ts reads process.env once, when the first app is created (each test file has its own modules).
 	process.env.RIVET_ENDPOINT = engineUrl();
 	process.env.WEB_DIST = dist;
 	process.env.FLEET_VIEW = "off";
-	({ app } = await import("../../src/app.ts"));
+	app = createApp(registry);
 });
 
 afterAll(() => rmSync(dist, { recursive: true, force: true }));

@@ -7,7 +7,7 @@
 // stops the server at start-up rather than at the first connection.
 
 import { z } from "zod";
-import { parseSettings } from "../validate.ts";
+import { parseSettings } from "../../settings.ts";
 
 /** Origins the local dev server and the Vite dev server use. */
 const DEFAULT_ALLOWED_ORIGINS =

@@ -7,7 +7,7 @@
 // so a bad value still stops the server at start-up.
 
 import { z } from "zod";
-import { parseSettings } from "../validate.ts";
+import { parseSettings } from "../../settings.ts";
 
 const schema = z.object({
 	/** Optional file the worker appends every step execution to (see `./ledger.ts`). */

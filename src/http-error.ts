@@ -1,0 +1,52 @@
+// The one error an HTTP route throws to refuse a request. `createApp`'s
+// `onError` (src/app.ts) turns it into the JSON every client mistake gets,
+// `{ code, message, issues? }` with its status, in one place; a route never
+// builds an error response itself.
+
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
+
+/** Stable codes a client may branch on. */
+export type HttpErrorCode =
+	| "bad_request"
+	| "invalid_input"
+	| "invalid_json"
+	| "unsupported_media_type"
+	| "unauthenticated"
+	| "forbidden"
+	| "not_found"
+	| "payload_too_large"
+	| "fleet_unavailable";
+
+export interface HttpErrorOptions {
+	/** One line per bad field, for `invalid_input`. */
+	issues?: string[];
+	/** Headers the refusal carries (e.g. `WWW-Authenticate` on a 401). */
+	headers?: Record<string, string>;
+}
+
+export class HttpError extends Error {
+	readonly status: ContentfulStatusCode;
+	readonly code: HttpErrorCode;
+	readonly issues: string[] | undefined;
+	readonly headers: Record<string, string>;
+
+	constructor(status: ContentfulStatusCode, code: HttpErrorCode, message: string, options: HttpErrorOptions = {}) {
+		super(message);
+		this.status = status;
+		this.code = code;
+		this.issues = options.issues;
+		this.headers = options.headers ?? {};
+	}
+
+	/** A 400 `invalid_input` listing each bad field of a zod error. */
+	static invalidInput(error: z.ZodError, message: string): HttpError {
+		const issues = error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
+		return new HttpError(400, "invalid_input", message, { issues });
+	}
+
+	/** The JSON body clients receive. */
+	toJSON(): { code: HttpErrorCode; message: string; issues?: string[] } {
+		return { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) };
+	}
+}
