@@ -54,7 +54,9 @@ export type CreationRequest = z.input<typeof creationSchema>;
 
 export const quota = actor({
 	options: { name: "Quota", icon: "gauge" },
-	createState: (): QuotaBook => emptyBook(Date.now()),
+	// A constant initial book: its compute bucket, stamped at time 0, reads
+	// as full (it refills up to COMPUTE_CHUNKS_BURST).
+	state: emptyBook(0) as QuotaBook,
 
 	// Both run for WebSocket connections and for every stateless HTTP call.
 	onBeforeConnect: async (c, params: unknown) => {
