@@ -26,6 +26,7 @@ import {
 	makeCredentials,
 	normaliseTable,
 	paramsFor,
+	quotaSubject,
 	REQUEST,
 	runMatrix,
 } from "./access-matrix.ts";
@@ -51,6 +52,7 @@ describe("authorization matrix", () => {
 		["counter", async () => [await counterSubject(creds)]],
 		["chatRoom", async () => [await chatSubject(creds)]],
 		["coordinator and worker", () => jobsSubjects(creds)],
+		["quota", async () => [await quotaSubject(creds)]],
 	];
 
 	test.each(families)(
