@@ -34,8 +34,8 @@ import { type Identity, requireServer, requireUser, serverConnParams } from "../
 import { safeEqual } from "../../auth/secrets.ts";
 import type { Registry } from "../../registry.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
-import { QUOTA_LEASE_MS } from "../quota/contract.ts";
 import { releaseBatchFor, renewBatchFor, reserveBatchFor } from "../quota/charge.ts";
+import { QUOTA_LEASE_MS } from "../quota/contract.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
 import { parseInput } from "../validate.ts";
 import { JobInputError, planJob } from "./compute.ts";

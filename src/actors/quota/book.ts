@@ -149,7 +149,10 @@ export function chargeCreation(book: QuotaBook, kind: CreationKind, key: string,
 	return null;
 }
 
-export function usageOf(book: QuotaBook, now: number): {
+export function usageOf(
+	book: QuotaBook,
+	now: number,
+): {
 	batchesInFlight: number;
 	jobsInFlight: number;
 	computeChunksAvailable: number;

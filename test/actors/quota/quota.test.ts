@@ -42,9 +42,7 @@ describe("quota", () => {
 		expect(await quota.usage()).toMatchObject({ batchesInFlight: MAX_BATCHES_IN_FLIGHT_PER_USER });
 		await expect.poll(() => coordinator.status().then((s: BatchStatus) => s.state), { timeout: 20_000 }).toBe("done");
 		// The finished batch gave its slot back.
-		await expect
-			.poll(() => quota.usage().then((u) => u.batchesInFlight))
-			.toBe(MAX_BATCHES_IN_FLIGHT_PER_USER - 1);
+		await expect.poll(() => quota.usage().then((u) => u.batchesInFlight)).toBe(MAX_BATCHES_IN_FLIGHT_PER_USER - 1);
 	});
 
 	test("operators are not limited by a quota", async () => {
@@ -100,7 +98,9 @@ describe("quota", () => {
 		const won = results.filter((r) => r.status === "fulfilled");
 		expect(won).toHaveLength(1);
 		expect(results.find((r) => r.status === "rejected")).toMatchObject({ reason: { code: "forbidden" } });
-		const charged = await Promise.all([a, b].map(async (u) => (await (await quotaAsServer(u.userId)).usage()).createdLastHour.counter));
+		const charged = await Promise.all(
+			[a, b].map(async (u) => (await (await quotaAsServer(u.userId)).usage()).createdLastHour.counter),
+		);
 		expect(charged.sort()).toEqual([0, 1]);
 	});
 });
