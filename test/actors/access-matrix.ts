@@ -26,6 +26,7 @@ import {
 	type SubmitRequest,
 	WORKER_ACCESS,
 } from "../../src/actors/jobs/contract.ts";
+import { QUOTA_ACCESS } from "../../src/actors/quota/contract.ts";
 import { serverConnParams } from "../../src/auth/connection.ts";
 import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
 import { signUserToken } from "../../src/auth/tokens.ts";
@@ -330,6 +331,7 @@ export const ACCESS_TABLES = {
 	chatRoom: CHAT_ROOM_ACCESS,
 	coordinator: COORDINATOR_ACCESS,
 	worker: WORKER_ACCESS,
+	quota: QUOTA_ACCESS,
 } as const;
 
 // The subjects: one actor of each kind in a known state, owned by `creds.owner`.
@@ -442,4 +444,32 @@ export function paramsFor(
 	if (credential === "inspector") return undefined;
 	if (credential === "another room or batch") return subject.otherScopeParams;
 	return freshParams(creds, credential);
+}
+
+/**
+ * The owner's quota actor (key `[userId]`), holding one reserved batch and
+ * one creation. Only the server may call it; operators may read `usage`.
+ * "Another room or batch" is another user's token, like "another user".
+ */
+export async function quotaSubject(creds: Credentials): Promise<MatrixSubject> {
+	const quota = testClient().quota.getOrCreate([creds.owner.userId], { params: await serverParams() });
+	await quota.reserveBatch({ batchId: "matrix-held", jobs: 1, chunks: 1 });
+	await quota.chargeCreation({ kind: "counter", key: "matrix-held" });
+	const elsewhere = await signInAs("another-quota");
+	return {
+		actor: "quota",
+		table: ACCESS_TABLES.quota,
+		actorId: await quota.resolve(),
+		args: {
+			// Allowed calls (the server's) may change the book: each stays within the limits.
+			reserveBatch: [{ batchId: "matrix-new", jobs: 1, chunks: 1 }],
+			renewBatch: [{ batchId: "matrix-held", jobs: 1 }],
+			releaseBatch: ["matrix-new"],
+			chargeCreation: [{ kind: "room", key: "matrix-room" }],
+			usage: [],
+		},
+		// The lease and bucket timestamps move with every allowed call, and a
+		// refused call must not move them: nothing is volatile here.
+		otherScopeParams: elsewhere.params,
+	};
 }

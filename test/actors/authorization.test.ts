@@ -29,6 +29,7 @@ import {
 	makeCredentials,
 	normaliseTable,
 	paramsFor,
+	quotaSubject,
 	REQUEST,
 	runMatrix,
 } from "./access-matrix.ts";
@@ -54,6 +55,7 @@ describe("authorization matrix", () => {
 		["counter", async () => [await counterSubject(creds)]],
 		["chatRoom", async () => [await chatSubject(creds)]],
 		["coordinator and worker", () => jobsSubjects(creds)],
+		["quota", async () => [await quotaSubject(creds)]],
 	];
 
 	test.each(families)(

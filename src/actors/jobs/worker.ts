@@ -238,7 +238,8 @@ async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number)
 					await step.vars.keepWatchdogAhead?.();
 					return ledgered(job.jobId, name, async () => {
 						// On a worker thread: the event loop stays free for other actors.
-						const computed = await jobCodeAsync(name, () => runOnPool(task));
+						// In the owner's lane: users take turns on the threads.
+						const computed = await jobCodeAsync(name, () => runOnPool(task, job.owner));
 						if (!computed.ok) return computed;
 						const progress = { jobId: job.jobId, done: index + 1, total: chunks };
 						step.state.current = progress;
