@@ -32,6 +32,7 @@ import { z } from "zod";
 import { type Identity, requireUser } from "../../auth/connection.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
+import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import {
 	CHAT_POST_BURST,
@@ -95,11 +96,18 @@ export const chatRoom = actor({
 	},
 
 	onBeforeConnect: async (c, params: unknown) => {
-		checkOrigin(c.request?.headers.get("origin") ?? null);
-		const caller = await connStateFor(params, c.request);
-		// The server's own token is for actor→actor calls; chat is for people.
-		requireUser(caller);
-		if (caller.live) checkConnectionCaps(c, caller.userId);
+		// A refused first connection leaves no room behind (src/actors/strangers.ts).
+		await admitOrForget(
+			c,
+			() => holdsNothing(c),
+			async () => {
+				checkOrigin(c.request?.headers.get("origin") ?? null);
+				const caller = await connStateFor(params, c.request);
+				// The server's own token is for actor→actor calls; chat is for people.
+				requireUser(caller);
+				if (caller.live) checkConnectionCaps(c, caller.userId);
+			},
+		);
 	},
 
 	createConnState: (c, params: unknown): Promise<ChatConnState> => connStateFor(params, c.request),
@@ -233,14 +241,26 @@ function ownerOf(c: ChatRoomContext): string | null {
 }
 
 /**
- * Makes `me` the owner of a room that has none (operators never become
- * owners). Synchronous, so two racing first posts cannot both claim it.
- * Returns whether it did, so the caller saves the state.
+ * Makes `me` the owner of a room that has none. Operators become owners
+ * too: a room only an operator wrote would otherwise stay claimable by the
+ * first user who posts. Synchronous, so two racing first posts cannot both
+ * claim it. Returns whether it did, so the caller saves the state.
  */
 function claimOwner(c: ChatRoomActionContext, me: Identity): boolean {
-	if (ownerOf(c) !== null || me.role === "operator") return false;
+	if (ownerOf(c) !== null) return false;
 	c.state.owner = me.userId;
 	return true;
+}
+
+/**
+ * Whether nothing was ever written to this room: no owner (the first post or
+ * rename claims one) and no message (rooms saved before owners existed may
+ * hold messages without one).
+ */
+async function holdsNothing(c: ChatRoomConnectContext): Promise<boolean> {
+	if ((c.state.owner ?? null) !== null) return false;
+	const [row] = await c.db.select({ id: messages.id }).from(messages).limit(1);
+	return row === undefined;
 }
 
 /**

@@ -35,6 +35,7 @@ import { safeEqual } from "../../auth/secrets.ts";
 import type { Registry } from "../../registry.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
+import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import {
 	BATCH_ID_PATTERN,
@@ -146,7 +147,11 @@ export const coordinator = actor({
 
 	// Both run for WebSocket connections and for every stateless HTTP call.
 	onBeforeConnect: async (c, params: unknown) => {
-		await connStateFor(params, c.request);
+		// A refused first connection leaves no coordinator behind (src/actors/strangers.ts):
+		// it would otherwise be woken by the resume at start, and crowd real batches out of it.
+		const holdsNothing = () =>
+			c.state.requestHash === null && (c.state.owner ?? null) === null && c.vars.claim === null;
+		await admitOrForget(c, holdsNothing, () => connStateFor(params, c.request));
 	},
 	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
