@@ -9,32 +9,47 @@
 // coordinators only, and these would push real batches out of its view).
 //
 // So every example actor admits connections through `admitOrForget`: when it
-// refuses one while it holds nothing (nothing was ever written to it) and no
-// other connection is open, it destroys itself before passing the refusal
-// on. A destroyed actor is gone from the engine's list, and its key is free:
-// a later `getOrCreate` by someone with a token creates it afresh, exactly
-// as if the stranger had never come.
+// refuses one, it checks again a little later (FORGET_AFTER_MS after the
+// last refusal), and if by then it holds nothing (nothing was ever written
+// to it) and no connection is open, it destroys itself. A destroyed actor is
+// gone from the engine's list, and its key is free: a later `getOrCreate` by
+// someone with a token creates it afresh, as if the stranger had never come.
 //
-// The race this leaves open, on purpose: a signed-in client whose first
-// connection to a brand-new key is being admitted at the very moment a
-// stranger is refused there sees its call fail once (the actor it reached
-// was destroyed) and, retrying, creates the actor again. Nothing is lost,
-// since the actor held nothing.
+// Why later and not at once: measured on this machine (rivetkit 2.3.19,
+// test/actors/chat-room/chat-room.test.ts), destroying inside the refusal
+// made the stranger's next calls to the same key, a moment later, fail with
+// `actor/destroyed_while_waiting_for_ready` or "Actor not found" instead of
+// their refusal, and a signed-in caller arriving in that moment would fail
+// the same way. Waiting for a quiet moment keeps every caller's answer the
+// same as before; only an idle, empty actor goes.
+//
+// The race this leaves open, on purpose: a signed-in client whose first call
+// to that key arrives exactly as the actor destroys itself sees one failed
+// call and, retrying, creates the actor again. Nothing is lost: it held
+// nothing.
 
 import { UserError } from "rivetkit";
 
+/** How long after its last refusal an actor that holds nothing waits, quiet, before destroying itself. */
+export const FORGET_AFTER_MS = 5_000;
+
 /** What `admitOrForget` needs of an actor's `onBeforeConnect` context. */
 export interface ForgettableContext {
+	readonly actorId: string;
 	/** The connections open now; the one being admitted is not among them yet. */
 	conns: { readonly size: number };
 	destroy(): void;
 }
 
+/** Per actor id in this process: the pending check after a refusal (a new refusal restarts it). */
+const pendingChecks = new Map<string, NodeJS.Timeout>();
+
 /**
  * For `onBeforeConnect`: runs `admit`, which verifies the caller and throws a
- * `UserError` to refuse it. On a refusal, when no connection is open and
- * `holdsNothing()` says nothing was ever written to this actor, destroys the
- * actor, then rethrows the refusal unchanged.
+ * `UserError` to refuse it, and rethrows that refusal unchanged. After a
+ * refusal, FORGET_AFTER_MS later (restarted by every further refusal), the
+ * actor destroys itself when no connection is open and `holdsNothing()`
+ * says nothing was ever written to it.
  */
 export async function admitOrForget<T>(
 	c: ForgettableContext,
@@ -44,14 +59,25 @@ export async function admitOrForget<T>(
 	try {
 		return await admit();
 	} catch (error) {
-		if (error instanceof UserError && c.conns.size === 0 && (await holdsNothing())) {
-			try {
-				c.destroy();
-			} catch {
-				// Already stopping (asleep soon, or destroyed by another refusal):
-				// the refusal below is what the caller needs either way.
-			}
-		}
+		if (error instanceof UserError) forgetLaterIfEmpty(c, holdsNothing);
 		throw error;
 	}
+}
+
+function forgetLaterIfEmpty(c: ForgettableContext, holdsNothing: () => boolean | Promise<boolean>): void {
+	const actorId = c.actorId;
+	clearTimeout(pendingChecks.get(actorId));
+	const timer = setTimeout(async () => {
+		pendingChecks.delete(actorId);
+		try {
+			if (c.conns.size === 0 && (await holdsNothing())) c.destroy();
+		} catch {
+			// Asleep or stopping meanwhile: this generation can no longer read
+			// its state or destroy itself. An actor that went to sleep empty is
+			// refused the same way on its next wake, and checked again then.
+		}
+	}, FORGET_AFTER_MS);
+	// A pending check never keeps the server process alive.
+	timer.unref();
+	pendingChecks.set(actorId, timer);
 }
