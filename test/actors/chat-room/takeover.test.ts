@@ -1,7 +1,8 @@
-// Rooms that cannot be taken over (src/actors/chat-room/chat-room.ts): only
-// connections with a live token count toward the caps and expired ones are
-// closed, presence is rate limited per room, and a burst of new identities
-// evicts its own messages before anyone else's.
+// Rooms that cannot be taken over (src/actors/chat-room/chat-room.ts): a
+// room only an operator wrote is the operator's, only connections with a
+// live token count toward the caps and expired ones are closed, presence is
+// rate limited per room, and a burst of new identities evicts its own
+// messages before anyone else's.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +20,7 @@ import { signUserToken } from "../../../src/auth/tokens.ts";
 import type { RunningAppServer } from "../../../tools/local/app-server.ts";
 import { startServerForPool } from "../../../tools/local/stack.ts";
 import { engineUrl, testClient, uniqueKey } from "../../support.ts";
-import { disposeConnections } from "../helpers.ts";
+import { disposeConnections, signInAs, signInOperator } from "../helpers.ts";
 
 /** A token lifetime that outlasts opening the connections below, on a loaded machine, and then runs out. */
 const SHORT_TOKEN_TTL_S = 8;
@@ -44,6 +45,20 @@ async function openRawConnection(actorId: string, token: string): Promise<{ ws: 
 	expect(first).toMatchObject({ body: { tag: "Init" } });
 	return { ws, closed };
 }
+
+describe("chat room ownership", () => {
+	test("an operator who posts in a new room owns it: a user cannot claim it afterwards", async () => {
+		const client = testClient();
+		const key = [uniqueKey("room")];
+		const operator = await signInOperator();
+		const asOperator = client.chatRoom.getOrCreate(key, { params: operator.params });
+		await asOperator.postMessage("announcements only");
+		expect((await asOperator.info()).owner).toBe(operator.userId);
+		const user = client.chatRoom.getOrCreate(key, { params: (await signInAs("claimer")).params });
+		await expect(user.setTitle("mine now")).rejects.toMatchObject({ code: "forbidden" });
+		expect((await user.info()).owner).toBe(operator.userId);
+	});
+});
 
 describe("chat room caps count live tokens only", () => {
 	test("connections whose token expired do not count toward the caps, and are closed", async () => {
