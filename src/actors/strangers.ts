@@ -23,6 +23,14 @@
 // the same way. Waiting for a quiet moment keeps every caller's answer the
 // same as before; only an idle, empty actor goes.
 //
+// Measured on the native runtime (the default): 100 token-less calls on
+// fresh keys of all four example actors left 0 actors listed
+// (test/actors/strangers.test.ts). Not yet on the wasm runtime
+// (`FLEET_RUNTIME=wasm`): there, refused counters were destroyed, but
+// refused chat rooms, coordinators and workers (the actors with SQLite) were
+// reported asleep by the engine within about a second of the refusal, before
+// the check ran, and stayed listed; the cause was not traced.
+//
 // The race this leaves open, on purpose: a signed-in client whose first call
 // to that key arrives exactly as the actor destroys itself sees one failed
 // call and, retrying, creates the actor again. Nothing is lost: it held
@@ -38,11 +46,19 @@ export interface ForgettableContext {
 	readonly actorId: string;
 	/** The connections open now; the one being admitted is not among them yet. */
 	conns: { readonly size: number };
+	/** Holds the actor awake until `promise` settles. */
+	keepAwake<T>(promise: Promise<T>): Promise<T>;
 	destroy(): void;
 }
 
+interface PendingCheck {
+	timer: NodeJS.Timeout;
+	/** Lets the actor sleep again (ends its `keepAwake`). */
+	release: () => void;
+}
+
 /** Per actor id in this process: the pending check after a refusal (a new refusal restarts it). */
-const pendingChecks = new Map<string, NodeJS.Timeout>();
+const pendingChecks = new Map<string, PendingCheck>();
 
 /**
  * For `onBeforeConnect`: runs `admit`, which verifies the caller and throws a
@@ -66,18 +82,28 @@ export async function admitOrForget<T>(
 
 function forgetLaterIfEmpty(c: ForgettableContext, holdsNothing: () => boolean | Promise<boolean>): void {
 	const actorId = c.actorId;
-	clearTimeout(pendingChecks.get(actorId));
+	const previous = pendingChecks.get(actorId);
+	if (previous !== undefined) {
+		clearTimeout(previous.timer);
+		previous.release();
+	}
+	let release = () => {};
+	// The actor stays awake until the check has run: asleep, it could no
+	// longer destroy itself, and nothing would wake it.
+	void c.keepAwake(new Promise<void>((resolve) => (release = resolve))).catch(() => {});
 	const timer = setTimeout(async () => {
 		pendingChecks.delete(actorId);
 		try {
 			if (c.conns.size === 0 && (await holdsNothing())) c.destroy();
 		} catch {
-			// Asleep or stopping meanwhile: this generation can no longer read
-			// its state or destroy itself. An actor that went to sleep empty is
-			// refused the same way on its next wake, and checked again then.
+			// Stopping meanwhile (a deploy drains it): this generation can no
+			// longer read its state or destroy itself. An actor that stopped
+			// empty is refused the same way on its next wake, and checked then.
+		} finally {
+			release();
 		}
 	}, FORGET_AFTER_MS);
 	// A pending check never keeps the server process alive.
 	timer.unref();
-	pendingChecks.set(actorId, timer);
+	pendingChecks.set(actorId, { timer, release: () => release() });
 }

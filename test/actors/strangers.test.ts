@@ -11,6 +11,8 @@ import { disposeConnections, signInAs } from "./helpers.ts";
 
 /** Token-less calls per actor kind: 4 kinds, 100 calls. */
 const CALLS_PER_KIND = 25;
+/** How long the flood test may take: 100 calls and each actor's FORGET_AFTER_MS, on a loaded machine. */
+const FLOOD_TEST_TIMEOUT_MS = 150_000;
 /** Calls in flight at once: the machine runs other suites' tests too. */
 const CONCURRENCY = 8;
 
@@ -49,47 +51,51 @@ async function strangerCall(client: ReturnType<typeof testClient>, kind: Kind, k
 	return "accepted";
 }
 
-test("100 token-less getOrCreate calls on fresh keys leave 0 actors; what holds something or is connected stays", async () => {
-	const client = testClient();
-	const alice = await signInAs("alice");
+test(
+	"100 token-less getOrCreate calls on fresh keys leave 0 actors; what holds something or is connected stays",
+	async () => {
+		const client = testClient();
+		const alice = await signInAs("alice");
 
-	// Before the flood: a room alice posted in, and an empty room alice has
-	// open. A stranger is refused at each; both must outlive the flood below,
-	// whose actors are refused later and so are checked later.
-	const usedRoom = uniqueKey("stranger-used");
-	await client.chatRoom.getOrCreate([usedRoom], { params: { token: alice.token } }).postMessage("hello");
-	expect(await strangerCall(client, "chatRoom", usedRoom)).toBe("unauthenticated");
-	const openRoom = uniqueKey("stranger-open");
-	const conn = client.chatRoom.getOrCreate([openRoom], { params: { token: alice.token } }).connect();
-	try {
-		expect((await conn.info()).messageCount).toBe(0);
-		expect(await strangerCall(client, "chatRoom", openRoom)).toBe("unauthenticated");
+		// Before the flood: a room alice posted in, and an empty room alice has
+		// open. A stranger is refused at each; both must outlive the flood below,
+		// whose actors are refused later and so are checked later.
+		const usedRoom = uniqueKey("stranger-used");
+		await client.chatRoom.getOrCreate([usedRoom], { params: { token: alice.token } }).postMessage("hello");
+		expect(await strangerCall(client, "chatRoom", usedRoom)).toBe("unauthenticated");
+		const openRoom = uniqueKey("stranger-open");
+		const conn = client.chatRoom.getOrCreate([openRoom], { params: { token: alice.token } }).connect();
+		try {
+			expect((await conn.info()).messageCount).toBe(0);
+			expect(await strangerCall(client, "chatRoom", openRoom)).toBe("unauthenticated");
 
-		const keys = KINDS.flatMap((kind) =>
-			Array.from({ length: CALLS_PER_KIND }, (): [Kind, string] => [kind, uniqueKey(`stranger-${kind}`)]),
-		);
-		const codes: string[] = [];
-		await forEachConcurrently(keys, CONCURRENCY, async ([kind, key]) => {
-			codes.push(await strangerCall(client, kind, key));
-		});
-		expect(codes.filter((code) => code === "unauthenticated")).toHaveLength(keys.length);
-		// Each actor destroys itself FORGET_AFTER_MS after its refusal; the engine lists it until it has stopped.
-		await expect.poll(() => countListed(keys), { timeout: 90_000, interval: 1_000 }).toBe(0);
-		console.log(
-			`strangers: ${keys.length} token-less getOrCreate calls on fresh keys, ${codes.length} refused, 0 actors left`,
-		);
+			const keys = KINDS.flatMap((kind) =>
+				Array.from({ length: CALLS_PER_KIND }, (): [Kind, string] => [kind, uniqueKey(`stranger-${kind}`)]),
+			);
+			const codes: string[] = [];
+			await forEachConcurrently(keys, CONCURRENCY, async ([kind, key]) => {
+				codes.push(await strangerCall(client, kind, key));
+			});
+			expect(codes.filter((code) => code === "unauthenticated")).toHaveLength(keys.length);
+			// Each actor destroys itself FORGET_AFTER_MS after its refusal; the engine lists it until it has stopped.
+			await expect.poll(() => countListed(keys), { timeout: 90_000, interval: 1_000 }).toBe(0);
+			console.log(
+				`strangers: ${keys.length} token-less getOrCreate calls on fresh keys, ${codes.length} refused, 0 actors left`,
+			);
 
-		// The room alice holds open is still there, empty and usable.
-		expect(await isListed("chatRoom", openRoom)).toBe(true);
-		expect((await conn.postMessage("still here")).text).toBe("still here");
-	} finally {
-		await disposeConnections(conn);
-	}
-	expect(await isListed("chatRoom", usedRoom)).toBe(true);
-	expect((await client.chatRoom.getOrCreate([usedRoom], { params: { token: alice.token } }).info()).messageCount).toBe(
-		1,
-	);
-});
+			// The room alice holds open is still there, empty and usable.
+			expect(await isListed("chatRoom", openRoom)).toBe(true);
+			expect((await conn.postMessage("still here")).text).toBe("still here");
+		} finally {
+			await disposeConnections(conn);
+		}
+		expect(await isListed("chatRoom", usedRoom)).toBe(true);
+		expect(
+			(await client.chatRoom.getOrCreate([usedRoom], { params: { token: alice.token } }).info()).messageCount,
+		).toBe(1);
+	},
+	FLOOD_TEST_TIMEOUT_MS,
+);
 
 test("a key a stranger was refused on is free: a signed-in user creates it afresh", async () => {
 	const client = testClient();
