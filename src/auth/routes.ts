@@ -2,6 +2,7 @@
 // puts in front of operator routes and the engine's `/api/rivet/start`.
 //
 //   POST /api/auth/sign-in  { name }  → sets the session cookie, returns an access token
+//                                      (limited per client address: 429 rate_limited)
 //   POST /api/auth/token              → a fresh access token for the cookie's user
 //   POST /api/auth/sign-out           → clears the session cookie
 //
@@ -15,6 +16,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookiePrefixOptions } from "hono/utils/cookie";
+import { RateLimiter } from "../actors/rate-limit.ts";
+import { clientAddress } from "./client-address.ts";
 import { signIn, signInRequestSchema } from "./identity.ts";
 import { bearerToken, safeEqual } from "./secrets.ts";
 import { type AuthSettings, START_SECRET_HEADER } from "./settings.ts";
@@ -36,6 +39,14 @@ export interface TokenResponse {
 
 type Refusal = "unauthenticated" | "forbidden";
 
+/** The refusal of a sign-in over the client address's limit (429). */
+export interface RateLimitedResponse {
+	code: "rate_limited";
+	message: string;
+	/** When to try again, in milliseconds; the `Retry-After` header says the same in seconds. */
+	retryAfterMs: number;
+}
+
 function refuse(c: Context, status: 401 | 403, code: Refusal, message: string): Response {
 	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="actor-fleet"');
 	return c.json({ code, message }, status);
@@ -44,6 +55,16 @@ function refuse(c: Context, status: 401 | 403, code: Refusal, message: string): 
 export function authRoutes(settings: AuthSettings): Hono {
 	const routes = new Hono();
 	const prefix: CookiePrefixOptions | undefined = settings.production ? "host" : undefined;
+	// Identities cost something: each one is a new set of per-user allowances
+	// (posts, connections, submits) everywhere, so one client address may only
+	// make so many. In memory, per server process: a deployment of N servers
+	// behind a load balancer allows up to N times as many, and a restart
+	// forgets. A real identity provider replaces this (docs/auth.md).
+	const signIns = new RateLimiter({
+		burst: settings.signInLimit.burst,
+		perSecond: settings.signInLimit.perHour / 3_600,
+	});
+	const signInRetryAfterMs = Math.ceil(3_600_000 / settings.signInLimit.perHour);
 
 	routes.use(async (c, next) => {
 		await next();
@@ -74,8 +95,21 @@ export function authRoutes(settings: AuthSettings): Hono {
 		if (presented !== undefined && !operatorTokenMatches(settings, presented)) {
 			return refuse(c, 403, "forbidden", "the operator token is not valid");
 		}
+		// Operators proved they hold OPERATOR_TOKEN and are not limited (the
+		// bench signs its load in as an operator). Everyone else is charged
+		// only once the request is valid, and a refusal creates nothing.
+		if (presented === undefined && !signIns.take(clientAddress(c, settings.clientAddressHeader))) {
+			c.header("Retry-After", String(Math.ceil(signInRetryAfterMs / 1_000)));
+			const refusal: RateLimitedResponse = {
+				code: "rate_limited",
+				message: `too many sign-ins from this address; try again in ${Math.ceil(signInRetryAfterMs / 1_000)} s`,
+				retryAfterMs: signInRetryAfterMs,
+			};
+			return c.json(refusal, 429);
+		}
 		const user = await signIn(parsed.data, { operator: presented !== undefined });
-		const session = await signUserToken("session", user, settings.authSecret);
+		const subject = { ...user, operatorKey: settings.operatorKey };
+		const session = await signUserToken("session", subject, settings.authSecret);
 		setCookie(c, SESSION_COOKIE, session.token, {
 			httpOnly: true,
 			sameSite: "Lax",
@@ -84,7 +118,7 @@ export function authRoutes(settings: AuthSettings): Hono {
 			maxAge: SESSION_TTL_S,
 			...(prefix ? { prefix } : {}),
 		});
-		const access = await signUserToken("access", user, settings.authSecret, settings.accessTokenTtlS);
+		const access = await signUserToken("access", subject, settings.authSecret, settings.accessTokenTtlS);
 		return c.json({ ...user, token: access.token, expiresAt: access.expiresAt } satisfies TokenResponse);
 	});
 
@@ -93,16 +127,21 @@ export function authRoutes(settings: AuthSettings): Hono {
 		if (cookie === undefined) return refuse(c, 401, "unauthenticated", "not signed in: POST /api/auth/sign-in");
 		let identity: Identity;
 		try {
-			identity = await verifyToken(cookie, ["session"], settings.authSecret);
+			// The role is decided again here, not copied: an operator's session
+			// signed in with an operator token that was rotated or removed since
+			// is refused like a forged one (`verifyToken` checks its operator key).
+			identity = await verifyToken(cookie, ["session"], settings);
 		} catch (error) {
 			if (!(error instanceof TokenError)) throw error;
-			// Forged, from another secret, or simply old: the browser has to sign in again.
+			// Forged, from another secret, simply old, or an operator's whose
+			// operator token changed: the browser has to sign in again.
 			deleteCookie(c, SESSION_COOKIE, { path: "/", secure: settings.production, ...(prefix ? { prefix } : {}) });
 			return refuse(c, 401, "unauthenticated", "the session is no longer valid: sign in again");
 		}
 		if (identity.role === "server") return refuse(c, 401, "unauthenticated", "not a user session");
 		const user = { userId: identity.userId, name: identity.name, role: identity.role };
-		const access = await signUserToken("access", user, settings.authSecret, settings.accessTokenTtlS);
+		const subject = { ...user, operatorKey: settings.operatorKey };
+		const access = await signUserToken("access", subject, settings.authSecret, settings.accessTokenTtlS);
 		return c.json({ ...user, token: access.token, expiresAt: access.expiresAt } satisfies TokenResponse);
 	});
 
@@ -137,7 +176,7 @@ export function requireOperatorToken(settings: AuthSettings): MiddlewareHandler 
 
 async function isOperatorAccessToken(settings: AuthSettings, presented: string): Promise<boolean> {
 	try {
-		return (await verifyToken(presented, ["access"], settings.authSecret)).role === "operator";
+		return (await verifyToken(presented, ["access"], settings)).role === "operator";
 	} catch (error) {
 		if (error instanceof TokenError) return false;
 		throw error;

@@ -28,7 +28,7 @@ import {
 } from "../../src/actors/jobs/contract.ts";
 import { QUOTA_ACCESS } from "../../src/actors/quota/contract.ts";
 import { serverConnParams } from "../../src/auth/connection.ts";
-import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
+import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN, operatorKeyFor } from "../../src/auth/settings.ts";
 import { signUserToken } from "../../src/auth/tokens.ts";
 import { type SignedIn, signIn } from "../../tools/client/auth.ts";
 import { type EngineConfig, resolveEngineConfig } from "../../tools/debug/config.ts";
@@ -43,6 +43,7 @@ export const CREDENTIALS = [
 	"malformed",
 	"expired",
 	"bad signature",
+	"revoked operator",
 	"another user",
 	"another room or batch",
 	"operator",
@@ -72,6 +73,8 @@ export function expectedOutcome(rule: AccessRule, credential: Credential): Outco
 		case "no token":
 		case "malformed":
 		case "bad signature":
+		// An operator signed in with an OPERATOR_TOKEN that was rotated since: no one's token any more.
+		case "revoked operator":
 			return "unauthenticated";
 		case "expired":
 			return "token_expired";
@@ -117,6 +120,17 @@ export async function makeCredentials(env: MatrixEnv): Promise<Credentials & { o
 	const subject = { userId: owner.userId, name: owner.name, role: "user" as const };
 	const expired = await signUserToken("access", subject, DEV_AUTH_SECRET, -60);
 	const forged = await signUserToken("access", subject, "not-the-server-secret-but-long-enough-to-sign");
+	// Signed with the server's secret, for an operator token the server no longer has.
+	const revoked = await signUserToken(
+		"access",
+		{
+			userId: operator.userId,
+			name: operator.name,
+			role: "operator",
+			operatorKey: operatorKeyFor(DEV_AUTH_SECRET, "an-operator-token-rotated-away-long-ago-0001"),
+		},
+		DEV_AUTH_SECRET,
+	);
 	return {
 		owner,
 		other,
@@ -125,6 +139,7 @@ export async function makeCredentials(env: MatrixEnv): Promise<Credentials & { o
 			malformed: { token: "this.is-not.a-jwt" },
 			expired: { token: expired.token },
 			"bad signature": { token: forged.token },
+			"revoked operator": { token: revoked.token },
 			"another user": other.params,
 			// Filled per subject (the owner of another actor of the same kind).
 			"another room or batch": undefined,

@@ -22,6 +22,7 @@ import type { Registry } from "../../registry.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
 import { chargeCreationFor } from "../quota/charge.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
+import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import {
 	COUNTER_WRITE_BURST,
@@ -82,7 +83,12 @@ export const counter = actor({
 
 	// Both run for WebSocket connections and for every stateless HTTP call.
 	onBeforeConnect: async (c, params: unknown) => {
-		await connStateFor(params, c.request);
+		// A refused first connection leaves no counter behind (src/actors/strangers.ts).
+		await admitOrForget(
+			c,
+			() => holdsNothing(c.state),
+			() => connStateFor(params, c.request),
+		);
 	},
 	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
@@ -165,6 +171,11 @@ function ownerOf(c: CounterContext): string | null {
 	return c.state.owner ?? null;
 }
 
+/** Whether nothing was ever written to this counter (no owner, no count, no timer). */
+function holdsNothing(state: CounterState): boolean {
+	return (state.owner ?? null) === null && state.count === 0 && Object.keys(state.timers).length === 0;
+}
+
 /** Whether `who` may read this counter: its owner, an operator, or anyone while it has no owner. */
 function mayRead(c: CounterContext, who: Identity): boolean {
 	const owner = ownerOf(c);
@@ -215,9 +226,13 @@ async function chargeCreation(c: CounterActionContext, me: Identity): Promise<vo
 	}
 }
 
-/** Records the owner (first writer) once a write is certain to happen. */
+/**
+ * Records the owner (first writer) once a write is certain to happen.
+ * Operators become owners too: a counter only an operator wrote would
+ * otherwise stay claimable by the first user who writes it.
+ */
 function claimOwner(c: CounterActionContext, me: Identity): void {
-	if (ownerOf(c) === null && me.role !== "operator") c.state.owner = me.userId;
+	if (ownerOf(c) === null) c.state.owner = me.userId;
 }
 
 /** Sends the count to every WebSocket connection allowed to read it whose token is still valid. */

@@ -37,6 +37,7 @@ import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts"
 import { releaseBatchFor, renewBatchFor, reserveBatchFor } from "../quota/charge.ts";
 import { QUOTA_LEASE_MS } from "../quota/contract.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
+import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import { logWakeFailure } from "../wake-failure-log-workaround.ts";
 import { JobInputError, planJob } from "./compute.ts";
@@ -158,7 +159,11 @@ export const coordinator = actor({
 
 	// Both run for WebSocket connections and for every stateless HTTP call.
 	onBeforeConnect: async (c, params: unknown) => {
-		await connStateFor(params, c.request);
+		// A refused first connection leaves no coordinator behind (src/actors/strangers.ts):
+		// it would otherwise be woken by the resume at start, and crowd real batches out of it.
+		const holdsNothing = () =>
+			c.state.requestHash === null && (c.state.owner ?? null) === null && c.vars.claim === null;
+		await admitOrForget(c, holdsNothing, () => connStateFor(params, c.request));
 	},
 	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
