@@ -16,6 +16,7 @@ export type HttpErrorCode =
 	| "forbidden"
 	| "not_found"
 	| "payload_too_large"
+	| "rate_limited"
 	| "fleet_unavailable";
 
 export interface HttpErrorOptions {
@@ -23,6 +24,8 @@ export interface HttpErrorOptions {
 	issues?: string[];
 	/** Headers the refusal carries (e.g. `WWW-Authenticate` on a 401). */
 	headers?: Record<string, string>;
+	/** More fields of the body, for a client to act on (e.g. `retryAfterMs` on a 429). */
+	fields?: Record<string, number | string>;
 }
 
 export class HttpError extends Error {
@@ -30,6 +33,7 @@ export class HttpError extends Error {
 	readonly code: HttpErrorCode;
 	readonly issues: string[] | undefined;
 	readonly headers: Record<string, string>;
+	readonly fields: Record<string, number | string>;
 
 	constructor(status: ContentfulStatusCode, code: HttpErrorCode, message: string, options: HttpErrorOptions = {}) {
 		super(message);
@@ -37,6 +41,7 @@ export class HttpError extends Error {
 		this.code = code;
 		this.issues = options.issues;
 		this.headers = options.headers ?? {};
+		this.fields = options.fields ?? {};
 	}
 
 	/** A 400 `invalid_input` listing each bad field of a zod error. */
@@ -46,7 +51,12 @@ export class HttpError extends Error {
 	}
 
 	/** The JSON body clients receive. */
-	toJSON(): { code: HttpErrorCode; message: string; issues?: string[] } {
-		return { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) };
+	toJSON(): Record<string, unknown> & { code: HttpErrorCode; message: string } {
+		return {
+			...this.fields,
+			code: this.code,
+			message: this.message,
+			...(this.issues ? { issues: this.issues } : {}),
+		};
 	}
 }

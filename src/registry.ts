@@ -10,9 +10,10 @@ import { counter } from "./actors/counter/counter.ts";
 import { coordinator } from "./actors/jobs/coordinator.ts";
 import { jobsSettings } from "./actors/jobs/settings.ts";
 import { worker } from "./actors/jobs/worker.ts";
+import { quota } from "./actors/quota/quota.ts";
 
 export const registry = setup({
-	use: { counter, chatRoom, worker, coordinator },
+	use: { counter, chatRoom, worker, coordinator, quota },
 });
 
 export type Registry = typeof registry;

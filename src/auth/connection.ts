@@ -60,7 +60,8 @@ function refuse(code: AuthErrorCode, message: string): UserError {
  *
  * Accepts user access tokens and server tokens; never a session cookie's
  * token. Throws `UserError` with code `unauthenticated` (no params, no
- * token, malformed, wrong signature, wrong kind) or `token_expired`.
+ * token, malformed, wrong signature, wrong kind, an operator token signed in
+ * with a rotated or removed `OPERATOR_TOKEN`) or `token_expired`.
  */
 export async function authenticate(params: unknown, settings: AuthSettings = authSettings()): Promise<Identity> {
 	const parsed = connParamsSchema.safeParse(params);
@@ -68,7 +69,7 @@ export async function authenticate(params: unknown, settings: AuthSettings = aut
 		throw refuse("unauthenticated", "connect with params { token }: sign in at POST /api/auth/sign-in first");
 	}
 	try {
-		return await verifyToken(parsed.data.token, ["access", "server"], settings.authSecret);
+		return await verifyToken(parsed.data.token, ["access", "server"], settings);
 	} catch (error) {
 		if (error instanceof TokenError) throw refuse(error.code, error.message);
 		throw error;

@@ -23,6 +23,11 @@
 // Prefix provider ids (`oidc_`, `clerk_`) so they can never collide with the
 // local `u_` ids, and map roles from the provider's groups or claims, never
 // from anything the browser sends.
+//
+// The local provider gives an identity to anyone who asks, so the route
+// limits sign-ins per client address (docs/auth.md, "Sign-in costs
+// something"). A real provider makes identities cost what it charges for
+// one (a verified email, a captcha, a directory entry).
 
 import { randomUUID } from "node:crypto";
 import { z } from "zod";

@@ -2,6 +2,7 @@
 // puts in front of operator routes and the engine's `/api/rivet/start`.
 //
 //   POST /api/auth/sign-in  { name }  → sets the session cookie, returns an access token
+//                                      (limited per client address: 429 rate_limited)
 //   POST /api/auth/token              → a fresh access token for the cookie's user
 //   POST /api/auth/sign-out           → clears the session cookie
 //
@@ -15,7 +16,9 @@ import type { MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookiePrefixOptions } from "hono/utils/cookie";
+import { RateLimiter } from "../actors/rate-limit.ts";
 import { HttpError } from "../http-error.ts";
+import { clientAddress } from "./client-address.ts";
 import { signIn, signInRequestSchema } from "./identity.ts";
 import { bearerToken, safeEqual } from "./secrets.ts";
 import { type AuthSettings, START_SECRET_HEADER } from "./settings.ts";
@@ -42,6 +45,14 @@ function unauthenticated(message: string): HttpError {
 	});
 }
 
+/** The refusal of a sign-in over the client address's limit (429). */
+export interface RateLimitedResponse {
+	code: "rate_limited";
+	message: string;
+	/** When to try again, in milliseconds; the `Retry-After` header says the same in seconds. */
+	retryAfterMs: number;
+}
+
 /** 403: the caller is known and may not do this. */
 function forbidden(message: string): HttpError {
 	return new HttpError(403, "forbidden", message);
@@ -50,6 +61,16 @@ function forbidden(message: string): HttpError {
 export function authRoutes(settings: AuthSettings): Hono {
 	const routes = new Hono();
 	const prefix: CookiePrefixOptions | undefined = settings.production ? "host" : undefined;
+	// Identities cost something: each one is a new set of per-user allowances
+	// (posts, connections, submits) everywhere, so one client address may only
+	// make so many. In memory, per server process: a deployment of N servers
+	// behind a load balancer allows up to N times as many, and a restart
+	// forgets. A real identity provider replaces this (docs/auth.md).
+	const signIns = new RateLimiter({
+		burst: settings.signInLimit.burst,
+		perSecond: settings.signInLimit.perHour / 3_600,
+	});
+	const signInRetryAfterMs = Math.ceil(3_600_000 / settings.signInLimit.perHour);
 
 	routes.use(async (c, next) => {
 		await next();
@@ -77,8 +98,19 @@ export function authRoutes(settings: AuthSettings): Hono {
 		if (presented !== undefined && !operatorTokenMatches(settings, presented)) {
 			throw forbidden("the operator token is not valid");
 		}
+		// Operators proved they hold OPERATOR_TOKEN and are not limited (the
+		// bench signs its load in as an operator). Everyone else is charged
+		// only once the request is valid, and a refusal creates nothing.
+		if (presented === undefined && !signIns.take(clientAddress(c, settings.clientAddressHeader))) {
+			const seconds = Math.ceil(signInRetryAfterMs / 1_000);
+			throw new HttpError(429, "rate_limited", `too many sign-ins from this address; try again in ${seconds} s`, {
+				headers: { "Retry-After": String(seconds) },
+				fields: { retryAfterMs: signInRetryAfterMs } satisfies Pick<RateLimitedResponse, "retryAfterMs">,
+			});
+		}
 		const user = await signIn(parsed.data, { operator: presented !== undefined });
-		const session = await signUserToken("session", user, settings.authSecret);
+		const subject = { ...user, operatorKey: settings.operatorKey };
+		const session = await signUserToken("session", subject, settings.authSecret);
 		setCookie(c, SESSION_COOKIE, session.token, {
 			httpOnly: true,
 			sameSite: "Lax",
@@ -87,7 +119,7 @@ export function authRoutes(settings: AuthSettings): Hono {
 			maxAge: SESSION_TTL_S,
 			...(prefix ? { prefix } : {}),
 		});
-		const access = await signUserToken("access", user, settings.authSecret, settings.accessTokenTtlS);
+		const access = await signUserToken("access", subject, settings.authSecret, settings.accessTokenTtlS);
 		return c.json({ ...user, token: access.token, expiresAt: access.expiresAt } satisfies TokenResponse);
 	});
 
@@ -96,16 +128,21 @@ export function authRoutes(settings: AuthSettings): Hono {
 		if (cookie === undefined) throw unauthenticated("not signed in: POST /api/auth/sign-in");
 		let identity: Identity;
 		try {
-			identity = await verifyToken(cookie, ["session"], settings.authSecret);
+			// The role is decided again here, not copied: an operator's session
+			// signed in with an operator token that was rotated or removed since
+			// is refused like a forged one (`verifyToken` checks its operator key).
+			identity = await verifyToken(cookie, ["session"], settings);
 		} catch (error) {
 			if (!(error instanceof TokenError)) throw error;
-			// Forged, from another secret, or simply old: the browser has to sign in again.
+			// Forged, from another secret, simply old, or an operator's whose
+			// operator token changed: the browser has to sign in again.
 			deleteCookie(c, SESSION_COOKIE, { path: "/", secure: settings.production, ...(prefix ? { prefix } : {}) });
 			throw unauthenticated("the session is no longer valid: sign in again");
 		}
 		if (identity.role === "server") throw unauthenticated("not a user session");
 		const user = { userId: identity.userId, name: identity.name, role: identity.role };
-		const access = await signUserToken("access", user, settings.authSecret, settings.accessTokenTtlS);
+		const subject = { ...user, operatorKey: settings.operatorKey };
+		const access = await signUserToken("access", subject, settings.authSecret, settings.accessTokenTtlS);
 		return c.json({ ...user, token: access.token, expiresAt: access.expiresAt } satisfies TokenResponse);
 	});
 
@@ -139,7 +176,7 @@ export function requireOperatorToken(settings: AuthSettings): MiddlewareHandler 
 
 async function isOperatorAccessToken(settings: AuthSettings, presented: string): Promise<boolean> {
 	try {
-		return (await verifyToken(presented, ["access"], settings.authSecret)).role === "operator";
+		return (await verifyToken(presented, ["access"], settings)).role === "operator";
 	} catch (error) {
 		if (error instanceof TokenError) return false;
 		throw error;

@@ -20,6 +20,7 @@
 
 import { sign, verify } from "hono/utils/jwt/jwt";
 import { z } from "zod";
+import { safeEqual } from "./secrets.ts";
 
 /** How long an access token is valid. Clients fetch a fresh one per connection. */
 export const ACCESS_TOKEN_TTL_S = 10 * 60;
@@ -71,7 +72,12 @@ const baseClaims = {
 	// Required here: hono's `verify` only checks `exp` when the claim exists.
 	exp: z.number().int(),
 };
-const userClaimsSchema = z.object({ ...baseClaims, role: z.enum(["user", "operator"]) });
+const userClaimsSchema = z.object({
+	...baseClaims,
+	role: z.enum(["user", "operator"]),
+	// Operators only: which operator token they signed in with (`operatorKeyFor` in settings.ts).
+	opk: z.string().max(128).optional(),
+});
 const serverClaimsSchema = z.object({ ...baseClaims, sub: z.literal(SERVER_SUBJECT), role: z.literal("server") });
 
 export type TokenKind = "access" | "session" | "server";
@@ -97,6 +103,15 @@ export interface TokenSubject {
 	userId: string;
 	name: string;
 	role: UserRole;
+	/** Role `operator` only: the current operator key (`AuthSettings.operatorKey`); without it the token is no operator's. */
+	operatorKey?: string | undefined;
+}
+
+/** What `verifyToken` checks against: the signing secret, and the operator key operator tokens must carry. */
+export interface TokenKeys {
+	authSecret: string;
+	/** `undefined`: no operator token is set, so no operator token is accepted. */
+	operatorKey: string | undefined;
 }
 
 /** Signs an access token or a session for a user. */
@@ -106,7 +121,8 @@ export function signUserToken(
 	secret: string,
 	ttlS = TTLS_S[kind],
 ): Promise<SignedToken> {
-	return signToken(kind, { sub: subject.userId, name: subject.name, role: subject.role }, secret, ttlS);
+	const opk = subject.role === "operator" && subject.operatorKey !== undefined ? { opk: subject.operatorKey } : {};
+	return signToken(kind, { sub: subject.userId, name: subject.name, role: subject.role, ...opk }, secret, ttlS);
 }
 
 /** Signs a server token: what actors present to each other. */
@@ -116,7 +132,7 @@ export function signServerToken(secret: string, ttlS = SERVER_TOKEN_TTL_S): Prom
 
 async function signToken(
 	kind: TokenKind,
-	claims: { sub: string; name: string; role: Role },
+	claims: { sub: string; name: string; role: Role; opk?: string },
 	secret: string,
 	ttlS: number,
 ): Promise<SignedToken> {
@@ -130,9 +146,11 @@ async function signToken(
  * Verifies `token` as a token of `kind` and returns who it speaks for.
  * Throws `TokenError`: `unauthenticated` for anything not signed by us for
  * this audience (malformed, wrong secret, wrong kind, missing claims),
- * `token_expired` for a genuine token past its `exp`.
+ * `token_expired` for a genuine token past its `exp`. An operator's token
+ * must also carry the current operator key: one signed in with an operator
+ * token that has since been rotated or removed is `unauthenticated`.
  */
-export async function verifyToken(token: string, kinds: readonly TokenKind[], secret: string): Promise<Identity> {
+export async function verifyToken(token: string, kinds: readonly TokenKind[], keys: TokenKeys): Promise<Identity> {
 	if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
 		throw new TokenError("unauthenticated", "the token is missing or malformed");
 	}
@@ -142,7 +160,7 @@ export async function verifyToken(token: string, kinds: readonly TokenKind[], se
 		// answer "expired" for a forged token. The signature comes first here;
 		// expiry is checked below, on claims we know we signed. `iat: false`:
 		// another server's clock may be a second ahead of this one.
-		payload = await verify(token, secret, {
+		payload = await verify(token, keys.authSecret, {
 			alg: "HS256",
 			iss: TOKEN_ISSUER,
 			aud: kinds.map((kind) => AUDIENCES[kind]),
@@ -157,5 +175,11 @@ export async function verifyToken(token: string, kinds: readonly TokenKind[], se
 	if (!claims.success) throw new TokenError("unauthenticated", "the token is not valid");
 	const expiresAt = claims.data.exp * 1_000;
 	if (expiresAt <= Date.now()) throw new TokenError("token_expired", "the token has expired; fetch a new one");
+	if (claims.data.role === "operator") {
+		const opk = "opk" in claims.data ? claims.data.opk : undefined;
+		if (keys.operatorKey === undefined || opk === undefined || !safeEqual(opk, keys.operatorKey)) {
+			throw new TokenError("unauthenticated", "the operator token was rotated or removed; sign in again");
+		}
+	}
 	return { userId: claims.data.sub, name: claims.data.name, role: claims.data.role, expiresAt };
 }

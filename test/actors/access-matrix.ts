@@ -26,8 +26,9 @@ import {
 	type SubmitRequest,
 	WORKER_ACCESS,
 } from "../../src/actors/jobs/contract.ts";
+import { QUOTA_ACCESS } from "../../src/actors/quota/contract.ts";
 import { serverConnParams } from "../../src/auth/connection.ts";
-import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
+import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN, operatorKeyFor } from "../../src/auth/settings.ts";
 import { signUserToken } from "../../src/auth/tokens.ts";
 import { type SignedIn, signIn } from "../../tools/client/auth.ts";
 import { type EngineConfig, resolveEngineConfig } from "../../tools/debug/config.ts";
@@ -42,6 +43,7 @@ export const CREDENTIALS = [
 	"malformed",
 	"expired",
 	"bad signature",
+	"revoked operator",
 	"another user",
 	"another room or batch",
 	"operator",
@@ -71,6 +73,8 @@ export function expectedOutcome(rule: AccessRule, credential: Credential): Outco
 		case "no token":
 		case "malformed":
 		case "bad signature":
+		// An operator signed in with an OPERATOR_TOKEN that was rotated since: no one's token any more.
+		case "revoked operator":
 			return "unauthenticated";
 		case "expired":
 			return "token_expired";
@@ -116,6 +120,17 @@ export async function makeCredentials(env: MatrixEnv): Promise<Credentials & { o
 	const subject = { userId: owner.userId, name: owner.name, role: "user" as const };
 	const expired = await signUserToken("access", subject, DEV_AUTH_SECRET, -60);
 	const forged = await signUserToken("access", subject, "not-the-server-secret-but-long-enough-to-sign");
+	// Signed with the server's secret, for an operator token the server no longer has.
+	const revoked = await signUserToken(
+		"access",
+		{
+			userId: operator.userId,
+			name: operator.name,
+			role: "operator",
+			operatorKey: operatorKeyFor(DEV_AUTH_SECRET, "an-operator-token-rotated-away-long-ago-0001"),
+		},
+		DEV_AUTH_SECRET,
+	);
 	return {
 		owner,
 		other,
@@ -124,6 +139,7 @@ export async function makeCredentials(env: MatrixEnv): Promise<Credentials & { o
 			malformed: { token: "this.is-not.a-jwt" },
 			expired: { token: expired.token },
 			"bad signature": { token: forged.token },
+			"revoked operator": { token: revoked.token },
 			"another user": other.params,
 			// Filled per subject (the owner of another actor of the same kind).
 			"another room or batch": undefined,
@@ -330,6 +346,7 @@ export const ACCESS_TABLES = {
 	chatRoom: CHAT_ROOM_ACCESS,
 	coordinator: COORDINATOR_ACCESS,
 	worker: WORKER_ACCESS,
+	quota: QUOTA_ACCESS,
 } as const;
 
 // The subjects: one actor of each kind in a known state, owned by `creds.owner`.
@@ -442,4 +459,32 @@ export function paramsFor(
 	if (credential === "inspector") return undefined;
 	if (credential === "another room or batch") return subject.otherScopeParams;
 	return freshParams(creds, credential);
+}
+
+/**
+ * The owner's quota actor (key `[userId]`), holding one reserved batch and
+ * one creation. Only the server may call it; operators may read `usage`.
+ * "Another room or batch" is another user's token, like "another user".
+ */
+export async function quotaSubject(creds: Credentials): Promise<MatrixSubject> {
+	const quota = testClient().quota.getOrCreate([creds.owner.userId], { params: await serverParams() });
+	await quota.reserveBatch({ batchId: "matrix-held", jobs: 1, chunks: 1 });
+	await quota.chargeCreation({ kind: "counter", key: "matrix-held" });
+	const elsewhere = await signInAs("another-quota");
+	return {
+		actor: "quota",
+		table: ACCESS_TABLES.quota,
+		actorId: await quota.resolve(),
+		args: {
+			// Allowed calls (the server's) may change the book: each stays within the limits.
+			reserveBatch: [{ batchId: "matrix-new", jobs: 1, chunks: 1 }],
+			renewBatch: [{ batchId: "matrix-held", jobs: 1 }],
+			releaseBatch: ["matrix-new"],
+			chargeCreation: [{ kind: "room", key: "matrix-room" }],
+			usage: [],
+		},
+		// The lease and bucket timestamps move with every allowed call, and a
+		// refused call must not move them: nothing is volatile here.
+		otherScopeParams: elsewhere.params,
+	};
 }

@@ -1,7 +1,7 @@
 // Issue 17's authorization matrix: every action and queue of every actor ×
-// {no token, malformed, expired, bad signature, another user, another room or
-// batch, operator, server, inspector}; an inspector action call runs as an
-// operator (`callerOf` in src/auth/connection.ts). Each cell must be refused or allowed
+// {no token, malformed, expired, bad signature, revoked operator, another
+// user, another room or batch, operator, server, inspector}; an inspector
+// action call runs as an operator (`callerOf` in src/auth/connection.ts). Each cell must be refused or allowed
 // exactly as the access table in the actor's contract.ts says (the same
 // tables docs/auth.md shows), and every refusal must leave the actor's data
 // unchanged (see test/actors/access-matrix.ts for what that covers). Calls go
@@ -29,6 +29,7 @@ import {
 	makeCredentials,
 	normaliseTable,
 	paramsFor,
+	quotaSubject,
 	REQUEST,
 	runMatrix,
 } from "./access-matrix.ts";
@@ -54,6 +55,7 @@ describe("authorization matrix", () => {
 		["counter", async () => [await counterSubject(creds)]],
 		["chatRoom", async () => [await chatSubject(creds)]],
 		["coordinator and worker", () => jobsSubjects(creds)],
+		["quota", async () => [await quotaSubject(creds)]],
 	];
 
 	test.each(families)(
@@ -84,6 +86,7 @@ describe("authorization matrix", () => {
 			["malformed", creds.params.malformed, "unauthenticated"],
 			["expired", creds.params.expired, "token_expired"],
 			["bad signature", creds.params["bad signature"], "unauthenticated"],
+			["revoked operator", creds.params["revoked operator"], "unauthenticated"],
 		];
 		for (const handle of [counter, room, coordinator]) {
 			const actorId = await handle.resolve();

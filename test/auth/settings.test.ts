@@ -6,10 +6,14 @@ import { Hono } from "hono";
 import { describe, expect, test } from "vitest";
 import { requireStartSecret } from "../../src/auth/routes.ts";
 import {
+	DEFAULT_SIGN_IN_BURST,
+	DEFAULT_SIGN_INS_PER_HOUR,
 	DEV_AUTH_SECRET,
 	DEV_OPERATOR_TOKEN,
 	DEV_START_SECRET,
+	isLoopbackHost,
 	MIN_SECRET_LENGTH,
+	operatorKeyFor,
 	parseAuthSettings,
 } from "../../src/auth/settings.ts";
 import { ACCESS_TOKEN_TTL_S } from "../../src/auth/tokens.ts";
@@ -43,7 +47,10 @@ describe("auth settings", () => {
 			startSecret: DEV_START_SECRET,
 			startGuard: "secret",
 			operatorToken: DEV_OPERATOR_TOKEN,
+			operatorKey: operatorKeyFor(DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN),
 			accessTokenTtlS: ACCESS_TOKEN_TTL_S,
+			signInLimit: { burst: DEFAULT_SIGN_IN_BURST, perHour: DEFAULT_SIGN_INS_PER_HOUR },
+			clientAddressHeader: undefined,
 		});
 	});
 
@@ -70,7 +77,10 @@ describe("auth settings", () => {
 			startGuard: "secret",
 			// No operator token: operator routes refuse everyone.
 			operatorToken: undefined,
+			operatorKey: undefined,
 			accessTokenTtlS: ACCESS_TOKEN_TTL_S,
+			signInLimit: { burst: DEFAULT_SIGN_IN_BURST, perHour: DEFAULT_SIGN_INS_PER_HOUR },
+			clientAddressHeader: undefined,
 		});
 	});
 
@@ -85,6 +95,43 @@ describe("auth settings", () => {
 		expect(envErrorLines({ ...production, RIVET_START_GUARD: "none" }).map((l) => l.trim().split(":")[0])).toEqual([
 			"RIVET_START_GUARD",
 		]);
+	});
+
+	test("off loopback, development refuses the public development values too", () => {
+		for (const host of ["0.0.0.0", "::", "192.168.1.20", "fleet.example.com"]) {
+			const missing = envErrorLines({ HOST: host });
+			expect(missing.map((l) => l.trim().split(":")[0]).sort()).toEqual(["AUTH_SECRET", "RIVET_START_SECRET"]);
+			expect(missing.join("\n")).toContain(`when HOST (${host}) is not a loopback address`);
+			const devValues = envErrorLines({
+				HOST: host,
+				AUTH_SECRET: DEV_AUTH_SECRET,
+				RIVET_START_SECRET: secret("s"),
+				OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
+			});
+			expect(devValues.map((l) => l.trim().split(":")[0]).sort()).toEqual(["AUTH_SECRET", "OPERATOR_TOKEN"]);
+			// Real secrets work; an unset operator token closes operator routes instead of using the public one.
+			const auth = parseEnv({ HOST: host, AUTH_SECRET: secret("a"), RIVET_START_SECRET: secret("s") }).auth;
+			expect(auth).toMatchObject({ production: false, authSecret: secret("a"), operatorToken: undefined });
+		}
+		for (const host of ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"]) {
+			expect(isLoopbackHost(host)).toBe(true);
+			expect(parseEnv({ HOST: host }).auth.authSecret).toBe(DEV_AUTH_SECRET);
+		}
+		for (const host of ["0.0.0.0", "::", "10.0.0.1", "128.0.0.1", "127.example.com", "localhost.example.com"]) {
+			expect(isLoopbackHost(host)).toBe(false);
+		}
+	});
+
+	test("the sign-in limit and the trusted client-address header are settings", () => {
+		const auth = parseAuthSettings({
+			SIGN_IN_BURST: "3",
+			SIGN_INS_PER_HOUR: "120",
+			CLIENT_ADDRESS_HEADER: "X-Real-IP",
+		});
+		expect(auth.signInLimit).toEqual({ burst: 3, perHour: 120 });
+		expect(auth.clientAddressHeader).toBe("x-real-ip");
+		expect(() => parseAuthSettings({ SIGN_IN_BURST: "0" })).toThrow(/SIGN_IN_BURST/);
+		expect(() => parseAuthSettings({ CLIENT_ADDRESS_HEADER: "x real ip" })).toThrow(/CLIENT_ADDRESS_HEADER/);
 	});
 
 	test("short secrets are refused everywhere", () => {

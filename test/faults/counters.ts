@@ -20,6 +20,16 @@ export interface FaultCounts {
 	changedState: number;
 	/** Faults injected under a live browser page (test/faults/browser.test.ts). */
 	browser?: BrowserFaultCounts;
+	/** Another user's latency during abuse ÷ idle (test/faults/abuse.test.ts). */
+	abuse?: AbuseFigures;
+}
+
+/** Ratios of one run: the p-th percentile during the abuse divided by the same percentile idle. */
+export interface AbuseFigures {
+	batchP50: number;
+	batchP99: number;
+	counterP50: number;
+	counterP99: number;
 }
 
 /** What a person saw: clicks and messages across faults, and how long the page took to be live again. */

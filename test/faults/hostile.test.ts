@@ -17,6 +17,7 @@ import {
 	type MatrixSubject,
 	makeCredentials,
 	paramsFor,
+	quotaSubject,
 	runMatrix,
 } from "../actors/access-matrix.ts";
 import { faultCounts } from "./counters.ts";
@@ -272,6 +273,7 @@ describe("unauthorized callers", () => {
 			await counterSubject(creds),
 			await chatSubject(creds),
 			...(await jobsSubjects(creds)),
+			await quotaSubject(creds),
 		];
 		const mismatches: string[] = [];
 		for (const subject of subjects) {

@@ -8,7 +8,7 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { type Stack, startStack } from "../../tools/local/stack.ts";
 import { reportLogs } from "../setup/logs.ts";
-import type { BrowserFaultCounts, FaultCounts } from "./counters.ts";
+import type { AbuseFigures, BrowserFaultCounts, FaultCounts } from "./counters.ts";
 
 declare module "vitest" {
 	export interface ProvidedContext {
@@ -40,6 +40,7 @@ export async function teardown(): Promise<void> {
 	if (!countersDir) return;
 	const total: FaultCounts = { injected: 0, hostile: 0, lost: 0, duplicated: 0, unauthorized: 0, changedState: 0 };
 	const browser: BrowserFaultCounts = { injected: 0, recoveriesMs: [], lost: 0, duplicated: 0 };
+	let abuse: AbuseFigures | undefined;
 	for (const file of readdirSync(countersDir)) {
 		const counts = JSON.parse(readFileSync(path.join(countersDir, file), "utf8")) as FaultCounts;
 		total.injected += counts.injected;
@@ -49,6 +50,7 @@ export async function teardown(): Promise<void> {
 		// Files written before these counts existed have none.
 		total.unauthorized += counts.unauthorized ?? 0;
 		total.changedState += counts.changedState ?? 0;
+		abuse ??= counts.abuse;
 		if (counts.browser) {
 			browser.injected += counts.browser.injected;
 			browser.recoveriesMs.push(...counts.browser.recoveriesMs);
@@ -59,7 +61,9 @@ export async function teardown(): Promise<void> {
 	rmSync(countersDir, { recursive: true, force: true });
 	console.log(
 		`\nfaults: ${total.injected} injected, ${total.hostile} hostile inputs, ${total.lost} lost, ${total.duplicated} duplicated, ` +
-			`${total.unauthorized} unauthorized calls refused, ${total.changedState} changed state\n`,
+			`${total.unauthorized} unauthorized calls refused, ${total.changedState} changed state` +
+			(abuse ? `; ${abuseFigures(abuse)}` : "") +
+			"\n",
 	);
 	if (browser.injected > 0) {
 		console.log(
@@ -67,6 +71,12 @@ export async function teardown(): Promise<void> {
 				`${browser.lost} lost, ${browser.duplicated} duplicated\n`,
 		);
 	}
+}
+
+/** Another user's small batch and counter under abuse, as multiples of idle (test/faults/abuse.test.ts). */
+function abuseFigures(a: AbuseFigures): string {
+	const x = (n: number) => `${n.toFixed(1)}x`;
+	return `under abuse vs idle: small batch p50/p99 ${x(a.batchP50)}/${x(a.batchP99)}, counter p50/p99 ${x(a.counterP50)}/${x(a.counterP99)}`;
 }
 
 /** The p-th percentile of `valuesMs`, in seconds with one decimal ("-" when empty). */

@@ -63,6 +63,11 @@ export async function startServerForPool(
 				RIVET_ENDPOINT: engineUrl,
 				RIVET_POOL: options.pool,
 				RIVET_RUNNER_VERSION: "1",
+				// Every user of a test, bench or soak run signs in from 127.0.0.1:
+				// the per-address sign-in limit (src/auth/settings.ts) would refuse
+				// them after a few. test/auth/sign-in-limit.test.ts runs its own
+				// server with the default limit.
+				SIGN_IN_BURST: "1000000",
 				...options.env,
 			},
 		});

@@ -1,9 +1,10 @@
 // chatRoom: one chat room per key, with live messages and presence.
 //
 // Key: `[roomId]`, any room name the client picks (e.g. `["lobby"]`).
-// Owns: the room's title and owner (state, small), its newest
-// MAX_ROOM_MESSAGES messages (SQLite through drizzle, paged by id) and each
-// user's last-read message id (KV).
+// Owns: the room's title and owner (state, small), up to MAX_ROOM_MESSAGES
+// messages (SQLite through drizzle, paged by id; beyond it the oldest message
+// of the author who holds the most goes, so a flood evicts itself first) and
+// each user's last-read message id (KV).
 // Flow: every connection proves who it is with an access token
 // (`onBeforeConnect` and `createConnState`, for WebSocket connections and
 // for every stateless HTTP call alike), and browsers must come from an
@@ -16,9 +17,12 @@
 // still valid. Joining and leaving are announced as `presence`, for
 // WebSocket connections only: a stateless call also "connects" for the
 // duration of the call, and must not look like a user coming and going.
+// Presence is rate limited per room (churn would otherwise send the online
+// list to every member on every connect), and only connections whose token
+// is still valid count toward the connection caps: expired ones are closed.
 // Who may call what is `CHAT_ROOM_ACCESS` in ./contract.ts.
 
-import { and, count, desc, eq, gt, lt, lte, ne } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, lt, min, ne } from "drizzle-orm";
 import {
 	type ActionContextOf,
 	type ActorContextOf,
@@ -32,6 +36,7 @@ import { z } from "zod";
 import { callerOf, type Identity, requireUser } from "../../auth/connection.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
+import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import {
 	CHAT_POST_BURST,
@@ -44,8 +49,9 @@ import {
 	MAX_HISTORY_PAGE,
 	MAX_MESSAGE_LENGTH,
 	MAX_ROOM_CONNECTIONS,
-	MAX_ROOM_MESSAGES,
 	MAX_TITLE_LENGTH,
+	PRESENCE_BURST,
+	PRESENCE_EVENTS_PER_SECOND,
 } from "./contract.ts";
 import chatRoomMigrations from "./migrations.ts";
 import { type MessageRow, messages } from "./schema.ts";
@@ -70,7 +76,19 @@ interface ChatRoomVars {
 	announced: Set<string> | null;
 	/** Per-user post limits; in memory, so they reset when the actor sleeps. */
 	posts: RateLimiter;
+	/** The room's presence events (one bucket for the whole room, under `PRESENCE_LIMIT_KEY`). */
+	presence: RateLimiter;
+	/** The latest change not yet announced because presence was over its limit, and the timer that announces it. */
+	presenceLater: { change: PresenceChange; timer: NodeJS.Timeout } | null;
 }
+
+/** A join or leave, before the online list is added when it is sent. */
+type PresenceChange = Omit<ChatPresence, "online">;
+
+/** The one key the room's presence limiter counts under. */
+const PRESENCE_LIMIT_KEY = "room";
+/** How long a presence change over the limit waits: the time the bucket takes to regain one event. */
+const PRESENCE_RETRY_MS = Math.ceil(1_000 / PRESENCE_EVENTS_PER_SECOND);
 
 const textSchema = z.string().trim().min(1).max(MAX_MESSAGE_LENGTH);
 const postOptionsSchema = z.strictObject({ requestId: z.string().min(1).max(128).optional() }).optional();
@@ -87,6 +105,8 @@ export const chatRoom = actor({
 	createVars: (): ChatRoomVars => ({
 		announced: null,
 		posts: new RateLimiter({ burst: CHAT_POST_BURST, perSecond: CHAT_POSTS_PER_SECOND }),
+		presence: new RateLimiter({ burst: PRESENCE_BURST, perSecond: PRESENCE_EVENTS_PER_SECOND }),
+		presenceLater: null,
 	}),
 	db: db({ schema: { messages }, migrations: chatRoomMigrations }),
 	events: {
@@ -95,11 +115,18 @@ export const chatRoom = actor({
 	},
 
 	onBeforeConnect: async (c, params: unknown) => {
-		checkOrigin(c.request?.headers.get("origin") ?? null);
-		const caller = await connStateFor(params, c.request);
-		// The server's own token is for actor→actor calls; chat is for people.
-		requireUser(caller);
-		if (caller.live) checkConnectionCaps(c, caller.userId);
+		// A refused first connection leaves no room behind (src/actors/strangers.ts).
+		await admitOrForget(
+			c,
+			() => holdsNothing(c),
+			async () => {
+				checkOrigin(c.request?.headers.get("origin") ?? null);
+				const caller = await connStateFor(params, c.request);
+				// The server's own token is for actor→actor calls; chat is for people.
+				requireUser(caller);
+				if (caller.live) checkConnectionCaps(c, caller.userId);
+			},
+		);
 	},
 
 	createConnState: (c, params: unknown): Promise<ChatConnState> => connStateFor(params, c.request),
@@ -114,7 +141,7 @@ export const chatRoom = actor({
 		c.vars.announced.add(userId);
 		// Not to the arriving connection itself: it has not even received its
 		// handshake yet (`conn.send` does not wait for subscriptions).
-		sendToReaders(c, "presence", { userId, username: name, kind: "join", online: onlineNames(c) }, conn.id);
+		announce(c, { userId, username: name, kind: "join" }, conn.id);
 	},
 
 	onDisconnect: (c, conn) => {
@@ -125,7 +152,13 @@ export const chatRoom = actor({
 		// Not yet tracked since a wake: this user was connected, so announce.
 		if (c.vars.announced !== null && !c.vars.announced.delete(userId)) return;
 		c.vars.announced ??= new Set(onlineUserIds(c));
-		sendToReaders(c, "presence", { userId, username: name, kind: "leave", online: onlineNames(c) });
+		announce(c, { userId, username: name, kind: "leave" });
+	},
+
+	onSleep: (c) => {
+		// Nobody is connected to hear a pending presence change.
+		if (c.vars.presenceLater !== null) clearTimeout(c.vars.presenceLater.timer);
+		c.vars.presenceLater = null;
 	},
 
 	actions: {
@@ -148,9 +181,7 @@ export const chatRoom = actor({
 				.returning();
 			if (claimed) await c.saveState({ immediate: true });
 			if (!row) return toChatMessage(await findByRequestId(c, me.userId, requestId));
-			// Retention: the oldest rows go once the room holds more than the cap.
-			// Ids only grow, so this is one range delete on the primary key.
-			if (row.id > MAX_ROOM_MESSAGES) await c.db.delete(messages).where(lte(messages.id, row.id - MAX_ROOM_MESSAGES));
+			await enforceRetention(c, row.id);
 			const message = toChatMessage(row);
 			sendToReaders(c, "message", message);
 			return message;
@@ -233,14 +264,26 @@ function ownerOf(c: ChatRoomContext): string | null {
 }
 
 /**
- * Makes `me` the owner of a room that has none (operators never become
- * owners). Synchronous, so two racing first posts cannot both claim it.
- * Returns whether it did, so the caller saves the state.
+ * Makes `me` the owner of a room that has none. Operators become owners
+ * too: a room only an operator wrote would otherwise stay claimable by the
+ * first user who posts. Synchronous, so two racing first posts cannot both
+ * claim it. Returns whether it did, so the caller saves the state.
  */
 function claimOwner(c: ChatRoomActionContext, me: Identity): boolean {
-	if (ownerOf(c) !== null || me.role === "operator") return false;
+	if (ownerOf(c) !== null) return false;
 	c.state.owner = me.userId;
 	return true;
+}
+
+/**
+ * Whether nothing was ever written to this room: no owner (the first post or
+ * rename claims one) and no message (rooms saved before owners existed may
+ * hold messages without one).
+ */
+async function holdsNothing(c: ChatRoomConnectContext): Promise<boolean> {
+	if ((c.state.owner ?? null) !== null) return false;
+	const [row] = await c.db.select({ id: messages.id }).from(messages).limit(1);
+	return row === undefined;
 }
 
 /**
@@ -254,15 +297,26 @@ function checkOrigin(origin: string | null): void {
 	}
 }
 
-/** Refuses a new WebSocket beyond the room's or the user's cap. Counts open ones only, so it is approximate under a burst of connects. */
+/**
+ * Refuses a new WebSocket beyond the room's or the user's cap. Counts open
+ * ones only, so it is approximate under a burst of connects. A connection
+ * whose token has expired does not count, and is closed here: it can no
+ * longer read or post, and would otherwise hold its place until its client
+ * left (the client reconnects with a fresh token, if it has one).
+ */
 function checkConnectionCaps(c: ChatRoomConnectContext, userId: string): void {
 	let room = 0;
 	let mine = 0;
+	const now = Date.now();
 	for (const conn of c.conns.values()) {
 		// rivetkit 2.3.19 types the connections seen from onBeforeConnect with
 		// `unknown` state; every connection of this actor has a ChatConnState.
 		const state = conn.state as ChatConnState;
 		if (!state.live) continue;
+		if (!stillValid(state, now)) {
+			closeExpired(conn);
+			continue;
+		}
 		room++;
 		if (state.userId === userId) mine++;
 	}
@@ -291,7 +345,70 @@ function sendToReaders<E extends "message" | "presence">(
 	const now = Date.now();
 	for (const conn of c.conns.values()) {
 		if (conn.id === exceptConnId || !conn.state.live) continue;
-		if (conn.state.role !== "server" && stillValid(conn.state, now)) conn.send(name, payload);
+		if (!stillValid(conn.state, now)) closeExpired(conn);
+		else if (conn.state.role !== "server") conn.send(name, payload);
+	}
+}
+
+/** Closes a WebSocket whose token has expired; its client reconnects with a fresh token if it can get one. */
+function closeExpired(conn: { disconnect(reason?: string): Promise<void> }): void {
+	// Not awaited: closing is the runtime's business, and a connection
+	// already closing may refuse. `onDisconnect` announces the leave.
+	conn.disconnect("token_expired").catch(() => {});
+}
+
+/**
+ * Announces a join or leave to the room, within `PRESENCE_EVENTS_PER_SECOND`.
+ * Over the limit, the change waits (a later one replaces it) and goes out
+ * with the online list of the moment it is sent: members may see a change
+ * late, never a wrong list.
+ */
+function announce(c: ChatRoomContext, change: PresenceChange, exceptConnId?: string): void {
+	if (c.vars.presenceLater === null && c.vars.presence.take(PRESENCE_LIMIT_KEY)) {
+		sendToReaders(c, "presence", { ...change, online: onlineNames(c) }, exceptConnId);
+		return;
+	}
+	if (c.vars.presenceLater !== null) {
+		c.vars.presenceLater.change = change;
+		return;
+	}
+	const later = () => {
+		const pending = c.vars.presenceLater;
+		if (pending === null) return;
+		if (!c.vars.presence.take(PRESENCE_LIMIT_KEY)) {
+			pending.timer = setTimeout(later, PRESENCE_RETRY_MS);
+			return;
+		}
+		c.vars.presenceLater = null;
+		sendToReaders(c, "presence", { ...pending.change, online: onlineNames(c) });
+	};
+	c.vars.presenceLater = { change, timer: setTimeout(later, PRESENCE_RETRY_MS) };
+}
+
+/**
+ * Retention: once the room holds more than its cap (`MAX_ROOM_MESSAGES`,
+ * or the lower `CHAT_ROOM_MAX_MESSAGES`), the oldest message of the author
+ * who holds the most messages goes, one per message over. An honest author
+ * then keeps their newest messages for as long as any other author holds
+ * more: a burst of k new identities can bring an author down to no fewer
+ * than cap / (k + 1) messages, never wipe the room (docs/actors.md).
+ * `newestId` is the row just inserted: ids only grow, so a room whose
+ * newest id is within the cap cannot be over it, and needs no count.
+ */
+async function enforceRetention(c: ChatRoomActionContext, newestId: number): Promise<void> {
+	const cap = chatRoomSettings().maxMessages;
+	if (newestId <= cap) return;
+	const [total] = await c.db.select({ n: count() }).from(messages);
+	for (let over = (total?.n ?? 0) - cap; over > 0; over--) {
+		// The author holding the most; of equals, the one whose messages are oldest.
+		const [top] = await c.db
+			.select({ userId: messages.userId, oldest: min(messages.id) })
+			.from(messages)
+			.groupBy(messages.userId)
+			.orderBy(desc(count()), asc(min(messages.id)))
+			.limit(1);
+		if (top?.oldest == null) return;
+		await c.db.delete(messages).where(eq(messages.id, top.oldest));
 	}
 }
 

@@ -12,12 +12,20 @@ export const MAX_MESSAGE_LENGTH = 2_000;
 export const MAX_HISTORY_PAGE = 100;
 /** Longest room title, in characters. */
 export const MAX_TITLE_LENGTH = 100;
-/** Messages a room keeps; posting beyond this deletes the oldest. */
+/**
+ * Messages a room keeps. Posting beyond this deletes the oldest message of
+ * the author who holds the most (see docs/actors.md, "Retention"): a flood
+ * evicts its own messages first, so new identities cannot wipe a room.
+ */
 export const MAX_ROOM_MESSAGES = 10_000;
-/** WebSocket connections one room accepts at once (stateless calls are not counted). */
+/** WebSocket connections one room accepts at once (stateless calls and connections whose token expired are not counted). */
 export const MAX_ROOM_CONNECTIONS = 500;
 /** WebSocket connections one user may hold open to one room at once (tabs, devices). */
 export const MAX_CONNECTIONS_PER_USER = 8;
+/** Presence events (join, leave) a room sends at once; beyond it they are folded into one catch-up event. */
+export const PRESENCE_BURST = 20;
+/** Presence events per second a room regains: connect/disconnect churn costs members at most this many. */
+export const PRESENCE_EVENTS_PER_SECOND = 2;
 /** Posts (and title changes) one user may make at once in one room. */
 export const CHAT_POST_BURST = 30;
 /** Posts per second one user regains in one room (in memory, per actor: see src/actors/rate-limit.ts). */
@@ -58,7 +66,12 @@ export const CHAT_ROOM_ACCESS = {
 		note: "the first user to name a room without an owner becomes its owner",
 	},
 	message: { kind: "event", callers: ["user"], note: "sent only to connections whose token is still valid" },
-	presence: { kind: "event", callers: ["user"], note: "sent only to connections whose token is still valid" },
+	presence: {
+		kind: "event",
+		callers: ["user"],
+		rateLimit: "PRESENCE_EVENTS_PER_SECOND",
+		note: "sent only to connections whose token is still valid; changes over the limit are folded into one",
+	},
 } as const satisfies AccessTable;
 
 export interface ChatMessage {
@@ -84,7 +97,11 @@ export interface ChatPresence {
 	/** Display name. */
 	username: string;
 	kind: "join" | "leave";
-	/** Display names of everyone connected after this change, one per user, sorted. */
+	/**
+	 * Display names of everyone connected after this change, one per user,
+	 * sorted. When presence is over its rate limit, one event carries the
+	 * latest change and everyone connected when it is sent.
+	 */
 	online: string[];
 }
 

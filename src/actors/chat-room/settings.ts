@@ -8,6 +8,10 @@
 
 import { z } from "zod";
 import { parseSettings } from "../../settings.ts";
+import { MAX_ROOM_MESSAGES } from "./contract.ts";
+
+/** Fewest messages `CHAT_ROOM_MAX_MESSAGES` may keep. */
+export const MIN_ROOM_MESSAGES = 10;
 
 /** Origins the local dev server and the Vite dev server use. */
 const DEFAULT_ALLOWED_ORIGINS =
@@ -16,10 +20,22 @@ const DEFAULT_ALLOWED_ORIGINS =
 const schema = z.object({
 	/** Comma-separated origins allowed to connect to chat rooms from a browser. */
 	ALLOWED_ORIGINS: z.string().default(DEFAULT_ALLOWED_ORIGINS),
+	/**
+	 * Messages a room keeps: `MAX_ROOM_MESSAGES` unless lowered (a smaller
+	 * deployment, or a test of retention that cannot post 10,000 messages).
+	 */
+	CHAT_ROOM_MAX_MESSAGES: z.coerce
+		.number()
+		.int()
+		.min(MIN_ROOM_MESSAGES)
+		.max(MAX_ROOM_MESSAGES)
+		.default(MAX_ROOM_MESSAGES),
 });
 
 export interface ChatRoomSettings {
 	allowedOrigins: string[];
+	/** Messages a room keeps (see `MAX_ROOM_MESSAGES`). */
+	maxMessages: number;
 }
 
 /** Parses the settings from `source`. Pure, so tests can feed it any record. */
@@ -29,6 +45,7 @@ export function parseChatRoomSettings(source: Record<string, string | undefined>
 		allowedOrigins: s.ALLOWED_ORIGINS.split(",")
 			.map((o) => o.trim())
 			.filter((o) => o.length > 0),
+		maxMessages: s.CHAT_ROOM_MAX_MESSAGES,
 	};
 }
 

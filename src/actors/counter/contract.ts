@@ -30,9 +30,14 @@ export const COUNTER_ACCESS = {
 		kind: "action",
 		callers: ["owner", "operator"],
 		rateLimit: "COUNTER_WRITES_PER_SECOND",
-		note: "the first writer of a new counter becomes its owner",
+		note: "the first writer of a new counter becomes its owner, within COUNTERS_CREATED_PER_HOUR (QUOTA_ACCESS.chargeCreation)",
 	},
-	incrementLater: { kind: "action", callers: ["owner", "operator"], rateLimit: "COUNTER_WRITES_PER_SECOND" },
+	incrementLater: {
+		kind: "action",
+		callers: ["owner", "operator"],
+		rateLimit: "COUNTER_WRITES_PER_SECOND",
+		note: "claims a new counter like `increment`",
+	},
 	resetAt: {
 		kind: "action",
 		callers: ["owner", "operator"],

@@ -5,7 +5,8 @@
 // makes writes safe to retry (recent request ids) and its pending timers.
 // Flow: every connection (WebSocket or stateless HTTP call) proves who it is
 // with a token (`onBeforeConnect`, `createConnState`). `increment` checks
-// the caller is the owner (the first writer claims a new counter), validates,
+// the caller is the owner (the first writer claims a new counter, after its
+// user's quota actor accepts one more counter this hour), validates,
 // charges the caller's rate limit, applies, saves immediately, then
 // acknowledges and sends `newCount` to the connections allowed to read it.
 // `incrementLater`/`resetAt` arm a schedule whose callback presents a secret
@@ -17,8 +18,11 @@ import { type ActionContextOf, type ActorContextOf, actor, event, UserError } fr
 import { z } from "zod";
 import { callerOf, type Identity, requireUser } from "../../auth/connection.ts";
 import { safeEqual } from "../../auth/secrets.ts";
+import type { Registry } from "../../registry.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
+import { chargeCreationFor } from "../quota/charge.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
+import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import {
 	COUNTER_WRITE_BURST,
@@ -57,6 +61,13 @@ export interface CounterState {
 interface CounterVars {
 	/** Per-user write limits; in memory, so they reset when the actor sleeps. */
 	writes: RateLimiter;
+	/**
+	 * The first write of a counter with no owner, while its user's quota is
+	 * asked (an await): claimed before that await, so another user's write
+	 * meanwhile is refused as if the counter were owned. In memory only: the
+	 * owner is saved with the first write itself.
+	 */
+	claim: { userId: string; charged: Promise<void> } | null;
 }
 
 export const counter = actor({
@@ -64,6 +75,7 @@ export const counter = actor({
 	state: { count: 0, owner: null, timers: {}, recentRequests: [] } as CounterState,
 	createVars: (): CounterVars => ({
 		writes: new RateLimiter({ burst: COUNTER_WRITE_BURST, perSecond: COUNTER_WRITES_PER_SECOND }),
+		claim: null,
 	}),
 	events: {
 		newCount: event<number>(),
@@ -71,7 +83,12 @@ export const counter = actor({
 
 	// Both run for WebSocket connections and for every stateless HTTP call.
 	onBeforeConnect: async (c, params: unknown) => {
-		await connStateFor(params, c.request);
+		// A refused first connection leaves no counter behind (src/actors/strangers.ts).
+		await admitOrForget(
+			c,
+			() => holdsNothing(c.state),
+			() => connStateFor(params, c.request),
+		);
 	},
 	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
@@ -154,6 +171,11 @@ function ownerOf(c: CounterContext): string | null {
 	return c.state.owner ?? null;
 }
 
+/** Whether nothing was ever written to this counter (no owner, no count, no timer). */
+function holdsNothing(state: CounterState): boolean {
+	return (state.owner ?? null) === null && state.count === 0 && Object.keys(state.timers).length === 0;
+}
+
 /** Whether `who` may read this counter: its owner, an operator, or anyone while it has no owner. */
 function mayRead(c: CounterContext, who: Identity): boolean {
 	const owner = ownerOf(c);
@@ -175,16 +197,42 @@ function requireReader(c: CounterActionContext): Identity {
 function requireWriter(c: CounterActionContext): Identity {
 	const me = requireUser(callerOf(c));
 	if (me.role === "operator") return me;
-	const owner = ownerOf(c);
+	const owner = ownerOf(c) ?? c.vars.claim?.userId ?? null;
 	if (owner !== null && owner !== me.userId) {
 		throw new UserError("this counter belongs to another user", { code: "forbidden" });
 	}
 	return me;
 }
 
-/** Records the owner (first writer) once a write is certain to happen. */
+/**
+ * Charges the creation of this counter to the first writer's quota
+ * (src/actors/quota: `COUNTERS_CREATED_PER_HOUR`), once, before the write
+ * that claims it; refuses with `rate_limited` and `retryAfterMs`. Concurrent
+ * first writes of the same user share one charge. The quota keys the charge
+ * by this actor's id, so a write that fails after it (a crash, a rate limit)
+ * and is retried is not charged again.
+ */
+async function chargeCreation(c: CounterActionContext, me: Identity): Promise<void> {
+	if (me.role === "operator" || ownerOf(c) !== null) return;
+	let claim = c.vars.claim;
+	if (claim === null) {
+		claim = { userId: me.userId, charged: chargeCreationFor(c.client<Registry>(), me.userId, "counter", c.actorId) };
+		c.vars.claim = claim;
+	}
+	try {
+		await claim.charged;
+	} finally {
+		if (c.vars.claim === claim) c.vars.claim = null;
+	}
+}
+
+/**
+ * Records the owner (first writer) once a write is certain to happen.
+ * Operators become owners too: a counter only an operator wrote would
+ * otherwise stay claimable by the first user who writes it.
+ */
 function claimOwner(c: CounterActionContext, me: Identity): void {
-	if (ownerOf(c) === null && me.role !== "operator") c.state.owner = me.userId;
+	if (ownerOf(c) === null) c.state.owner = me.userId;
 }
 
 /** Sends the count to every WebSocket connection allowed to read it whose token is still valid. */
@@ -203,6 +251,7 @@ async function applyIncrement(
 	amount: number,
 	requestId: string | undefined,
 ): Promise<number> {
+	await chargeCreation(c, me);
 	if (requestId !== undefined) {
 		const seen = c.state.recentRequests.find(([id]) => id === requestId);
 		if (seen) return seen[1];
@@ -232,6 +281,7 @@ async function armTimer(
 	amount: number,
 	runAt: number,
 ): Promise<PendingTimer> {
+	await chargeCreation(c, me);
 	if (Object.keys(c.state.timers).length >= MAX_PENDING_TIMERS) {
 		throw new UserError(`at most ${MAX_PENDING_TIMERS} timers may be pending`, { code: "too_many_timers" });
 	}

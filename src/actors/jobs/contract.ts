@@ -38,9 +38,15 @@ export const MAX_BATCH_ITEMS = 200;
 /** Most workers one batch may use. */
 export const MAX_WORKERS = 16;
 export const DEFAULT_WORKERS = 4;
-/** How often the sweep looks for stuck jobs, by default and within bounds. */
+/**
+ * How often the sweep looks for stuck jobs, by default and within bounds.
+ * Every sweep wakes the coordinator, reads its jobs and may renew its quota
+ * reservation, for as long as the batch runs: the minimum bounds that cost
+ * at one sweep per second per batch (and a user runs at most
+ * MAX_BATCHES_IN_FLIGHT_PER_USER batches, src/actors/quota/contract.ts).
+ */
 export const DEFAULT_SWEEP_INTERVAL_MS = 5_000;
-export const MIN_SWEEP_INTERVAL_MS = 200;
+export const MIN_SWEEP_INTERVAL_MS = 1_000;
 export const MAX_SWEEP_INTERVAL_MS = 60_000;
 /** How long a job may be in flight before the sweep re-sends it, by default and within bounds. */
 export const DEFAULT_STUCK_AFTER_MS = 60_000;
@@ -68,7 +74,7 @@ export const COORDINATOR_ACCESS = {
 		kind: "action",
 		callers: ["owner", "operator"],
 		rateLimit: "SUBMITS_PER_SECOND",
-		note: "any user while the batch is empty: the first submitter becomes the owner",
+		note: "any user while the batch is empty: the first submitter becomes the owner; the user's quota (QUOTA_ACCESS.reserveBatch) may refuse a new batch",
 	},
 	status: { kind: "action", callers: ["owner", "operator"], note: "any user while the batch is empty" },
 	results: { kind: "action", callers: ["owner", "operator"], note: "any user while the batch is empty" },

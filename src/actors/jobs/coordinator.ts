@@ -34,9 +34,13 @@ import { callerOf, type Identity, requireServer, requireUser, serverConnParams }
 import { safeEqual } from "../../auth/secrets.ts";
 import type { Registry } from "../../registry.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
+import { releaseBatchFor, renewBatchFor, reserveBatchFor } from "../quota/charge.ts";
+import { QUOTA_LEASE_MS } from "../quota/contract.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
+import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import { logWakeFailure } from "../wake-failure-log-workaround.ts";
+import { JobInputError, planJob } from "./compute.ts";
 import {
 	BATCH_ID_PATTERN,
 	type BatchJobResult,
@@ -79,6 +83,13 @@ interface CoordinatorState {
 	stuckAfterMs: number;
 	/** The pending sweep schedule and the token its callback must present. */
 	sweep: { id: string; token: string } | null;
+	/**
+	 * The user whose quota (src/actors/quota) holds this batch while it runs,
+	 * and when the sweep last renewed that reservation. Null for a batch an
+	 * operator submitted (operators have no quota); absent in state saved
+	 * before quotas existed, which reads as null.
+	 */
+	quota?: { userId: string; renewedAt: number } | null;
 }
 
 interface CoordinatorVars {
@@ -133,6 +144,7 @@ export const coordinator = actor({
 		sweepIntervalMs: DEFAULT_SWEEP_INTERVAL_MS,
 		stuckAfterMs: DEFAULT_STUCK_AFTER_MS,
 		sweep: null,
+		quota: null,
 	} as CoordinatorState,
 	createVars: (): CoordinatorVars => ({
 		claim: null,
@@ -147,7 +159,11 @@ export const coordinator = actor({
 
 	// Both run for WebSocket connections and for every stateless HTTP call.
 	onBeforeConnect: async (c, params: unknown) => {
-		await connStateFor(params, c.request);
+		// A refused first connection leaves no coordinator behind (src/actors/strangers.ts):
+		// it would otherwise be woken by the resume at start, and crowd real batches out of it.
+		const holdsNothing = () =>
+			c.state.requestHash === null && (c.state.owner ?? null) === null && c.vars.claim === null;
+		await admitOrForget(c, holdsNothing, () => connStateFor(params, c.request));
 	},
 	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
@@ -192,6 +208,16 @@ export const coordinator = actor({
 			if (c.state.requestHash !== null) return batchStatus(c);
 			c.vars.claim = { owner: me.userId, requestHash };
 			try {
+				// The user's quota first: a refusal leaves the batch empty. A
+				// retry of this submit reserves the same batch id again, which
+				// charges nothing more.
+				if (me.role !== "operator") {
+					await reserveBatchFor(c.client<Registry>(), me.userId, {
+						batchId,
+						jobs: req.items.length,
+						chunks: estimateChunks(req.items),
+					});
+				}
 				return await startBatch(c, me, batchId, req, requestHash);
 			} finally {
 				c.vars.claim = null;
@@ -289,6 +315,7 @@ export const coordinator = actor({
 			// Re-arm first, so nothing below can end the chain.
 			await ensureSweep(c);
 			await c.saveState({ immediate: true });
+			await renewQuota(c);
 			await redispatchStuckJobs(c);
 			// A crash between a report's row update and `finish` leaves a batch
 			// whose jobs are all done but that never said so; this closes it.
@@ -374,6 +401,7 @@ async function startBatch(
 		finishedAt: null,
 		sweepIntervalMs: req.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
 		stuckAfterMs: req.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS,
+		quota: me.role === "operator" ? null : { userId: me.userId, renewedAt: startedAt },
 	});
 	await ensureSweep(c);
 	// From here on, a job whose send below is lost (a crash, a failed
@@ -447,6 +475,61 @@ async function finish(c: CoordinatorContext): Promise<void> {
 	await c.saveState({ immediate: true });
 	if (sweep) await c.schedule.cancel(sweep.id);
 	sendToOwner(c, "finished", await batchStatus(c));
+	await releaseQuota(c);
+}
+
+/**
+ * A batch's estimated compute, in chunks, for the user's quota: what the
+ * workers will run (`planJob`). A wordstats text with no words takes no
+ * chunk (its job fails at once) and counts as one.
+ */
+function estimateChunks(items: readonly z.output<typeof jobSpecSchema>[]): number {
+	let chunks = 0;
+	for (const spec of items) {
+		try {
+			chunks += planJob(spec).chunks;
+		} catch (error) {
+			if (!(error instanceof JobInputError)) throw error;
+			chunks += 1;
+		}
+	}
+	return chunks;
+}
+
+/**
+ * Keeps the batch's quota reservation alive while it runs (from the sweep),
+ * a third of a lease at a time. A failure only means the next sweep tries
+ * again: the lease outlasts two missed renewals. A batch that finished
+ * while the renewal was on its way releases it again.
+ */
+async function renewQuota(c: CoordinatorContext): Promise<void> {
+	const held = c.state.quota ?? null;
+	const now = Date.now();
+	if (held === null || now - held.renewedAt < QUOTA_LEASE_MS / 3) return;
+	try {
+		const jobsInBatch = (await batchStatus(c)).total;
+		await renewBatchFor(c.client<Registry>(), held.userId, c.key[0] ?? "", Math.max(1, jobsInBatch));
+		c.state.quota = { userId: held.userId, renewedAt: now };
+		await c.saveState({ immediate: true });
+		if (!isRunning(c)) await releaseQuota(c);
+	} catch (error) {
+		c.log.warn({ msg: "could not renew the batch's quota reservation", error: String(error) });
+	}
+}
+
+/**
+ * Gives the batch's in-flight slot and jobs back to its user. If this fails
+ * (the server stopped right here), the reservation lapses after
+ * QUOTA_LEASE_MS, since no sweep renews a finished batch.
+ */
+async function releaseQuota(c: CoordinatorContext): Promise<void> {
+	const held = c.state.quota ?? null;
+	if (held === null) return;
+	try {
+		await releaseBatchFor(c.client<Registry>(), held.userId, c.key[0] ?? "");
+	} catch (error) {
+		c.log.warn({ msg: "could not release the batch's quota reservation", error: String(error) });
+	}
 }
 
 /**
@@ -463,7 +546,9 @@ async function dispatch(c: CoordinatorContext, row: JobRow): Promise<void> {
 		await c
 			.client<Registry>()
 			.worker.getOrCreate([row.workerId], { params: await serverConnParams() })
-			.send("jobs", { ...row.spec, jobId: row.jobId, reply: { batchId, secret } });
+			// The owner names the job's lane in the compute pool (./compute-pool.ts):
+			// each user's chunks take turns with every other user's.
+			.send("jobs", { ...row.spec, jobId: row.jobId, owner: c.state.owner ?? undefined, reply: { batchId, secret } });
 	} catch (error) {
 		c.log.warn({ msg: "dispatch failed", jobId: row.jobId, error: String(error) });
 		await recordSendFailure(c, row.index);

@@ -34,7 +34,14 @@ export const jobReplySchema = z.strictObject({
 });
 export type JobReply = z.output<typeof jobReplySchema>;
 
-const jobEnvelope = { jobId: jobIdSchema, reply: jobReplySchema.optional() };
+/**
+ * The user a job is computed for (its batch's owner): the compute pool serves
+ * users in turn (./compute-pool.ts). Only the server sends jobs, so it is
+ * trusted; jobs without it share one lane.
+ */
+export const jobOwnerSchema = z.string().min(1).max(256);
+
+const jobEnvelope = { jobId: jobIdSchema, owner: jobOwnerSchema.optional(), reply: jobReplySchema.optional() };
 
 /** The body of a message on a worker's `jobs` queue. rivetkit validates it on send. */
 export const jobMessageSchema = z.discriminatedUnion("kind", [

@@ -31,6 +31,7 @@ import { type TryStepFailure, type WorkflowContextOf, type WorkflowStepContextOf
 import { callerOf, requireRole, serverConnParams } from "../../auth/connection.ts";
 import type { Registry } from "../../registry.ts";
 import { type ActorConnState, allowRoles, connStateFor, type HookContext } from "../conn-state.ts";
+import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import { logWakeFailure } from "../wake-failure-log-workaround.ts";
 import { type ChunkTask, computeJob, planJob } from "./compute.ts";
@@ -124,7 +125,13 @@ export const worker = actor({
 
 	// Both run for WebSocket connections, stateless HTTP calls and queue sends.
 	onBeforeConnect: async (c, params: unknown) => {
-		await connStateFor(params, c.request);
+		// A refused first connection leaves no worker behind (src/actors/strangers.ts).
+		const holdsNothing = async () => {
+			if (c.state.current !== null) return false;
+			const [row] = await c.db.select({ n: count() }).from(jobs);
+			return (row?.n ?? 0) === 0;
+		};
+		await admitOrForget(c, holdsNothing, () => connStateFor(params, c.request));
 	},
 	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
@@ -238,7 +245,8 @@ async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number)
 					await step.vars.keepWatchdogAhead?.();
 					return ledgered(job.jobId, name, async () => {
 						// On a worker thread: the event loop stays free for other actors.
-						const computed = await jobCodeAsync(name, () => runOnPool(task));
+						// In the owner's lane: users take turns on the threads.
+						const computed = await jobCodeAsync(name, () => runOnPool(task, job.owner));
 						if (!computed.ok) return computed;
 						const progress = { jobId: job.jobId, done: index + 1, total: chunks };
 						step.state.current = progress;

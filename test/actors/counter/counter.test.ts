@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { gatewayAction, putActor, testClient, uniqueKey } from "../../support.ts";
-import { rawAction, signInAs } from "../helpers.ts";
+import { rawAction, signInAs, signInOperator } from "../helpers.ts";
 
 /** A counter handle for a newly signed-in user. */
 async function ownCounter(prefix: string) {
@@ -79,6 +79,17 @@ describe("counter through the rivetkit client", () => {
 		await expect(theirs.increment(1)).rejects.toMatchObject({ group: "user", code: "forbidden" });
 		await expect(theirs.getCount()).rejects.toMatchObject({ code: "forbidden" });
 		expect(await counter.getCount()).toBe(4);
+	});
+
+	test("an operator who writes a new counter owns it: a user cannot claim it afterwards", async () => {
+		const client = testClient();
+		const key = [uniqueKey("operator-owned")];
+		const operator = await signInOperator();
+		await client.counter.getOrCreate(key, { params: operator.params }).increment(3);
+		const user = client.counter.getOrCreate(key, { params: (await signInAs("claimer")).params });
+		await expect(user.increment(1)).rejects.toMatchObject({ code: "forbidden" });
+		await expect(user.getCount()).rejects.toMatchObject({ code: "forbidden" });
+		expect(await client.counter.getOrCreate(key, { params: operator.params }).getCount()).toBe(3);
 	});
 });
 

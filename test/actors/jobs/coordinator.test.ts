@@ -141,7 +141,7 @@ describe("coordinator batches", () => {
 		await coordinator.submit({
 			items: [{ kind: "primes", input: { limit: 1_000 } }],
 			workers: 1,
-			sweepIntervalMs: 200,
+			sweepIntervalMs: 1_000,
 			stuckAfterMs: 300,
 		});
 
@@ -170,6 +170,8 @@ describe("coordinator bad input", () => {
 			{ items: [ok], workers: 0 },
 			{ items: [ok], workers: 17 },
 			{ items: [ok], sweepIntervalMs: 50 },
+			// Below MIN_SWEEP_INTERVAL_MS: a sweep costs a wake-up and a read per batch.
+			{ items: [ok], sweepIntervalMs: 999 },
 			{ items: [ok], stuckAfterMs: 10 },
 			{ items: [ok], extra: 1 },
 		];

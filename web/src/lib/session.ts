@@ -55,7 +55,11 @@ interface TokenResponse {
 	expiresAt: number;
 }
 
-/** The server refused: no valid session (401) or a wrong operator token (403). Not worth retrying. */
+/**
+ * The server refused: no valid session (401), a wrong operator token (403),
+ * a bad name (400), or too many sign-ins from this address (429, whose
+ * message says when to try again). Not worth retrying at once.
+ */
 export class SignInRefused extends Error {
 	readonly status: number;
 	constructor(status: number, message: string) {
@@ -83,7 +87,7 @@ async function postAuth(path: string, body?: unknown, headers: Record<string, st
 	} catch {
 		// A proxy's HTML error page, or nothing: handled below.
 	}
-	if (res.status === 401 || res.status === 403 || res.status === 400) {
+	if (res.status === 401 || res.status === 403 || res.status === 400 || res.status === 429) {
 		const message = (parsed as { message?: string } | null)?.message ?? `the server answered ${res.status}`;
 		throw new SignInRefused(res.status, message);
 	}
