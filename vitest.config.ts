@@ -114,7 +114,7 @@ export default defineConfig({
 					// starts engines and servers of its own.
 					name: "removal",
 					include: ["test/removal.test.ts"],
-					testTimeout: 900_000,
+					testTimeout: 1_800_000,
 					hookTimeout: 120_000,
 					maxWorkers: 1,
 					sequence: { groupOrder: 4 },

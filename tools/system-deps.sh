@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The programs the test suite needs beyond npm: Chromium for the browser test
-# (test/web/), and, for the lab's multi-node cluster tests (test/cluster/),
-# PostgreSQL, nats-server and nginx. `npm test` runs this first.
+# (test/web/), and the lab's cluster tests' database, message bus and proxy.
+# `npm test` runs this first.
 #
 # On Debian or Ubuntu, as root or with password-less sudo, it installs what is
 # missing, non-interactively. Anywhere else (no root and no sudo, macOS, other
@@ -74,10 +74,12 @@ if [ "$can_install" = no ]; then
 		echo "  macOS (Homebrew; only Linux is tested, see docs/testing.md):"
 		if [ ${#brew[@]} -gt 0 ]; then echo "    brew install ${brew[*]}"; fi
 		if [ ${#cask[@]} -gt 0 ]; then echo "    brew install --cask ${cask[*]}"; fi
+		# lab:start (the README's lab removal block deletes these lines)
 		# Homebrew's PostgreSQL is keg-only: its programs are not on PATH.
 		if [[ " ${brew[*]} " == *" postgresql@17 "* ]]; then
 			echo "    export POSTGRES_BIN=\"\$(brew --prefix postgresql@17)/bin\""
 		fi
+		# lab:end
 		echo
 		echo "(This script installs them itself on Debian or Ubuntu when run as root or with password-less sudo.)"
 	} >&2

@@ -122,6 +122,7 @@ async function signIn(page: Page, name: string, operatorToken?: string): Promise
 	await page.getByText(`Signed in as ${name}`).waitFor({ timeout: LIVE_TIMEOUT_MS });
 }
 
+// example-actors:start (the README's removal block deletes these lines)
 /** Another tab of the same browser: the session cookie signs it in without the form. */
 async function newTab(page: Page, query: string): Promise<Page> {
 	const tab = await page.context().newPage();
@@ -131,6 +132,7 @@ async function newTab(page: Page, query: string): Promise<Page> {
 
 const countOf = (page: Page) => page.getByRole("status", { name: "Count", exact: true });
 
+// example-actors:end
 async function waitLive(page: Page, panel: string): Promise<void> {
 	await page
 		.getByRole("status", { name: `${panel} connection: live` })
@@ -144,6 +146,7 @@ describe("the build", () => {
 	});
 });
 
+// example-actors:start (the README's removal block deletes these lines)
 describe("counter", () => {
 	test("increments show in this tab and another; a delayed increment is listed, then lands in both", async () => {
 		const query = `counter=${uniqueKey("browser")}`;
@@ -197,6 +200,7 @@ describe("counter", () => {
 	});
 });
 
+// example-actors:end
 describe("security headers", () => {
 	test("pages carry them, the engine's routes are left as rivetkit sends them, and the app works under them", async () => {
 		const page = await fetch(`${server.url}/?counter=headers`);
@@ -214,12 +218,15 @@ describe("security headers", () => {
 		expect(metadata.status).toBe(200);
 		expect(metadata.headers.get("content-security-policy")).toBeNull();
 
-		// Signing in, connecting to the engine and an action, with the
-		// violation listener of `openPage` watching.
+		// Signing in (and, with the examples, connecting to the engine and an
+		// action), with the violation listener of `openPage` watching.
 		const tab = await openPage(`counter=${uniqueKey("headers")}`);
+		// example-actors:start (the README's removal block deletes these lines)
 		await waitLive(tab, "Counter");
 		await tab.getByRole("button", { name: "+1" }).click();
 		await expect.poll(() => countOf(tab).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("1");
+		// example-actors:end
+		await screenshot(tab, "signed-in");
 	});
 });
 
@@ -250,6 +257,7 @@ describe("sign-in", () => {
 	});
 });
 
+// example-actors:start (the README's removal block deletes these lines)
 describe("chat", () => {
 	async function join(page: Page): Promise<void> {
 		const form = page.getByRole("form", { name: "Join a room" });
@@ -361,22 +369,27 @@ describe("jobs", () => {
 	});
 });
 
+// example-actors:end
 describe("fleet", () => {
 	test("is for operators: a visitor's page says so, an operator signed in through the form sees the page's actors", async () => {
 		const counter = uniqueKey("fleet");
 		const visitor = await openPage(`counter=${counter}`, { viewport: PHONE_VIEWPORT, name: "visitor" });
+		// example-actors:start (the README's removal block deletes these lines)
 		await waitLive(visitor, "Counter");
+		// example-actors:end
 		await expect
 			.poll(() => visitor.getByRole("region", { name: "Fleet" }).textContent(), { timeout: UPDATE_TIMEOUT_MS })
 			.toContain("Operators only");
 
 		const operator = await openPage(`counter=${counter}`, { name: "olga", operatorToken: secrets.OPERATOR_TOKEN });
 		await waitLive(operator, "Fleet");
+		// example-actors:start (the README's removal block deletes these lines)
 		const row = operator
 			.getByRole("table", { name: /Counter/ })
 			.getByRole("row")
 			.filter({ hasText: counter });
 		await expect.poll(() => row.textContent(), { timeout: UPDATE_TIMEOUT_MS }).toContain("awake");
+		// example-actors:end
 		await screenshot(operator, "fleet");
 		await screenshot(visitor, "fleet-phone");
 	});
