@@ -7,16 +7,14 @@
 // the engine calls `/api/rivet/*` to start actors here (serverless mode).
 // Everything that is not an API route is the built web app (`web/dist`).
 
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { z } from "zod";
 import { authRoutes, requireOperatorToken, requireStartSecret } from "./auth/routes.ts";
 import { engineAccess } from "./engine-api.ts";
 import { loadEnv, stripCredentials } from "./env.ts";
 import { disabledFleet, FleetUnavailableError, loadFleet } from "./fleet.ts";
-import { HttpError } from "./http-error.ts";
+import { HttpError, httpErrorHandler } from "./http-error.ts";
 import { webApp } from "./web-assets.ts";
 
 /** How long `/health` waits for the engine before calling it unreachable. */
@@ -157,29 +155,14 @@ export function createApp(served: ServedRegistry): Hono {
 	// Last: the web app and its SPA fallback for every other GET.
 	app.use(webApp(env.webDist));
 
-	app.notFound((c) => errorResponse(c, new HttpError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)));
+	app.notFound((c) =>
+		httpErrorHandler(new HttpError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c),
+	);
 
-	// Every refusal the routes throw becomes JSON here, and nowhere else.
-	app.onError((thrown, c) => {
-		let error: unknown = thrown;
-		if (error instanceof z.ZodError) error = HttpError.invalidInput(error, "the request is invalid");
-		// Hono raises these for malformed bodies and similar client mistakes.
-		if (error instanceof HTTPException && error.status < 500) {
-			error = new HttpError(error.status, "bad_request", error.message);
-		}
-		if (error instanceof HttpError) return errorResponse(c, error);
-		// Anything else is our bug: log it with detail, tell the client nothing.
-		console.error(`unhandled error on ${c.req.method} ${c.req.path}:`, error);
-		return c.json({ code: "internal_error", message: "an internal error occurred" }, 500);
-	});
+	// Every refusal the routes throw becomes JSON here (src/http-error.ts).
+	app.onError(httpErrorHandler);
 
 	return app;
-}
-
-/** The response for a refusal: its headers, its status, `{ code, message, issues? }`. */
-function errorResponse(c: Context, error: HttpError): Response {
-	for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-	return c.json(error.toJSON(), error.status);
 }
 
 /** rivetkit serves `/start` with or without trailing slashes; so does this check. */

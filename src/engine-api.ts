@@ -1,7 +1,7 @@
 // The slice of the engine's management API this server itself calls: the
 // actor names the app registered and the actors of each, for `GET /api/fleet`
 // and for resuming batches after an outage
-// (src/actors/jobs/resume-after-outage-workaround.ts).
+// (src/workarounds/resume-after-outage.ts).
 //
 // Routes (`?namespace=`, `Authorization: Bearer <engine token>` when one is
 // configured):

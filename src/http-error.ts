@@ -1,10 +1,13 @@
-// The one error an HTTP route throws to refuse a request. `createApp`'s
-// `onError` (src/app.ts) turns it into the JSON every client mistake gets,
-// `{ code, message, issues? }` with its status, in one place; a route never
-// builds an error response itself.
+// The one error an HTTP route throws to refuse a request, and the one
+// handler that turns it into the JSON every client mistake gets,
+// `{ code, message, issues? }` with its status: `createApp` (src/app.ts) and
+// the auth routes (src/auth/routes.ts, also mounted on their own) install it
+// as `onError`. A route never builds an error response itself.
 
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { z } from "zod";
+import { z } from "zod";
 
 /** Stable codes a client may branch on. */
 export type HttpErrorCode =
@@ -59,4 +62,24 @@ export class HttpError extends Error {
 			...(this.issues ? { issues: this.issues } : {}),
 		};
 	}
+}
+
+/**
+ * Hono's `onError`: an `HttpError` becomes its JSON; a zod error a 400
+ * `invalid_input`; Hono's own client errors (a malformed body) a
+ * `bad_request`. Anything else is a bug: logged with detail, and the client
+ * learns nothing but a 500.
+ */
+export function httpErrorHandler(thrown: unknown, c: Context): Response {
+	let error = thrown;
+	if (error instanceof z.ZodError) error = HttpError.invalidInput(error, "the request is invalid");
+	if (error instanceof HTTPException && error.status < 500) {
+		error = new HttpError(error.status, "bad_request", error.message);
+	}
+	if (error instanceof HttpError) {
+		for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+		return c.json(error.toJSON(), error.status);
+	}
+	console.error(`unhandled error on ${c.req.method} ${c.req.path}:`, error);
+	return c.json({ code: "internal_error", message: "an internal error occurred" }, 500);
 }

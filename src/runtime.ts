@@ -14,14 +14,9 @@
 // before the first request reaches `registry.handler()` (rivetkit reads its
 // runtime setting and loads its core on that request).
 
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { hideEngineCli } from "./runtime-engine-cli-workaround.ts";
-import { repairDetachedMemoryViews, type WasmImports } from "./runtime-wasm-memory-workaround.ts";
-import { repairScheduleArgs, type ScheduleClass } from "./runtime-wasm-schedule-workaround.ts";
 import { exitOnInvalidSettings, parseSettings, SettingsError } from "./settings.ts";
+import { applyRuntimeWorkarounds } from "./workarounds/runtime.ts";
 
 export const RUNTIMES = ["native", "wasm"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -52,77 +47,16 @@ function parseRuntimeSettings(source: Record<string, string | undefined>): { run
 	return { runtime };
 }
 
-/** What this module uses of the wasm bindings: wasm-bindgen's synchronous initializer, and the class the schedule workaround wraps. */
-interface WasmBindings {
-	initSync(input: { module: Uint8Array }): unknown;
-	Schedule?: ScheduleClass;
-}
-
-/** The part of the WebAssembly API the wasm core's initialization goes through. */
-interface WasmInstanceApi {
-	Instance: new (module: unknown, imports: WasmImports) => { exports: Record<string, unknown> };
-}
-
-/**
- * Loads rivetkit's wasm core from its own package, resolved from rivetkit's
- * folder so it is the very module instance rivetkit imports later. Node's
- * `fetch` cannot read the `file://` URL wasm-bindgen would fetch by default,
- * so the bytes are read here and handed over; once initialized, rivetkit's
- * own initialization call returns at once.
- *
- * wasm-bindgen builds the core's import object inside `initSync` and hands it
- * to `new WebAssembly.Instance`; for the length of that one synchronous call
- * the constructor is wrapped so the detached-memory workaround
- * (src/runtime-wasm-memory-workaround.ts) can wrap a few of those imports.
- * The schedule workaround (src/runtime-wasm-schedule-workaround.ts) wraps
- * two methods of the bindings' `Schedule` class.
- */
-async function loadWasmCore(): Promise<void> {
-	const fromRivetkit = createRequire(import.meta.resolve("rivetkit"));
-	const bindingsPath = fromRivetkit.resolve("@rivetkit/rivetkit-wasm");
-	const wasmPath = fromRivetkit.resolve("@rivetkit/rivetkit-wasm/rivetkit_wasm_bg.wasm");
-	const bindings = (await import(pathToFileURL(bindingsPath).href)) as WasmBindings;
-	const api = (globalThis as unknown as { WebAssembly: WasmInstanceApi }).WebAssembly;
-	const RealInstance = api.Instance;
-	let memory: { buffer: ArrayBuffer } | undefined;
-	let repaired = false;
-	api.Instance = function wrappedInstance(module: unknown, imports: WasmImports) {
-		repaired = repairDetachedMemoryViews(imports, () => memory);
-		const instance = new RealInstance(module, imports);
-		memory = instance.exports.memory as { buffer: ArrayBuffer };
-		return instance;
-	} as unknown as WasmInstanceApi["Instance"];
-	try {
-		bindings.initSync({ module: readFileSync(wasmPath) });
-	} finally {
-		api.Instance = RealInstance;
-	}
-	if (!repaired) {
-		console.warn(
-			"actor-fleet: this rivetkit-wasm build lacks the functions src/runtime-wasm-memory-workaround.ts wraps; running without that workaround",
-		);
-	}
-	if (!repairScheduleArgs(bindings.Schedule)) {
-		console.warn(
-			"actor-fleet: this rivetkit-wasm build lacks the Schedule methods src/runtime-wasm-schedule-workaround.ts wraps; running without that workaround",
-		);
-	}
-}
-
 /**
  * Reads `FLEET_RUNTIME` and prepares this process for it: tells rivetkit
- * (`RIVETKIT_RUNTIME`), and on wasm loads the core and applies the
- * engine-cli workaround. An invalid value stops the process, like every
- * other invalid setting.
+ * (`RIVETKIT_RUNTIME`), then applies rivetkit 2.3.19's runtime workarounds
+ * (src/workarounds/README.md). An invalid value stops the process, like
+ * every other invalid setting.
  */
 export async function prepareRuntime(env: Record<string, string | undefined> = process.env): Promise<Runtime> {
 	const { runtime } = exitOnInvalidSettings(() => parseRuntimeSettings(env));
 	env.RIVETKIT_RUNTIME = runtime;
-	// On both runtimes: with the engine binary resolvable, rivetkit's core
-	// spawns an engine of its own whenever the configured one does not
-	// answer (src/runtime-engine-cli-workaround.ts).
-	hideEngineCli();
-	if (runtime === "wasm") await loadWasmCore();
+	await applyRuntimeWorkarounds(runtime);
 	console.log(`actor-fleet: actors run on the ${runtime} runtime (FLEET_RUNTIME)`);
 	return runtime;
 }

@@ -11,9 +11,7 @@ import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import { loadEnv } from "./env.ts";
 import { exitOnInvalidSettings } from "./settings.ts";
-
-/** Where the engine asks this server to start actors: rivetkit's default `serverless.basePath` plus `/start`. */
-export const ENGINE_START_PATH = "/api/rivet/start";
+import { refuseStartsWhileStopping } from "./workarounds/refuse-starts-while-stopping.ts";
 
 /** After this long, open connections are cut so the process can exit. */
 const SHUTDOWN_CLOSE_TIMEOUT_MS = 5_000;
@@ -29,33 +27,6 @@ export interface ServeOptions {
 	 * a failure is logged, never fatal.
 	 */
 	onListening?: () => Promise<void>;
-}
-
-type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
-
-/**
- * Answers the engine's start requests with a 503 once `isStopping()` is
- * true; everything else goes to `fetch`. Why: after `registry.shutdown()`
- * begins, rivetkit 2.3.19 throws on every new start (`Invalid native state
- * 'core registry': shut down`) and the engine, on the connections it keeps
- * open, sends more (measured: 434 such errors and about 30 s to stop, with
- * many batches running). A 503 is the answer rivetkit itself gives the
- * engine when it cannot start actors, in the same body shape; the engine
- * starts them on another server, or here again after a restart.
- */
-export function refuseStartsWhileStopping(fetch: Fetch, isStopping: () => boolean): Fetch {
-	return (request, env) => {
-		if (isStopping() && new URL(request.url).pathname.startsWith(ENGINE_START_PATH)) {
-			const body = {
-				group: "guard",
-				code: "service_unavailable",
-				message: "This server is stopping; it starts no more actors.",
-				metadata: null,
-			};
-			return Response.json(body, { status: 503 });
-		}
-		return fetch(request, env);
-	};
 }
 
 /** Listens on `PORT`/`HOST` and stops cleanly on SIGTERM/SIGINT. */

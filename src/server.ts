@@ -1,13 +1,14 @@
 // The only entry point that starts anything: it listens, and it shuts down
 // cleanly on SIGTERM/SIGINT (src/serve.ts).
 
-// example-actors:start
-import { resumeBatchesAfterOutage } from "./actors/jobs/resume-after-outage-workaround.ts";
-// example-actors:end
 import { createApp } from "./app.ts";
 import { checkActorSettings, registry } from "./registry.ts";
 import { prepareRuntime } from "./runtime.ts";
 import { serveUntilStopped } from "./serve.ts";
+// example-actors:start
+import { resumeBatchesAfterOutage } from "./workarounds/resume-after-outage.ts";
+
+// example-actors:end
 
 /** What the server does once it listens, when the engine can start actors here. */
 async function onListening(): Promise<void> {

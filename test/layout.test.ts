@@ -114,7 +114,7 @@ describe("the product's import graph", () => {
 		expect(files).toContain("web/src/panels/FleetPanel.tsx");
 		// example-actors:start (the README's removal block deletes these lines)
 		// The worker reaches its workarounds through a plain import.
-		expect(files).toContain("src/actors/jobs/worker-workarounds.ts");
+		expect(files).toContain("src/workarounds/crash-recovery.ts");
 		expect(files).toContain("web/src/panels/JobsPanel.tsx");
 		// example-actors:end
 	});
@@ -132,5 +132,44 @@ describe("the product's import graph", () => {
 			.filter((e) => e.to !== null && !isProduct(e.to))
 			.map((e) => `${e.from} → ${e.to}`);
 		expect(outside).toEqual([]);
+	});
+});
+
+describe("the rivetkit workarounds", () => {
+	/** Hook names: the identifiers in the first column of src/workarounds/README.md's hook tables. */
+	function hooks(): Set<string> {
+		const readme = readFileSync(path.join(ROOT, "src/workarounds/README.md"), "utf8");
+		const names = readme
+			.split("\n")
+			.filter((line) => line.startsWith("| `"))
+			.flatMap((line) => [...(line.split("|")[1] ?? "").matchAll(/`(\w+)/g)].map((m) => m[1] ?? ""));
+		return new Set(names);
+	}
+
+	/** The names `source` imports from a file under src/workarounds/, with the file. */
+	function workaroundImports(file: string): Array<{ name: string; from: string }> {
+		const source = readFileSync(path.join(ROOT, file), "utf8");
+		const found: Array<{ name: string; from: string }> = [];
+		for (const match of source.matchAll(/^import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+["']([^"']+)["']/gm)) {
+			const [, names = "", specifier = ""] = match;
+			const target = path.relative(ROOT, path.resolve(ROOT, path.dirname(file), specifier));
+			if (!target.startsWith("src/workarounds/")) continue;
+			for (const name of names.split(",")) {
+				const bare = name.replace(/^\s*type\s+/, "").trim();
+				if (bare !== "") found.push({ name: bare, from: target });
+			}
+		}
+		return found;
+	}
+
+	test("are used outside src/workarounds/ only through the hooks its README lists", () => {
+		const listed = hooks();
+		expect(listed).toContain("applyRuntimeWorkarounds");
+		const product = PRODUCT_DIRS.flatMap(sourceFilesUnder).filter((f) => !f.startsWith("src/workarounds/"));
+		const unlisted = product
+			.flatMap((file) => workaroundImports(file).map((i) => ({ ...i, file })))
+			.filter((i) => !listed.has(i.name))
+			.map((i) => `${i.file} imports ${i.name} from ${i.from}`);
+		expect(unlisted).toEqual([]);
 	});
 });

@@ -2,7 +2,7 @@
 // write acknowledged just before the signal is there after a restart.
 
 import { expect, inject, onTestFinished, test } from "vitest";
-import { ENGINE_START_PATH, refuseStartsWhileStopping } from "../src/serve.ts";
+import { ENGINE_START_PATH, refuseStartsWhileStopping } from "../src/workarounds/refuse-starts-while-stopping.ts";
 import { startServerForPool } from "../tools/local/stack.ts";
 import { FIXTURE_SERVER_ENTRY } from "./fixtures/entry.ts";
 import { fixtureClient, fixtureEngineUrl } from "./fixtures/support.ts";

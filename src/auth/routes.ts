@@ -12,12 +12,12 @@
 // production. Clients never send it to actors: they send the short-lived
 // access token as connection params, and fetch a new one per connection.
 
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookiePrefixOptions } from "hono/utils/cookie";
 import { RateLimiter } from "../actors/rate-limit.ts";
-import { HttpError } from "../http-error.ts";
+import { HttpError, httpErrorHandler } from "../http-error.ts";
 import { clientAddress } from "./client-address.ts";
 import { signIn, signInRequestSchema } from "./identity.ts";
 import { bearerToken, safeEqual } from "./secrets.ts";
@@ -53,6 +53,14 @@ export interface RateLimitedResponse {
 	retryAfterMs: number;
 }
 
+/**
+ * A guard's refusal, answered by the guard itself through the one error
+ * handler: the guards are mounted on apps without that handler too.
+ */
+function refuse(c: Context, error: HttpError): Response {
+	return httpErrorHandler(error, c);
+}
+
 /** 403: the caller is known and may not do this. */
 function forbidden(message: string): HttpError {
 	return new HttpError(403, "forbidden", message);
@@ -60,6 +68,8 @@ function forbidden(message: string): HttpError {
 
 export function authRoutes(settings: AuthSettings): Hono {
 	const routes = new Hono();
+	// Its refusals are JSON wherever it is mounted (createApp's handler is the same one).
+	routes.onError(httpErrorHandler);
 	const prefix: CookiePrefixOptions | undefined = settings.production ? "host" : undefined;
 	// Identities cost something: each one is a new set of per-user allowances
 	// (posts, connections, submits) everywhere, so one client address may only
@@ -167,9 +177,9 @@ function operatorTokenMatches(settings: AuthSettings, presented: string): boolea
 export function requireOperatorToken(settings: AuthSettings): MiddlewareHandler {
 	return async (c, next) => {
 		const presented = bearerToken(c.req.header("authorization"));
-		if (presented === undefined) throw unauthenticated("send Authorization: Bearer <operator token>");
+		if (presented === undefined) return refuse(c, unauthenticated("send Authorization: Bearer <operator token>"));
 		if (!operatorTokenMatches(settings, presented) && !(await isOperatorAccessToken(settings, presented)))
-			throw forbidden("the operator token is not valid");
+			return refuse(c, forbidden("the operator token is not valid"));
 		await next();
 	};
 }
@@ -206,8 +216,9 @@ export function requireStartSecret(settings: AuthSettings): MiddlewareHandler {
 	}
 	return async (c, next) => {
 		const presented = c.req.header(START_SECRET_HEADER);
-		if (presented === undefined) throw unauthenticated("only the engine may call this endpoint");
-		if (!safeEqual(presented, settings.startSecret)) throw forbidden("only the engine may call this endpoint");
+		if (presented === undefined) return refuse(c, unauthenticated("only the engine may call this endpoint"));
+		if (!safeEqual(presented, settings.startSecret))
+			return refuse(c, forbidden("only the engine may call this endpoint"));
 		await next();
 	};
 }

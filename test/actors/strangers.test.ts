@@ -5,7 +5,7 @@
 // something, or has a connection open, stays.
 
 import { expect, test } from "vitest";
-import { forEachConcurrently } from "../../src/actors/jobs/coordinator.ts";
+import { forEachConcurrently } from "../../src/concurrency.ts";
 import { engineUrl, testClient, uniqueKey } from "../support.ts";
 import { disposeConnections, signInAs } from "./helpers.ts";
 

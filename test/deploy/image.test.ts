@@ -144,17 +144,20 @@ describe("the production image's contents", () => {
 			"app.ts",
 			"auth",
 			"build-info.ts",
+			// example-actors:start (the README's removal block deletes these lines)
+			"concurrency.ts",
+			// example-actors:end
 			"engine-api.ts",
 			"env.ts",
 			"fleet.ts",
+			"http-error.ts",
 			"registry.ts",
-			"runtime-engine-cli-workaround.ts",
-			"runtime-wasm-memory-workaround.ts",
-			"runtime-wasm-schedule-workaround.ts",
 			"runtime.ts",
 			"serve.ts",
 			"server.ts",
+			"settings.ts",
 			"web-assets.ts",
+			"workarounds",
 		]);
 	});
 

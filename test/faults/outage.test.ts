@@ -5,13 +5,13 @@
 // While the server is down, the coordinator's sweep and each worker's
 // watchdog fall due; their wakes find no server and are spent (rivetkit
 // 2.3.19). What brings the batch back is the server's start-up step in
-// src/actors/jobs/resume-after-outage-workaround.ts. The test watches the
+// src/workarounds/resume-after-outage.ts. The test watches the
 // worker's step ledger (a file), never the actors, so it adds no traffic
 // until every job is stored.
 
 import { expect, test } from "vitest";
 import { type BatchStatus, DEFAULT_SWEEP_INTERVAL_MS, MAX_PRIME_LIMIT } from "../../src/actors/jobs/contract.ts";
-import { WATCHDOG_INTERVAL_MS } from "../../src/actors/jobs/worker-workarounds.ts";
+import { WATCHDOG_INTERVAL_MS } from "../../src/workarounds/crash-recovery.ts";
 import { faultCounts } from "./counters.ts";
 import { startCrashStack } from "./crash-stack.ts";
 import { clientFor, eventually, readLedger, signInOn } from "./support.ts";

@@ -48,7 +48,7 @@ async function runHundredJobs(prefix: string, crash: () => Promise<void>): Promi
 
 	// No client traffic until every job is stored: the worker's watchdog
 	// schedule brings it back (after an engine crash, by restarting itself;
-	// see `restartAfterFailure` in src/actors/jobs/worker-workarounds.ts).
+	// see `restartAfterFailure` in src/workarounds/crash-recovery.ts).
 	await expect.poll(() => storedOrder(prefix).length, { timeout: 120_000, interval: 250 }).toBe(JOBS);
 	const status = await eventually(() => worker.status());
 	const results = await Promise.all(sent.map((jobId) => eventually(() => worker.getJob(jobId))));

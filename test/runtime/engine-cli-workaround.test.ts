@@ -26,7 +26,7 @@ test("without the workaround, @rivetkit/engine-cli resolves (what makes rivetkit
 
 test("hideEngineCli makes only @rivetkit/engine-cli unresolvable in its process", () => {
 	const out = run(
-		`import { hideEngineCli } from "./src/runtime-engine-cli-workaround.ts"; hideEngineCli(); hideEngineCli();${PROBE}`,
+		`import { hideEngineCli } from "./src/workarounds/engine-cli.ts"; hideEngineCli(); hideEngineCli();${PROBE}`,
 	);
 	expect(out).toBe("ERR_MODULE_NOT_FOUND ERR_MODULE_NOT_FOUND resolved");
 });

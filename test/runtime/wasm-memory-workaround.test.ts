@@ -4,7 +4,7 @@
 // @rivetkit/rivetkit-wasm 2.3.19 (pkg/rivetkit_wasm.js) for these names.
 
 import { describe, expect, test } from "vitest";
-import { repairDetachedMemoryViews, VIEW_IMPORTS, type WasmImports } from "../../src/runtime-wasm-memory-workaround.ts";
+import { repairDetachedMemoryViews, VIEW_IMPORTS, type WasmImports } from "../../src/workarounds/wasm-memory.ts";
 
 const PAGE = 65_536;
 

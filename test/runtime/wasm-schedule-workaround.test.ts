@@ -4,8 +4,8 @@
 // ("a running batch survives the coordinator sleeping") in the wasm parity run.
 
 import { describe, expect, test } from "vitest";
-import { logWakeFailure, WAKE_FAILURE_MESSAGE } from "../../src/actors/wake-failure-log-workaround.ts";
-import { eventWithByteArgs, repairScheduleArgs } from "../../src/runtime-wasm-schedule-workaround.ts";
+import { logWakeFailure, WAKE_FAILURE_MESSAGE } from "../../src/workarounds/wake-failure-log.ts";
+import { eventWithByteArgs, repairScheduleArgs } from "../../src/workarounds/wasm-schedule.ts";
 
 /** What rivetkit-wasm 2.3.19's `Schedule.get`/`list` resolve to: `args` as an Array of byte values. */
 const asArray = (bytes: Uint8Array): number[] => [...bytes];

@@ -22,7 +22,7 @@
 // its stored result), and again after sends that failed, until
 // MAX_SEND_FAILURES of them mark the job `failed`. A server that starts calls
 // `resume` on sleeping batches, which wakes their workers (a workaround for
-// sweeps spent during an outage: ./resume-after-outage-workaround.ts). Who may
+// sweeps spent during an outage: src/workarounds/resume-after-outage.ts). Who may
 // call what is `COORDINATOR_ACCESS` in ./contract.ts.
 
 import { createHash, randomBytes } from "node:crypto";
@@ -32,14 +32,15 @@ import { db } from "rivetkit/db/drizzle";
 import { z } from "zod";
 import { callerOf, type Identity, requireServer, requireUser, serverConnParams } from "../../auth/connection.ts";
 import { safeEqual } from "../../auth/secrets.ts";
+import { forEachConcurrently } from "../../concurrency.ts";
 import type { Registry } from "../../registry.ts";
+import { logWakeFailure } from "../../workarounds/wake-failure-log.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
 import { releaseBatchFor, renewBatchFor, reserveBatchFor } from "../quota/charge.ts";
 import { QUOTA_LEASE_MS } from "../quota/contract.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
 import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
-import { logWakeFailure } from "../wake-failure-log-workaround.ts";
 import { JobInputError, planJob } from "./compute.ts";
 import {
 	BATCH_ID_PATTERN,
@@ -280,7 +281,7 @@ export const coordinator = actor({
 
 		/**
 		 * Called by the server after it starts
-		 * (`resume-after-outage-workaround.ts`): a running batch re-arms its
+		 * (`src/workarounds/resume-after-outage.ts`): a running batch re-arms its
 		 * sweep and wakes its workers, whose queues still hold their jobs.
 		 * Changes nothing for a batch that is empty or finished.
 		 */
@@ -643,20 +644,4 @@ async function ensureSweep(c: CoordinatorContext): Promise<void> {
 	const token = randomBytes(16).toString("base64url");
 	const id = await c.schedule.after(c.state.sweepIntervalMs, "sweep", token);
 	c.state.sweep = { id, token };
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-export async function forEachConcurrently<T>(
-	items: readonly T[],
-	limit: number,
-	fn: (item: T) => Promise<void>,
-): Promise<void> {
-	let next = 0;
-	const lane = async () => {
-		while (next < items.length) {
-			const item = items[next++];
-			if (item !== undefined) await fn(item);
-		}
-	};
-	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

@@ -8,21 +8,24 @@
 // look at a worker (`status`, `getJob`, its events); who may call what is
 // `WORKER_ACCESS` in ./contract.ts.
 // Owns: one SQLite row per finished job (results survive sleep and crashes),
-// the job in flight (state, small), and a watchdog schedule. The watchdog and
-// the restart after a failed workflow are workarounds for rivetkit 2.3.19 and
-// live in `worker-workarounds.ts`; this file is the pattern to copy.
+// and the job in flight (state, small).
 // Flow, per job (one iteration of the workflow loop):
-//   next-job (a completable queue message) → lookup (a jobId seen before
-//   returns its stored result) → validate → chunk-0 … chunk-n (one step per
-//   chunk, each emits `progress`) → store (writes the row, emits
-//   `jobFinished`) → report (to the coordinator, if the job has a `reply`)
-//   → complete the message with the result (what `wait: true` senders get).
+//   1. next-job: take a completable message from the `jobs` queue.
+//   2. lookup: a jobId seen before returns its stored result.
+//   3. validate, then chunk-0 … chunk-n: one step per chunk, each emits `progress`.
+//   4. store: writes the row, emits `jobFinished`.
+//   5. report: to the coordinator, if the job has a `reply`.
+//   6. complete the message with the result (what `wait: true` senders get).
 // Every step's result is recorded in the workflow history together with the
 // actor state, so after a crash the workflow replays finished steps from the
 // history and re-runs only the step that was in flight.
 //
 // Step and loop names are recorded in that history: renaming one breaks the
 // replay of jobs in flight during a deploy. Add new steps under new names.
+//
+// rivetkit 2.3.19 needs help to resume a crashed actor with no traffic:
+// `withCrashRecovery` and `restartAfterFailure` (src/workarounds/) add that
+// from outside; delete both lines when rivetkit no longer needs them.
 
 import { count, eq } from "drizzle-orm";
 import { actor, event } from "rivetkit";
@@ -30,10 +33,10 @@ import { db } from "rivetkit/db/drizzle";
 import { type TryStepFailure, type WorkflowContextOf, type WorkflowStepContextOf, workflow } from "rivetkit/workflow";
 import { callerOf, requireRole, serverConnParams } from "../../auth/connection.ts";
 import type { Registry } from "../../registry.ts";
+import { restartAfterFailure, withCrashRecovery } from "../../workarounds/crash-recovery.ts";
 import { type ActorConnState, allowRoles, connStateFor, type HookContext } from "../conn-state.ts";
 import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
-import { logWakeFailure } from "../wake-failure-log-workaround.ts";
 import { type ChunkTask, computeJob, planJob } from "./compute.ts";
 import { runOnPool } from "./compute-pool.ts";
 import type { JobProgress, WorkerStatus } from "./contract.ts";
@@ -50,20 +53,11 @@ import {
 import { ledgered } from "./ledger.ts";
 import workerMigrations from "./worker-db/migrations.ts";
 import { jobs } from "./worker-db/schema.ts";
-import {
-	fireWatchdog,
-	initialWorkaroundVars,
-	restartAfterFailure,
-	startWorkarounds,
-	stopWorkarounds,
-	type WatchdogState,
-	type WorkaroundVars,
-} from "./worker-workarounds.ts";
 
 /**
  * Idle time before the worker sleeps. Shorter than the watchdog interval, so
  * an idle worker falls asleep before its watchdog fires (see
- * `worker-workarounds.ts`).
+ * `src/workarounds/crash-recovery.ts`).
  */
 export const WORKER_SLEEP_TIMEOUT_MS = 10_000;
 /** First retry delay; the workflow engine doubles it on every retry. */
@@ -80,14 +74,9 @@ const REPORT_STEP = "report";
 /** Retries of the report to the coordinator; after that its sweep re-sends the job. */
 const REPORT_MAX_RETRIES = 4;
 
-/** Per generation, never saved: only what the workarounds need. */
-type WorkerVars = WorkaroundVars;
-
 interface WorkerState {
 	/** The job in flight, if any. */
 	current: JobProgress | null;
-	/** See `worker-workarounds.ts`. */
-	watchdog: WatchdogState | null;
 }
 
 type Outcome = { status: "done"; result: JobOutput } | { status: "failed"; error: string };
@@ -100,95 +89,88 @@ class ChunkFailed extends Error {
 	override name = "ChunkFailed";
 }
 
-export const worker = actor({
-	options: { name: "Worker", icon: "gears", sleepTimeout: WORKER_SLEEP_TIMEOUT_MS },
-	state: { current: null, watchdog: null } as WorkerState,
-	createVars: (): WorkerVars => initialWorkaroundVars(),
-	db: db({ schema: { jobs }, migrations: workerMigrations }),
-	events: {
-		// Checked when a connection subscribes (a token that expires later
-		// keeps its subscription until the connection closes).
-		progress: event<JobProgress>({ canSubscribe: (c: HookContext) => allowRoles(c, ["operator"]) }),
-		jobFinished: event<JobResult>({ canSubscribe: (c: HookContext) => allowRoles(c, ["operator"]) }),
-	},
-	queues: {
-		// rivetkit validates the body with this schema when it is sent, and
-		// rejects a bad one with `actor.validation_error` (it never enters the
-		// queue). `complete` types the response `wait: true` senders receive.
-		// `canPublish` runs first, on every send: only the server may enqueue.
-		jobs: {
-			message: jobMessageSchema,
-			complete: jobResultSchema,
-			canPublish: (c: HookContext) => allowRoles(c, ["server"]),
+export const worker = withCrashRecovery(
+	actor({
+		options: { name: "Worker", icon: "gears", sleepTimeout: WORKER_SLEEP_TIMEOUT_MS },
+		state: { current: null } as WorkerState,
+		db: db({ schema: { jobs }, migrations: workerMigrations }),
+		events: {
+			// Checked when a connection subscribes (a token that expires later
+			// keeps its subscription until the connection closes).
+			progress: event<JobProgress>({ canSubscribe: (c: HookContext) => allowRoles(c, ["operator"]) }),
+			jobFinished: event<JobResult>({ canSubscribe: (c: HookContext) => allowRoles(c, ["operator"]) }),
 		},
-	},
-
-	// Both run for WebSocket connections, stateless HTTP calls and queue sends.
-	onBeforeConnect: async (c, params: unknown) => {
-		// A refused first connection leaves no worker behind (src/actors/strangers.ts).
-		const holdsNothing = async () => {
-			if (c.state.current !== null) return false;
-			const [row] = await c.db.select({ n: count() }).from(jobs);
-			return (row?.n ?? 0) === 0;
-		};
-		await admitOrForget(c, holdsNothing, () => connStateFor(params, c.request));
-	},
-	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
-
-	// The watchdog that resumes a crashed job (a rivetkit 2.3.19 workaround);
-	// a failure is logged (another: rivetkit logs nothing when onWake throws).
-	onWake: (c): Promise<void> => logWakeFailure(c, () => startWorkarounds(c)),
-	onSleep: async (c): Promise<void> => {
-		await stopWorkarounds(c, c.state.current !== null);
-	},
-
-	run: workflow(
-		async (ctx) => {
-			await ctx.loop("jobs", async (loop) => {
-				await processNextJob(loop);
-			});
-		},
-		{
-			onError: (c, event): void => {
-				if ("workflow" in event) {
-					restartAfterFailure(c, event.workflow.error.message);
-					return;
-				}
-				c.log.warn({ msg: "worker workflow error", event: JSON.stringify(event) });
-				// A step that gave up ends the workflow, except the report,
-				// whose failure the loop handles (`tryStep`).
-				if ("step" in event && !event.step.willRetry && event.step.stepName !== REPORT_STEP) {
-					restartAfterFailure(c, event.step.error.message);
-				}
+		queues: {
+			// rivetkit validates the body with this schema when it is sent, and
+			// rejects a bad one with `actor.validation_error` (it never enters the
+			// queue). `complete` types the response `wait: true` senders receive.
+			// `canPublish` runs first, on every send: only the server may enqueue.
+			jobs: {
+				message: jobMessageSchema,
+				complete: jobResultSchema,
+				canPublish: (c: HookContext) => allowRoles(c, ["server"]),
 			},
 		},
-	),
 
-	actions: {
-		status: async (c): Promise<WorkerStatus> => {
-			requireRole(callerOf(c), ["server", "operator"]);
-			const rows = await c.db.select({ status: jobs.status, n: count() }).from(jobs).groupBy(jobs.status);
-			const countOf = (status: "done" | "failed") => rows.find((r) => r.status === status)?.n ?? 0;
-			return {
-				workerId: c.key[0] ?? "",
-				current: c.state.current,
-				completed: countOf("done"),
-				failed: countOf("failed"),
+		// Both run for WebSocket connections, stateless HTTP calls and queue sends.
+		onBeforeConnect: async (c, params: unknown) => {
+			// A refused first connection leaves no worker behind (src/actors/strangers.ts).
+			const holdsNothing = async () => {
+				if (c.state.current !== null) return false;
+				const [row] = await c.db.select({ n: count() }).from(jobs);
+				return (row?.n ?? 0) === 0;
 			};
+			await admitOrForget(c, holdsNothing, () => connStateFor(params, c.request));
 		},
+		createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
-		/** The stored outcome of `jobId`, or null while it is queued, running or unknown. */
-		getJob: async (c, jobId: string): Promise<JobResult | null> => {
-			requireRole(callerOf(c), ["server", "operator"]);
-			const id = parseInput(jobIdSchema, jobId, "jobId");
-			const [row] = await c.db.select().from(jobs).where(eq(jobs.jobId, id)).limit(1);
-			return row ? toJobResult(row) : null;
+		run: workflow(
+			async (ctx) => {
+				await ctx.loop("jobs", async (loop) => {
+					await processNextJob(loop);
+				});
+			},
+			{
+				onError: (c, event): void => {
+					if ("workflow" in event) {
+						restartAfterFailure(c, event.workflow.error.message);
+						return;
+					}
+					c.log.warn({ msg: "worker workflow error", event: JSON.stringify(event) });
+					// A step that gave up ends the workflow, except the report,
+					// whose failure the loop handles (`tryStep`).
+					if ("step" in event && !event.step.willRetry && event.step.stepName !== REPORT_STEP) {
+						restartAfterFailure(c, event.step.error.message);
+					}
+				},
+			},
+		),
+
+		actions: {
+			status: async (c): Promise<WorkerStatus> => {
+				requireRole(callerOf(c), ["server", "operator"]);
+				const rows = await c.db.select({ status: jobs.status, n: count() }).from(jobs).groupBy(jobs.status);
+				const countOf = (status: "done" | "failed") => rows.find((r) => r.status === status)?.n ?? 0;
+				return {
+					workerId: c.key[0] ?? "",
+					current: c.state.current,
+					completed: countOf("done"),
+					failed: countOf("failed"),
+				};
+			},
+
+			/** The stored outcome of `jobId`, or null while it is queued, running or unknown. */
+			getJob: async (c, jobId: string): Promise<JobResult | null> => {
+				requireRole(callerOf(c), ["server", "operator"]);
+				const id = parseInput(jobIdSchema, jobId, "jobId");
+				const [row] = await c.db.select().from(jobs).where(eq(jobs.jobId, id)).limit(1);
+				return row ? toJobResult(row) : null;
+			},
 		},
-
-		/** The watchdog schedule's callback; refuses clients (see `worker-workarounds.ts`). */
-		watchdog: (c, token: unknown): Promise<void> => fireWatchdog(c, token),
-	},
-});
+	}),
+	// Work in flight must resume after a crash.
+	{ busy: (state: WorkerState) => state.current !== null },
+);
 
 type WorkerLoop = WorkflowContextOf<typeof worker>;
 type WorkerStep = WorkflowStepContextOf<typeof worker>;
@@ -227,10 +209,7 @@ async function runJob(loop: WorkerLoop, job: JobMessage, messageId: string): Pro
 	return loop.step({
 		name: "store",
 		...STORAGE_RETRIES,
-		run: async (step) => {
-			await step.vars.keepWatchdogAhead?.();
-			return ledgered(job.jobId, "store", () => storeResult(step, job, messageId, outcome));
-		},
+		run: (step) => ledgered(job.jobId, "store", () => storeResult(step, job, messageId, outcome)),
 	});
 }
 
@@ -241,9 +220,8 @@ async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number)
 			const chunk = await loop.step({
 				name,
 				...STORAGE_RETRIES,
-				run: async (step) => {
-					await step.vars.keepWatchdogAhead?.();
-					return ledgered(job.jobId, name, async () => {
+				run: (step) =>
+					ledgered(job.jobId, name, async () => {
 						// On a worker thread: the event loop stays free for other actors.
 						// In the owner's lane: users take turns on the threads.
 						const computed = await jobCodeAsync(name, () => runOnPool(task, job.owner));
@@ -252,8 +230,7 @@ async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number)
 						step.state.current = progress;
 						step.broadcast("progress", progress);
 						return computed;
-					});
-				},
+					}),
 			});
 			if (!chunk.ok) throw new ChunkFailed(chunk.error);
 			return chunk.value;

@@ -290,7 +290,7 @@ describe("coordinator persistence", () => {
 	test("a running batch survives the coordinator sleeping: it wakes with its sweep armed and finishes", async () => {
 		// Waking a running batch reads its pending sweep back (`schedule.get`
 		// in onWake), which threw on the wasm runtime until
-		// src/runtime-wasm-schedule-workaround.ts; the wasm parity run
+		// src/workarounds/wasm-schedule.ts; the wasm parity run
 		// includes this file. The batch's only worker is busy with long jobs
 		// sent straight to it, so the batch is still running while the
 		// coordinator sleeps.

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { JobProgress, JobResult } from "../../../src/actors/jobs/contract.ts";
+import { WATCHDOG_ACTION } from "../../../src/workarounds/crash-recovery.ts";
 import { testClient, uniqueKey } from "../../support.ts";
 import { disposeConnections, serverParams, signInAs, signInOperator, sleepActor } from "../helpers.ts";
 import { naivePrimes, naiveSha256, naiveWordstats } from "./expected.ts";
@@ -166,8 +167,11 @@ describe("worker bad input", () => {
 	test("the watchdog callback refuses client calls", async () => {
 		const worker = await newWorker();
 		await worker.status();
-		await expect(worker.watchdog("guess")).rejects.toMatchObject({ code: "forbidden" });
-		await expect(worker.watchdog(undefined)).rejects.toMatchObject({ code: "forbidden" });
+		// Added by the crash-recovery workaround (src/workarounds/crash-recovery.ts), so
+		// not in the client's types: called by name, as any HTTP client could.
+		const watchdog = (token: unknown) => worker.action({ name: WATCHDOG_ACTION, args: [token] });
+		await expect(watchdog("guess")).rejects.toMatchObject({ code: "forbidden" });
+		await expect(watchdog(undefined)).rejects.toMatchObject({ code: "forbidden" });
 	});
 });
 

@@ -11,7 +11,7 @@
 // the coordinator went to sleep at its sweep's due time, each worker at its
 // watchdog's, and 0 of 24 jobs were stored 90 s after the restart; with it,
 // all 24 stored 3.8 s after the restart.
-// The worker's `keepWatchdogAhead` (worker-workarounds.ts) covers a crash
+// The worker's `keepWatchdogAhead` (src/workarounds/crash-recovery.ts) covers a crash
 // that the server recovers from within 10 s; a longer outage needs this.
 //
 // What it does: once the server listens (src/server.ts), it asks the engine
@@ -25,12 +25,12 @@
 // server is retried by the engine instead of spent.
 
 import { createClient } from "rivetkit/client";
-import { serverConnParams } from "../../auth/connection.ts";
-import { type EngineActor, engineAccess, listActorsPage } from "../../engine-api.ts";
-import { type Env, loadEnv, stripCredentials } from "../../env.ts";
-import type { Registry } from "../../registry.ts";
-import { BATCH_ID_PATTERN } from "./contract.ts";
-import { forEachConcurrently } from "./coordinator.ts";
+import { BATCH_ID_PATTERN } from "../actors/jobs/contract.ts";
+import { serverConnParams } from "../auth/connection.ts";
+import { forEachConcurrently } from "../concurrency.ts";
+import { type EngineActor, engineAccess, listActorsPage } from "../engine-api.ts";
+import { type Env, loadEnv, stripCredentials } from "../env.ts";
+import type { Registry } from "../registry.ts";
 
 /** Coordinators created longer ago than this are not resumed at boot. */
 export const RESUME_LOOKBACK_MS = 24 * 60 * 60_000;

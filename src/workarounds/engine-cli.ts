@@ -72,7 +72,7 @@ export function hideEngineCli(): void {
 		resolve(specifier, context, nextResolve) {
 			if (specifier === ENGINE_CLI_PACKAGE || specifier.startsWith(`${ENGINE_CLI_PACKAGE}/`)) {
 				const error = new Error(
-					`${specifier} is hidden in the app server (src/runtime-engine-cli-workaround.ts): it connects to an engine, it never spawns one`,
+					`${specifier} is hidden in the app server (src/workarounds/engine-cli.ts): it connects to an engine, it never spawns one`,
 				);
 				Object.assign(error, { code: "ERR_MODULE_NOT_FOUND" });
 				throw error;

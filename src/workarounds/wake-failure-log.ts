@@ -1,6 +1,6 @@
 // WORKAROUND for rivetkit 2.3.19: an `onWake` that throws is not logged.
 //
-// Measured 2026-12-06 (the issue behind src/runtime-wasm-schedule-workaround.ts):
+// Measured 2026-12-06 (the issue behind src/workarounds/wasm-schedule.ts):
 // the worker's `onWake` threw on the wasm runtime after every crash, and the
 // app server's log said nothing at any log level; the engine retried the
 // start once and the actor stayed asleep with its jobs queued. The only

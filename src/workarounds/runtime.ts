@@ -1,0 +1,79 @@
+// rivetkit 2.3.19's workarounds for the runtime, applied by
+// `prepareRuntime()` (src/runtime.ts) before the first request reaches
+// `registry.handler()`; the hook the runtime setting plugs into. Each piece
+// is its own file here, listed in README.md.
+
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { hideEngineCli } from "./engine-cli.ts";
+import { repairDetachedMemoryViews, type WasmImports } from "./wasm-memory.ts";
+import { repairScheduleArgs, type ScheduleClass } from "./wasm-schedule.ts";
+
+/**
+ * On both runtimes: with the engine binary resolvable, rivetkit's core
+ * spawns an engine of its own whenever the configured one does not answer
+ * (engine-cli.ts). On wasm: the core is loaded here, with the memory and
+ * schedule repairs (below).
+ */
+export async function applyRuntimeWorkarounds(runtime: "native" | "wasm"): Promise<void> {
+	hideEngineCli();
+	if (runtime === "wasm") await loadWasmCore();
+}
+
+/** What this module uses of the wasm bindings: wasm-bindgen's synchronous initializer, and the class the schedule workaround wraps. */
+interface WasmBindings {
+	initSync(input: { module: Uint8Array }): unknown;
+	Schedule?: ScheduleClass;
+}
+
+/** The part of the WebAssembly API the wasm core's initialization goes through. */
+interface WasmInstanceApi {
+	Instance: new (module: unknown, imports: WasmImports) => { exports: Record<string, unknown> };
+}
+
+/**
+ * WORKAROUND: loads rivetkit's wasm core from its own package, resolved from
+ * rivetkit's folder so it is the very module instance rivetkit imports
+ * later. Node's `fetch` cannot read the `file://` URL wasm-bindgen would
+ * fetch by default, so the bytes are read here and handed over; once
+ * initialized, rivetkit's own initialization call returns at once.
+ *
+ * wasm-bindgen builds the core's import object inside `initSync` and hands it
+ * to `new WebAssembly.Instance`; for the length of that one synchronous call
+ * the constructor is wrapped so the detached-memory workaround
+ * (wasm-memory.ts) can wrap a few of those imports.
+ * The schedule workaround (wasm-schedule.ts) wraps
+ * two methods of the bindings' `Schedule` class.
+ */
+async function loadWasmCore(): Promise<void> {
+	const fromRivetkit = createRequire(import.meta.resolve("rivetkit"));
+	const bindingsPath = fromRivetkit.resolve("@rivetkit/rivetkit-wasm");
+	const wasmPath = fromRivetkit.resolve("@rivetkit/rivetkit-wasm/rivetkit_wasm_bg.wasm");
+	const bindings = (await import(pathToFileURL(bindingsPath).href)) as WasmBindings;
+	const api = (globalThis as unknown as { WebAssembly: WasmInstanceApi }).WebAssembly;
+	const RealInstance = api.Instance;
+	let memory: { buffer: ArrayBuffer } | undefined;
+	let repaired = false;
+	api.Instance = function wrappedInstance(module: unknown, imports: WasmImports) {
+		repaired = repairDetachedMemoryViews(imports, () => memory);
+		const instance = new RealInstance(module, imports);
+		memory = instance.exports.memory as { buffer: ArrayBuffer };
+		return instance;
+	} as unknown as WasmInstanceApi["Instance"];
+	try {
+		bindings.initSync({ module: readFileSync(wasmPath) });
+	} finally {
+		api.Instance = RealInstance;
+	}
+	if (!repaired) {
+		console.warn(
+			"actor-fleet: this rivetkit-wasm build lacks the functions src/workarounds/wasm-memory.ts wraps; running without that workaround",
+		);
+	}
+	if (!repairScheduleArgs(bindings.Schedule)) {
+		console.warn(
+			"actor-fleet: this rivetkit-wasm build lacks the Schedule methods src/workarounds/wasm-schedule.ts wraps; running without that workaround",
+		);
+	}
+}
