@@ -5,21 +5,24 @@
 // messages (SQLite through drizzle, paged by id; beyond it the oldest message
 // of the author who holds the most goes, so a flood evicts itself first) and
 // each user's last-read message id (KV).
-// Flow: every connection proves who it is with an access token
-// (`onBeforeConnect` and `createConnState`, for WebSocket connections and
-// for every stateless HTTP call alike), and browsers must come from an
-// allowed `Origin`. Rooms are open: any signed-in user may join, read and
-// post; the author, reader and renamer is always the token's user, never an
-// argument. The first user to post in (or name) a room becomes its owner,
-// the only one besides operators who may rename it. `postMessage` charges
-// the author's rate limit, writes the row (with its idempotency key) in one
-// statement, then sends `message` to the WebSocket connections whose token is
-// still valid. Joining and leaving are announced as `presence`, for
-// WebSocket connections only: a stateless call also "connects" for the
-// duration of the call, and must not look like a user coming and going.
-// Presence is rate limited per room (churn would otherwise send the online
-// list to every member on every connect), and only connections whose token
-// is still valid count toward the connection caps: expired ones are closed.
+// Flow:
+//   1. Every connection proves who it is with an access token
+//      (`onBeforeConnect` and `createConnState`, for WebSocket connections
+//      and for every stateless HTTP call alike), and browsers must come from
+//      an allowed `Origin`.
+//   2. Rooms are open: any signed-in user may join, read and post; the
+//      author, reader and renamer is always the token's user, never an
+//      argument. The first user to post in (or name) a room becomes its
+//      owner, the only one besides operators who may rename it.
+//   3. `postMessage` charges the author's rate limit, writes the row (with
+//      its idempotency key) in one statement, then sends `message` to the
+//      WebSocket connections whose token is still valid.
+//   4. Joining and leaving are announced as `presence`, for WebSocket
+//      connections only: a stateless call also "connects" for the duration
+//      of the call, and must not look like a user coming and going. Presence
+//      is rate limited per room (churn would otherwise send the online list
+//      to every member on every connect), and only connections whose token is
+//      still valid count toward the connection caps: expired ones are closed.
 // Who may call what is `CHAT_ROOM_ACCESS` in ./contract.ts.
 
 import { and, asc, count, desc, eq, gt, lt, min, ne } from "drizzle-orm";

@@ -7,15 +7,18 @@
 // Owns: the user's quota book (state, a few hundred entries at most, saved
 // before every answer): reserved batches with their lease, a compute token
 // bucket, and the creations of the last hour.
-// Flow: only the server calls it (`requireServer`), with the user id in the
-// key, so no argument names whom to charge. A coordinator reserves its batch
-// before it records a job (`reserveBatch`, idempotent per batch id), renews
-// the reservation from its sweep while the batch runs, and releases it when
-// the batch finishes; a reservation nobody renews lapses after
-// QUOTA_LEASE_MS, so a coordinator that dies in between cannot hold a slot
-// for ever. A counter charges its creation (`chargeCreation`, idempotent per
-// actor) before its first write claims it. Who may call what is
-// `QUOTA_ACCESS` in ./contract.ts; the pure bookkeeping is ./book.ts.
+// Flow:
+//   1. Only the server calls it (`requireServer`), with the user id in the
+//      key, so no argument names whom to charge.
+//   2. A coordinator reserves its batch before it records a job
+//      (`reserveBatch`, idempotent per batch id), renews the reservation from
+//      its sweep while the batch runs, and releases it when the batch
+//      finishes; a reservation nobody renews lapses after QUOTA_LEASE_MS, so
+//      a coordinator that dies in between cannot hold a slot for ever.
+//   3. A counter charges its creation (`chargeCreation`, idempotent per
+//      actor) before its first write claims it.
+// Who may call what is `QUOTA_ACCESS` in ./contract.ts; the pure bookkeeping
+// is ./book.ts.
 
 import { type ActionContextOf, actor, UserError } from "rivetkit";
 import { z } from "zod";

@@ -1,0 +1,38 @@
+// What a counter keeps: its state (saved with every write) and its vars
+// (per generation, in memory).
+
+import { RateLimiter } from "../rate-limit.ts";
+import { COUNTER_WRITE_BURST, COUNTER_WRITES_PER_SECOND, type PendingTimer } from "./contract.ts";
+
+/** A pending timer and the secret its schedule callback must present (never returned to clients). */
+export interface StoredTimer extends PendingTimer {
+	secret: string;
+}
+
+export interface CounterState {
+	count: number;
+	/** The user id of the first writer; null until someone writes. */
+	owner: string | null;
+	timers: Record<string, StoredTimer>;
+	/** `[requestId, countAfterThatRequest]`, newest last. */
+	recentRequests: Array<[string, number]>;
+}
+
+export interface CounterVars {
+	/** Per-user write limits; in memory, so they reset when the actor sleeps. */
+	writes: RateLimiter;
+	/**
+	 * The first write of a counter with no owner, while its user's quota is
+	 * asked (an await): claimed before that await, so another user's write
+	 * meanwhile is refused as if the counter were owned. In memory only: the
+	 * owner is saved with the first write itself.
+	 */
+	claim: { userId: string; charged: Promise<void> } | null;
+}
+
+export const initialCounterState = (): CounterState => ({ count: 0, owner: null, timers: {}, recentRequests: [] });
+
+export const createCounterVars = (): CounterVars => ({
+	writes: new RateLimiter({ burst: COUNTER_WRITE_BURST, perSecond: COUNTER_WRITES_PER_SECOND }),
+	claim: null,
+});

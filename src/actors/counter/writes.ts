@@ -1,0 +1,88 @@
+// What a counter's writes do: an increment (idempotent per request id), a
+// timer armed on a schedule, and the schedule's callback. Each is saved
+// before it is acknowledged.
+
+import { randomBytes, randomUUID } from "node:crypto";
+import { UserError } from "rivetkit";
+import type { Identity } from "../../auth/connection.ts";
+import { safeEqual } from "../../auth/secrets.ts";
+import { chargeWrite } from "../rate-limit.ts";
+import {
+	MAX_PENDING_TIMERS,
+	MAX_SCHEDULE_AHEAD_MS,
+	type PendingTimer,
+	REMEMBERED_REQUESTS,
+	type TimerKind,
+} from "./contract.ts";
+import { type CounterActionContext, chargeCreation, claimOwner, sendCount } from "./ownership.ts";
+import type { StoredTimer } from "./state.ts";
+
+export async function applyIncrement(
+	c: CounterActionContext,
+	me: Identity,
+	amount: number,
+	requestId: string | undefined,
+): Promise<number> {
+	await chargeCreation(c, me);
+	if (requestId !== undefined) {
+		const seen = c.state.recentRequests.find(([id]) => id === requestId);
+		if (seen) return seen[1];
+	}
+	if (c.state.count + amount > Number.MAX_SAFE_INTEGER) {
+		throw new UserError("the counter would overflow", { code: "count_overflow" });
+	}
+	chargeWrite(c.vars.writes, me);
+	claimOwner(c, me);
+	c.state.count += amount;
+	if (requestId !== undefined) {
+		c.state.recentRequests.push([requestId, c.state.count]);
+		if (c.state.recentRequests.length > REMEMBERED_REQUESTS) c.state.recentRequests.shift();
+	}
+	// State saves are throttled (1 s by default) and acknowledgements are not
+	// held back until they land; without this, a crash right after the reply
+	// loses a write the client was told succeeded.
+	await c.saveState({ immediate: true });
+	sendCount(c);
+	return c.state.count;
+}
+
+export async function armTimer(
+	c: CounterActionContext,
+	me: Identity,
+	kind: TimerKind,
+	amount: number,
+	runAt: number,
+): Promise<PendingTimer> {
+	const now = Date.now();
+	if (kind === "reset" && (runAt <= now || runAt > now + MAX_SCHEDULE_AHEAD_MS)) {
+		throw new UserError("timestamp must be in the future, at most 30 days ahead", { code: "timestamp_out_of_range" });
+	}
+	await chargeCreation(c, me);
+	if (Object.keys(c.state.timers).length >= MAX_PENDING_TIMERS) {
+		throw new UserError(`at most ${MAX_PENDING_TIMERS} timers may be pending`, { code: "too_many_timers" });
+	}
+	chargeWrite(c.vars.writes, me);
+	claimOwner(c, me);
+	const timer: StoredTimer = { id: randomUUID(), kind, amount, runAt, secret: randomBytes(24).toString("base64url") };
+	// The schedule is armed before the timer is saved: a crash in between
+	// leaves a schedule whose timer is unknown (it fires and is refused)
+	// rather than a timer that no schedule will ever fire.
+	await c.schedule.at(runAt, "fireTimer", timer.id, timer.secret);
+	c.state.timers[timer.id] = timer;
+	await c.saveState({ immediate: true });
+	return { id: timer.id, kind, amount, runAt };
+}
+
+/** The schedule callback's body: refuses any caller without the timer's secret, then applies the timer. */
+export async function fireTimer(c: CounterActionContext, timerId: unknown, secret: unknown): Promise<void> {
+	const timer = typeof timerId === "string" ? c.state.timers[timerId] : undefined;
+	if (!timer || typeof secret !== "string" || !safeEqual(secret, timer.secret)) {
+		throw new UserError("fireTimer is called by the actor's own schedule, not by clients", {
+			code: "forbidden",
+		});
+	}
+	delete c.state.timers[timer.id];
+	c.state.count = timer.kind === "reset" ? 0 : c.state.count + timer.amount;
+	await c.saveState({ immediate: true });
+	sendCount(c);
+}
