@@ -154,7 +154,10 @@ async function isOperatorAccessToken(settings: AuthSettings, presented: string):
  * `RIVET_START_GUARD=off` turns the check off, for Rivet Compute: its
  * managed pool's runner config is written by the platform and has no field
  * for extra headers, so its engine never sends this one (docs/deploying.md
- * lists the sources and the risk). The server then says so once, at start.
+ * lists the sources and the risk). A production server accepts it only
+ * with `RIVET_START_GUARD_ACK=rivet-compute` and without a start secret
+ * (src/auth/settings.ts); it then prints one warning when the app is built,
+ * and its "listening" line ends in "start guard off".
  */
 export function requireStartSecret(settings: AuthSettings): MiddlewareHandler {
 	if (settings.startGuard === "off") {
