@@ -114,20 +114,31 @@ describe("auth settings", () => {
 
 describe("the start guard", () => {
 	/** What a `/start` with `headers` gets from the guard alone ("passed" when the guard lets it through). */
-	async function startThrough(guard: "secret" | "off", headers: Record<string, string>): Promise<number | "passed"> {
+	async function startThrough(
+		guard: "secret" | "off",
+		headers: Record<string, string>,
+		path = "/api/rivet/start",
+	): Promise<number | "passed"> {
 		const settings = { ...parseAuthSettings({ RIVET_START_SECRET: secret("s") }), startGuard: guard };
 		const app = new Hono();
-		app.use("/api/rivet/start", requireStartSecret(settings));
-		app.post("/api/rivet/start", (c) => c.text("passed"));
-		const res = await app.request("/api/rivet/start", { method: "POST", headers });
+		app.use("/api/rivet/*", requireStartSecret(settings));
+		app.all("/api/rivet/*", (c) => c.text("passed"));
+		const res = await app.request(path, { method: "POST", headers });
 		return res.status === 200 && (await res.text()) === "passed" ? "passed" : res.status;
 	}
 
-	test("secret: only x-fleet-start-secret passes; off: everything passes (Rivet Compute, whose engine cannot send it)", async () => {
+	test("secret: only x-fleet-start-secret passes; off: /start alone passes, without it (Rivet Compute, whose engine cannot send it)", async () => {
 		expect(await startThrough("secret", {})).toBe(401);
 		expect(await startThrough("secret", { "x-fleet-start-secret": secret("x") })).toBe(403);
 		expect(await startThrough("secret", { "x-fleet-start-secret": secret("s") })).toBe("passed");
+		expect(await startThrough("secret", { "x-fleet-start-secret": secret("s") }, "/api/rivet/metrics")).toBe("passed");
 		expect(await startThrough("off", {})).toBe("passed");
+		expect(await startThrough("off", {}, "/api/rivet/start/")).toBe("passed");
+		// Everything else `off` leaves shut, even with the public development secret.
+		for (const path of ["/api/rivet/metrics", "/api/rivet/start/x", "/api/rivet/"]) {
+			expect(await startThrough("off", {}, path)).toBe(401);
+			expect(await startThrough("off", { "x-fleet-start-secret": DEV_START_SECRET }, path)).toBe(401);
+		}
 	});
 });
 
