@@ -26,8 +26,10 @@
 //   - the path check (lib/liveness.ts) passes again after it failed
 //     (rivet-dev/actors#3040: a client that shows "connected" while dead);
 //   - an action got no answer in `ACTION_TIMEOUT_MS` (`guard`).
-// - A refusal (a `UserError` on connect) is a reason: `token_expired` renews
-//   the token (new params, new connection); any other code (`forbidden`,
+// - A refusal (a `UserError` on connect) is a reason: `token_expired` asks
+//   the session for a new token and keeps `enabled` off until `params.token`
+//   differs from the rejected one (the renewal's own backoff decides when, so
+//   a failing renewal costs no handshakes); any other code (`forbidden`,
 //   `unauthenticated`, `rate_limited`, ...) stops, and the panel says why.
 //
 // The hook alone cannot see a give-up or a refusal; the few lines that watch
@@ -77,6 +79,8 @@ interface PolicyState {
 	reopens: number;
 	/** The actor's refusal: `enabled` stays off until the panel opens another actor. */
 	refusal: unknown;
+	/** A token an actor answered `token_expired` to: `enabled` stays off while it is still the session's token. */
+	rejectedToken: string | null;
 	/** The path check failed and has not passed since. */
 	pathDown: boolean;
 	/** A connection of this panel has been live: a later loss shows as "down", not "connecting". */
@@ -85,7 +89,15 @@ interface PolicyState {
 
 /** One panel's connection policy over time. Plain TypeScript; the hooks below render it. */
 class Link {
-	#state: PolicyState = { waiting: false, waitMs: 0, reopens: 0, refusal: null, pathDown: false, wasLive: false };
+	#state: PolicyState = {
+		waiting: false,
+		waitMs: 0,
+		reopens: 0,
+		refusal: null,
+		rejectedToken: null,
+		pathDown: false,
+		wasLive: false,
+	};
 	#listeners = new Set<() => void>();
 	#failures = 0;
 	/** The connection being followed (the hook's current one). */
@@ -128,8 +140,21 @@ class Link {
 		this.reopen(jittered(Math.min(REOPEN_MAX_MS, REOPEN_MIN_MS * 2 ** (this.#failures - 1))));
 	}
 
-	/** Follows the hook's current connection until it is replaced; returns the function that stops. */
-	follow(conn: WatchableConnection): () => void {
+	/**
+	 * An actor answered `token_expired` to `token`. Presenting it again gets
+	 * the same answer, so `enabled` stays off until the session holds another
+	 * token (new params, so a new connection); the session renews on its own
+	 * schedule and backoff.
+	 */
+	tokenExpired(token: string): void {
+		if (this.#state.rejectedToken === token) return;
+		this.#conn = null;
+		this.#set({ rejectedToken: token });
+		session.tokenRejected(token);
+	}
+
+	/** Follows the hook's current connection, opened with `token`, until it is replaced; returns the function that stops. */
+	follow(conn: WatchableConnection, token: string): () => void {
 		this.#conn = conn;
 		let live = false;
 		const connectTimer = setTimeout(() => {
@@ -149,10 +174,7 @@ class Link {
 			refused: (error) => {
 				if (this.#conn !== conn) return;
 				if (error.code === "token_expired") {
-					// The renewed token is new params, so a new connection; until
-					// it arrives, wait instead of presenting the old one again.
-					session.tokenRejected();
-					this.reopen(REOPEN_MIN_MS);
+					this.tokenExpired(token);
 					return;
 				}
 				this.#conn = null;
@@ -226,7 +248,7 @@ export function useConnectionPolicy(options: { enabled?: boolean } = {}): Connec
 
 	return {
 		params: { token },
-		enabled: wanted && !state.waiting && state.refusal === null,
+		enabled: wanted && !state.waiting && state.refusal === null && token !== state.rejectedToken,
 		wanted,
 		link,
 		state,
@@ -263,7 +285,11 @@ export function useLiveConnection<C extends WatchableConnection>(
 	useEffect(() => link.reset(), [link, identity]);
 
 	const conn = actor.connection;
-	useEffect(() => (conn ? link.follow(conn) : undefined), [link, conn]);
+	const token = policy.params.token;
+	// The token of the render in which `conn` first appears is the one it was
+	// opened with: the hook opens a new connection for every new token.
+	// biome-ignore lint/correctness/useExhaustiveDependencies: a new token arrives with a new `conn`; following the old one with it would misname the token it was refused.
+	useEffect(() => (conn ? link.follow(conn, token) : undefined), [link, conn]);
 
 	const live = policy.enabled && !state.pathDown && actor.connStatus === "connected";
 	const status: LinkStatus = !wanted
