@@ -154,33 +154,37 @@ class Link {
 	}
 
 	/** Follows the hook's current connection, opened with `token`, until it is replaced; returns the function that stops. */
-	follow(conn: WatchableConnection, token: string): () => void {
+	follow(conn: WatchableConnection, token: string, hookError: unknown): () => void {
 		this.#conn = conn;
 		let live = false;
 		const connectTimer = setTimeout(() => {
 			if (this.#conn === conn && !live) this.#reopenAfterFailure();
 		}, CONNECT_TIMEOUT_MS);
-		const stop = watchConnectionOutcome(conn, {
-			live: () => {
-				live = true;
-				clearTimeout(connectTimer);
-				this.#failures = 0;
-				if (!this.#state.wasLive) this.#set({ wasLive: true });
+		const stop = watchConnectionOutcome(
+			conn,
+			{
+				live: () => {
+					live = true;
+					clearTimeout(connectTimer);
+					this.#failures = 0;
+					if (!this.#state.wasLive) this.#set({ wasLive: true });
+				},
+				gaveUp: () => {
+					// An `idle` the policy caused (`enabled` off) is not a failure.
+					if (this.#conn === conn && !this.#state.waiting) this.#reopenAfterFailure();
+				},
+				refused: (error) => {
+					if (this.#conn !== conn) return;
+					if (error.code === "token_expired") {
+						this.tokenExpired(token);
+						return;
+					}
+					this.#conn = null;
+					this.#set({ refusal: error });
+				},
 			},
-			gaveUp: () => {
-				// An `idle` the policy caused (`enabled` off) is not a failure.
-				if (this.#conn === conn && !this.#state.waiting) this.#reopenAfterFailure();
-			},
-			refused: (error) => {
-				if (this.#conn !== conn) return;
-				if (error.code === "token_expired") {
-					this.tokenExpired(token);
-					return;
-				}
-				this.#conn = null;
-				this.#set({ refusal: error });
-			},
-		});
+			hookError,
+		);
 		return () => {
 			clearTimeout(connectTimer);
 			stop();
@@ -259,6 +263,8 @@ export function useConnectionPolicy(options: { enabled?: boolean } = {}): Connec
 interface ActorView<C extends WatchableConnection> {
 	connection: C | null;
 	connStatus: ActorConnStatus;
+	/** The hook's last error of this connection (a refusal that came before `follow` listened). */
+	error: Error | null;
 	opts: { name: string; key: string | string[] };
 }
 
@@ -287,9 +293,10 @@ export function useLiveConnection<C extends WatchableConnection>(
 	const conn = actor.connection;
 	const token = policy.params.token;
 	// The token of the render in which `conn` first appears is the one it was
-	// opened with: the hook opens a new connection for every new token.
+	// opened with: the hook opens a new connection for every new token. Its
+	// `error` then is this connection's (the hook clears it for each new one).
 	// biome-ignore lint/correctness/useExhaustiveDependencies: a new token arrives with a new `conn`; following the old one with it would misname the token it was refused.
-	useEffect(() => (conn ? link.follow(conn, token) : undefined), [link, conn]);
+	useEffect(() => (conn ? link.follow(conn, token, actor.error) : undefined), [link, conn]);
 
 	const live = policy.enabled && !state.pathDown && actor.connStatus === "connected";
 	const status: LinkStatus = !wanted
