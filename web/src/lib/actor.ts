@@ -22,7 +22,8 @@
 //     reason ends its retries): a new connection after `REOPEN_MIN_MS`,
 //     doubling up to `REOPEN_MAX_MS`, with jitter, so a thousand tabs do not
 //     come back in the same millisecond;
-//   - a connection not live `CONNECT_TIMEOUT_MS` after it was opened;
+//   - a connection not live `CONNECT_TIMEOUT_MS` after it was opened, or
+//     after rivetkit began reconnecting it;
 //   - the path check (lib/liveness.ts) passes again after it failed
 //     (rivet-dev/actors#3040: a client that shows "connected" while dead);
 //   - an action got no answer in `ACTION_TIMEOUT_MS` (`guard`).
@@ -49,8 +50,8 @@ export const REOPEN_MIN_MS = 500;
 /** Longest wait between two new connections. */
 export const REOPEN_MAX_MS = 15_000;
 /**
- * A connection not live this long after it was opened is replaced (with the
- * backoff above). rivetkit has no timeout of its own here: a handshake into a
+ * A connection not live this long after it was opened, or after rivetkit
+ * began reconnecting it following a loss, is replaced (with the backoff above). rivetkit has no timeout of its own here: a handshake into a
  * stalled path, or a request on a pooled socket that died, waits forever.
  * Generous, because an actor's first start on a busy server takes seconds.
  */
@@ -156,16 +157,30 @@ class Link {
 	/** Follows the hook's current connection, opened with `token`, until it is replaced; returns the function that stops. */
 	follow(conn: WatchableConnection, token: string, hookError: unknown): () => void {
 		this.#conn = conn;
-		let live = false;
-		const connectTimer = setTimeout(() => {
-			if (this.#conn === conn && !live) this.#reopenAfterFailure();
-		}, CONNECT_TIMEOUT_MS);
+		// Armed whenever the connection is not live: when it opens, and again
+		// each time rivetkit reconnects it after a loss, since a reconnect
+		// into a stalled path waits forever just like a first handshake.
+		let connectTimer: ReturnType<typeof setTimeout> | undefined;
+		const armConnectTimer = () => {
+			if (connectTimer !== undefined) return;
+			connectTimer = setTimeout(() => {
+				connectTimer = undefined;
+				if (this.#conn === conn) this.#reopenAfterFailure();
+			}, CONNECT_TIMEOUT_MS);
+		};
+		const disarmConnectTimer = () => {
+			clearTimeout(connectTimer);
+			connectTimer = undefined;
+		};
+		armConnectTimer();
+		const stopReconnects = conn.onStatusChange((status) => {
+			if (status === "connecting" || status === "disconnected") armConnectTimer();
+		});
 		const stop = watchConnectionOutcome(
 			conn,
 			{
 				live: () => {
-					live = true;
-					clearTimeout(connectTimer);
+					disarmConnectTimer();
 					this.#failures = 0;
 					if (!this.#state.wasLive) this.#set({ wasLive: true });
 				},
@@ -186,7 +201,8 @@ class Link {
 			hookError,
 		);
 		return () => {
-			clearTimeout(connectTimer);
+			disarmConnectTimer();
+			stopReconnects();
 			stop();
 			if (this.#conn === conn) this.#conn = null;
 		};
