@@ -103,6 +103,13 @@ class Link {
 	#failures = 0;
 	/** The connection being followed (the hook's current one). */
 	#conn: WatchableConnection | null = null;
+	/**
+	 * The `enabled` the hook was last given. Written during render (see
+	 * `useConnectionPolicy`): the hook acts on a new value in a microtask
+	 * queued by that same render, so by the time the connection it closes
+	 * reports `idle`, this already says why.
+	 */
+	enabled = false;
 
 	get state(): PolicyState {
 		return this.#state;
@@ -165,7 +172,7 @@ class Link {
 			if (connectTimer !== undefined) return;
 			connectTimer = setTimeout(() => {
 				connectTimer = undefined;
-				if (this.#conn === conn) this.#reopenAfterFailure();
+				if (this.#conn === conn && this.enabled) this.#reopenAfterFailure();
 			}, CONNECT_TIMEOUT_MS);
 		};
 		const disarmConnectTimer = () => {
@@ -185,8 +192,9 @@ class Link {
 					if (!this.#state.wasLive) this.#set({ wasLive: true });
 				},
 				gaveUp: () => {
-					// An `idle` the policy caused (`enabled` off) is not a failure.
-					if (this.#conn === conn && !this.#state.waiting) this.#reopenAfterFailure();
+					// An `idle` the policy or the page caused (`enabled` off: a
+					// wait, a sign-out, a panel closed) is not a failure.
+					if (this.#conn === conn && this.enabled && !this.#state.waiting) this.#reopenAfterFailure();
 				},
 				refused: (error) => {
 					if (this.#conn !== conn) return;
@@ -266,9 +274,13 @@ export function useConnectionPolicy(options: { enabled?: boolean } = {}): Connec
 
 	useEffect(() => (wanted ? link.watchPath() : undefined), [link, wanted]);
 
+	const enabled = wanted && !state.waiting && state.refusal === null && token !== state.rejectedToken;
+	// Not in an effect: the hook closes a connection in a microtask this
+	// render queues, which can run before any effect (see `Link.enabled`).
+	link.enabled = enabled;
 	return {
 		params: { token },
-		enabled: wanted && !state.waiting && state.refusal === null && token !== state.rejectedToken,
+		enabled,
 		wanted,
 		link,
 		state,
