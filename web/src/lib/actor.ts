@@ -103,6 +103,8 @@ class Link {
 	#failures = 0;
 	/** The connection being followed (the hook's current one). */
 	#conn: WatchableConnection | null = null;
+	/** The token `#conn` was opened with. */
+	#connToken = "";
 	/**
 	 * The `enabled` the hook was last given. Written during render (see
 	 * `useConnectionPolicy`): the hook acts on a new value in a microtask
@@ -164,6 +166,7 @@ class Link {
 	/** Follows the hook's current connection, opened with `token`, until it is replaced; returns the function that stops. */
 	follow(conn: WatchableConnection, token: string, hookError: unknown): () => void {
 		this.#conn = conn;
+		this.#connToken = token;
 		// Armed whenever the connection is not live: when it opens, and again
 		// each time rivetkit reconnects it after a loss, since a reconnect
 		// into a stalled path waits forever just like a first handshake.
@@ -226,6 +229,11 @@ class Link {
 			}
 		});
 	}
+
+	/** An action on the followed connection was refused with `token_expired`: as on connect. */
+	actionTokenExpired = (): void => {
+		if (this.#conn !== null) this.tokenExpired(this.#connToken);
+	};
 
 	/** Wraps an action call with `ACTION_TIMEOUT_MS`; a timeout reopens the connection. */
 	guard = <T>(call: Promise<T>): Promise<T> => {
@@ -304,6 +312,11 @@ export interface LiveConnection<C> {
 	refusal: unknown;
 	/** Wraps an action call with `ACTION_TIMEOUT_MS`; a timeout reopens the connection. */
 	guard<T>(call: Promise<T>): Promise<T>;
+	/**
+	 * An action was refused with `token_expired` (the token ran out under an
+	 * open connection): the connection closes and reopens with the next token.
+	 */
+	tokenExpired(): void;
 }
 
 /** What `useActor`'s connection means for the panel, under the policy that drives it. */
@@ -336,5 +349,11 @@ export function useLiveConnection<C extends WatchableConnection>(
 				: state.wasLive
 					? "down"
 					: "connecting";
-	return { connection: live ? conn : null, status, refusal: state.refusal, guard: link.guard };
+	return {
+		connection: live ? conn : null,
+		status,
+		refusal: state.refusal,
+		guard: link.guard,
+		tokenExpired: link.actionTokenExpired,
+	};
 }
