@@ -195,9 +195,10 @@ class SessionStore {
 	}
 
 	/**
-	 * Connection params for a connection that opens now: the current token
-	 * while it has more than `RENEW_BEFORE_EXPIRY_MS` left, else a new one.
-	 * rivetkit calls this (as `getParams`) on every connect and reconnect.
+	 * A token for a request made now: the current one while it has more than
+	 * `RENEW_BEFORE_EXPIRY_MS` left, else a new one. For calls outside
+	 * `useActor` (the Fleet panel's `GET /api/fleet`); panels' connections
+	 * take the session's token as `params` (lib/actor.ts).
 	 */
 	async connParams(): Promise<{ token: string }> {
 		const state = this.#state;
