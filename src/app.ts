@@ -10,7 +10,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
-import { authRoutes, requireOperatorToken, requireStartSecret } from "./auth/routes.ts";
+import { authRoutes, RIVET_START_PATH, requireOperatorToken, requireStartSecret } from "./auth/routes.ts";
 import { engineAccess } from "./engine-api.ts";
 import { loadEnv, stripCredentials } from "./env.ts";
 import { disabledFleet, FleetUnavailableError, loadFleet } from "./fleet.ts";
@@ -85,6 +85,8 @@ export function createApp(served: ServedRegistry): Hono {
 	// only `/metadata` and `/health` are open; every other path, above all
 	// `/start`, needs the start secret that the runner config makes the engine
 	// send. Checked first, so a stranger learns nothing, not even the body limit.
+	// With `RIVET_START_GUARD=off` (Rivet Compute) `/start` alone passes without
+	// it and every other such path, `/metrics` included, is refused.
 	const startSecret = requireStartSecret(env.auth);
 	app.all("/api/rivet/*", async (c, next) => {
 		if (OPEN_RIVET_PATHS.has(c.req.path.replace(/\/+$/, ""))) return next();
@@ -167,7 +169,7 @@ export function createApp(served: ServedRegistry): Hono {
 
 /** rivetkit serves `/start` with or without trailing slashes; so does this check. */
 function isRivetStart(path: string): boolean {
-	return path.replace(/\/+$/, "") === "/api/rivet/start";
+	return path.replace(/\/+$/, "") === RIVET_START_PATH;
 }
 
 export interface EngineProbe {

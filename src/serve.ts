@@ -41,7 +41,7 @@ export function serveUntilStopped({ app, registry, checkSettings, onListening }:
 	const server = serve({ fetch, port: env.port, hostname: env.host }, (info: AddressInfo) => {
 		const version = env.runnerVersion === undefined ? "unset" : `${env.runnerVersion} (${env.versionSource})`;
 		console.log(
-			`actor-fleet listening on http://${info.address}:${info.port} (engine ${new URL(env.endpoint).origin}, pool ${env.pool}, runner version ${version})`,
+			`actor-fleet listening on http://${info.address}:${info.port} (engine ${new URL(env.endpoint).origin}, pool ${env.pool}, runner version ${version}, start guard ${env.auth.startGuard})`,
 		);
 		onListening?.().catch((error: unknown) => {
 			console.error("actor-fleet: a start-up task failed:", error instanceof Error ? error.message : error);

@@ -112,10 +112,13 @@ export interface CallerContext<S> {
  *   `node_modules/rivetkit/src/registry/native.ts`), after
  *   `actorVerifyInspectorAuth` accepted the actor's inspector token;
  * - any other call without a connection: nothing, so the action refuses it
- *   with `unauthenticated`. The only one rivetkit 2.3.19 makes is a schedule
- *   firing (`makeActorCtx(ctx, undefined, cancelToken)` in the same file's
- *   action dispatch): it has no request, and the callbacks it runs check a
- *   secret of their own instead.
+ *   with `unauthenticated`. In rivetkit 2.3.19's TypeScript layer the only
+ *   other one is a schedule firing (`makeActorCtx(ctx, undefined, cancelToken)`
+ *   in the same file's action dispatch): it has no request, and the callbacks
+ *   it runs check a secret of their own instead. The inspector WebSocket's
+ *   `ActionRequest` (the dashboard's "run action") is handled in the Rust core
+ *   and was not traced; if it runs with no request, it is refused the same way
+ *   (docs/auth.md).
  *
  * Both conditions are checked (no connection, and a request to an
  * `/inspector/action/` path), so a future rivetkit path that runs actions

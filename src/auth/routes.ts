@@ -27,6 +27,9 @@ import { type Identity, SESSION_TTL_S, signUserToken, TokenError, verifyToken } 
 /** The session cookie's name (`__Host-fleet_session` in production). */
 export const SESSION_COOKIE = "fleet_session";
 
+/** The engine's start endpoint: the one path `RIVET_START_GUARD=off` opens. */
+export const RIVET_START_PATH = "/api/rivet/start";
+
 /** What sign-in and refresh return. */
 export interface TokenResponse {
 	userId: string;
@@ -203,14 +206,23 @@ async function isOperatorAccessToken(settings: AuthSettings, presented: string):
  * `RIVET_START_GUARD=off` turns the check off, for Rivet Compute: its
  * managed pool's runner config is written by the platform and has no field
  * for extra headers, so its engine never sends this one (docs/deploying.md
- * lists the sources and the risk). The server then says so once, at start.
+ * lists the sources and the risk). A production server accepts it only
+ * with `RIVET_START_GUARD_ACK=rivet-compute` and without a start secret
+ * (src/auth/settings.ts); it then prints one warning when the app is built,
+ * and its "listening" line ends in "start guard off".
  */
 export function requireStartSecret(settings: AuthSettings): MiddlewareHandler {
 	if (settings.startGuard === "off") {
 		console.warn(
-			"actor-fleet: RIVET_START_GUARD=off: /api/rivet/start accepts calls without x-fleet-start-secret (docs/deploying.md, Rivet Compute)",
+			"actor-fleet: RIVET_START_GUARD=off: /api/rivet/start accepts calls without x-fleet-start-secret; every other guarded /api/rivet path is refused (docs/deploying.md, Rivet Compute)",
 		);
-		return async (_c, next) => {
+		// Only `/start` opens: it is all Compute's engine needs. Every other
+		// path stays shut, rather than checked against a secret that `off`
+		// leaves at its public development value.
+		return async (c, next) => {
+			if (c.req.path.replace(/\/+$/, "") !== RIVET_START_PATH) {
+				return refuse(c, unauthenticated("only the engine may call this endpoint"));
+			}
 			await next();
 		};
 	}

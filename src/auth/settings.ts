@@ -40,6 +40,16 @@ export const DEFAULT_SIGN_IN_BURST = 10;
 /** Sign-ins a client address regains per hour: one a minute (`SIGN_INS_PER_HOUR` overrides it). */
 export const DEFAULT_SIGN_INS_PER_HOUR = 60;
 
+/**
+ * What `RIVET_START_GUARD_ACK` must say before a production server accepts
+ * `RIVET_START_GUARD=off`. A second variable rather than Rivet Compute's own
+ * `_RIVET_COMPUTE=1` marker: the only published trace of that marker is a
+ * maintainers' note in one of Rivet's examples (docs/deploying.md), so a
+ * server that relied on it could refuse to boot on the one platform `off`
+ * exists for.
+ */
+export const START_GUARD_ACK = "rivet-compute";
+
 /** The header the engine sends on every serverless request (written into the runner config). */
 export const START_SECRET_HEADER = "x-fleet-start-secret";
 
@@ -60,6 +70,12 @@ const schema = z.object({
 	 * says so at boot. Any other value is refused.
 	 */
 	RIVET_START_GUARD: z.enum(["secret", "off"]).default("secret"),
+	/**
+	 * Production only, and only with `RIVET_START_GUARD=off`: must be
+	 * `rivet-compute`, a second, deliberate setting so that one stray variable
+	 * cannot open `/api/rivet/start` (see `START_GUARD_ACK`).
+	 */
+	RIVET_START_GUARD_ACK: z.literal(START_GUARD_ACK).optional(),
 	/** Bearer token for operator routes (`GET /api/fleet`) and operator sign-in. Unset in production: those are closed. */
 	OPERATOR_TOKEN: secret.optional(),
 	/**
@@ -114,10 +130,16 @@ export interface AuthSettings {
 export function parseAuthSettings(source: Record<string, string | undefined>): AuthSettings {
 	const e = parseSettings(schema, source);
 	const production = e.NODE_ENV === "production";
+	const lines: string[] = [];
+	// A start secret next to `off` would be read by nothing: whoever set it
+	// believes `/start` is guarded. Refused everywhere, so the mistake shows in
+	// development too.
+	if (e.RIVET_START_GUARD === "off" && e.RIVET_START_SECRET !== undefined) {
+		lines.push("  RIVET_START_GUARD: off ignores RIVET_START_SECRET; unset one of them");
+	}
 	// Off loopback, development follows production's rules on secrets.
 	const strict = production || !isLoopbackHost(e.HOST);
 	if (strict) {
-		const lines: string[] = [];
 		const why = production ? "in production" : `when HOST (${e.HOST}) is not a loopback address`;
 		const required = [
 			["AUTH_SECRET", e.AUTH_SECRET, DEV_AUTH_SECRET, "signs every user's token"],
@@ -138,8 +160,13 @@ export function parseAuthSettings(source: Record<string, string | undefined>): A
 		if (production && e.DEV_ACCESS_TOKEN_TTL_S !== undefined) {
 			lines.push("  DEV_ACCESS_TOKEN_TTL_S: development only; unset it");
 		}
-		if (lines.length > 0) throw new SettingsError(lines);
+		if (production && e.RIVET_START_GUARD === "off" && e.RIVET_START_GUARD_ACK === undefined) {
+			lines.push(
+				`  RIVET_START_GUARD: off in production also needs RIVET_START_GUARD_ACK=${START_GUARD_ACK} (only for Rivet Compute, whose engine cannot send ${START_SECRET_HEADER}; docs/deploying.md)`,
+			);
+		}
 	}
+	if (lines.length > 0) throw new SettingsError(lines);
 	const authSecret = e.AUTH_SECRET ?? DEV_AUTH_SECRET;
 	const operatorToken = e.OPERATOR_TOKEN ?? (strict ? undefined : DEV_OPERATOR_TOKEN);
 	return {

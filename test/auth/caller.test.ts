@@ -3,7 +3,8 @@
 // node_modules/rivetkit/src/registry/native.ts): a connection's context, the
 // inspector route's context (no connection, the inspector's request) and a
 // schedule's (neither). test/actors/authorization.test.ts makes the same
-// calls through a real engine.
+// calls through a real engine, and the last test here fires a real schedule
+// on the fixture engine (test/fixtures/actors/caller-probe.ts).
 
 import { describe, expect, test } from "vitest";
 import {
@@ -14,6 +15,8 @@ import {
 	requireServer,
 	requireUser,
 } from "../../src/auth/connection.ts";
+import { fixtureClient } from "../fixtures/support.ts";
+import { uniqueKey } from "../support.ts";
 
 const alice: Identity = { userId: "u_alice", name: "alice", role: "user", expiresAt: Date.now() + 60_000 };
 
@@ -55,6 +58,17 @@ describe("callerOf", () => {
 	test("a schedule callback (no connection, no request) has no identity, so actions refuse it", () => {
 		expect(callerOf({})).toBeUndefined();
 		expect(thrown(() => requireUser(callerOf<Identity>({})))).toMatchObject({ code: "unauthenticated" });
+	});
+
+	test("on a real engine, a schedule's callback runs with no connection, no request and so no identity", async () => {
+		const probe = fixtureClient().callerProbe.getOrCreate([uniqueKey("caller")], { params: { name: "alice" } });
+		// The same action, called by a client: the connection's identity.
+		expect(await probe.record("client")).toMatchObject({ via: "client", caller: "alice", hasConnection: true });
+		// Armed by that client, fired by the actor's schedule.
+		await probe.recordLater(0);
+		await expect
+			.poll(async () => (await probe.seen()).find((s) => s.via === "schedule"), { timeout: 30_000 })
+			.toEqual({ via: "schedule", caller: null, hasConnection: false, hasRequest: false });
 	});
 
 	test("no connection and any other request is not the inspector", () => {

@@ -3,7 +3,7 @@
 
 import { spawn } from "node:child_process";
 import { Hono } from "hono";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { requireStartSecret } from "../../src/auth/routes.ts";
 import {
 	DEFAULT_SIGN_IN_BURST,
@@ -15,6 +15,7 @@ import {
 	MIN_SECRET_LENGTH,
 	operatorKeyFor,
 	parseAuthSettings,
+	START_GUARD_ACK,
 } from "../../src/auth/settings.ts";
 import { ACCESS_TOKEN_TTL_S } from "../../src/auth/tokens.ts";
 import { parseEnv } from "../../src/env.ts";
@@ -84,12 +85,27 @@ describe("auth settings", () => {
 		});
 	});
 
-	test("RIVET_START_GUARD=off (Rivet Compute) needs no start secret in production; nothing but secret/off is accepted", () => {
+	test("RIVET_START_GUARD=off (Rivet Compute) needs no start secret in production, only with its acknowledgement; nothing but secret/off is accepted", () => {
 		const { RIVET_START_SECRET: _unused, ...withoutStartSecret } = production;
-		expect(parseEnv({ ...withoutStartSecret, RIVET_START_GUARD: "off" }).auth).toMatchObject({
-			production: true,
-			startGuard: "off",
-		});
+		const compute = { ...withoutStartSecret, RIVET_START_GUARD: "off", RIVET_START_GUARD_ACK: START_GUARD_ACK };
+		expect(parseEnv(compute).auth).toMatchObject({ production: true, startGuard: "off" });
+		// One stray variable does not open /start in production.
+		const { RIVET_START_GUARD_ACK: _ack, ...unacknowledged } = compute;
+		const refused = envErrorLines(unacknowledged);
+		expect(refused.map((l) => l.trim().split(":")[0])).toEqual(["RIVET_START_GUARD"]);
+		expect(refused[0]).toContain(`RIVET_START_GUARD_ACK=${START_GUARD_ACK}`);
+		expect(envErrorLines({ ...compute, RIVET_START_GUARD_ACK: "yes" }).map((l) => l.trim().split(":")[0])).toEqual([
+			"RIVET_START_GUARD_ACK",
+		]);
+		// Development needs no acknowledgement.
+		expect(parseAuthSettings({ RIVET_START_GUARD: "off" }).startGuard).toBe("off");
+		// A start secret next to off would be read by nothing: refused, in production and in development.
+		for (const source of [
+			{ ...compute, RIVET_START_SECRET: secret("s") },
+			{ RIVET_START_GUARD: "off", RIVET_START_SECRET: secret("s") },
+		]) {
+			expect(envErrorLines(source).join("\n")).toContain("RIVET_START_GUARD: off ignores RIVET_START_SECRET");
+		}
 		// The default still needs it, and a typo does not turn the guard off.
 		expect(envErrorLines(withoutStartSecret).map((l) => l.trim().split(":")[0])).toEqual(["RIVET_START_SECRET"]);
 		expect(envErrorLines({ ...production, RIVET_START_GUARD: "none" }).map((l) => l.trim().split(":")[0])).toEqual([
@@ -146,20 +162,31 @@ describe("auth settings", () => {
 
 describe("the start guard", () => {
 	/** What a `/start` with `headers` gets from the guard alone ("passed" when the guard lets it through). */
-	async function startThrough(guard: "secret" | "off", headers: Record<string, string>): Promise<number | "passed"> {
+	async function startThrough(
+		guard: "secret" | "off",
+		headers: Record<string, string>,
+		path = "/api/rivet/start",
+	): Promise<number | "passed"> {
 		const settings = { ...parseAuthSettings({ RIVET_START_SECRET: secret("s") }), startGuard: guard };
 		const app = new Hono();
-		app.use("/api/rivet/start", requireStartSecret(settings));
-		app.post("/api/rivet/start", (c) => c.text("passed"));
-		const res = await app.request("/api/rivet/start", { method: "POST", headers });
+		app.use("/api/rivet/*", requireStartSecret(settings));
+		app.all("/api/rivet/*", (c) => c.text("passed"));
+		const res = await app.request(path, { method: "POST", headers });
 		return res.status === 200 && (await res.text()) === "passed" ? "passed" : res.status;
 	}
 
-	test("secret: only x-fleet-start-secret passes; off: everything passes (Rivet Compute, whose engine cannot send it)", async () => {
+	test("secret: only x-fleet-start-secret passes; off: /start alone passes, without it (Rivet Compute, whose engine cannot send it)", async () => {
 		expect(await startThrough("secret", {})).toBe(401);
 		expect(await startThrough("secret", { "x-fleet-start-secret": secret("x") })).toBe(403);
 		expect(await startThrough("secret", { "x-fleet-start-secret": secret("s") })).toBe("passed");
+		expect(await startThrough("secret", { "x-fleet-start-secret": secret("s") }, "/api/rivet/metrics")).toBe("passed");
 		expect(await startThrough("off", {})).toBe("passed");
+		expect(await startThrough("off", {}, "/api/rivet/start/")).toBe("passed");
+		// Everything else `off` leaves shut, even with the public development secret.
+		for (const path of ["/api/rivet/metrics", "/api/rivet/start/x", "/api/rivet/"]) {
+			expect(await startThrough("off", {}, path)).toBe(401);
+			expect(await startThrough("off", { "x-fleet-start-secret": DEV_START_SECRET }, path)).toBe(401);
+		}
 	});
 });
 
@@ -197,6 +224,38 @@ describe("the public client token", () => {
 		expect(stderr).toContain("RIVET_PUBLIC_TOKEN: carries a secret token (sk_…)");
 		// The message names the variable, never its value.
 		expect(stderr).not.toContain("sk_live_do_not_publish");
+	});
+
+	test("a production server with the start guard off says so in exactly one warning, and in its listening line", async () => {
+		const child = spawn(process.execPath, ["src/server.ts"], {
+			env: {
+				...process.env,
+				PORT: String(await freePort()),
+				NODE_ENV: "production",
+				RIVET_RUNNER_VERSION: "1",
+				AUTH_SECRET: secret("a"),
+				RIVET_START_SECRET: "",
+				RIVET_START_GUARD: "off",
+				RIVET_START_GUARD_ACK: START_GUARD_ACK,
+				// Nothing answers there: the server need not reach an engine to say how it is guarded.
+				RIVET_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+			},
+		});
+		let output = "";
+		child.stdout.on("data", (d: Buffer) => {
+			output += d.toString();
+		});
+		child.stderr.on("data", (d: Buffer) => {
+			output += d.toString();
+		});
+		try {
+			await vi.waitFor(() => expect(output).toContain("actor-fleet listening on"), { timeout: 30_000, interval: 50 });
+			const lines = output.split("\n");
+			expect(lines.filter((l) => l.includes("RIVET_START_GUARD=off"))).toHaveLength(1);
+			expect(lines.find((l) => l.includes("actor-fleet listening on"))).toMatch(/start guard off\)$/);
+		} finally {
+			child.kill("SIGKILL");
+		}
 	});
 
 	test("a production server without its secrets refuses to boot, naming each", async () => {

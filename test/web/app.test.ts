@@ -22,6 +22,8 @@ import { launchChromium, PageErrors, PHONE_VIEWPORT, screenshot } from "./browse
 const LIVE_TIMEOUT_MS = 30_000;
 /** How long a value may take to show up after the action that caused it. */
 const UPDATE_TIMEOUT_MS = 10_000;
+/** The longest wait before the web app reopens a connection (`REOPEN_MAX_MS` in web/src/lib/actor.ts). */
+const REOPEN_MAX_MS = 15_000;
 
 const pool = uniqueKey("web");
 let outDir: string;
@@ -93,11 +95,14 @@ async function openPage(
 		operatorToken?: string;
 		/** Another address of the same server (its origin is what chat checks). */
 		baseUrl?: string;
+		/** Install Playwright's clock (time still flows; the test can jump it forward). */
+		clock?: boolean;
 	} = {},
 ): Promise<Page> {
 	const context = await browser.newContext(options.viewport ? { viewport: options.viewport } : {});
 	contexts.push(context);
 	errors.watch(context);
+	if (options.clock) await context.clock.install();
 	// Whatever the page's Content-Security-Policy blocks becomes a console
 	// error, which fails the test: every test here runs under the headers.
 	// One kind is expected: cbor-x and zod (in the rivetkit client) try
@@ -280,7 +285,10 @@ describe("chat", () => {
 		// The same server under another name: an origin ALLOWED_ORIGINS lacks,
 		// which the room refuses in `onBeforeConnect` (origin_not_allowed).
 		const room = uniqueKey("refusing");
-		const page = await openPage(`room=${room}`, { baseUrl: server.url.replace("127.0.0.1", "localhost") });
+		const page = await openPage(`room=${room}`, {
+			baseUrl: server.url.replace("127.0.0.1", "localhost"),
+			clock: true,
+		});
 		const roomSockets: string[] = [];
 		page.on("websocket", (socket) => {
 			if (socket.url().includes(room)) roomSockets.push(socket.url());
@@ -289,11 +297,14 @@ describe("chat", () => {
 		await expect
 			.poll(() => page.getByRole("alert").allTextContents(), { timeout: LIVE_TIMEOUT_MS })
 			.toEqual([expect.stringContaining("does not accept chat from this page's address")]);
-		// Time passes with a round trip on another connection of the page; the
-		// refused room is not asked again meanwhile. `@rivetkit/react` alone
-		// would reopen it at once, forever (web/src/lib/rivetkit-react-workaround.ts);
-		// the policy allows the one immediate retry the hook makes before
-		// `enabled` goes off.
+		// The page's clock jumps past the longest wait before a reopen (as if
+		// the laptop lid closed for that long), then a round trip on another
+		// connection of the page gives a reopen time to show; the refused room
+		// is not asked again. `@rivetkit/react` alone would reopen it at once,
+		// forever (web/src/lib/rivetkit-react-workaround.ts); the policy allows
+		// the one immediate retry the hook makes before `enabled` goes off.
+		await waitLive(page, "Counter");
+		await page.clock.fastForward(REOPEN_MAX_MS + 1_000);
 		await waitLive(page, "Counter");
 		await page.getByRole("button", { name: "+1" }).click();
 		await expect.poll(() => countOf(page).textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe("1");

@@ -39,7 +39,7 @@ describe("GET /api/fleet", () => {
 		const text = await res.text();
 		const body = JSON.parse(text) as FleetBody;
 		expect(body.enabled).toBe(true);
-		expect(body.groups.map((g) => g.name).sort()).toEqual(["notebook", "pipeline", "tally"]);
+		expect(body.groups.map((g) => g.name).sort()).toEqual(["callerProbe", "notebook", "pipeline", "tally"]);
 		const tallies = body.groups.find((g) => g.name === "tally");
 		expect(tallies?.displayName).toBe("Tally");
 		expect(tallies?.actors.find((a) => a.key === key)).toMatchObject({ key, status: "awake" });

@@ -73,6 +73,11 @@ const SCENARIOS: Array<[string, Scenario]> = [
 	["10 Durable Object peer (Miniflare): HTTP, WebSocket, fan-out", durableObjectPeer],
 ];
 
+/** The numbers a scenario label starts with: "7/8 create, memory, wake" is 7 and 8. */
+function labelNumbers(label: string): number[] {
+	return (label.split(" ")[0] ?? "").split("/").map(Number);
+}
+
 async function startEnvoyServer(stack: Stack): Promise<RunningAppServer> {
 	return startAppServer({
 		port: await freePort(),
@@ -115,9 +120,14 @@ exitOnSignals({
 
 async function main(): Promise<void> {
 	const quick = process.argv.includes("--quick");
-	// `--only 1,4`: run just those scenario groups (numbered as in the progress output), e.g. while tuning one.
+	// `--only 1,4`: run just the scenario groups whose labels carry those
+	// numbers (the `#` of docs/performance.md), e.g. while tuning one.
 	const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
 	const only = process.argv.includes("--only") && onlyArg ? onlyArg.split(",").map(Number) : [];
+	const unknown = only.filter((n) => !SCENARIOS.some(([label]) => labelNumbers(label).includes(n)));
+	if (unknown.length > 0) {
+		throw new Error(`--only ${onlyArg}: no scenario is numbered ${unknown.join(", ")} (see docs/performance.md)`);
+	}
 	// `--actors 300`: the full run's largest memory step (default 1,000); creation runs at about 1-3/s on 2 cores.
 	const actorsArg = Number(process.argv[process.argv.indexOf("--actors") + 1]);
 	const maxActors = process.argv.includes("--actors") ? actorsArg : DEFAULT_MAX_ACTORS;
@@ -198,7 +208,7 @@ async function main(): Promise<void> {
 			results: [],
 		};
 		for (const [i, [label, scenario]] of SCENARIOS.entries()) {
-			if (only.length > 0 && !only.includes(i + 1)) continue;
+			if (only.length > 0 && !labelNumbers(label).some((n) => only.includes(n))) continue;
 			const t = Date.now();
 			log(`[${i + 1}/${SCENARIOS.length}] ${label}`);
 			const before = ctx.results.length;

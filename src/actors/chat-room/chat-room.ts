@@ -13,10 +13,11 @@
 //   2. Rooms are open: any signed-in user may join, read and post; the
 //      author, reader and renamer is always the token's user, never an
 //      argument. The first user to post in (or name) a room becomes its
-//      owner, the only one besides operators who may rename it.
-//   3. `postMessage` charges the author's rate limit, writes the row (with
-//      its idempotency key) in one statement, then sends `message` to the
-//      WebSocket connections whose token is still valid.
+//      owner, the only one besides operators who may rename it, after their
+//      quota actor accepts one more room this hour (src/actors/quota).
+//   3. `postMessage` charges the author's rate limit, claims an unowned room,
+//      writes the row (with its idempotency key) in one statement, then sends
+//      `message` to the WebSocket connections whose token is still valid.
 //   4. Joining and leaving are announced as `presence`, for WebSocket
 //      connections only: a stateless call also "connects" for the duration
 //      of the call, and must not look like a user coming and going. Presence
@@ -37,7 +38,9 @@ import {
 import { db } from "rivetkit/db/drizzle";
 import { z } from "zod";
 import { callerOf, type Identity, requireUser } from "../../auth/connection.ts";
+import type { Registry } from "../../registry.ts";
 import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
+import { chargeCreationFor } from "../quota/charge.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
 import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
@@ -83,6 +86,20 @@ interface ChatRoomVars {
 	presence: RateLimiter;
 	/** The latest change not yet announced because presence was over its limit, and the timer that announces it. */
 	presenceLater: { change: PresenceChange; timer: NodeJS.Timeout } | null;
+	/**
+	 * The first write of a room with no owner, while its user's quota is
+	 * asked (an await); see `claimOwner`. In memory only: the owner is saved
+	 * with the write itself.
+	 */
+	claim: PendingClaim | null;
+}
+
+interface PendingClaim {
+	userId: string;
+	/** Resolves once the owner is recorded; rejects with the quota's refusal. */
+	charged: Promise<void>;
+	/** Resolves once `charged` settles, either way. */
+	settled: Promise<void>;
 }
 
 /** A join or leave, before the online list is added when it is sent. */
@@ -110,6 +127,7 @@ export const chatRoom = actor({
 		posts: new RateLimiter({ burst: CHAT_POST_BURST, perSecond: CHAT_POSTS_PER_SECOND }),
 		presence: new RateLimiter({ burst: PRESENCE_BURST, perSecond: PRESENCE_EVENTS_PER_SECOND }),
 		presenceLater: null,
+		claim: null,
 	}),
 	db: db({ schema: { messages }, migrations: chatRoomMigrations }),
 	events: {
@@ -174,7 +192,7 @@ export const chatRoom = actor({
 			const body = parseInput(textSchema, text, "text");
 			const requestId = parseInput(postOptionsSchema, options, "options")?.requestId ?? null;
 			chargeWrite(c.vars.posts, me);
-			const claimed = claimOwner(c, me);
+			const claimed = await claimOwner(c, me);
 			// One INSERT carries the message and its idempotency key, so a row
 			// acknowledged to the client is also the proof a retry will find.
 			const [row] = await c.db
@@ -241,13 +259,12 @@ export const chatRoom = actor({
 		/** Renames the room: its owner or an operator (the first user to name an unowned room becomes its owner). */
 		setTitle: async (c, title: string): Promise<void> => {
 			const me = requireUser(callerOf(c));
-			const owner = ownerOf(c);
-			if (me.role !== "operator" && owner !== null && owner !== me.userId) {
-				throw new UserError("only the room's owner may rename it", { code: "forbidden" });
-			}
+			requireRenamer(c, me);
 			const next = parseInput(titleSchema, title, "title");
 			chargeWrite(c.vars.posts, me);
-			claimOwner(c, me);
+			await claimOwner(c, me);
+			// Another user's first write may have claimed the room meanwhile.
+			requireRenamer(c, me);
 			c.state.title = next;
 			await c.saveState({ immediate: true });
 		},
@@ -266,15 +283,62 @@ function ownerOf(c: ChatRoomContext): string | null {
 	return c.state.owner ?? null;
 }
 
+/** The owner or an operator; anyone while the room has no owner (their write claims it). */
+function requireRenamer(c: ChatRoomActionContext, me: Identity): void {
+	const owner = ownerOf(c);
+	if (me.role !== "operator" && owner !== null && owner !== me.userId) {
+		throw new UserError("only the room's owner may rename it", { code: "forbidden" });
+	}
+}
+
 /**
- * Makes `me` the owner of a room that has none. Operators become owners
- * too: a room only an operator wrote would otherwise stay claimable by the
- * first user who posts. Synchronous, so two racing first posts cannot both
- * claim it. Returns whether it did, so the caller saves the state.
+ * Makes `me` the owner of a room that has none, before the write that claims
+ * it. Returns whether this write claimed it (alone or with a concurrent write
+ * of the same user), so the caller saves the state.
+ *
+ * A user's claim charges the creation of the room to their quota
+ * (src/actors/quota: `ROOMS_CREATED_PER_HOUR`), keyed by this actor's id, so
+ * a write retried after a failure is not charged again. A refusal
+ * (`rate_limited`, metadata `retryAfterMs`) is thrown before anything is
+ * written and leaves the room without an owner, so it still holds nothing
+ * (src/actors/strangers.ts) and the next writer may claim it. Operators have
+ * no quota and claim at once: a room only an operator wrote would otherwise
+ * stay claimable by the first user who posts.
+ *
+ * While a claim waits for the quota, every other write waits for it too:
+ * the same user's writes share its charge and its refusal, another user's
+ * write goes on once it settles (without a charge if the room then has an
+ * owner). The owner is recorded in the charge's own continuation, before any
+ * waiter resumes, so two racing first writes cannot both claim the room or
+ * both be charged for it.
  */
-function claimOwner(c: ChatRoomActionContext, me: Identity): boolean {
-	if (ownerOf(c) !== null) return false;
-	c.state.owner = me.userId;
+async function claimOwner(c: ChatRoomActionContext, me: Identity): Promise<boolean> {
+	for (;;) {
+		if (ownerOf(c) !== null) return false;
+		const pending = c.vars.claim;
+		if (pending === null) break;
+		if (pending.userId === me.userId) {
+			await pending.charged;
+			return true;
+		}
+		await pending.settled;
+	}
+	if (me.role === "operator") {
+		c.state.owner = me.userId;
+		return true;
+	}
+	const charged = chargeCreationFor(c.client<Registry>(), me.userId, "room", c.actorId).then(
+		() => {
+			c.state.owner ??= me.userId;
+			c.vars.claim = null;
+		},
+		(refusal: unknown) => {
+			c.vars.claim = null;
+			throw refusal;
+		},
+	);
+	c.vars.claim = { userId: me.userId, charged, settled: charged.catch(() => {}) };
+	await charged;
 	return true;
 }
 

@@ -46,14 +46,17 @@ export const USERNAME_PATTERN = new RegExp(`^${USERNAME_HTML_PATTERN}$`);
 /**
  * Who may do what. Rooms are open: any signed-in user may join any room,
  * read it and post in it. The room's owner is the first user who posts in it
- * or names it; only the owner (and operators) may rename it.
+ * or names it; only the owner (and operators) may rename it. Becoming a
+ * room's owner creates a room for the user's quota (`ROOMS_CREATED_PER_HOUR`
+ * in ../quota/contract.ts): over it, the first post or rename is refused with
+ * `rate_limited` (metadata `retryAfterMs`) and the room stays as it was.
  */
 export const CHAT_ROOM_ACCESS = {
 	postMessage: {
 		kind: "action",
 		callers: ["user"],
 		rateLimit: "CHAT_POSTS_PER_SECOND",
-		note: "the author is the token's user; the first poster becomes the owner",
+		note: "the author is the token's user; the first poster becomes the owner, within ROOMS_CREATED_PER_HOUR (QUOTA_ACCESS.chargeCreation)",
 	},
 	history: { kind: "action", callers: ["user"] },
 	info: { kind: "action", callers: ["user"] },
@@ -63,7 +66,7 @@ export const CHAT_ROOM_ACCESS = {
 		kind: "action",
 		callers: ["owner", "operator"],
 		rateLimit: "CHAT_POSTS_PER_SECOND",
-		note: "the first user to name a room without an owner becomes its owner",
+		note: "the first user to name a room without an owner becomes its owner, like the first poster",
 	},
 	message: { kind: "event", callers: ["user"], note: "sent only to connections whose token is still valid" },
 	presence: {

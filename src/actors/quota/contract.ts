@@ -5,7 +5,7 @@
 // vocabulary.
 //
 // Refusals reach the client from the actor it called (a coordinator's
-// `submit`, a counter's first write) as a `UserError` with metadata
+// `submit`, a counter's or a room's first write) as a `UserError` with metadata
 // `{ retryAfterMs }` and change nothing:
 // - `quota_exceeded`: too much is in flight at once; it frees itself when a
 //   batch finishes, so `retryAfterMs` is only a hint of when to ask again;
@@ -29,7 +29,7 @@ export const COMPUTE_CHUNKS_BURST = 4_000;
 export const COMPUTE_CHUNKS_PER_MINUTE = 1_200;
 /** Counters one user may create (own by first writing them) per hour. */
 export const COUNTERS_CREATED_PER_HOUR = 100;
-/** Chat rooms one user may create per hour (for the room's first-user check). */
+/** Chat rooms one user may create (own by first posting in or naming them) per hour. */
 export const ROOMS_CREATED_PER_HOUR = 20;
 /**
  * How long a batch reservation lasts unless its coordinator renews it (its
@@ -58,7 +58,8 @@ export interface QuotaUsage {
 
 /**
  * Who may call the quota actor (key `[userId]`). Only the server: a
- * coordinator reserves and releases, a counter charges its creation. Its
+ * coordinator reserves and releases, a counter or a room charges its
+ * creation. Its
  * owner is the key, so no caller names the user it charges.
  */
 export const QUOTA_ACCESS = {

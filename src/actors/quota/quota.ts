@@ -15,7 +15,7 @@
 //      its sweep while the batch runs, and releases it when the batch
 //      finishes; a reservation nobody renews lapses after QUOTA_LEASE_MS, so
 //      a coordinator that dies in between cannot hold a slot for ever.
-//   3. A counter charges its creation (`chargeCreation`, idempotent per
+//   3. A counter or a chat room charges its creation (`chargeCreation`, idempotent per
 //      actor) before its first write claims it.
 // Who may call what is `QUOTA_ACCESS` in ./contract.ts; the pure bookkeeping
 // is ./book.ts.

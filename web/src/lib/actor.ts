@@ -22,12 +22,15 @@
 //     reason ends its retries): a new connection after `REOPEN_MIN_MS`,
 //     doubling up to `REOPEN_MAX_MS`, with jitter, so a thousand tabs do not
 //     come back in the same millisecond;
-//   - a connection not live `CONNECT_TIMEOUT_MS` after it was opened;
+//   - a connection not live `CONNECT_TIMEOUT_MS` after it was opened, or
+//     after rivetkit began reconnecting it;
 //   - the path check (lib/liveness.ts) passes again after it failed
 //     (rivet-dev/actors#3040: a client that shows "connected" while dead);
 //   - an action got no answer in `ACTION_TIMEOUT_MS` (`guard`).
-// - A refusal (a `UserError` on connect) is a reason: `token_expired` renews
-//   the token (new params, new connection); any other code (`forbidden`,
+// - A refusal (a `UserError` on connect) is a reason: `token_expired` asks
+//   the session for a new token and keeps `enabled` off until `params.token`
+//   differs from the rejected one (the renewal's own backoff decides when, so
+//   a failing renewal costs no handshakes); any other code (`forbidden`,
 //   `unauthenticated`, `rate_limited`, ...) stops, and the panel says why.
 //
 // The hook alone cannot see a give-up or a refusal; the few lines that watch
@@ -47,8 +50,8 @@ export const REOPEN_MIN_MS = 500;
 /** Longest wait between two new connections. */
 export const REOPEN_MAX_MS = 15_000;
 /**
- * A connection not live this long after it was opened is replaced (with the
- * backoff above). rivetkit has no timeout of its own here: a handshake into a
+ * A connection not live this long after it was opened, or after rivetkit
+ * began reconnecting it following a loss, is replaced (with the backoff above). rivetkit has no timeout of its own here: a handshake into a
  * stalled path, or a request on a pooled socket that died, waits forever.
  * Generous, because an actor's first start on a busy server takes seconds.
  */
@@ -77,6 +80,8 @@ interface PolicyState {
 	reopens: number;
 	/** The actor's refusal: `enabled` stays off until the panel opens another actor. */
 	refusal: unknown;
+	/** A token an actor answered `token_expired` to: `enabled` stays off while it is still the session's token. */
+	rejectedToken: string | null;
 	/** The path check failed and has not passed since. */
 	pathDown: boolean;
 	/** A connection of this panel has been live: a later loss shows as "down", not "connecting". */
@@ -85,11 +90,28 @@ interface PolicyState {
 
 /** One panel's connection policy over time. Plain TypeScript; the hooks below render it. */
 class Link {
-	#state: PolicyState = { waiting: false, waitMs: 0, reopens: 0, refusal: null, pathDown: false, wasLive: false };
+	#state: PolicyState = {
+		waiting: false,
+		waitMs: 0,
+		reopens: 0,
+		refusal: null,
+		rejectedToken: null,
+		pathDown: false,
+		wasLive: false,
+	};
 	#listeners = new Set<() => void>();
 	#failures = 0;
 	/** The connection being followed (the hook's current one). */
 	#conn: WatchableConnection | null = null;
+	/** The token `#conn` was opened with. */
+	#connToken = "";
+	/**
+	 * The `enabled` the hook was last given. Written during render (see
+	 * `useConnectionPolicy`): the hook acts on a new value in a microtask
+	 * queued by that same render, so by the time the connection it closes
+	 * reports `idle`, this already says why.
+	 */
+	enabled = false;
 
 	get state(): PolicyState {
 		return this.#state;
@@ -128,39 +150,70 @@ class Link {
 		this.reopen(jittered(Math.min(REOPEN_MAX_MS, REOPEN_MIN_MS * 2 ** (this.#failures - 1))));
 	}
 
-	/** Follows the hook's current connection until it is replaced; returns the function that stops. */
-	follow(conn: WatchableConnection): () => void {
+	/**
+	 * An actor answered `token_expired` to `token`. Presenting it again gets
+	 * the same answer, so `enabled` stays off until the session holds another
+	 * token (new params, so a new connection); the session renews on its own
+	 * schedule and backoff.
+	 */
+	tokenExpired(token: string): void {
+		if (this.#state.rejectedToken === token) return;
+		this.#conn = null;
+		this.#set({ rejectedToken: token });
+		session.tokenRejected(token);
+	}
+
+	/** Follows the hook's current connection, opened with `token`, until it is replaced; returns the function that stops. */
+	follow(conn: WatchableConnection, token: string, hookError: unknown): () => void {
 		this.#conn = conn;
-		let live = false;
-		const connectTimer = setTimeout(() => {
-			if (this.#conn === conn && !live) this.#reopenAfterFailure();
-		}, CONNECT_TIMEOUT_MS);
-		const stop = watchConnectionOutcome(conn, {
-			live: () => {
-				live = true;
-				clearTimeout(connectTimer);
-				this.#failures = 0;
-				if (!this.#state.wasLive) this.#set({ wasLive: true });
-			},
-			gaveUp: () => {
-				// An `idle` the policy caused (`enabled` off) is not a failure.
-				if (this.#conn === conn && !this.#state.waiting) this.#reopenAfterFailure();
-			},
-			refused: (error) => {
-				if (this.#conn !== conn) return;
-				if (error.code === "token_expired") {
-					// The renewed token is new params, so a new connection; until
-					// it arrives, wait instead of presenting the old one again.
-					session.tokenRejected();
-					this.reopen(REOPEN_MIN_MS);
-					return;
-				}
-				this.#conn = null;
-				this.#set({ refusal: error });
-			},
-		});
-		return () => {
+		this.#connToken = token;
+		// Armed whenever the connection is not live: when it opens, and again
+		// each time rivetkit reconnects it after a loss, since a reconnect
+		// into a stalled path waits forever just like a first handshake.
+		let connectTimer: ReturnType<typeof setTimeout> | undefined;
+		const armConnectTimer = () => {
+			if (connectTimer !== undefined) return;
+			connectTimer = setTimeout(() => {
+				connectTimer = undefined;
+				if (this.#conn === conn && this.enabled) this.#reopenAfterFailure();
+			}, CONNECT_TIMEOUT_MS);
+		};
+		const disarmConnectTimer = () => {
 			clearTimeout(connectTimer);
+			connectTimer = undefined;
+		};
+		armConnectTimer();
+		const stopReconnects = conn.onStatusChange((status) => {
+			if (status === "connecting" || status === "disconnected") armConnectTimer();
+		});
+		const stop = watchConnectionOutcome(
+			conn,
+			{
+				live: () => {
+					disarmConnectTimer();
+					this.#failures = 0;
+					if (!this.#state.wasLive) this.#set({ wasLive: true });
+				},
+				gaveUp: () => {
+					// An `idle` the policy or the page caused (`enabled` off: a
+					// wait, a sign-out, a panel closed) is not a failure.
+					if (this.#conn === conn && this.enabled && !this.#state.waiting) this.#reopenAfterFailure();
+				},
+				refused: (error) => {
+					if (this.#conn !== conn) return;
+					if (error.code === "token_expired") {
+						this.tokenExpired(token);
+						return;
+					}
+					this.#conn = null;
+					this.#set({ refusal: error });
+				},
+			},
+			hookError,
+		);
+		return () => {
+			disarmConnectTimer();
+			stopReconnects();
 			stop();
 			if (this.#conn === conn) this.#conn = null;
 		};
@@ -176,6 +229,11 @@ class Link {
 			}
 		});
 	}
+
+	/** An action on the followed connection was refused with `token_expired`: as on connect. */
+	actionTokenExpired = (): void => {
+		if (this.#conn !== null) this.tokenExpired(this.#connToken);
+	};
 
 	/** Wraps an action call with `ACTION_TIMEOUT_MS`; a timeout reopens the connection. */
 	guard = <T>(call: Promise<T>): Promise<T> => {
@@ -224,9 +282,13 @@ export function useConnectionPolicy(options: { enabled?: boolean } = {}): Connec
 
 	useEffect(() => (wanted ? link.watchPath() : undefined), [link, wanted]);
 
+	const enabled = wanted && !state.waiting && state.refusal === null && token !== state.rejectedToken;
+	// Not in an effect: the hook closes a connection in a microtask this
+	// render queues, which can run before any effect (see `Link.enabled`).
+	link.enabled = enabled;
 	return {
 		params: { token },
-		enabled: wanted && !state.waiting && state.refusal === null,
+		enabled,
 		wanted,
 		link,
 		state,
@@ -237,6 +299,8 @@ export function useConnectionPolicy(options: { enabled?: boolean } = {}): Connec
 interface ActorView<C extends WatchableConnection> {
 	connection: C | null;
 	connStatus: ActorConnStatus;
+	/** The hook's last error of this connection (a refusal that came before `follow` listened). */
+	error: Error | null;
 	opts: { name: string; key: string | string[] };
 }
 
@@ -248,6 +312,11 @@ export interface LiveConnection<C> {
 	refusal: unknown;
 	/** Wraps an action call with `ACTION_TIMEOUT_MS`; a timeout reopens the connection. */
 	guard<T>(call: Promise<T>): Promise<T>;
+	/**
+	 * An action was refused with `token_expired` (the token ran out under an
+	 * open connection): the connection closes and reopens with the next token.
+	 */
+	tokenExpired(): void;
 }
 
 /** What `useActor`'s connection means for the panel, under the policy that drives it. */
@@ -263,7 +332,12 @@ export function useLiveConnection<C extends WatchableConnection>(
 	useEffect(() => link.reset(), [link, identity]);
 
 	const conn = actor.connection;
-	useEffect(() => (conn ? link.follow(conn) : undefined), [link, conn]);
+	const token = policy.params.token;
+	// The token of the render in which `conn` first appears is the one it was
+	// opened with: the hook opens a new connection for every new token. Its
+	// `error` then is this connection's (the hook clears it for each new one).
+	// biome-ignore lint/correctness/useExhaustiveDependencies: a new token arrives with a new `conn`; following the old one with it would misname the token it was refused.
+	useEffect(() => (conn ? link.follow(conn, token, actor.error) : undefined), [link, conn]);
 
 	const live = policy.enabled && !state.pathDown && actor.connStatus === "connected";
 	const status: LinkStatus = !wanted
@@ -275,5 +349,11 @@ export function useLiveConnection<C extends WatchableConnection>(
 				: state.wasLive
 					? "down"
 					: "connecting";
-	return { connection: live ? conn : null, status, refusal: state.refusal, guard: link.guard };
+	return {
+		connection: live ? conn : null,
+		status,
+		refusal: state.refusal,
+		guard: link.guard,
+		tokenExpired: link.actionTokenExpired,
+	};
 }

@@ -20,6 +20,6 @@ export function describeError(error: unknown): DescribedError {
  * the same answer. Anything else (network, engine, actor restarting) may
  * succeed on a retry.
  */
-export function isUserError(error: unknown): boolean {
+export function isUserError(error: unknown): error is RivetError {
 	return RivetError.isRivetError(error) && error.group === "user";
 }

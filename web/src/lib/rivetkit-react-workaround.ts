@@ -44,10 +44,29 @@ export interface ConnectionOutcomes {
 	refused(error: ActorError): void;
 }
 
-/** Reports what happens to one connection; returns the function that stops listening. */
-export function watchConnectionOutcome(connection: WatchableConnection, outcomes: ConnectionOutcomes): () => void {
+/**
+ * Reports what happens to one connection; returns the function that stops
+ * listening. `hookError` is the hook's `error` when the caller started
+ * watching: the connection may have failed before anyone listened (its
+ * handshake can fail between React rendering it and an effect subscribing),
+ * and then its status is already `idle` and the hook's `error` holds a
+ * refusal, if there was one.
+ */
+export function watchConnectionOutcome(
+	connection: WatchableConnection,
+	outcomes: ConnectionOutcomes,
+	hookError: unknown = null,
+): () => void {
 	let refused = false;
+	// rivetkit's `connect()` sets `connecting` before it returns, so a
+	// connection seen `idle` here has already ended.
 	if (connection.connStatus === "connected") outcomes.live();
+	else if (connection.connStatus === "idle") {
+		if (isUserError(hookError)) {
+			refused = true;
+			outcomes.refused(hookError);
+		} else outcomes.gaveUp();
+	}
 	const stopErrors = connection.onError((error) => {
 		if (!isUserError(error)) return;
 		refused = true;

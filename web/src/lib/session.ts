@@ -7,7 +7,8 @@
 // cookie, so nothing readable by scripts outlives the page.
 //
 // Renewal: a new token is fetched `RENEW_BEFORE_EXPIRY_MS` before the current
-// one expires, and at once when an actor answers `token_expired`. Actors check
+// one expires, and within `TOKEN_REJECTED_RENEW_MS` when an actor answers
+// `token_expired`. Actors check
 // a token when a connection opens and keep that identity for as long as the
 // socket stays open, refusing actions once its expiry has passed, so every
 // new token is new connection params for `useActor`, which opens a new
@@ -38,6 +39,8 @@ export const RENEW_BEFORE_EXPIRY_MS = 60_000;
 /** A failed renewal is retried after this, doubling up to `RENEW_RETRY_MAX_MS`, with jitter. */
 const RENEW_RETRY_MIN_MS = 1_000;
 const RENEW_RETRY_MAX_MS = 30_000;
+/** After an actor answered `token_expired`, renew within this (jittered: half of it to all of it). */
+const TOKEN_REJECTED_RENEW_MS = 1_000;
 /**
  * Set while this browser has a session cookie (which scripts cannot read), so
  * a first visit does not ask for a token it cannot get: the browser would log
@@ -107,6 +110,8 @@ class SessionStore {
 	#renewTimer: ReturnType<typeof setTimeout> | undefined;
 	#renewing: Promise<Session> | undefined;
 	#renewFailures = 0;
+	/** The last token an actor answered `token_expired` to (see `tokenRejected`). */
+	#rejectedToken: string | undefined;
 
 	get state(): SessionState {
 		return this.#state;
@@ -194,9 +199,10 @@ class SessionStore {
 	}
 
 	/**
-	 * Connection params for a connection that opens now: the current token
-	 * while it has more than `RENEW_BEFORE_EXPIRY_MS` left, else a new one.
-	 * rivetkit calls this (as `getParams`) on every connect and reconnect.
+	 * A token for a request made now: the current one while it has more than
+	 * `RENEW_BEFORE_EXPIRY_MS` left, else a new one. For calls outside
+	 * `useActor` (the Fleet panel's `GET /api/fleet`); panels' connections
+	 * take the session's token as `params` (lib/actor.ts).
 	 */
 	async connParams(): Promise<{ token: string }> {
 		const state = this.#state;
@@ -207,9 +213,19 @@ class SessionStore {
 		return { token: (await this.renew()).token };
 	}
 
-	/** An actor answered `token_expired` (e.g. the computer slept past the renewal): renew now. */
-	tokenRejected(): void {
-		this.renew().catch(() => {});
+	/**
+	 * An actor answered `token_expired` to `token` (e.g. the computer slept
+	 * past the renewal): renew soon. Every panel of the page reports it, so
+	 * only the first report of a token counts; a renewal already in flight, or
+	 * one waiting out its backoff after a failure, is left to run; and the
+	 * jittered wait spreads the pages whose tokens expired together.
+	 */
+	tokenRejected(token: string): void {
+		const state = this.#state;
+		if (state.status !== "signed-in" || state.session.token !== token || this.#rejectedToken === token) return;
+		this.#rejectedToken = token;
+		if (this.#renewing !== undefined || this.#renewFailures > 0) return;
+		this.#scheduleRenewal(jittered(TOKEN_REJECTED_RENEW_MS));
 	}
 }
 

@@ -47,7 +47,7 @@ export function CounterPanel({ userId }: { userId: string }) {
 	const [name, setName] = useSearchParam("counter", userId);
 	const policy = useConnectionPolicy();
 	const counter = useActor({ name: "counter", key: [name], params: policy.params, enabled: policy.enabled });
-	const { connection, status, refusal, guard } = useLiveConnection(policy, counter);
+	const { connection, status, refusal, guard, tokenExpired } = useLiveConnection(policy, counter);
 	const [count, setCount] = useState<number | null>(null);
 	const [timers, setTimers] = useState<PendingTimer[]>([]);
 	const [outbox, setOutbox] = useState<Outgoing[]>([]);
@@ -109,6 +109,14 @@ export function CounterPanel({ userId }: { userId: string }) {
 					setCount(await guard(connection.getCount()));
 				},
 				(e: unknown) => {
+					if (isUserError(e) && e.code === "token_expired") {
+						// Not a verdict on the click: the connection's token ran out.
+						// The click stays queued and goes out, with the same id, on
+						// the connection the next token opens.
+						tokenExpired();
+						retryTimer = setTimeout(() => setOutbox((list) => [...list]), OUTBOX_RETRY_MS);
+						return;
+					}
 					if (isUserError(e)) {
 						// Refused on purpose (e.g. over the limit): final, not retried.
 						setOutbox((list) => list.filter((o) => o.requestId !== next.requestId));
@@ -124,7 +132,7 @@ export function CounterPanel({ userId }: { userId: string }) {
 				sending.current = false;
 			});
 		return () => clearTimeout(retryTimer);
-	}, [connection, outbox, guard]);
+	}, [connection, outbox, guard, tokenExpired]);
 
 	async function run(action: () => Promise<unknown>) {
 		setBusy(true);
