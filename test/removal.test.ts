@@ -68,7 +68,7 @@ export interface GuestbookEntry {
 
 import { actor } from "rivetkit";
 import { z } from "zod";
-import { authenticate, type ConnParams, type Identity, requireUser } from "../../auth/connection.ts";
+import { type ActorConnState, callerOf, connStateFor, requireUser } from "../../auth/connection.ts";
 import { parseInput } from "../validate.ts";
 import { type GuestbookEntry, MAX_ENTRIES, MAX_ENTRY_LENGTH } from "./contract.ts";
 
@@ -77,13 +77,13 @@ const textSchema = z.string().trim().min(1).max(MAX_ENTRY_LENGTH);
 export const guestbook = actor({
 	options: { name: "Guestbook", icon: "book" },
 	state: { entries: [] as GuestbookEntry[] },
-	onBeforeConnect: async (_c, params: ConnParams) => {
-		await authenticate(params);
+	onBeforeConnect: async (c, params: unknown) => {
+		await connStateFor(params, c.request);
 	},
-	createConnState: (_c, params: ConnParams): Promise<Identity> => authenticate(params),
+	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 	actions: {
 		sign: async (c, text: string): Promise<GuestbookEntry> => {
-			const user = requireUser(c.conn?.state);
+			const user = requireUser(callerOf(c));
 			const entry = {
 				userId: user.userId,
 				name: user.name,
@@ -98,7 +98,7 @@ export const guestbook = actor({
 		},
 
 		entries: (c): GuestbookEntry[] => {
-			requireUser(c.conn?.state);
+			requireUser(callerOf(c));
 			return c.state.entries;
 		},
 	},
@@ -239,7 +239,7 @@ describe("the README's removal blocks", () => {
 		}
 		const added = await runIn(
 			copy,
-			"npx tsc -p tsconfig.json && npx tsc -p web/tsconfig.json && npx biome check . && npx vitest run --project main test/actors/guestbook/ test/layout.test.ts",
+			"npx tsc -p tsconfig.json && npx tsc -p web/tsconfig.json && npx biome check --error-on-warnings . && npx vitest run --project main test/actors/guestbook/ test/layout.test.ts",
 		);
 		expect(added.code, tail(added.output)).toBe(0);
 	});

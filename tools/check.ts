@@ -20,7 +20,7 @@ const STEPS: Array<[string, string, string[]]> = [
 	...(flags["system-deps"]
 		? [["system packages", "bash", ["tools/system-deps.sh"]] as [string, string, string[]]]
 		: []),
-	["format and lint", "biome", ["check", "."]],
+	["format and lint", "biome", ["check", "--error-on-warnings", "."]],
 	["typecheck (server)", "tsc", ["-p", "tsconfig.json"]],
 	["typecheck (web)", "tsc", ["-p", "web/tsconfig.json"]],
 	["main suite", "vitest", ["run", "--project", "main"]],

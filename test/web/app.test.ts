@@ -22,8 +22,10 @@ import { launchChromium, PageErrors, PHONE_VIEWPORT, screenshot } from "./browse
 const LIVE_TIMEOUT_MS = 30_000;
 /** How long a value may take to show up after the action that caused it. */
 const UPDATE_TIMEOUT_MS = 10_000;
+// example-actors:start (the README's removal block deletes these lines)
 /** The longest wait before the web app reopens a connection (`REOPEN_MAX_MS` in web/src/lib/actor.ts). */
 const REOPEN_MAX_MS = 15_000;
+// example-actors:end
 
 const pool = uniqueKey("web");
 let outDir: string;

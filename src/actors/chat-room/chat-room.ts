@@ -37,9 +37,15 @@ import {
 } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { z } from "zod";
-import { callerOf, type Identity, requireUser } from "../../auth/connection.ts";
+import {
+	type ActorConnState,
+	callerOf,
+	connStateFor,
+	type Identity,
+	requireUser,
+	stillValid,
+} from "../../auth/connection.ts";
 import type { Registry } from "../../registry.ts";
-import { type ActorConnState, connStateFor, stillValid } from "../conn-state.ts";
 import { chargeCreationFor } from "../quota/charge.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
 import { admitOrForget } from "../strangers.ts";

@@ -17,7 +17,7 @@
 
 import { actor, event } from "rivetkit";
 import { z } from "zod";
-import { type ActorConnState, connStateFor } from "../conn-state.ts";
+import { type ActorConnState, connStateFor } from "../../auth/connection.ts";
 import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import { MAX_DELAY_MS, MAX_INCREMENT, type PendingTimer } from "./contract.ts";

@@ -4,9 +4,8 @@
 // owner), and `newCount` goes only to connections allowed to read.
 
 import { type ActionContextOf, type ActorContextOf, UserError } from "rivetkit";
-import { callerOf, type Identity, requireUser } from "../../auth/connection.ts";
+import { callerOf, type Identity, requireUser, stillValid } from "../../auth/connection.ts";
 import type { Registry } from "../../registry.ts";
-import { stillValid } from "../conn-state.ts";
 import { chargeCreationFor } from "../quota/charge.ts";
 
 import type { counter } from "./counter.ts";

@@ -7,11 +7,17 @@ import { createHash, randomBytes } from "node:crypto";
 import { and, asc, count, eq, lte, sql } from "drizzle-orm";
 import { type ActionContextOf, type ActorContextOf, UserError } from "rivetkit";
 import { z } from "zod";
-import { callerOf, type Identity, requireServer, requireUser, serverConnParams } from "../../auth/connection.ts";
+import {
+	callerOf,
+	type Identity,
+	requireServer,
+	requireUser,
+	serverConnParams,
+	stillValid,
+} from "../../auth/connection.ts";
 import { safeEqual } from "../../auth/secrets.ts";
 import { forEachConcurrently } from "../../concurrency.ts";
 import type { Registry } from "../../registry.ts";
-import { stillValid } from "../conn-state.ts";
 import { releaseBatchFor, renewBatchFor, reserveBatchFor } from "../quota/charge.ts";
 import { QUOTA_LEASE_MS } from "../quota/contract.ts";
 import { chargeWrite } from "../rate-limit.ts";

@@ -31,8 +31,8 @@
 
 import { actor, event } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
+import { type ActorConnState, connStateFor } from "../../auth/connection.ts";
 import { logWakeFailure } from "../../workarounds/wake-failure-log.ts";
-import { type ActorConnState, connStateFor } from "../conn-state.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { admitOrForget } from "../strangers.ts";
 import {

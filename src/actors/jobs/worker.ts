@@ -31,10 +31,17 @@ import { count, eq } from "drizzle-orm";
 import { actor, event } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { type TryStepFailure, type WorkflowContextOf, type WorkflowStepContextOf, workflow } from "rivetkit/workflow";
-import { callerOf, requireRole, serverConnParams } from "../../auth/connection.ts";
+import {
+	type ActorConnState,
+	allowRoles,
+	callerOf,
+	connStateFor,
+	type HookContext,
+	requireRole,
+	serverConnParams,
+} from "../../auth/connection.ts";
 import type { Registry } from "../../registry.ts";
 import { restartAfterFailure, withCrashRecovery } from "../../workarounds/crash-recovery.ts";
-import { type ActorConnState, allowRoles, connStateFor, type HookContext } from "../conn-state.ts";
 import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import { type ChunkTask, computeJob, planJob } from "./compute.ts";

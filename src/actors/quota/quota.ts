@@ -22,8 +22,7 @@
 
 import { type ActionContextOf, actor, UserError } from "rivetkit";
 import { z } from "zod";
-import { callerOf, requireRole, requireServer } from "../../auth/connection.ts";
-import { type ActorConnState, connStateFor } from "../conn-state.ts";
+import { type ActorConnState, callerOf, connStateFor, requireRole, requireServer } from "../../auth/connection.ts";
 import { parseInput } from "../validate.ts";
 import {
 	chargeCreation,
