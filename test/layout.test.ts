@@ -11,6 +11,7 @@
 // `import("...")`. Every relative import must name an existing file, so a
 // statement this reader misparses fails loudly instead of being skipped.
 
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
@@ -171,5 +172,81 @@ describe("the rivetkit workarounds", () => {
 			.filter((i) => !listed.has(i.name))
 			.map((i) => `${i.file} imports ${i.name} from ${i.from}`);
 		expect(unlisted).toEqual([]);
+	});
+});
+
+describe("docs/layout.md", () => {
+	const DOC = readFileSync(path.join(ROOT, "docs/layout.md"), "utf8");
+	/** Where a line's name column ends: the descriptions start at this column or later. */
+	const NAME_COLUMN_MAX = 20;
+
+	/** Every path the tree names (folders without their trailing slash), and whether each is a folder. */
+	function namedPaths(): Map<string, { folder: boolean; built: boolean }> {
+		const block = DOC.split("```\n")[1] ?? "";
+		const named = new Map<string, { folder: boolean; built: boolean }>();
+		const stack: string[] = [];
+		for (const line of block.split("\n")) {
+			// Marker lines (the removal blocks') and description lines name nothing.
+			if (line.startsWith("#") || line.trim() === "") continue;
+			const match = /^( *)(\S.*?)(?: {2,}(.*)|$)/.exec(line);
+			const indent = match?.[1]?.length ?? 0;
+			if (!match?.[2] || indent > NAME_COLUMN_MAX) continue;
+			const level = indent / 2;
+			stack.length = level;
+			const names = match[2].split(",").map((n) => n.trim());
+			for (const name of names) {
+				if (name === "" || name.includes("*") || name.includes("<")) continue;
+				const full = [...stack, name.replace(/\/$/, "")].join("/");
+				named.set(full, { folder: name.endsWith("/"), built: (match[3] ?? "").includes("ignored by git") });
+			}
+			const first = names[0] ?? "";
+			if (names.length === 1 && first.endsWith("/")) stack.push(first.replace(/\/$/, ""));
+		}
+		return named;
+	}
+
+	function trackedFiles(): string[] {
+		return execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" })
+			.split("\n")
+			.filter((f) => f !== "" && existsSync(path.join(ROOT, f)));
+	}
+
+	test("names only paths that exist", () => {
+		const named = namedPaths();
+		// The reader sees the tree: top-level files, nested folders, files in nested folders.
+		for (const known of ["src/server.ts", "src/workarounds", "tools/debug/cli", "web/src/lib", "test/tools/local"]) {
+			expect(named.has(known), known).toBe(true);
+		}
+		const missing = [...namedPaths()]
+			.filter(([p, { built }]) => !built && !existsSync(path.join(ROOT, p)))
+			.map(([p]) => p);
+		expect(missing).toEqual([]);
+	});
+
+	test("names every folder of source files, and every file at the top of src/ and tools/", () => {
+		const named = namedPaths();
+		const sources = trackedFiles().filter((f) => /^(src|tools|web\/src|test)\//.test(f) && /\.(ts|tsx|sh)$/.test(f));
+		const unnamed = new Set<string>();
+		for (const file of sources) {
+			const folder = path.dirname(file);
+			if (!named.get(folder)?.folder) unnamed.add(`${folder}/`);
+			if ((folder === "src" || folder === "tools") && !named.has(file)) unnamed.add(file);
+		}
+		expect([...unnamed].sort()).toEqual([]);
+	});
+
+	test("src/ is what the server and the web app load, and the building blocks kept for new actors", () => {
+		const { files } = walk(ENTRIES);
+		// Loaded otherwise: drizzle-kit reads the configs (`npm run db:generate`);
+		// the compute pool starts its thread by URL; `.d.ts` files are types only.
+		const LOADED_OTHERWISE = /(drizzle\.config\.ts|compute-thread\.ts|\.d\.ts)$/;
+		// What an actor you add uses, even while none does (after the README's
+		// removal block): what every actor shares, the workarounds' hooks, the
+		// web app's shared parts.
+		const BUILDING_BLOCKS = /^(src\/actors\/[^/]+\.ts|src\/workarounds\/.*|web\/src\/(components|lib)\/.*)$/;
+		const unreached = sourceFilesUnder("src")
+			.concat(sourceFilesUnder("web/src"))
+			.filter((f) => !files.has(f) && !LOADED_OTHERWISE.test(f) && !BUILDING_BLOCKS.test(f));
+		expect(unreached).toEqual([]);
 	});
 });
