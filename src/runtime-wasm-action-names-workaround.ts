@@ -8,7 +8,7 @@
 // `POST /gateway/{id}/action/constructor` answered 200; the native runtime
 // answers 404. The state did not change, because what ran was not an action
 // of the fleet. rivetkit builds each actor's action callbacks as an ordinary
-// object (`actions: Object.fromEntries(…)` in `buildActorCallbacks`,
+// object (`actions: Object.fromEntries(…)` in `buildNativeFactory`,
 // rivetkit `src/registry/native.ts`) and hands it to the wasm core's
 // `ActorFactory`; the core then looks an incoming action name up on that
 // object as a JavaScript property, and an ordinary object also has every
