@@ -21,6 +21,7 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { hideEngineCli } from "./runtime-engine-cli-workaround.ts";
+import { refuseInheritedActionNames } from "./runtime-wasm-action-names-workaround.ts";
 import { repairDetachedMemoryViews, type WasmImports } from "./runtime-wasm-memory-workaround.ts";
 import { repairScheduleArgs, type ScheduleClass } from "./runtime-wasm-schedule-workaround.ts";
 
@@ -92,7 +93,9 @@ interface WasmInstanceApi {
  * wasm-bindgen builds the core's import object inside `initSync` and hands it
  * to `new WebAssembly.Instance`; for the length of that one synchronous call
  * the constructor is wrapped so the detached-memory workaround
- * (src/runtime-wasm-memory-workaround.ts) can wrap a few of those imports.
+ * (src/runtime-wasm-memory-workaround.ts) can wrap a few of those imports,
+ * and the action-names workaround (src/runtime-wasm-action-names-workaround.ts)
+ * can wrap the export that makes each actor factory.
  * The schedule workaround (src/runtime-wasm-schedule-workaround.ts) wraps
  * two methods of the bindings' `Schedule` class.
  */
@@ -105,11 +108,16 @@ async function loadWasmCore(): Promise<void> {
 	const RealInstance = api.Instance;
 	let memory: { buffer: ArrayBuffer } | undefined;
 	let repaired = false;
+	let actionsGuarded = false;
 	api.Instance = function wrappedInstance(module: unknown, imports: WasmImports) {
 		repaired = repairDetachedMemoryViews(imports, () => memory);
 		const instance = new RealInstance(module, imports);
 		memory = instance.exports.memory as { buffer: ArrayBuffer };
-		return instance;
+		const exports = refuseInheritedActionNames(instance.exports);
+		actionsGuarded = exports !== undefined;
+		// wasm-bindgen keeps only `instance.exports`, so an object carrying the
+		// wrapped exports stands in for the instance.
+		return exports === undefined ? instance : { exports };
 	} as unknown as WasmInstanceApi["Instance"];
 	try {
 		bindings.initSync({ module: readFileSync(wasmPath) });
@@ -119,6 +127,11 @@ async function loadWasmCore(): Promise<void> {
 	if (!repaired) {
 		console.warn(
 			"actor-fleet: this rivetkit-wasm build lacks the functions src/runtime-wasm-memory-workaround.ts wraps; running without that workaround",
+		);
+	}
+	if (!actionsGuarded) {
+		console.warn(
+			"actor-fleet: this rivetkit-wasm build lacks the export src/runtime-wasm-action-names-workaround.ts wraps; running without that workaround",
 		);
 	}
 	if (!repairScheduleArgs(bindings.Schedule)) {

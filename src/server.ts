@@ -2,7 +2,7 @@
 // cleanly on SIGTERM/SIGINT (src/serve.ts).
 
 // example-actors:start
-import { resumeBatchesAfterOutage } from "./actors/jobs/resume-after-outage-workaround.ts";
+import { resumeAfterOutage } from "./actors/jobs/resume-after-outage-workaround.ts";
 // example-actors:end
 import { app } from "./app.ts";
 import { checkActorSettings, registry } from "./registry.ts";
@@ -13,12 +13,15 @@ import { serveUntilStopped } from "./serve.ts";
 async function onListening(): Promise<void> {
 	// Start-up work of your actors goes here; a failure is logged, never fatal.
 	// example-actors:start
-	// Batches left asleep by an outage resume (a rivetkit 2.3.19 workaround; see the file).
-	const resumed = await resumeBatchesAfterOutage();
+	// Batches and workers left asleep by an outage resume (a rivetkit 2.3.19 workaround; see the file).
+	const resumed = await resumeAfterOutage();
 	if (resumed.asked > 0) {
 		console.log(
 			`actor-fleet: resumed ${resumed.asked} sleeping batch(es): ${resumed.running} still running, ${resumed.failed} not reached`,
 		);
+	}
+	if (resumed.workers > 0) {
+		console.log(`actor-fleet: woke ${resumed.workers} recently asleep worker(s), ${resumed.workersFailed} not reached`);
 	}
 	// example-actors:end
 }

@@ -149,6 +149,7 @@ describe("the production image's contents", () => {
 			"fleet.ts",
 			"registry.ts",
 			"runtime-engine-cli-workaround.ts",
+			"runtime-wasm-action-names-workaround.ts",
 			"runtime-wasm-memory-workaround.ts",
 			"runtime-wasm-schedule-workaround.ts",
 			"runtime.ts",
