@@ -42,6 +42,8 @@ export const engineActorSchema = z.looseObject({
 	name: z.string(),
 	/** rivetkit joins key parts with `/`; `null` for actors created without a key. */
 	key: z.string().nullable(),
+	/** The pool (runner name) the actor runs on. */
+	runner_name_selector: z.string().optional(),
 	create_ts: z.number(),
 	connectable_ts: timestamp,
 	sleep_ts: timestamp,

@@ -6,7 +6,7 @@ import { checkActorSettings, registry } from "./registry.ts";
 import { prepareRuntime } from "./runtime.ts";
 import { serveUntilStopped } from "./serve.ts";
 // example-actors:start
-import { resumeBatchesAfterOutage } from "./workarounds/resume-after-outage.ts";
+import { resumeAfterOutage } from "./workarounds/resume-after-outage.ts";
 
 // example-actors:end
 
@@ -14,12 +14,15 @@ import { resumeBatchesAfterOutage } from "./workarounds/resume-after-outage.ts";
 async function onListening(): Promise<void> {
 	// Start-up work of your actors goes here; a failure is logged, never fatal.
 	// example-actors:start
-	// Batches left asleep by an outage resume (a rivetkit 2.3.19 workaround; see the file).
-	const resumed = await resumeBatchesAfterOutage();
+	// Batches and workers left asleep by an outage resume (a rivetkit 2.3.19 workaround; see the file).
+	const resumed = await resumeAfterOutage();
 	if (resumed.asked > 0) {
 		console.log(
 			`actor-fleet: resumed ${resumed.asked} sleeping batch(es): ${resumed.running} still running, ${resumed.failed} not reached`,
 		);
+	}
+	if (resumed.workers > 0) {
+		console.log(`actor-fleet: woke ${resumed.workers} recently asleep worker(s), ${resumed.workersFailed} not reached`);
 	}
 	// example-actors:end
 }

@@ -7,14 +7,15 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { hideEngineCli } from "./engine-cli.ts";
+import { refuseInheritedActionNames } from "./wasm-action-names.ts";
 import { repairDetachedMemoryViews, type WasmImports } from "./wasm-memory.ts";
 import { repairScheduleArgs, type ScheduleClass } from "./wasm-schedule.ts";
 
 /**
  * On both runtimes: with the engine binary resolvable, rivetkit's core
  * spawns an engine of its own whenever the configured one does not answer
- * (engine-cli.ts). On wasm: the core is loaded here, with the memory and
- * schedule repairs (below).
+ * (engine-cli.ts). On wasm: the core is loaded here, with the memory,
+ * action-name and schedule repairs (below).
  */
 export async function applyRuntimeWorkarounds(runtime: "native" | "wasm"): Promise<void> {
 	hideEngineCli();
@@ -42,8 +43,9 @@ interface WasmInstanceApi {
  * wasm-bindgen builds the core's import object inside `initSync` and hands it
  * to `new WebAssembly.Instance`; for the length of that one synchronous call
  * the constructor is wrapped so the detached-memory workaround
- * (wasm-memory.ts) can wrap a few of those imports.
- * The schedule workaround (wasm-schedule.ts) wraps
+ * (wasm-memory.ts) can wrap a few of those imports, and the action-names
+ * workaround (wasm-action-names.ts) can wrap the export that makes each
+ * actor factory. The schedule workaround (wasm-schedule.ts) wraps
  * two methods of the bindings' `Schedule` class.
  */
 async function loadWasmCore(): Promise<void> {
@@ -55,11 +57,16 @@ async function loadWasmCore(): Promise<void> {
 	const RealInstance = api.Instance;
 	let memory: { buffer: ArrayBuffer } | undefined;
 	let repaired = false;
+	let actionsGuarded = false;
 	api.Instance = function wrappedInstance(module: unknown, imports: WasmImports) {
 		repaired = repairDetachedMemoryViews(imports, () => memory);
 		const instance = new RealInstance(module, imports);
 		memory = instance.exports.memory as { buffer: ArrayBuffer };
-		return instance;
+		const exports = refuseInheritedActionNames(instance.exports);
+		actionsGuarded = exports !== undefined;
+		// wasm-bindgen keeps only `instance.exports`, so an object carrying the
+		// wrapped exports stands in for the instance.
+		return exports === undefined ? instance : { exports };
 	} as unknown as WasmInstanceApi["Instance"];
 	try {
 		bindings.initSync({ module: readFileSync(wasmPath) });
@@ -69,6 +76,11 @@ async function loadWasmCore(): Promise<void> {
 	if (!repaired) {
 		console.warn(
 			"actor-fleet: this rivetkit-wasm build lacks the functions src/workarounds/wasm-memory.ts wraps; running without that workaround",
+		);
+	}
+	if (!actionsGuarded) {
+		console.warn(
+			"actor-fleet: this rivetkit-wasm build lacks the export src/workarounds/wasm-action-names.ts wraps; running without that workaround",
 		);
 	}
 	if (!repairScheduleArgs(bindings.Schedule)) {

@@ -5,8 +5,11 @@
 //
 // Expected: finished steps never run again; only the step in flight at a kill
 // may run a second time (at-least-once for that step, so steps are idempotent);
-// the job resumes by itself (the worker's watchdog schedule) within 30 s of
-// each restart; the final result is stored once and is correct.
+// the job resumes by itself within 30 s of each restart (the restarted
+// server's start-up resume wakes the worker, src/actors/jobs/
+// src/workarounds/resume-after-outage.ts; its watchdog schedule does if the server
+// came back before it fell due); the final result is stored once and is
+// correct.
 
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { naiveSha256 } from "../actors/jobs/expected.ts";

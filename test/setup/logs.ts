@@ -12,13 +12,14 @@ const MAX_PRINTED_ERRORS = 20;
 /** Characters printed per error line (stack backtraces make them long). */
 const MAX_LINE_CHARS = 600;
 
-/** The app server logs and the engine log of a stack's data dir. */
+/** The app server logs, the engine log and the worker step ledger (crash tests) of a stack's data dir. */
 function logFiles(dataDir: string): string[] {
 	const servers = readdirSync(dataDir)
 		.filter((file) => file.startsWith("server-") && file.endsWith(".log"))
 		.map((file) => path.join(dataDir, file));
 	const engine = path.join(dataDir, "engine", "engine.log");
-	return existsSync(engine) ? [...servers, engine] : servers;
+	const ledger = path.join(dataDir, "ledger.log");
+	return [...servers, ...(existsSync(engine) ? [engine] : []), ...(existsSync(ledger) ? [ledger] : [])];
 }
 
 /**

@@ -10,8 +10,14 @@ import { logTail } from "./daemon.ts";
 import { LAUNCHER_PID_VARIABLE } from "./exit-with-launcher.ts";
 import { track } from "./lifecycle.ts";
 
-/** How long a server gets to start listening. */
-const SERVER_BOOT_TIMEOUT_MS = 20_000;
+/**
+ * How long a server gets to start listening. Almost all of a start is
+ * importing modules (rivetkit and its SQLite driver alone take 2-7 s on a
+ * busy machine); on 2026-12-06, with load averages of 11-22 on two cores, a
+ * start took 7-18 s on either runtime, and twice in one fault run more than
+ * 20 s.
+ */
+const SERVER_BOOT_TIMEOUT_MS = 60_000;
 /** How long SIGTERM gets (actors drain) before SIGKILL. */
 const SERVER_STOP_TIMEOUT_MS = 20_000;
 const POLL_INTERVAL_MS = 50;
