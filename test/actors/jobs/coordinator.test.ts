@@ -145,7 +145,10 @@ describe("coordinator batches", () => {
 			stuckAfterMs: 300,
 		});
 
-		await expect.poll(() => coordinator.status().then((s) => s.state), { timeout: 30_000 }).toBe("done");
+		// The two blockers run on the compute threads, which yield to everything
+		// else on the machine (nice 10): under a loaded CI box they alone took
+		// over 30 s once (wasm parity run, load average 14), so the batch gets 45 s.
+		await expect.poll(() => coordinator.status().then((s) => s.state), { timeout: 45_000 }).toBe("done");
 		const [job] = await coordinator.results();
 		// Sent, found stuck, re-sent once; later sweeps saw it still in flight and left it alone.
 		expect(job).toMatchObject({ status: "done", dispatches: 2, result: naivePrimes(1_000) });
@@ -153,7 +156,7 @@ describe("coordinator batches", () => {
 		// The worker got the job twice and computed it once (plus the two blockers).
 		await expect.poll(() => worker.status(), { timeout: 10_000 }).toMatchObject({ current: null, completed: 3 });
 		expect(await worker.getJob(job?.jobId ?? "")).toEqual({ jobId: job?.jobId, status: "done", result: job?.result });
-	});
+	}, 90_000);
 });
 
 describe("coordinator bad input", () => {
