@@ -324,8 +324,10 @@ function checkConnectionCaps(c: ChatRoomConnectContext, userId: string): void {
 	let mine = 0;
 	const now = Date.now();
 	for (const conn of c.conns.values()) {
-		// rivetkit 2.3.19 types the connections seen from onBeforeConnect with
-		// `unknown` state; every connection of this actor has a ChatConnState.
+		// rivetkit 2.3.19 types the connections seen from createConnState with
+		// `unknown` state; every connection of this actor has a ChatConnState
+		// (the one being admitted is not among them yet: the caps test counts
+		// exactly MAX_CONNECTIONS_PER_USER).
 		const state = conn.state as ChatConnState;
 		if (!state.live) continue;
 		if (!stillValid(state, now)) {
