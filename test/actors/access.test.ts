@@ -18,6 +18,7 @@ import {
 } from "../../src/actors/access.ts";
 import type { AccessRule, Caller } from "../../src/actors/access-contract.ts";
 import { type ActorConnState, type Identity, INSPECTOR_IDENTITY } from "../../src/auth/connection.ts";
+import { registry } from "../../src/registry.ts";
 
 const inAMinute = () => Date.now() + 60_000;
 const owner: Identity = { userId: "u_owner", name: "owner", role: "user", expiresAt: inAMinute() };
@@ -221,5 +222,25 @@ describe("claimOwner", () => {
 		const c = room();
 		expect(await claimOwner(c, operator, writeRule, () => expect.unreachable("operators have no quota"))).toBe(true);
 		expect(c.state.owner).toBe(operator.userId);
+	});
+});
+
+describe("connections", () => {
+	test("every actor verifies a token once per connection: in createConnState, with no onBeforeConnect", () => {
+		// rivetkit 2.3.19 runs both hooks for every connection and discards
+		// what onBeforeConnect returns (src/auth/connection.ts), so an actor
+		// that verified in both verified every token twice.
+		for (const [name, definition] of Object.entries(registry.config.use)) {
+			const hooks = new Map(Object.entries(definition.config));
+			expect({
+				name,
+				onBeforeConnect: hooks.get("onBeforeConnect"),
+				createConnState: typeof hooks.get("createConnState"),
+			}).toEqual({
+				name,
+				onBeforeConnect: undefined,
+				createConnState: "function",
+			});
+		}
 	});
 });
