@@ -44,12 +44,20 @@ function readmeTestCommand(readme: string): string {
 // state saved before the call is acknowledged, registered in
 // `src/registry.ts`, and a test under `test/actors/<family>/`.
 const NEW_ACTOR_FILES: Record<string, string> = {
-	"src/actors/guestbook/contract.ts": `// The guestbook's contract: types and limits the web app may import.
+	"src/actors/guestbook/contract.ts": `// The guestbook's contract: types, limits and who may call what; the web app may import it.
+
+import type { AccessTable } from "../access-contract.ts";
 
 /** Longest entry, in characters. */
 export const MAX_ENTRY_LENGTH = 280;
 /** Entries one guestbook keeps; the oldest go first. */
 export const MAX_ENTRIES = 100;
+
+/** Who may do what: any signed-in person signs and reads. */
+export const GUESTBOOK_ACCESS = {
+	sign: { kind: "action", callers: ["user"], note: "the entry's author is the token's user" },
+	entries: { kind: "action", callers: ["user"] },
+} as const satisfies AccessTable;
 
 export interface GuestbookEntry {
 	userId: string;
@@ -68,22 +76,20 @@ export interface GuestbookEntry {
 
 import { actor } from "rivetkit";
 import { z } from "zod";
-import { type ActorConnState, callerOf, connStateFor, requireUser } from "../../auth/connection.ts";
+import { type ActorConnState, connStateFor } from "../../auth/connection.ts";
+import { guard } from "../access.ts";
 import { parseInput } from "../validate.ts";
-import { type GuestbookEntry, MAX_ENTRIES, MAX_ENTRY_LENGTH } from "./contract.ts";
+import { GUESTBOOK_ACCESS, type GuestbookEntry, MAX_ENTRIES, MAX_ENTRY_LENGTH } from "./contract.ts";
 
 const textSchema = z.string().trim().min(1).max(MAX_ENTRY_LENGTH);
 
 export const guestbook = actor({
 	options: { name: "Guestbook", icon: "book" },
 	state: { entries: [] as GuestbookEntry[] },
-	onBeforeConnect: async (c, params: unknown) => {
-		await connStateFor(params, c.request);
-	},
 	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 	actions: {
 		sign: async (c, text: string): Promise<GuestbookEntry> => {
-			const user = requireUser(callerOf(c));
+			const user = guard(c, GUESTBOOK_ACCESS.sign);
 			const entry = {
 				userId: user.userId,
 				name: user.name,
@@ -98,7 +104,7 @@ export const guestbook = actor({
 		},
 
 		entries: (c): GuestbookEntry[] => {
-			requireUser(callerOf(c));
+			guard(c, GUESTBOOK_ACCESS.entries);
 			return c.state.entries;
 		},
 	},

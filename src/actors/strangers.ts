@@ -1,8 +1,8 @@
 // Nothing left by strangers.
 //
 // A client's `getOrCreate(key)` makes the engine create the actor before the
-// actor hears from the client: `onBeforeConnect` runs in an actor that
-// already exists. A refused first connection (no token, a forged or expired
+// actor hears from the client: the connect hook (`createConnState`) runs in
+// an actor that already exists. A refused first connection (no token, a forged or expired
 // one, a browser from another origin) would leave that actor behind for
 // good, so anyone could fill the engine with actors nobody owns, each woken
 // and listed like a real one (the resume at start looks at the newest
@@ -41,7 +41,7 @@ import { UserError } from "rivetkit";
 /** How long after its last refusal an actor that holds nothing waits, quiet, before destroying itself. */
 export const FORGET_AFTER_MS = 5_000;
 
-/** What `admitOrForget` needs of an actor's `onBeforeConnect` context. */
+/** What `admitOrForget` needs of an actor's `createConnState` context. */
 export interface ForgettableContext {
 	readonly actorId: string;
 	/** The connections open now; the one being admitted is not among them yet. */
@@ -61,8 +61,9 @@ interface PendingCheck {
 const pendingChecks = new Map<string, PendingCheck>();
 
 /**
- * For `onBeforeConnect`: runs `admit`, which verifies the caller and throws a
- * `UserError` to refuse it, and rethrows that refusal unchanged. After a
+ * For `createConnState`: runs `admit`, which verifies the caller and returns
+ * its connection state or throws a `UserError` to refuse it, and rethrows
+ * that refusal unchanged. After a
  * refusal, FORGET_AFTER_MS later (restarted by every further refusal), the
  * actor destroys itself when no connection is open and `holdsNothing()`
  * says nothing was ever written to it.

@@ -1,22 +1,24 @@
-// The actor side of identity: how an actor learns who is calling.
+// The actor side of identity: how an actor learns who is calling. What a
+// caller may then do is decided in one place, src/actors/access.ts, from the
+// actor's access table.
 //
 // Clients connect (WebSocket or stateless HTTP call alike) with params
 // `{ token }`, an access token from `POST /api/auth/sign-in` or
-// `POST /api/auth/token`. An actor verifies it once per connection and keeps
-// the result as its connection state:
+// `POST /api/auth/token`. An actor verifies it once per connection, in
+// `createConnState`, and keeps the result as its connection state:
 //
-//   onBeforeConnect: async (c, params: unknown) => { await connStateFor(params, c.request); },
 //   createConnState: (c, params: unknown) => connStateFor(params, c.request),
-//   actions: {
-//     post: (c, text: string) => {
-//       const user = requireUser(callerOf(c)); // throws unauthenticated / token_expired / forbidden
-//       ...user.userId...                        // never a user id from the arguments
-//     },
-//   },
+//
+// rivetkit 2.3.19 runs `onBeforeConnect` and then `createConnState` for every
+// connection (WebSocket, stateless HTTP call, queue send), with the same
+// params, and a `UserError` thrown by either refuses the connection with its
+// code. `onBeforeConnect` cannot hand a value to `createConnState`
+// (`node_modules/rivetkit/src/registry/native.ts` discards its result), so the
+// examples verify in `createConnState` only and define no `onBeforeConnect`.
 //
 // Actor→actor calls (coordinator→worker jobs, worker→coordinator reports)
 // carry a server token instead, which only code running in this server can
-// mint (`serverConnParams()`), and are checked with `requireServer`.
+// mint (`serverConnParams()`); access tables list them as `server`.
 //
 // Actions take the caller from `callerOf(c)`, never from `c.conn.state`
 // directly: inspector action calls (`POST /gateway/{id}/inspector/action/{name}`
@@ -33,7 +35,7 @@
 import { UserError } from "rivetkit";
 import { z } from "zod";
 import { type AuthSettings, authSettings } from "./settings.ts";
-import { type Identity, MAX_TOKEN_LENGTH, type Role, signServerToken, TokenError, verifyToken } from "./tokens.ts";
+import { type Identity, MAX_TOKEN_LENGTH, signServerToken, TokenError, verifyToken } from "./tokens.ts";
 
 export type { Identity, Role } from "./tokens.ts";
 
@@ -47,16 +49,13 @@ export const connParamsSchema = z.object({
 
 export type ConnParams = z.output<typeof connParamsSchema>;
 
-/** The connection state `authenticate` produces; actors may extend it. */
-export type AuthConnState = Identity;
-
 function refuse(code: AuthErrorCode, message: string): UserError {
 	return new UserError(message, { code });
 }
 
 /**
- * Verifies connection params and returns who is calling. For
- * `onBeforeConnect` and `createConnState`.
+ * Verifies connection params and returns who is calling (through
+ * `connStateFor`, in `createConnState`).
  *
  * Accepts user access tokens and server tokens; never a session cookie's
  * token. Throws `UserError` with code `unauthenticated` (no params, no
@@ -102,7 +101,7 @@ export interface CallerContext<S> {
 }
 
 /**
- * The identity an action runs for, for `requireUser` / `requireRole`:
+ * The identity an action runs for, for the guards in src/actors/access.ts:
  *
  * - a call over a connection (WebSocket or stateless HTTP, both through the
  *   connect hooks): that connection's state;
@@ -111,14 +110,15 @@ export interface CallerContext<S> {
  *   (`makeActorCtx(ctx, jsRequest)` in the inspector route of
  *   `node_modules/rivetkit/src/registry/native.ts`), after
  *   `actorVerifyInspectorAuth` accepted the actor's inspector token;
- * - any other call without a connection: nothing, so the action refuses it
- *   with `unauthenticated`. In rivetkit 2.3.19's TypeScript layer the only
- *   other one is a schedule firing (`makeActorCtx(ctx, undefined, cancelToken)`
- *   in the same file's action dispatch): it has no request, and the callbacks
- *   it runs check a secret of their own instead. The inspector WebSocket's
- *   `ActionRequest` (the dashboard's "run action") is handled in the Rust core
- *   and was not traced; if it runs with no request, it is refused the same way
- *   (docs/auth.md).
+ * - any other call without a connection: nothing, so the guard refuses it
+ *   with `unauthenticated` unless the rule lists `schedule`. In rivetkit
+ *   2.3.19's TypeScript layer the only other one is a schedule firing
+ *   (`makeActorCtx(ctx, undefined, cancelToken)` in the same file's action
+ *   dispatch): it has no request, and the callbacks it runs check a secret of
+ *   their own as well. The inspector WebSocket's `ActionRequest` (the
+ *   dashboard's "run action") is handled in the Rust core and was not traced;
+ *   if it runs with no request, it is refused the same way, or by that
+ *   secret (docs/auth.md).
  *
  * Both conditions are checked (no connection, and a request to an
  * `/inspector/action/` path), so a future rivetkit path that runs actions
@@ -136,42 +136,6 @@ function isInspectorActionRequest(request: Request | undefined): boolean {
 }
 
 /**
- * The caller's identity, if it has one that is still valid and one of
- * `roles`. Checking expiry here, and not only at connect time, bounds how
- * long an open WebSocket can act on an old token: rivetkit verifies params
- * only when a connection opens, and keeps its state for as long as it stays
- * open. The client reconnects with a fresh token on `token_expired`.
- */
-export function requireRole(connState: Identity | null | undefined, roles: readonly Role[]): Identity {
-	// Schedule callbacks and actors without the hooks above have no identity.
-	if (connState == null || typeof connState.userId !== "string") {
-		throw refuse("unauthenticated", "this action needs a signed-in caller");
-	}
-	if (connState.expiresAt <= Date.now()) {
-		throw refuse("token_expired", "the connection's token has expired; reconnect with a new one");
-	}
-	if (!roles.includes(connState.role)) {
-		throw refuse("forbidden", `this action is for: ${roles.join(", ")}`);
-	}
-	return connState;
-}
-
-/** Any signed-in person (users and operators); not the server. */
-export function requireUser(connState: Identity | null | undefined): Identity {
-	return requireRole(connState, ["user", "operator"]);
-}
-
-/** A person signed in with the operator token. */
-export function requireOperator(connState: Identity | null | undefined): Identity {
-	return requireRole(connState, ["operator"]);
-}
-
-/** Another actor of this server (a server token). */
-export function requireServer(connState: Identity | null | undefined): Identity {
-	return requireRole(connState, ["server"]);
-}
-
-/**
  * Connection params for an actor→actor call: a fresh, short-lived server
  * token. Mint one per call (or per connection, through `getParams`), e.g.
  * `c.client<Registry>().worker.getOrCreate([id], { params: await serverConnParams() })`.
@@ -182,8 +146,7 @@ export async function serverConnParams(settings: AuthSettings = authSettings()):
 }
 
 // The connection state every actor keeps: who is calling and whether the
-// connection is a WebSocket that can receive events; and the checks the
-// queue and event hooks run on it.
+// connection is a WebSocket that can receive events.
 
 export interface ActorConnState extends Identity {
 	/** True for a WebSocket connection, false for a stateless HTTP call (which receives no events). */
@@ -197,35 +160,4 @@ export interface ActorConnState extends Identity {
 export async function connStateFor(params: unknown, request: Request | undefined): Promise<ActorConnState> {
 	const identity = await authenticate(params);
 	return { ...identity, live: request?.headers.get("upgrade")?.toLowerCase() === "websocket" };
-}
-
-/** Whether a connection's token is still valid; events go only to connections for which this holds. */
-export function stillValid(state: Identity, now = Date.now()): boolean {
-	return state.expiresAt > now;
-}
-
-/**
- * What a `canPublish` / `canSubscribe` hook receives, as far as these hooks
- * read it. rivetkit 2.3.19 types those hooks' context loosely (`any`), so
- * this names the one field they use.
- */
-export interface HookContext {
-	conn?: { state: unknown } | undefined;
-}
-
-function isIdentity(state: unknown): state is Identity {
-	if (typeof state !== "object" || state === null) return false;
-	const s = state as Record<string, unknown>;
-	return typeof s.userId === "string" && typeof s.role === "string" && typeof s.expiresAt === "number";
-}
-
-/**
- * For `canPublish` / `canSubscribe`: true when the connection's identity has
- * one of `roles` and a valid token, else throws the same refusal as
- * `requireRole` (`unauthenticated`, `token_expired`, `forbidden`).
- */
-export function allowRoles(c: HookContext, roles: readonly Role[]): true {
-	const state = c.conn?.state;
-	requireRole(isIdentity(state) ? state : undefined, roles);
-	return true;
 }

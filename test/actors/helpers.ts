@@ -110,7 +110,7 @@ export async function rawAction(
  * Opens the actor's client WebSocket (`/gateway/{id}/connect`) with an
  * `Origin` header, as a browser page on that origin would, and resolves with
  * the first message the actor sends (JSON encoding): `Init` when the
- * connection is accepted, `Error` when `onBeforeConnect` rejects it.
+ * connection is accepted, `Error` when its connect hook rejects it.
  */
 export async function firstWebSocketMessage(actorId: string, params: unknown, origin: string): Promise<unknown> {
 	const url = `${engineUrl().replace(/^http/, "ws")}/gateway/${actorId}/connect`;

@@ -7,18 +7,17 @@
 // on the fixture engine (test/fixtures/actors/caller-probe.ts).
 
 import { describe, expect, test } from "vitest";
-import {
-	callerOf,
-	type Identity,
-	INSPECTOR_IDENTITY,
-	requireOperator,
-	requireServer,
-	requireUser,
-} from "../../src/auth/connection.ts";
+import { requireAccess } from "../../src/actors/access.ts";
+import type { AccessRule } from "../../src/actors/access-contract.ts";
+import { callerOf, type Identity, INSPECTOR_IDENTITY } from "../../src/auth/connection.ts";
 import { fixtureClient } from "../fixtures/support.ts";
 import { uniqueKey } from "../support.ts";
 
 const alice: Identity = { userId: "u_alice", name: "alice", role: "user", expiresAt: Date.now() + 60_000 };
+
+const forUsers: AccessRule = { kind: "action", callers: ["user"] };
+const forOperators: AccessRule = { kind: "action", callers: ["operator"] };
+const forServer: AccessRule = { kind: "action", callers: ["server"] };
 
 function post(path: string): Request {
 	return new Request(`http://127.0.0.1${path}`, { method: "POST", body: "{}" });
@@ -48,16 +47,16 @@ describe("callerOf", () => {
 				role: "operator",
 				expiresAt: expect.any(Number),
 			});
-			expect(requireOperator(caller)).toBe(INSPECTOR_IDENTITY);
-			expect(requireUser(caller)).toBe(INSPECTOR_IDENTITY);
+			expect(requireAccess(forOperators, caller)).toBe(INSPECTOR_IDENTITY);
+			expect(requireAccess(forUsers, caller)).toBe(INSPECTOR_IDENTITY);
 			// Operator-level, not server-level: actor-to-actor actions stay closed.
-			expect(thrown(() => requireServer(caller))).toMatchObject({ code: "forbidden" });
+			expect(thrown(() => requireAccess(forServer, caller))).toMatchObject({ code: "forbidden" });
 		}
 	});
 
-	test("a schedule callback (no connection, no request) has no identity, so actions refuse it", () => {
+	test("a schedule callback (no connection, no request) has no identity, so actions not meant for the schedule refuse it", () => {
 		expect(callerOf({})).toBeUndefined();
-		expect(thrown(() => requireUser(callerOf<Identity>({})))).toMatchObject({ code: "unauthenticated" });
+		expect(thrown(() => requireAccess(forUsers, callerOf<Identity>({})))).toMatchObject({ code: "unauthenticated" });
 	});
 
 	test("on a real engine, a schedule's callback runs with no connection, no request and so no identity", async () => {

@@ -52,7 +52,7 @@ describe("sign-in", () => {
 		expect(res.headers.get("cache-control")).toBe("no-store");
 		expect(body).toMatchObject({ name: "alice", role: "user" });
 		expect(body.userId).toMatch(USER_ID);
-		// What an actor's onBeforeConnect/createConnState will see.
+		// What an actor's createConnState will see.
 		const identity = await authenticate({ token: body.token }, devSettings);
 		expect(identity).toEqual({ userId: body.userId, name: "alice", role: "user", expiresAt: body.expiresAt });
 		expect(body.expiresAt - Date.now()).toBeLessThanOrEqual(ACCESS_TOKEN_TTL_S * 1_000);

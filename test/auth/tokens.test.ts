@@ -1,16 +1,9 @@
 // The actor-side checks (src/auth/connection.ts) on real tokens: what an
-// actor's `onBeforeConnect`/`createConnState` accept and refuse, and what
-// `requireUser`/`requireOperator`/`requireServer` let through.
+// actor's `createConnState` accepts and refuses. What each identity may then
+// call is test/actors/access.test.ts.
 
 import { describe, expect, test } from "vitest";
-import {
-	authenticate,
-	type Identity,
-	requireOperator,
-	requireServer,
-	requireUser,
-	serverConnParams,
-} from "../../src/auth/connection.ts";
+import { authenticate, serverConnParams } from "../../src/auth/connection.ts";
 import { parseAuthSettings } from "../../src/auth/settings.ts";
 import { ACCESS_TOKEN_TTL_S, signServerToken, signUserToken } from "../../src/auth/tokens.ts";
 
@@ -25,15 +18,6 @@ async function refusal(promise: Promise<unknown>): Promise<{ group?: string; cod
 		(e: unknown) => e,
 	);
 	return error as { group?: string; code?: string };
-}
-
-function thrown(fn: () => unknown): { code?: string } {
-	try {
-		fn();
-	} catch (error) {
-		return error as { code?: string };
-	}
-	return expect.unreachable("no refusal");
 }
 
 describe("authenticate", () => {
@@ -98,37 +82,6 @@ describe("authenticate", () => {
 		const foreign = await signServerToken(otherSecret);
 		expect(await refusal(authenticate({ token: foreign.token }, settings))).toMatchObject({
 			code: "unauthenticated",
-		});
-	});
-});
-
-describe("require*", () => {
-	const inAMinute = () => Date.now() + 60_000;
-	const user: Identity = { ...alice, expiresAt: inAMinute() };
-	const operator: Identity = { userId: "u_op", name: "op", role: "operator", expiresAt: inAMinute() };
-	const server: Identity = { userId: "server", name: "server", role: "server", expiresAt: inAMinute() };
-
-	test("each role passes exactly the checks meant for it", () => {
-		expect(requireUser(user)).toBe(user);
-		expect(requireUser(operator)).toBe(operator);
-		expect(thrown(() => requireUser(server))).toMatchObject({ code: "forbidden" });
-
-		expect(requireOperator(operator)).toBe(operator);
-		expect(thrown(() => requireOperator(user))).toMatchObject({ code: "forbidden" });
-		expect(thrown(() => requireOperator(server))).toMatchObject({ code: "forbidden" });
-
-		expect(requireServer(server)).toBe(server);
-		expect(thrown(() => requireServer(user))).toMatchObject({ code: "forbidden" });
-		expect(thrown(() => requireServer(operator))).toMatchObject({ code: "forbidden" });
-	});
-
-	test("no identity is unauthenticated; an identity whose token has expired since it connected is token_expired", () => {
-		expect(thrown(() => requireUser(undefined))).toMatchObject({ code: "unauthenticated" });
-		expect(thrown(() => requireUser(null))).toMatchObject({ code: "unauthenticated" });
-		const stale: Identity = { ...user, expiresAt: Date.now() - 1 };
-		expect(thrown(() => requireUser(stale))).toMatchObject({ code: "token_expired" });
-		expect(thrown(() => requireServer({ ...server, expiresAt: Date.now() - 1 }))).toMatchObject({
-			code: "token_expired",
 		});
 	});
 });

@@ -285,7 +285,7 @@ describe("chat", () => {
 
 	test("a room that refuses the page on connect is shown as refused and not tried again and again", async () => {
 		// The same server under another name: an origin ALLOWED_ORIGINS lacks,
-		// which the room refuses in `onBeforeConnect` (origin_not_allowed).
+		// which the room refuses in `createConnState` (origin_not_allowed).
 		const room = uniqueKey("refusing");
 		const page = await openPage(`room=${room}`, {
 			baseUrl: server.url.replace("127.0.0.1", "localhost"),

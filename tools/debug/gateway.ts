@@ -17,7 +17,7 @@ import { assertActorId } from "./keys.ts";
 const QUEUE_WAIT_MARGIN_MS = 5_000;
 
 export interface GatewayCallOptions {
-	/** Connection params (what a client passes as `params`), checked by `onBeforeConnect`. */
+	/** Connection params (what a client passes as `params`), checked by the actor's connect hook. */
 	params?: unknown;
 }
 

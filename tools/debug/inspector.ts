@@ -186,7 +186,7 @@ export class ActorInspector {
 	}
 
 	/**
-	 * Runs an action as the inspector: no connection, so `onBeforeConnect` and
+	 * Runs an action as the inspector: no connection, so the connect hooks and
 	 * connection params do not apply. Input is positional `args`, or
 	 * `properties` passed as the single argument.
 	 */

@@ -6,10 +6,10 @@
 // of the author who holds the most goes, so a flood evicts itself first) and
 // each user's last-read message id (KV).
 // Flow:
-//   1. Every connection proves who it is with an access token
-//      (`onBeforeConnect` and `createConnState`, for WebSocket connections
-//      and for every stateless HTTP call alike), and browsers must come from
-//      an allowed `Origin`.
+//   1. Every connection proves who it is with an access token, verified once
+//      in `createConnState` (for WebSocket connections and for every
+//      stateless HTTP call alike), and browsers must come from an allowed
+//      `Origin`.
 //   2. Rooms are open: any signed-in user may join, read and post; the
 //      author, reader and renamer is always the token's user, never an
 //      argument. The first user to post in (or name) a room becomes its
@@ -24,28 +24,33 @@
 //      is rate limited per room (churn would otherwise send the online list
 //      to every member on every connect), and only connections whose token is
 //      still valid count toward the connection caps: expired ones are closed.
-// Who may call what is `CHAT_ROOM_ACCESS` in ./contract.ts.
+// Who may call what is `CHAT_ROOM_ACCESS` in ./contract.ts; `guard` in
+// ../access.ts decides it, and owner claims are its `claimOwner`.
 
 import { and, asc, count, desc, eq, gt, lt, min, ne } from "drizzle-orm";
 import {
 	type ActionContextOf,
 	type ActorContextOf,
 	actor,
-	type BeforeConnectContextOf,
+	type CreateConnStateContextOf,
 	event,
 	UserError,
 } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { z } from "zod";
-import {
-	type ActorConnState,
-	callerOf,
-	connStateFor,
-	type Identity,
-	requireUser,
-	stillValid,
-} from "../../auth/connection.ts";
+import { type ActorConnState, connStateFor, type Identity } from "../../auth/connection.ts";
 import type { Registry } from "../../registry.ts";
+import {
+	claimOwner,
+	closeExpired,
+	guard,
+	ownerOf,
+	type PendingClaim,
+	requireAccess,
+	sendToAllowed,
+	stillValid,
+} from "../access.ts";
+import type { AccessRule } from "../access-contract.ts";
 import { chargeCreationFor } from "../quota/charge.ts";
 import { chargeWrite, RateLimiter } from "../rate-limit.ts";
 import { admitOrForget } from "../strangers.ts";
@@ -53,6 +58,7 @@ import { parseInput } from "../validate.ts";
 import {
 	CHAT_POST_BURST,
 	CHAT_POSTS_PER_SECOND,
+	CHAT_ROOM_ACCESS,
 	type ChatHistoryPage,
 	type ChatMessage,
 	type ChatPresence,
@@ -94,18 +100,10 @@ interface ChatRoomVars {
 	presenceLater: { change: PresenceChange; timer: NodeJS.Timeout } | null;
 	/**
 	 * The first write of a room with no owner, while its user's quota is
-	 * asked (an await); see `claimOwner`. In memory only: the owner is saved
-	 * with the write itself.
+	 * asked (`claimOwner` in ../access.ts). In memory only: the owner is
+	 * saved with the write itself.
 	 */
 	claim: PendingClaim | null;
-}
-
-interface PendingClaim {
-	userId: string;
-	/** Resolves once the owner is recorded; rejects with the quota's refusal. */
-	charged: Promise<void>;
-	/** Resolves once `charged` settles, either way. */
-	settled: Promise<void>;
 }
 
 /** A join or leave, before the online list is added when it is sent. */
@@ -141,22 +139,20 @@ export const chatRoom = actor({
 		presence: event<ChatPresence>(),
 	},
 
-	onBeforeConnect: async (c, params: unknown) => {
-		// A refused first connection leaves no room behind (src/actors/strangers.ts).
-		await admitOrForget(
+	// A refused first connection leaves no room behind (src/actors/strangers.ts).
+	createConnState: (c, params: unknown): Promise<ChatConnState> =>
+		admitOrForget(
 			c,
 			() => holdsNothing(c),
 			async () => {
 				checkOrigin(c.request?.headers.get("origin") ?? null);
 				const caller = await connStateFor(params, c.request);
 				// The server's own token is for actor→actor calls; chat is for people.
-				requireUser(caller);
+				requireAccess(CONNECT_RULE, caller);
 				if (caller.live) checkConnectionCaps(c, caller.userId);
+				return caller;
 			},
-		);
-	},
-
-	createConnState: (c, params: unknown): Promise<ChatConnState> => connStateFor(params, c.request),
+		),
 
 	onConnect: (c, conn) => {
 		if (!conn.state.live) return;
@@ -194,11 +190,11 @@ export const chatRoom = actor({
 		 * the same user and id return the message the first call stored.
 		 */
 		postMessage: async (c, text: string, options?: { requestId?: string }): Promise<ChatMessage> => {
-			const me = requireUser(callerOf(c));
+			const me = guard(c, CHAT_ROOM_ACCESS.postMessage);
 			const body = parseInput(textSchema, text, "text");
 			const requestId = parseInput(postOptionsSchema, options, "options")?.requestId ?? null;
 			chargeWrite(c.vars.posts, me);
-			const claimed = await claimOwner(c, me);
+			const claimed = await claim(c, me, CHAT_ROOM_ACCESS.postMessage);
 			// One INSERT carries the message and its idempotency key, so a row
 			// acknowledged to the client is also the proof a retry will find.
 			const [row] = await c.db
@@ -216,7 +212,7 @@ export const chatRoom = actor({
 
 		/** A page of messages older than `before` (a message id), oldest first. */
 		history: async (c, query: { before?: number; limit: number }): Promise<ChatHistoryPage> => {
-			requireUser(callerOf(c));
+			guard(c, CHAT_ROOM_ACCESS.history);
 			const { before, limit } = parseInput(historySchema, query, "query");
 			const rows = await c.db
 				.select()
@@ -230,7 +226,7 @@ export const chatRoom = actor({
 
 		/** Marks everything up to `messageId` as read by the caller. Never moves back. */
 		markRead: async (c, messageId: number): Promise<void> => {
-			const me = requireUser(callerOf(c));
+			const me = guard(c, CHAT_ROOM_ACCESS.markRead);
 			const id = parseInput(messageIdSchema, messageId, "messageId");
 			if (id > (await latestMessageId(c))) {
 				throw new UserError(`message ${id} does not exist`, { code: "unknown_message" });
@@ -241,7 +237,7 @@ export const chatRoom = actor({
 
 		/** Messages from others after the caller's last-read message. */
 		unreadCount: async (c): Promise<number> => {
-			const me = requireUser(callerOf(c));
+			const me = guard(c, CHAT_ROOM_ACCESS.unreadCount);
 			const lastRead = Number((await c.kv.get(lastReadKey(me.userId))) ?? 0);
 			const [row] = await c.db
 				.select({ n: count() })
@@ -251,12 +247,12 @@ export const chatRoom = actor({
 		},
 
 		info: async (c): Promise<ChatRoomInfo> => {
-			requireUser(callerOf(c));
+			guard(c, CHAT_ROOM_ACCESS.info);
 			const [row] = await c.db.select({ n: count() }).from(messages);
 			return {
 				roomId: c.key[0] ?? "",
 				title: c.state.title,
-				owner: ownerOf(c),
+				owner: c.state.owner ?? null,
 				messageCount: row?.n ?? 0,
 				online: onlineNames(c),
 			};
@@ -264,13 +260,10 @@ export const chatRoom = actor({
 
 		/** Renames the room: its owner or an operator (the first user to name an unowned room becomes its owner). */
 		setTitle: async (c, title: string): Promise<void> => {
-			const me = requireUser(callerOf(c));
-			requireRenamer(c, me);
+			const me = guard(c, CHAT_ROOM_ACCESS.setTitle, { owner: ownerOf(c) });
 			const next = parseInput(titleSchema, title, "title");
 			chargeWrite(c.vars.posts, me);
-			await claimOwner(c, me);
-			// Another user's first write may have claimed the room meanwhile.
-			requireRenamer(c, me);
+			await claim(c, me, CHAT_ROOM_ACCESS.setTitle);
 			c.state.title = next;
 			await c.saveState({ immediate: true });
 		},
@@ -279,73 +272,22 @@ export const chatRoom = actor({
 
 type ChatRoomContext = ActorContextOf<typeof chatRoom>;
 type ChatRoomActionContext = ActionContextOf<typeof chatRoom>;
-type ChatRoomConnectContext = BeforeConnectContextOf<typeof chatRoom>;
+type ChatRoomConnectContext = CreateConnStateContextOf<typeof chatRoom>;
+
+/** Who may connect at all: people (`user` covers operators); the server's own token is refused. */
+const CONNECT_RULE: AccessRule = { kind: "action", callers: ["user"] };
 
 /**
- * The owner's user id, or null. State saved before owners existed has no
- * `owner` field at all; it reads as "no owner yet".
+ * Makes `me` the owner of a room that has none (`claimOwner` in
+ * ../access.ts): the first user to post in or name it, after their quota
+ * accepts one more room this hour (src/actors/quota: `ROOMS_CREATED_PER_HOUR`,
+ * charged once per room). A refusal (`rate_limited`, metadata
+ * `retryAfterMs`) leaves the room without an owner, so it still holds
+ * nothing (src/actors/strangers.ts). Returns whether this write claimed it,
+ * so the caller saves the state.
  */
-function ownerOf(c: ChatRoomContext): string | null {
-	return c.state.owner ?? null;
-}
-
-/** The owner or an operator; anyone while the room has no owner (their write claims it). */
-function requireRenamer(c: ChatRoomActionContext, me: Identity): void {
-	const owner = ownerOf(c);
-	if (me.role !== "operator" && owner !== null && owner !== me.userId) {
-		throw new UserError("only the room's owner may rename it", { code: "forbidden" });
-	}
-}
-
-/**
- * Makes `me` the owner of a room that has none, before the write that claims
- * it. Returns whether this write claimed it (alone or with a concurrent write
- * of the same user), so the caller saves the state.
- *
- * A user's claim charges the creation of the room to their quota
- * (src/actors/quota: `ROOMS_CREATED_PER_HOUR`), keyed by this actor's id, so
- * a write retried after a failure is not charged again. A refusal
- * (`rate_limited`, metadata `retryAfterMs`) is thrown before anything is
- * written and leaves the room without an owner, so it still holds nothing
- * (src/actors/strangers.ts) and the next writer may claim it. Operators have
- * no quota and claim at once: a room only an operator wrote would otherwise
- * stay claimable by the first user who posts.
- *
- * While a claim waits for the quota, every other write waits for it too:
- * the same user's writes share its charge and its refusal, another user's
- * write goes on once it settles (without a charge if the room then has an
- * owner). The owner is recorded in the charge's own continuation, before any
- * waiter resumes, so two racing first writes cannot both claim the room or
- * both be charged for it.
- */
-async function claimOwner(c: ChatRoomActionContext, me: Identity): Promise<boolean> {
-	for (;;) {
-		if (ownerOf(c) !== null) return false;
-		const pending = c.vars.claim;
-		if (pending === null) break;
-		if (pending.userId === me.userId) {
-			await pending.charged;
-			return true;
-		}
-		await pending.settled;
-	}
-	if (me.role === "operator") {
-		c.state.owner = me.userId;
-		return true;
-	}
-	const charged = chargeCreationFor(c.client<Registry>(), me.userId, "room", c.actorId).then(
-		() => {
-			c.state.owner ??= me.userId;
-			c.vars.claim = null;
-		},
-		(refusal: unknown) => {
-			c.vars.claim = null;
-			throw refusal;
-		},
-	);
-	c.vars.claim = { userId: me.userId, charged, settled: charged.catch(() => {}) };
-	await charged;
-	return true;
+function claim(c: ChatRoomActionContext, me: Identity, rule: AccessRule): Promise<boolean> {
+	return claimOwner(c, me, rule, () => chargeCreationFor(c.client<Registry>(), me.userId, "room", c.actorId));
 }
 
 /**
@@ -382,8 +324,10 @@ function checkConnectionCaps(c: ChatRoomConnectContext, userId: string): void {
 	let mine = 0;
 	const now = Date.now();
 	for (const conn of c.conns.values()) {
-		// rivetkit 2.3.19 types the connections seen from onBeforeConnect with
-		// `unknown` state; every connection of this actor has a ChatConnState.
+		// rivetkit 2.3.19 types the connections seen from createConnState with
+		// `unknown` state; every connection of this actor has a ChatConnState
+		// (the one being admitted is not among them yet: the caps test counts
+		// exactly MAX_CONNECTIONS_PER_USER).
 		const state = conn.state as ChatConnState;
 		if (!state.live) continue;
 		if (!stillValid(state, now)) {
@@ -404,10 +348,9 @@ function checkConnectionCaps(c: ChatRoomConnectContext, userId: string): void {
 }
 
 /**
- * Sends an event to the WebSocket connections allowed to read the room: a
- * signed-in person whose token has not expired. Per connection rather than
- * `broadcast`, because rivetkit checks a connection's token only when it
- * opens; this keeps a connection whose token expired from reading on.
+ * Sends an event to the WebSocket connections its `CHAT_ROOM_ACCESS` rule
+ * lets read it (a signed-in person whose token has not expired), and closes
+ * those whose token has expired.
  */
 function sendToReaders<E extends "message" | "presence">(
 	c: ChatRoomContext,
@@ -415,19 +358,10 @@ function sendToReaders<E extends "message" | "presence">(
 	payload: E extends "message" ? ChatMessage : ChatPresence,
 	exceptConnId?: string,
 ): void {
-	const now = Date.now();
-	for (const conn of c.conns.values()) {
-		if (conn.id === exceptConnId || !conn.state.live) continue;
-		if (!stillValid(conn.state, now)) closeExpired(conn);
-		else if (conn.state.role !== "server") conn.send(name, payload);
-	}
-}
-
-/** Closes a WebSocket whose token has expired; its client reconnects with a fresh token if it can get one. */
-function closeExpired(conn: { disconnect(reason?: string): Promise<void> }): void {
-	// Not awaited: closing is the runtime's business, and a connection
-	// already closing may refuse. `onDisconnect` announces the leave.
-	conn.disconnect("token_expired").catch(() => {});
+	sendToAllowed(c.conns.values(), CHAT_ROOM_ACCESS[name], {}, (conn) => conn.send(name, payload), {
+		exceptConnId,
+		closeExpired: true,
+	});
 }
 
 /**

@@ -1,6 +1,7 @@
 // What a counter keeps: its state (saved with every write) and its vars
 // (per generation, in memory).
 
+import type { PendingClaim } from "../access.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { COUNTER_WRITE_BURST, COUNTER_WRITES_PER_SECOND, type PendingTimer } from "./contract.ts";
 
@@ -23,11 +24,11 @@ export interface CounterVars {
 	writes: RateLimiter;
 	/**
 	 * The first write of a counter with no owner, while its user's quota is
-	 * asked (an await): claimed before that await, so another user's write
-	 * meanwhile is refused as if the counter were owned. In memory only: the
-	 * owner is saved with the first write itself.
+	 * asked (`claimOwner` in ../access.ts): another user's call meanwhile is
+	 * refused as if the counter were owned. In memory only: the owner is
+	 * saved with the first write itself.
 	 */
-	claim: { userId: string; charged: Promise<void> } | null;
+	claim: PendingClaim | null;
 }
 
 export const initialCounterState = (): CounterState => ({ count: 0, owner: null, timers: {}, recentRequests: [] });
@@ -36,3 +37,8 @@ export const createCounterVars = (): CounterVars => ({
 	writes: new RateLimiter({ burst: COUNTER_WRITE_BURST, perSecond: COUNTER_WRITES_PER_SECOND }),
 	claim: null,
 });
+
+/** Whether nothing was ever written to this counter (no owner, no count, no timer). */
+export function holdsNothing(state: CounterState): boolean {
+	return (state.owner ?? null) === null && state.count === 0 && Object.keys(state.timers).length === 0;
+}

@@ -6,16 +6,39 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { UserError } from "rivetkit";
 import type { Identity } from "../../auth/connection.ts";
 import { safeEqual } from "../../auth/secrets.ts";
+import type { Registry } from "../../registry.ts";
+import { claimOwner, guardSchedule, ownerOf, sendToAllowed } from "../access.ts";
+import type { AccessRule } from "../access-contract.ts";
+import { chargeCreationFor } from "../quota/charge.ts";
 import { chargeWrite } from "../rate-limit.ts";
 import {
+	COUNTER_ACCESS,
 	MAX_PENDING_TIMERS,
 	MAX_SCHEDULE_AHEAD_MS,
 	type PendingTimer,
 	REMEMBERED_REQUESTS,
 	type TimerKind,
 } from "./contract.ts";
-import { type CounterActionContext, chargeCreation, claimOwner, sendCount } from "./ownership.ts";
+import type { CounterActionContext, CounterContext } from "./counter.ts";
 import type { StoredTimer } from "./state.ts";
+
+/**
+ * Claims a counter that has no owner for `me`, its first writer, after their
+ * quota accepts one more counter this hour (src/actors/quota:
+ * `COUNTERS_CREATED_PER_HOUR`, charged once per counter, so a retry is not
+ * charged again); refuses with `rate_limited` and `retryAfterMs`, leaving
+ * the counter unowned. Then `rule` is checked again against the owner.
+ */
+async function claim(c: CounterActionContext, me: Identity, rule: AccessRule): Promise<void> {
+	await claimOwner(c, me, rule, () => chargeCreationFor(c.client<Registry>(), me.userId, "counter", c.actorId));
+}
+
+/** Sends the count to every WebSocket connection allowed to read it (`COUNTER_ACCESS.newCount`) whose token is still valid. */
+export function sendCount(c: CounterContext): void {
+	sendToAllowed(c.conns.values(), COUNTER_ACCESS.newCount, { owner: ownerOf(c) }, (conn) =>
+		conn.send("newCount", c.state.count),
+	);
+}
 
 export async function applyIncrement(
 	c: CounterActionContext,
@@ -23,16 +46,17 @@ export async function applyIncrement(
 	amount: number,
 	requestId: string | undefined,
 ): Promise<number> {
-	await chargeCreation(c, me);
-	if (requestId !== undefined) {
-		const seen = c.state.recentRequests.find(([id]) => id === requestId);
-		if (seen) return seen[1];
-	}
+	const seen = () => (requestId === undefined ? undefined : c.state.recentRequests.find(([id]) => id === requestId));
+	const earlier = seen();
+	if (earlier) return earlier[1];
+	chargeWrite(c.vars.writes, me);
+	await claim(c, me, COUNTER_ACCESS.increment);
+	// A retry of the same request may have landed while the claim waited.
+	const landed = seen();
+	if (landed) return landed[1];
 	if (c.state.count + amount > Number.MAX_SAFE_INTEGER) {
 		throw new UserError("the counter would overflow", { code: "count_overflow" });
 	}
-	chargeWrite(c.vars.writes, me);
-	claimOwner(c, me);
 	c.state.count += amount;
 	if (requestId !== undefined) {
 		c.state.recentRequests.push([requestId, c.state.count]);
@@ -57,12 +81,12 @@ export async function armTimer(
 	if (kind === "reset" && (runAt <= now || runAt > now + MAX_SCHEDULE_AHEAD_MS)) {
 		throw new UserError("timestamp must be in the future, at most 30 days ahead", { code: "timestamp_out_of_range" });
 	}
-	await chargeCreation(c, me);
+	chargeWrite(c.vars.writes, me);
+	await claim(c, me, kind === "reset" ? COUNTER_ACCESS.resetAt : COUNTER_ACCESS.incrementLater);
+	// Only a counter that already had an owner can hold timers: a refusal here changes nothing.
 	if (Object.keys(c.state.timers).length >= MAX_PENDING_TIMERS) {
 		throw new UserError(`at most ${MAX_PENDING_TIMERS} timers may be pending`, { code: "too_many_timers" });
 	}
-	chargeWrite(c.vars.writes, me);
-	claimOwner(c, me);
 	const timer: StoredTimer = { id: randomUUID(), kind, amount, runAt, secret: randomBytes(24).toString("base64url") };
 	// The schedule is armed before the timer is saved: a crash in between
 	// leaves a schedule whose timer is unknown (it fires and is refused)
@@ -73,8 +97,9 @@ export async function armTimer(
 	return { id: timer.id, kind, amount, runAt };
 }
 
-/** The schedule callback's body: refuses any caller without the timer's secret, then applies the timer. */
+/** The schedule callback's body: refuses any caller but the schedule, and any call without the timer's secret, then applies the timer. */
 export async function fireTimer(c: CounterActionContext, timerId: unknown, secret: unknown): Promise<void> {
+	guardSchedule(c, COUNTER_ACCESS.fireTimer);
 	const timer = typeof timerId === "string" ? c.state.timers[timerId] : undefined;
 	if (!timer || typeof secret !== "string" || !safeEqual(secret, timer.secret)) {
 		throw new UserError("fireTimer is called by the actor's own schedule, not by clients", {

@@ -7,17 +7,11 @@ import { createHash, randomBytes } from "node:crypto";
 import { and, asc, count, eq, lte, sql } from "drizzle-orm";
 import { type ActionContextOf, type ActorContextOf, UserError } from "rivetkit";
 import { z } from "zod";
-import {
-	callerOf,
-	type Identity,
-	requireServer,
-	requireUser,
-	serverConnParams,
-	stillValid,
-} from "../../auth/connection.ts";
+import { type Identity, serverConnParams } from "../../auth/connection.ts";
 import { safeEqual } from "../../auth/secrets.ts";
 import { forEachConcurrently } from "../../concurrency.ts";
 import type { Registry } from "../../registry.ts";
+import { type AccessScope, guard, guardSchedule, sendToAllowed } from "../access.ts";
 import { releaseBatchFor, renewBatchFor, reserveBatchFor } from "../quota/charge.ts";
 import { QUOTA_LEASE_MS } from "../quota/contract.ts";
 import { chargeWrite } from "../rate-limit.ts";
@@ -27,6 +21,7 @@ import {
 	BATCH_ID_PATTERN,
 	type BatchJobResult,
 	type BatchStatus,
+	COORDINATOR_ACCESS,
 	type CoordinatorJobStatus,
 	DEFAULT_STUCK_AFTER_MS,
 	DEFAULT_SWEEP_INTERVAL_MS,
@@ -71,34 +66,19 @@ type CoordinatorContext = ActorContextOf<typeof coordinator>;
 type CoordinatorActionContext = ActionContextOf<typeof coordinator>;
 
 /**
- * The owner's user id, or null. State saved before owners existed has no
- * `owner` field at all; it reads as "no owner yet".
+ * The batch's owner for the access rules: the submitter whose submit is in
+ * progress, else the recorded owner, else null (state saved before owners
+ * existed has no `owner` field: "no owner yet").
  */
-function ownerOf(c: CoordinatorContext): string | null {
-	return c.state.owner ?? null;
+export function batchScope(c: CoordinatorContext): AccessScope {
+	return { owner: c.vars.claim?.owner ?? c.state.owner ?? null };
 }
+
 type JobRow = Pick<typeof jobs.$inferSelect, "index" | "jobId" | "workerId" | "spec">;
 
-/** The owner, an operator, or anyone signed in while the batch is empty. */
-export function requireBatchReader(c: CoordinatorActionContext): Identity {
-	const me = requireUser(callerOf(c));
-	if (!mayRead(c, me)) throw new UserError("this batch belongs to another user", { code: "forbidden" });
-	return me;
-}
-
-function mayRead(c: CoordinatorContext, who: Identity): boolean {
-	const owner = c.vars.claim?.owner ?? ownerOf(c);
-	return who.role === "operator" || owner === null || owner === who.userId;
-}
-
-/** Sends a batch event to the WebSocket connections of its owner and operators whose token is still valid. */
+/** Sends a batch event to the WebSocket connections its rule lets read it (its owner and operators) whose token is still valid. */
 function sendToOwner(c: CoordinatorContext, name: "progress" | "finished", status: BatchStatus): void {
-	const now = Date.now();
-	for (const conn of c.conns.values()) {
-		if (conn.state.live && conn.state.role !== "server" && stillValid(conn.state, now) && mayRead(c, conn.state)) {
-			conn.send(name, status);
-		}
-	}
+	sendToAllowed(c.conns.values(), COORDINATOR_ACCESS[name], batchScope(c), (conn) => conn.send(name, status));
 }
 
 async function startBatch(
@@ -388,17 +368,13 @@ export async function ensureSweep(c: CoordinatorContext): Promise<void> {
 }
 
 export async function submitBatch(c: CoordinatorActionContext, request: SubmitRequest): Promise<BatchStatus> {
-	const me = requireUser(callerOf(c));
+	// Everything from here to the claim below is synchronous: of two
+	// concurrent first submits, exactly one claims the batch. The submitter
+	// becomes the owner (recorded with the batch's rows in `startBatch`).
+	const me = guard(c, COORDINATOR_ACCESS.submit, batchScope(c));
 	const req = parseInput(submitSchema, request, "request");
 	const batchId = batchIdOf(c);
 	const requestHash = createHash("sha256").update(JSON.stringify(req)).digest("hex");
-	// Everything from here to the claim below is synchronous: of two
-	// concurrent first submits, exactly one claims the batch.
-	const owner = ownerOf(c);
-	const held = c.vars.claim ?? (owner === null ? null : { owner, requestHash });
-	if (held && held.owner !== me.userId && me.role !== "operator") {
-		throw new UserError("this batch belongs to another user; use a new batch id", { code: "forbidden" });
-	}
 	const heldHash = c.vars.claim?.requestHash ?? c.state.requestHash;
 	if (heldHash !== null && heldHash !== requestHash) {
 		throw new UserError("this batch was already submitted with other items; use a new batch id", {
@@ -431,7 +407,7 @@ export async function submitBatch(c: CoordinatorActionContext, request: SubmitRe
 }
 
 export async function batchResults(c: CoordinatorActionContext): Promise<BatchJobResult[]> {
-	requireBatchReader(c);
+	guard(c, COORDINATOR_ACCESS.results, batchScope(c));
 	if (c.state.requestHash === null) return [];
 	const rows = await c.db.select().from(jobs).orderBy(asc(jobs.index));
 	return rows.map((row) => ({
@@ -445,7 +421,7 @@ export async function batchResults(c: CoordinatorActionContext): Promise<BatchJo
 }
 
 export async function acceptReport(c: CoordinatorActionContext, report: JobReport): Promise<{ accepted: boolean }> {
-	requireServer(callerOf(c));
+	guard(c, COORDINATOR_ACCESS.reportResult);
 	const r = parseInput(reportSchema, report, "report");
 	if (c.state.secret === null || !safeEqual(r.secret, c.state.secret)) {
 		throw new UserError("reportResult is for this batch's workers", { code: "forbidden" });
@@ -473,7 +449,7 @@ export async function acceptReport(c: CoordinatorActionContext, report: JobRepor
 }
 
 export async function resumeBatch(c: CoordinatorActionContext): Promise<{ running: boolean }> {
-	requireServer(callerOf(c));
+	guard(c, COORDINATOR_ACCESS.resume);
 	if (!isRunning(c)) return { running: false };
 	await ensureSweep(c);
 	await c.saveState({ immediate: true });
@@ -485,6 +461,7 @@ export async function resumeBatch(c: CoordinatorActionContext): Promise<{ runnin
 }
 
 export async function runSweep(c: CoordinatorActionContext, token: unknown): Promise<void> {
+	guardSchedule(c, COORDINATOR_ACCESS.sweep);
 	if (typeof token !== "string" || c.state.sweep === null || !safeEqual(token, c.state.sweep.token)) {
 		throw new UserError("sweep is called by the coordinator's own schedule, not by clients", {
 			code: "forbidden",

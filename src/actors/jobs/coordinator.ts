@@ -8,8 +8,8 @@
 // (state), one row per job with its status and result (SQLite), and the
 // sweep schedule.
 // Flow (the actions' bodies are in ./batch.ts):
-//   1. Every connection proves who it is with a token (`onBeforeConnect`,
-//      `createConnState`).
+//   1. Every connection proves who it is with a token, verified once in
+//      `createConnState`.
 //   2. `submit` (a signed-in user) claims the batch before its first await,
 //      reserves it on the user's quota, records every job and arms the sweep.
 //   3. Each job goes to its worker's `jobs` queue (`<batchId>.w<n>`, round
@@ -27,22 +27,23 @@
 // A server that starts calls `resume` on sleeping batches, which wakes their
 // workers (a workaround for sweeps spent during an outage:
 // src/workarounds/resume-after-outage.ts). Who may call what is
-// `COORDINATOR_ACCESS` in ./contract.ts.
+// `COORDINATOR_ACCESS` in ./contract.ts, decided by `guard` (../access.ts).
 
 import { actor, event } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { type ActorConnState, connStateFor } from "../../auth/connection.ts";
 import { logWakeFailure } from "../../workarounds/wake-failure-log.ts";
+import { guard } from "../access.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { admitOrForget } from "../strangers.ts";
 import {
 	acceptReport,
 	batchResults,
+	batchScope,
 	batchStatus,
 	ensureSweep,
 	isRunning,
 	type JobReport,
-	requireBatchReader,
 	resumeBatch,
 	runSweep,
 	submitBatch,
@@ -50,6 +51,7 @@ import {
 import {
 	type BatchJobResult,
 	type BatchStatus,
+	COORDINATOR_ACCESS,
 	DEFAULT_STUCK_AFTER_MS,
 	DEFAULT_SWEEP_INTERVAL_MS,
 	SUBMIT_BURST,
@@ -129,15 +131,14 @@ export const coordinator = actor({
 		finished: event<BatchStatus>(),
 	},
 
-	// Both run for WebSocket connections and for every stateless HTTP call.
-	onBeforeConnect: async (c, params: unknown) => {
-		// A refused first connection leaves no coordinator behind (src/actors/strangers.ts):
-		// it would otherwise be woken by the resume at start, and crowd real batches out of it.
+	// Runs for WebSocket connections and for every stateless HTTP call. A
+	// refused first connection leaves no coordinator behind (src/actors/strangers.ts):
+	// it would otherwise be woken by the resume at start, and crowd real batches out of it.
+	createConnState: (c, params: unknown): Promise<ActorConnState> => {
 		const holdsNothing = () =>
 			c.state.requestHash === null && (c.state.owner ?? null) === null && c.vars.claim === null;
-		await admitOrForget(c, holdsNothing, () => connStateFor(params, c.request));
+		return admitOrForget(c, holdsNothing, () => connStateFor(params, c.request));
 	},
-	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
 	// Schedules survive sleep and crashes; this only repairs a chain that a
 	// crash cut between firing and re-arming. A failure is logged (a
@@ -156,7 +157,7 @@ export const coordinator = actor({
 		submit: (c, request: SubmitRequest): Promise<BatchStatus> => submitBatch(c, request),
 
 		status: (c): Promise<BatchStatus> => {
-			requireBatchReader(c);
+			guard(c, COORDINATOR_ACCESS.status, batchScope(c));
 			return batchStatus(c);
 		},
 

@@ -31,22 +31,15 @@ import { count, eq } from "drizzle-orm";
 import { actor, event } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { type TryStepFailure, type WorkflowContextOf, type WorkflowStepContextOf, workflow } from "rivetkit/workflow";
-import {
-	type ActorConnState,
-	allowRoles,
-	callerOf,
-	connStateFor,
-	type HookContext,
-	requireRole,
-	serverConnParams,
-} from "../../auth/connection.ts";
+import { type ActorConnState, connStateFor, serverConnParams } from "../../auth/connection.ts";
 import type { Registry } from "../../registry.ts";
 import { restartAfterFailure, withCrashRecovery } from "../../workarounds/crash-recovery.ts";
+import { guard, hookGuard } from "../access.ts";
 import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import { type ChunkTask, computeJob, planJob } from "./compute.ts";
 import { runOnPool } from "./compute-pool.ts";
-import type { JobProgress, WorkerStatus } from "./contract.ts";
+import { type JobProgress, WORKER_ACCESS, type WorkerStatus } from "./contract.ts";
 import {
 	type JobMessage,
 	type JobOutput,
@@ -104,8 +97,8 @@ export const worker = withCrashRecovery(
 		events: {
 			// Checked when a connection subscribes (a token that expires later
 			// keeps its subscription until the connection closes).
-			progress: event<JobProgress>({ canSubscribe: (c: HookContext) => allowRoles(c, ["operator"]) }),
-			jobFinished: event<JobResult>({ canSubscribe: (c: HookContext) => allowRoles(c, ["operator"]) }),
+			progress: event<JobProgress>({ canSubscribe: hookGuard(WORKER_ACCESS.progress) }),
+			jobFinished: event<JobResult>({ canSubscribe: hookGuard(WORKER_ACCESS.jobFinished) }),
 		},
 		queues: {
 			// rivetkit validates the body with this schema when it is sent, and
@@ -115,21 +108,20 @@ export const worker = withCrashRecovery(
 			jobs: {
 				message: jobMessageSchema,
 				complete: jobResultSchema,
-				canPublish: (c: HookContext) => allowRoles(c, ["server"]),
+				canPublish: hookGuard(WORKER_ACCESS.jobs),
 			},
 		},
 
-		// Both run for WebSocket connections, stateless HTTP calls and queue sends.
-		onBeforeConnect: async (c, params: unknown) => {
-			// A refused first connection leaves no worker behind (src/actors/strangers.ts).
+		// Runs for WebSocket connections, stateless HTTP calls and queue sends.
+		// A refused first connection leaves no worker behind (src/actors/strangers.ts).
+		createConnState: (c, params: unknown): Promise<ActorConnState> => {
 			const holdsNothing = async () => {
 				if (c.state.current !== null) return false;
 				const [row] = await c.db.select({ n: count() }).from(jobs);
 				return (row?.n ?? 0) === 0;
 			};
-			await admitOrForget(c, holdsNothing, () => connStateFor(params, c.request));
+			return admitOrForget(c, holdsNothing, () => connStateFor(params, c.request));
 		},
-		createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
 		run: workflow(
 			async (ctx) => {
@@ -155,7 +147,7 @@ export const worker = withCrashRecovery(
 
 		actions: {
 			status: async (c): Promise<WorkerStatus> => {
-				requireRole(callerOf(c), ["server", "operator"]);
+				guard(c, WORKER_ACCESS.status);
 				const rows = await c.db.select({ status: jobs.status, n: count() }).from(jobs).groupBy(jobs.status);
 				const countOf = (status: "done" | "failed") => rows.find((r) => r.status === status)?.n ?? 0;
 				return {
@@ -168,7 +160,7 @@ export const worker = withCrashRecovery(
 
 			/** The stored outcome of `jobId`, or null while it is queued, running or unknown. */
 			getJob: async (c, jobId: string): Promise<JobResult | null> => {
-				requireRole(callerOf(c), ["server", "operator"]);
+				guard(c, WORKER_ACCESS.getJob);
 				const id = parseInput(jobIdSchema, jobId, "jobId");
 				const [row] = await c.db.select().from(jobs).where(eq(jobs.jobId, id)).limit(1);
 				return row ? toJobResult(row) : null;

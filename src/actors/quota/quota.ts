@@ -8,7 +8,7 @@
 // before every answer): reserved batches with their lease, a compute token
 // bucket, and the creations of the last hour.
 // Flow:
-//   1. Only the server calls it (`requireServer`), with the user id in the
+//   1. Only the server calls it (`QUOTA_ACCESS`), with the user id in the
 //      key, so no argument names whom to charge.
 //   2. A coordinator reserves its batch before it records a job
 //      (`reserveBatch`, idempotent per batch id), renews the reservation from
@@ -22,7 +22,8 @@
 
 import { type ActionContextOf, actor, UserError } from "rivetkit";
 import { z } from "zod";
-import { type ActorConnState, callerOf, connStateFor, requireRole, requireServer } from "../../auth/connection.ts";
+import { type ActorConnState, connStateFor } from "../../auth/connection.ts";
+import { guard } from "../access.ts";
 import { parseInput } from "../validate.ts";
 import {
 	chargeCreation,
@@ -34,7 +35,7 @@ import {
 	reserveBatch,
 	usageOf,
 } from "./book.ts";
-import { COMPUTE_CHUNKS_BURST, MAX_JOBS_IN_FLIGHT_PER_USER, type QuotaUsage } from "./contract.ts";
+import { COMPUTE_CHUNKS_BURST, MAX_JOBS_IN_FLIGHT_PER_USER, QUOTA_ACCESS, type QuotaUsage } from "./contract.ts";
 
 /** Batch ids and created-actor keys: the coordinator's batch id alphabet, or an engine actor id. */
 const keySchema = z
@@ -60,16 +61,13 @@ export const quota = actor({
 	// as full (it refills up to COMPUTE_CHUNKS_BURST).
 	state: emptyBook(0) as QuotaBook,
 
-	// Both run for WebSocket connections and for every stateless HTTP call.
-	onBeforeConnect: async (c, params: unknown) => {
-		await connStateFor(params, c.request);
-	},
+	// Runs for WebSocket connections and for every stateless HTTP call.
 	createConnState: (c, params: unknown): Promise<ActorConnState> => connStateFor(params, c.request),
 
 	actions: {
 		/** Reserves a batch before its coordinator records a job; refuses with `quota_exceeded` or `rate_limited`. */
 		reserveBatch: async (c, request: ReserveBatchRequest): Promise<QuotaUsage> => {
-			requireServer(callerOf(c));
+			guard(c, QUOTA_ACCESS.reserveBatch);
 			const req = parseInput(reserveSchema, request, "request");
 			refuseIf(reserveBatch(c.state, req, Date.now()));
 			await c.saveState({ immediate: true });
@@ -77,14 +75,14 @@ export const quota = actor({
 		},
 
 		renewBatch: async (c, request: { batchId: string; jobs: number }): Promise<void> => {
-			requireServer(callerOf(c));
+			guard(c, QUOTA_ACCESS.renewBatch);
 			const req = parseInput(renewSchema, request, "request");
 			renewBatch(c.state, req.batchId, req.jobs, Date.now());
 			await c.saveState({ immediate: true });
 		},
 
 		releaseBatch: async (c, batchId: string): Promise<void> => {
-			requireServer(callerOf(c));
+			guard(c, QUOTA_ACCESS.releaseBatch);
 			const id = parseInput(keySchema, batchId, "batchId");
 			releaseBatch(c.state, id);
 			await c.saveState({ immediate: true });
@@ -92,14 +90,14 @@ export const quota = actor({
 
 		/** Charges the creation of a counter or room; refuses with `rate_limited`. */
 		chargeCreation: async (c, request: CreationRequest): Promise<void> => {
-			requireServer(callerOf(c));
+			guard(c, QUOTA_ACCESS.chargeCreation);
 			const req = parseInput(creationSchema, request, "request");
 			refuseIf(chargeCreation(c.state, req.kind, req.key, Date.now()));
 			await c.saveState({ immediate: true });
 		},
 
 		usage: (c): QuotaUsage => {
-			requireRole(callerOf(c), ["server", "operator"]);
+			guard(c, QUOTA_ACCESS.usage);
 			return usage(c);
 		},
 	},

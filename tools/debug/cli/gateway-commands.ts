@@ -17,7 +17,7 @@ import { CommandFailure, printJson, renderFields, UsageError } from "./output.ts
 
 const ACTOR = "<actor>";
 
-/** `--params` are the connection params a client would pass (checked by onBeforeConnect). */
+/** `--params` are the connection params a client would pass (checked by the connect hooks). */
 function connParams(ctx: CommandContext): { params?: unknown } {
 	return ctx.options.params === undefined ? {} : { params: parseStrictJson(ctx.options.params, "--params") };
 }

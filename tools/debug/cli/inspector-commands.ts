@@ -149,7 +149,7 @@ const rpcs: Command = {
 const call: Command = {
 	words: ["call"],
 	usage: `${ACTOR} <action> [args...] [--properties JSON]`,
-	summary: "run an action through the inspector (skips onBeforeConnect)",
+	summary: "run an action through the inspector (skips the connect hooks)",
 	options: [...INSPECTOR_OPTIONS, "properties"],
 	details:
 		'Each argument is parsed as JSON when it can be (5, true, {"a":1}, "\\"5\\"") and passed as a string otherwise.\nExample: inspect call counter home increment 5',

@@ -8,7 +8,7 @@
 // resets the hook's `error` to null. rivetkit 2.3.19 goes `idle` after one
 // failed handshake without a reason (a refused TCP connection, an HTTP 503:
 // rivet-dev/actors#5699) and after an actor's refusal (`UserError` in
-// `onBeforeConnect`). So through the hook's own `connStatus` and `error` a
+// its connect hook). So through the hook's own `connStatus` and `error` a
 // page sees neither: `idle` is replaced by `connecting` before React renders,
 // the refusal is cleared, and the connection is retried at once, forever,
 // without backoff. No upstream report for the hook's part was found (rivet-dev/actors

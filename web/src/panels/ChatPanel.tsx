@@ -2,7 +2,7 @@
 // parameter, joined as the signed-in user.
 //
 // Flow: the room form picks a room; the panel connects (`@rivetkit/react`'s
-// `useActor`, kept live by lib/actor.ts) with the page's access token, which the room verifies in `onBeforeConnect`: the
+// `useActor`, kept live by lib/actor.ts) with the page's access token, which the room verifies in `createConnState`: the
 // author of a post is the token's user, and each message carries its author's
 // user id and display name, which is what the list shows; a
 // refusal is shown in words with its stable code. Once connected, the panel
