@@ -4,9 +4,11 @@
 // crash, every job must end `done` with exactly one stored result, and the
 // results must have been stored in the order sent. A third test kills the
 // server inside one iteration of the worker's loop, after it took a batch of
-// jobs from the queue and before it recorded anything else (its steps there
-// are `ephemeral`), and keeps it down until the worker's watchdog has fallen
-// due: the last batch of a run, which is where the 100-job test once stalled.
+// jobs from the queue and while the steps that follow are not yet recorded
+// (`ephemeral`), and keeps it down until the worker's watchdog has fallen
+// due. "Stored" is read from the worker's step ledger: a job counts once the
+// store step that wrote its row has finished (docs/reliability.md, "Why a
+// batched worker loses no queued job", for a kill that once hid that).
 
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { JOBS_PER_ITERATION } from "../../src/actors/jobs/worker.ts";
@@ -84,7 +86,7 @@ test(`${JOBS} jobs, engine kill -9 mid-way: each applied once, in order`, async 
 	});
 });
 
-test("a batch killed before its first record, server down until its watchdog fell due: each job once, in order", async () => {
+test("a batch killed before its steps are recorded, server down until its watchdog fell due: each job once, in order", async () => {
 	const prefix = "q-batch";
 	const client = clientFor(fleet.stack.engine.url);
 	const worker = client.worker.getOrCreate([prefix], { params: await serverParams() });

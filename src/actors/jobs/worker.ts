@@ -23,10 +23,12 @@
 // actor state. Steps marked `ephemeral` (see `processQueuedJobs`) are
 // recorded with the next step that is not, so after a crash the workflow
 // replays what was recorded and re-runs the rest: the step in flight and the
-// ephemeral steps since the last record. The received messages are recorded
-// before any step runs and leave the queue only when completed, after
-// store-all is recorded, so a crash at any point loses no job
-// (docs/reliability.md, "Queue").
+// ephemeral steps since the last record. Only steps that compute from the
+// message are ephemeral; a step whose result depends on what a later step
+// writes (the lookup) is recorded at once. The received messages are
+// recorded before any step runs and leave the queue only when completed,
+// after store-all is recorded (docs/reliability.md, "Why a batched worker
+// loses no queued job").
 //
 // Step and loop names are recorded in that history: renaming one breaks the
 // replay of jobs in flight during a deploy. Add new steps under new names.
@@ -231,21 +233,27 @@ function receiveJobs(loop: WorkerLoop, count: number) {
  * Takes every queued job up to `JOBS_PER_ITERATION` and runs them one after
  * another, then writes their rows in one statement and completes each
  * message. Durable writes are what a job costs (each is a round trip to the
- * engine), so the steps whose loss a crash can repair commit together with
- * the next one (`ephemeral`): the lookup, each validate and a job's last
- * chunk. What must happen once is the row, which the jobId's primary key and
- * `ON CONFLICT DO NOTHING` make idempotent; a crash before the next commit
- * re-runs those steps (a read, a plan, one chunk), never a finished chunk of
- * a longer job.
+ * engine), so the steps a crash can simply repeat commit together with the
+ * next one (`ephemeral`): each validate and a job's last chunk. They only
+ * compute from the message, so a re-run decides the same. What must happen
+ * once is the row, which the jobId's primary key and `ON CONFLICT DO
+ * NOTHING` make idempotent; a crash before the next commit re-runs those
+ * steps (a plan, one chunk), never a finished chunk of a longer job.
  */
 async function processQueuedJobs(loop: WorkerLoop): Promise<void> {
 	const messages = await receiveJobs(loop, JOBS_PER_ITERATION);
 	const jobIds = messages.map((m) => m.body.jobId);
 	// The jobId is the idempotency key: a second delivery of the same job (a
 	// coordinator's re-send, a client's retry) gets the stored result.
+	// Recorded at once, never `ephemeral`: which jobs are new decides which
+	// steps follow, and store-all's insert commits before store-all itself is
+	// recorded. An ephemeral lookup re-run after a crash in that gap finds the
+	// rows and skips store-all, so the job ends without its `jobFinished`,
+	// its ledger record or `current = null` (what test/faults/queue.test.ts
+	// caught). Recorded, it answers "new" again and store-all re-runs, finding
+	// its rows.
 	const known = await loop.step({
 		name: "lookup-all",
-		ephemeral: true,
 		...STORAGE_RETRIES,
 		run: (step) => findJobs(step, jobIds),
 	});
