@@ -11,7 +11,8 @@
 // Ctrl-C (or SIGTERM, SIGHUP) at any moment stops whatever has started so
 // far: Vite, then the server (actors drain into the engine), then the engine
 // (tools/local/lifecycle.ts). An engine that was already running is adopted,
-// said so, and left running.
+// said so, and left running, once it has answered steadily; one that does not
+// (still shutting down, say) is refused with what to do (tools/local/adopt.ts).
 //
 // Each phase prints a line starting with "•" before it begins; the
 // interruption tests (test/tools/local/interrupt.test.ts) wait for those lines.
@@ -23,8 +24,9 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { ViteDevServer } from "vite";
+import { decideAdoption } from "./local/adopt.ts";
 import { PROJECT_ROOT, type RunningAppServer, startAppServer } from "./local/app-server.ts";
-import { isEngineHealthy, type RunningEngine, startEngine } from "./local/engine.ts";
+import { enginePidFile, type RunningEngine, startEngine } from "./local/engine.ts";
 import { exitOnSignals, isShuttingDown, stopTracked } from "./local/lifecycle.ts";
 import { configureServerlessPool } from "./local/runner-config.ts";
 import { buildWebApp, isWebBuildCurrent } from "./local/web-build.ts";
@@ -66,11 +68,19 @@ async function main(): Promise<void> {
 
 	let engine: RunningEngine | undefined;
 	if (local) {
-		if (await isEngineHealthy(endpoint)) {
-			console.log(`• adopting the engine that already answers on ${endpoint} (not started here: it stays up)`);
+		const enginePort = Number(new URL(endpoint).port || LOCAL_ENGINE_PORT);
+		const dataDir = path.join(DATA_DIR, enginePort === LOCAL_ENGINE_PORT ? "engine" : `engine-${enginePort}`);
+		// An engine that already answers is adopted only if it is steady and not
+		// one the launcher should replace or leave alone (tools/local/adopt.ts).
+		const adoption = await decideAdoption(endpoint, { ownPidFile: enginePidFile(dataDir) });
+		if (adoption.verdict === "refuse") return fail(`not adopting the engine: ${adoption.reason}`);
+		if (adoption.verdict === "adopt") {
+			const where = adoption.dataDir ? `, data: ${adoption.dataDir}` : "";
+			console.log(`• adopting the engine that already answers on ${endpoint} (not started here: it stays up${where})`);
 		} else {
-			const enginePort = Number(new URL(endpoint).port || LOCAL_ENGINE_PORT);
-			const dataDir = path.join(DATA_DIR, enginePort === LOCAL_ENGINE_PORT ? "engine" : `engine-${enginePort}`);
+			if (adoption.verdict === "replace-own-leftover") {
+				console.log(`• replacing this data dir's engine left by an earlier run (pid ${adoption.pid})`);
+			}
 			console.log(`• starting the Rivet Engine on ${endpoint} (data: ${path.relative(process.cwd(), dataDir)})`);
 			engine = await startEngine({ port: enginePort, dataDir });
 		}

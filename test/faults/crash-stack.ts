@@ -12,8 +12,8 @@ export interface CrashStack {
 	readonly stack: Stack;
 	/** A ledger file the worker appends its step executions to. */
 	readonly ledgerFile: string;
-	/** SIGKILL the server, then start a new one on its port. */
-	crashServer(): Promise<void>;
+	/** SIGKILL the server, keep it down for `downMs` (default: not at all), then start a new one on its port. */
+	crashServer(downMs?: number): Promise<void>;
 	/**
 	 * SIGTERM the server (it drains its actors), keep it down for `ms`, then
 	 * start a new one on its port. `whileDown` runs once the server has exited.
@@ -50,8 +50,10 @@ export async function startCrashStack(label: string): Promise<CrashStack> {
 	return {
 		stack,
 		ledgerFile,
-		async crashServer() {
+		async crashServer(downMs = 0) {
 			await stack.server.kill();
+			// The outage itself: how long the fault lasts, not a wait for an effect.
+			if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
 			stack.server = await startServer();
 		},
 		async stopServerFor(ms, whileDown) {

@@ -250,6 +250,11 @@ function writeSharedMachineConfig(dataDir: string): string {
 	return file;
 }
 
+/** Where `startEngine` records the engine's pid (see `startDaemon`). */
+export function enginePidFile(dataDir: string): string {
+	return path.join(dataDir, "engine.pid");
+}
+
 export async function isEngineHealthy(url: string, timeoutMs = 1_000): Promise<boolean> {
 	try {
 		const res = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(timeoutMs) });
@@ -294,7 +299,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 		ready: () => isEngineHealthy(url),
 		bootTimeoutMs: ENGINE_BOOT_TIMEOUT_MS,
 		stopTimeoutMs: ENGINE_STOP_TIMEOUT_MS,
-		pidFile: path.join(dataDir, "engine.pid"),
+		pidFile: enginePidFile(dataDir),
 		// The engine retries a service whose port is taken once a second without
 		// exiting; waiting for its boot timeout would only delay the retry on
 		// other ports (`startEngineOnFreePort`).

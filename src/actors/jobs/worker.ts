@@ -9,16 +9,26 @@
 // `WORKER_ACCESS` in ./contract.ts.
 // Owns: one SQLite row per finished job (results survive sleep and crashes),
 // and the job in flight (state, small).
-// Flow, per job (one iteration of the workflow loop):
-//   1. next-job: take a completable message from the `jobs` queue.
-//   2. lookup: a jobId seen before returns its stored result.
-//   3. validate, then chunk-0 … chunk-n: one step per chunk, each emits `progress`.
-//   4. store: writes the row, emits `jobFinished`.
-//   5. report: to the coordinator, if the job has a `reply`.
-//   6. complete the message with the result (what `wait: true` senders get).
+// Flow, per iteration of the workflow loop:
+//   1. next-job: take every queued message up to JOBS_PER_ITERATION
+//      (completable: each stays in the queue until step 5 completes it).
+//   2. lookup-all: a jobId seen before returns its stored result.
+//   3. for each new job: validate, then chunk-0 … chunk-n (one step per
+//      chunk, each emits `progress`).
+//   4. store-all: one row per new job in one write, emits `jobFinished`.
+//   5. for each message: report (to the coordinator, if the job has a
+//      `reply`), then complete it with the result (what `wait: true`
+//      senders get).
 // Every step's result is recorded in the workflow history together with the
-// actor state, so after a crash the workflow replays finished steps from the
-// history and re-runs only the step that was in flight.
+// actor state. Steps marked `ephemeral` (see `processQueuedJobs`) are
+// recorded with the next step that is not, so after a crash the workflow
+// replays what was recorded and re-runs the rest: the step in flight and the
+// ephemeral steps since the last record. Only steps that compute from the
+// message are ephemeral; a step whose result depends on what a later step
+// writes (the lookup) is recorded at once. The received messages are
+// recorded before any step runs and leave the queue only when completed,
+// after store-all is recorded (docs/reliability.md, "Why a batched worker
+// loses no queued job").
 //
 // Step and loop names are recorded in that history: renaming one breaks the
 // replay of jobs in flight during a deploy. Add new steps under new names.
@@ -27,7 +37,7 @@
 // `withCrashRecovery` and `restartAfterFailure` (src/workarounds/) add that
 // from outside; delete both lines when rivetkit no longer needs them.
 
-import { count, eq } from "drizzle-orm";
+import { count, eq, inArray } from "drizzle-orm";
 import { actor, event } from "rivetkit";
 import { db } from "rivetkit/db/drizzle";
 import { type TryStepFailure, type WorkflowContextOf, type WorkflowStepContextOf, workflow } from "rivetkit/workflow";
@@ -50,7 +60,7 @@ import {
 	jobResultSchema,
 	publicErrorText,
 } from "./jobs.ts";
-import { ledgered } from "./ledger.ts";
+import { ledgered, recordStep } from "./ledger.ts";
 import workerMigrations from "./worker-db/migrations.ts";
 import { jobs } from "./worker-db/schema.ts";
 
@@ -69,7 +79,14 @@ const RETRY_BACKOFF_BASE_MS = 100;
  * about 20 s. After that the workflow fails and the worker restarts.
  */
 const STORAGE_RETRIES = { maxRetries: 10, retryBackoffBase: RETRY_BACKOFF_BASE_MS, retryBackoffMax: 3_000 } as const;
-/** The step that reports a result to the coordinator; the only step allowed to give up. */
+/**
+ * Queued jobs one iteration of the workflow loop takes at once. Their rows
+ * are written in one commit and their messages completed after the last of
+ * them, so a job waits for the others of its iteration: a job that sits
+ * behind seven long ones finishes later than it would alone.
+ */
+export const JOBS_PER_ITERATION = 8;
+/** The steps that report a result to the coordinator (`report`, `report.<i>`); the only steps allowed to give up. */
 const REPORT_STEP = "report";
 /** Retries of the report to the coordinator; after that its sweep re-sends the job. */
 const REPORT_MAX_RETRIES = 4;
@@ -126,7 +143,7 @@ export const worker = withCrashRecovery(
 		run: workflow(
 			async (ctx) => {
 				await ctx.loop("jobs", async (loop) => {
-					await processNextJob(loop);
+					await processIteration(loop);
 				});
 			},
 			{
@@ -138,7 +155,7 @@ export const worker = withCrashRecovery(
 					c.log.warn({ msg: "worker workflow error", event: JSON.stringify(event) });
 					// A step that gave up ends the workflow, except the report,
 					// whose failure the loop handles (`tryStep`).
-					if ("step" in event && !event.step.willRetry && event.step.stepName !== REPORT_STEP) {
+					if ("step" in event && !event.step.willRetry && !isReportStep(event.step.stepName)) {
 						restartAfterFailure(c, event.step.error.message);
 					}
 				},
@@ -175,22 +192,130 @@ type WorkerLoop = WorkflowContextOf<typeof worker>;
 type WorkerStep = WorkflowStepContextOf<typeof worker>;
 type JobRow = typeof jobs.$inferSelect;
 
-async function processNextJob(loop: WorkerLoop): Promise<void> {
-	// Completable: the message leaves the queue only at `complete()` below, so
-	// a crash before that redelivers it (the workflow history replays it).
-	const message = await loop.queue.next("next-job", { names: ["jobs"], completable: true });
-	const job = message.body;
+type JobQueueMessage = Awaited<ReturnType<typeof receiveJobs>>[number];
+
+/** One received job whose outcome is known and whose row is to be written. */
+interface Finished {
+	job: JobMessage;
+	messageId: string;
+	outcome: Outcome;
+}
+
+/** How each iteration of the loop is shaped; see `processIteration`. */
+const ONE_JOB_PER_ITERATION = 1;
+const JOBS_PER_ITERATION_SHAPE = 2;
+
+async function processIteration(loop: WorkerLoop): Promise<void> {
+	// Iterations recorded before jobs were batched (by a server running the
+	// previous version during a deploy) replay in their own shape: its step
+	// names and results are in their history. Every new iteration takes the
+	// batched shape.
+	const shape = await loop.getVersion("iteration-shape", JOBS_PER_ITERATION_SHAPE);
+	if (shape === ONE_JOB_PER_ITERATION) await processOneJob(loop);
+	else await processQueuedJobs(loop);
+}
+
+function receiveJobs(loop: WorkerLoop, count: number) {
+	// Completable: a message leaves the queue only at `complete()`, so a
+	// crash before that redelivers it (the workflow history replays it).
+	return loop.queue.nextBatch("next-job", { names: ["jobs"], count, completable: true });
+}
+
+/**
+ * Takes every queued job up to `JOBS_PER_ITERATION` and runs them one after
+ * another, then writes their rows in one statement and completes each
+ * message. Durable writes are what a job costs (each is a round trip to the
+ * engine), so the steps a crash can simply repeat commit together with the
+ * next one (`ephemeral`): each validate and a job's last chunk. They only
+ * compute from the message, so a re-run decides the same. What must happen
+ * once is the row, which the jobId's primary key and `ON CONFLICT DO
+ * NOTHING` make idempotent; a crash before the next commit re-runs those
+ * steps (a plan, one chunk), never a finished chunk of a longer job.
+ */
+async function processQueuedJobs(loop: WorkerLoop): Promise<void> {
+	const messages = await receiveJobs(loop, JOBS_PER_ITERATION);
+	const jobIds = messages.map((m) => m.body.jobId);
 	// The jobId is the idempotency key: a second delivery of the same job (a
 	// coordinator's re-send, a client's retry) gets the stored result.
+	// Recorded at once, never `ephemeral`: which jobs are new decides which
+	// steps follow, and store-all's insert commits before store-all itself is
+	// recorded. An ephemeral lookup re-run after a crash in that gap finds the
+	// rows and skips store-all, so the job ends without its `jobFinished`,
+	// its ledger record or `current = null` (what test/faults/queue.test.ts
+	// caught). Recorded, it answers "new" again and store-all re-runs, finding
+	// its rows.
+	const known = await loop.step({
+		name: "lookup-all",
+		...STORAGE_RETRIES,
+		run: (step) => findJobs(step, jobIds),
+	});
+	const results = new Map(known.map((r) => [r.jobId, r]));
+	const toStore: Finished[] = [];
+	for (const [i, message] of messages.entries()) {
+		const job = message.body;
+		// A jobId seen earlier in this batch runs once, like one seen before it.
+		if (results.has(job.jobId) || toStore.some((f) => f.job.jobId === job.jobId)) continue;
+		toStore.push({ job, messageId: String(message.id), outcome: await computeOutcome(loop, job, `.${i}`) });
+	}
+	if (toStore.length > 0) {
+		const stored = await loop.step({
+			name: "store-all",
+			...STORAGE_RETRIES,
+			run: (step) => storeResults(step, toStore),
+		});
+		for (const r of stored) results.set(r.jobId, r);
+	}
+	for (const [i, message] of messages.entries()) {
+		const result = results.get(message.body.jobId);
+		if (!result) throw new Error(`job ${message.body.jobId} has neither a stored nor a new result`);
+		await finishMessage(loop, message, result, `.${i}`);
+	}
+}
+
+/** The iteration shape before batching: one job, its steps under their first names. */
+async function processOneJob(loop: WorkerLoop): Promise<void> {
+	const [message] = await receiveJobs(loop, 1);
+	if (!message) throw new Error("next-job returned no message");
+	const job = message.body;
 	const known = await loop.step({ name: "lookup", ...STORAGE_RETRIES, run: (step) => findJob(step, job.jobId) });
-	const result = known ?? (await runJob(loop, job, String(message.id)));
-	if (job.reply) await reportResult(loop, job.reply, result);
+	const result =
+		known ??
+		(await storeOne(loop, { job, messageId: String(message.id), outcome: await computeOutcome(loop, job, "") }));
+	await finishMessage(loop, message, result, "");
+}
+
+function storeOne(loop: WorkerLoop, finished: Finished): Promise<JobResult> {
+	return loop.step({
+		name: "store",
+		...STORAGE_RETRIES,
+		run: async (step) => {
+			const [stored] = await storeResults(step, [finished]);
+			if (!stored) throw new Error(`store: job ${finished.job.jobId} has no row`);
+			return stored;
+		},
+	});
+}
+
+/** Reports the result to the job's coordinator, if it has one, then completes the message (what `wait: true` senders get). */
+async function finishMessage(
+	loop: WorkerLoop,
+	message: JobQueueMessage,
+	result: JobResult,
+	suffix: string,
+): Promise<void> {
+	if (message.body.reply) await reportResult(loop, message.body.reply, result, `${REPORT_STEP}${suffix}`);
 	await message.complete(result);
 }
 
-async function runJob(loop: WorkerLoop, job: JobMessage, messageId: string): Promise<JobResult> {
+/**
+ * Validates and computes one job. Step names end in `suffix` (the job's
+ * place in the iteration), so several jobs' steps can share one iteration.
+ * The ledger records the plain step names.
+ */
+async function computeOutcome(loop: WorkerLoop, job: JobMessage, suffix: string): Promise<Outcome> {
 	const plan = await loop.step({
-		name: "validate",
+		name: `validate${suffix}`,
+		ephemeral: true,
 		...STORAGE_RETRIES,
 		run: (step) =>
 			ledgered(job.jobId, "validate", () => {
@@ -199,25 +324,19 @@ async function runJob(loop: WorkerLoop, job: JobMessage, messageId: string): Pro
 				return planned;
 			}),
 	});
-	const outcome: Outcome = plan.ok
-		? await computeInSteps(loop, job, plan.value)
-		: { status: "failed", error: plan.error };
-	// Its result and the actor state are written together before the workflow
-	// moves on, so the stored row, `current = null` and the history agree
-	// before the message is completed.
-	return loop.step({
-		name: "store",
-		...STORAGE_RETRIES,
-		run: (step) => ledgered(job.jobId, "store", () => storeResult(step, job, messageId, outcome)),
-	});
+	return plan.ok ? await computeInSteps(loop, job, plan.value, suffix) : { status: "failed", error: plan.error };
 }
 
-async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number): Promise<Outcome> {
+async function computeInSteps(loop: WorkerLoop, job: JobMessage, chunks: number, suffix: string): Promise<Outcome> {
 	try {
 		const result = await computeJob(job, chunks, async <T extends ChunkTask>(index: number, task: T) => {
 			const name = `chunk-${index}`;
 			const chunk = await loop.step({
-				name,
+				name: `${name}${suffix}`,
+				// Every chunk but the last commits its result, which is what
+				// lets a long job resume where it was; the last one's result is
+				// committed with the store that follows it.
+				ephemeral: index === chunks - 1,
 				...STORAGE_RETRIES,
 				run: (step) =>
 					ledgered(job.jobId, name, async () => {
@@ -288,35 +407,60 @@ async function findJob(step: WorkerStep, jobId: string): Promise<JobResult | nul
 	return row ? toJobResult(row) : null;
 }
 
-async function storeResult(step: WorkerStep, job: JobMessage, messageId: string, outcome: Outcome): Promise<JobResult> {
-	const [inserted] = await step.db
-		.insert(jobs)
-		.values({
-			jobId: job.jobId,
-			messageId,
-			kind: job.kind,
-			status: outcome.status,
-			result: outcome.status === "done" ? outcome.result : null,
-			error: outcome.status === "failed" ? outcome.error : null,
-			finishedAt: Date.now(),
-		})
-		// If this step re-runs after a crash, the row from its first run stands.
-		.onConflictDoNothing()
-		.returning();
-	const stored = inserted ?? (await step.db.select().from(jobs).where(eq(jobs.jobId, job.jobId)))[0];
-	if (!stored) throw new Error(`store: job ${job.jobId} was neither inserted nor found`);
-	const result = toJobResult(stored);
-	step.state.current = null;
-	// rivetkit spreads a union event type into one argument list per member,
-	// so the payload is passed narrowed to one of them.
-	if (result.status === "done") step.broadcast("jobFinished", result);
-	else step.broadcast("jobFinished", result);
-	return result;
+/** The stored results among `jobIds`. */
+async function findJobs(step: WorkerStep, jobIds: string[]): Promise<JobResult[]> {
+	const rows = await step.db.select().from(jobs).where(inArray(jobs.jobId, jobIds));
+	return rows.map(toJobResult);
 }
 
-async function reportResult(loop: WorkerLoop, reply: JobReply, result: JobResult): Promise<void> {
+/**
+ * Writes one row per finished job in one statement (one commit) and returns
+ * each job's stored result, in order. If this step re-runs after a crash,
+ * the rows from its first run stand and are returned instead.
+ */
+async function storeResults(step: WorkerStep, finished: Finished[]): Promise<JobResult[]> {
+	const ids = finished.map((f) => f.job.jobId);
+	for (const id of ids) recordStep("START", id, "store");
+	const finishedAt = Date.now();
+	const inserted = await step.db
+		.insert(jobs)
+		.values(
+			finished.map(({ job, messageId, outcome }) => ({
+				jobId: job.jobId,
+				messageId,
+				kind: job.kind,
+				status: outcome.status,
+				result: outcome.status === "done" ? outcome.result : null,
+				error: outcome.status === "failed" ? outcome.error : null,
+				finishedAt,
+			})),
+		)
+		.onConflictDoNothing()
+		.returning();
+	const rows = new Map(inserted.map((row) => [row.jobId, row]));
+	const missing = ids.filter((id) => !rows.has(id));
+	if (missing.length > 0) {
+		for (const row of await step.db.select().from(jobs).where(inArray(jobs.jobId, missing))) rows.set(row.jobId, row);
+	}
+	const results = ids.map((id) => {
+		const row = rows.get(id);
+		if (!row) throw new Error(`store: job ${id} was neither inserted nor found`);
+		return toJobResult(row);
+	});
+	for (const id of ids) recordStep("END", id, "store");
+	step.state.current = null;
+	for (const result of results) {
+		// rivetkit spreads a union event type into one argument list per
+		// member, so the payload is passed narrowed to one of them.
+		if (result.status === "done") step.broadcast("jobFinished", result);
+		else step.broadcast("jobFinished", result);
+	}
+	return results;
+}
+
+async function reportResult(loop: WorkerLoop, reply: JobReply, result: JobResult, name: string): Promise<void> {
 	const sent = await loop.tryStep({
-		name: REPORT_STEP,
+		name,
 		maxRetries: REPORT_MAX_RETRIES,
 		retryBackoffBase: RETRY_BACKOFF_BASE_MS,
 		run: async (step) => {
@@ -333,6 +477,10 @@ async function reportResult(loop: WorkerLoop, reply: JobReply, result: JobResult
 		// re-send the job, and the lookup step answers it from the stored row.
 		loop.log.warn({ msg: "could not report a job result", jobId: result.jobId, error: describeFailure(sent.failure) });
 	}
+}
+
+function isReportStep(name: string): boolean {
+	return name === REPORT_STEP || name.startsWith(`${REPORT_STEP}.`);
 }
 
 function toJobResult(row: JobRow): JobResult {

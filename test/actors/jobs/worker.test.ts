@@ -113,6 +113,34 @@ describe("worker jobs", () => {
 	});
 });
 
+describe("jobs queued together", () => {
+	test("run in order and each once, a jobId repeated among them too", async () => {
+		const { asServer, asOperator } = await workerPair();
+		const conn = asOperator.connect();
+		const progressOf: string[] = [];
+		const finishedOf: string[] = [];
+		conn.on("progress", (p) => progressOf.push(p.jobId));
+		conn.on("jobFinished", (r) => finishedOf.push(r.jobId));
+		await conn.status();
+		// A job of 4 chunks goes first, so the others queue up behind it and
+		// the next iteration takes as many of them as have arrived
+		// (JOBS_PER_ITERATION); the outcome is the same however they split.
+		await asServer.send("jobs", { jobId: "long", kind: "primes", input: { limit: 350_000 } });
+		for (const [i, jobId] of ["q1", "q2", "q1", "q3"].entries()) {
+			await asServer.send("jobs", { jobId, kind: "sha256", input: { text: `t${i}`, rounds: 1 } });
+		}
+		// Every message was completed: the worker goes on to the next job.
+		const next = await asServer.send("jobs", { jobId: "next", kind: "primes", input: { limit: 10 } }, WAIT);
+		expect(next.response).toEqual({ jobId: "next", status: "done", result: naivePrimes(10) });
+		await expect.poll(() => finishedOf).toEqual(["long", "q1", "q2", "q3", "next"]);
+		await expect.poll(() => progressOf).toEqual(["long", "long", "long", "long", "q1", "q2", "q3", "next"]);
+		// The repeated q1 ran once, with the first one's input.
+		expect(await conn.getJob("q1")).toEqual({ jobId: "q1", status: "done", result: naiveSha256("t0", 1) });
+		expect(await conn.status()).toMatchObject({ current: null, completed: 5, failed: 0 });
+		await conn.dispose();
+	});
+});
+
 describe("worker bad input", () => {
 	test("malformed job messages are refused at send time and change nothing", async () => {
 		const worker = await newWorker();

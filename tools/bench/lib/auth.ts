@@ -9,7 +9,7 @@
 // run, and stateless rivetkit calls reuse a handle's params without asking
 // for fresh ones.
 
-import { DEV_AUTH_SECRET } from "../../../src/auth/settings.ts";
+import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN, operatorKeyFor } from "../../../src/auth/settings.ts";
 import { signServerToken, signUserToken } from "../../../src/auth/tokens.ts";
 
 /** How long the bench's tokens last: longer than any run. */
@@ -31,7 +31,10 @@ export interface BenchCredentials {
 }
 
 async function operatorParams(name: string): Promise<{ token: string }> {
-	const subject = { userId: `bench-${name}`, name, role: "operator" as const };
+	// An operator's token carries the key of the operator token it was
+	// signed in with; the bench's servers run with the development one.
+	const operatorKey = operatorKeyFor(DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN);
+	const subject = { userId: `bench-${name}`, name, role: "operator" as const, operatorKey };
 	const { token } = await signUserToken("access", subject, DEV_AUTH_SECRET, BENCH_TOKEN_TTL_S);
 	return { token };
 }
