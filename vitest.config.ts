@@ -109,9 +109,9 @@ export default defineConfig({
 			{
 				test: {
 					...common,
-					// The README's removal blocks, run in temporary copies, each followed
-					// by the whole test command there; last, alone, since each copy
-					// starts engines and servers of its own.
+					// The README's removal blocks, run one after the other in a
+					// temporary copy, each followed by the whole test command there;
+					// last, alone, since the copy starts engines and servers of its own.
 					name: "removal",
 					include: ["test/removal.test.ts"],
 					testTimeout: 1_800_000,

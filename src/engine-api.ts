@@ -12,8 +12,8 @@
 // failure is an `EngineApiError` whose message names the request and never
 // the credentials; callers decide what, if anything, a client sees.
 //
-// The harness has a fuller client (`tools/debug/`) for the CLI and tests; the
-// product keeps only this, so the server never loads the harness.
+// The product keeps only this small client, so the server never loads the
+// harness.
 
 import { z } from "zod";
 import { type Env, stripCredentials } from "./env.ts";

@@ -30,7 +30,7 @@ describe("routes", () => {
 		expect(text).not.toMatch(/endpoint|pool/);
 	});
 
-	test("GET /api/ping answers without asking the engine (the benchmark's baseline route)", async () => {
+	test("GET /api/ping, the liveness probe, answers without asking the engine", async () => {
 		const res = await app.request("/api/ping");
 		expect(res.status).toBe(200);
 		expect(await res.json()).toEqual({ ok: true });

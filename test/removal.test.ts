@@ -3,8 +3,9 @@
 // the README's "Remove the example actors" block exactly as a user would
 // paste it, then the README's test command (`npm test`: format, lint,
 // typecheck and every suite left, against engines and servers the copy
-// starts itself), with no actor added first; and again in a second copy
-// after also running the "Remove the reliability lab" block.
+// starts itself), with no actor added first; then, in the same copy, the
+// "Remove the reliability lab" block and the test command again. It prints
+// the lines a person keeps after both blocks.
 //
 // The copy holds the files git tracks, as they are on disk, committed to a
 // fresh git repository (a clean clone, with the working tree's changes), and
@@ -12,7 +13,17 @@
 // The examples block deletes this file, so the copy never runs it again.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+	cpSync,
+	existsSync,
+	lstatSync,
+	mkdirSync,
+	mkdtempSync,
+	readFileSync,
+	rmSync,
+	symlinkSync,
+	writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -212,6 +223,35 @@ afterAll(() => {
 	for (const copy of copies) rmSync(copy, { recursive: true, force: true });
 });
 
+/**
+ * The lines a person keeps: every file git would track in `dir` (ignored
+ * build output and the generated package-lock.json left out), and how many of
+ * them are the product (`src/` and `web/`).
+ */
+function keptLines(dir: string): { total: number; product: number } {
+	const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+		cwd: dir,
+		encoding: "utf8",
+	}).split("\0");
+	let total = 0;
+	let product = 0;
+	for (const file of new Set(files)) {
+		// Only regular files: the copy's node_modules is a link to this checkout's.
+		if (
+			file === "" ||
+			file === "package-lock.json" ||
+			!lstatSync(path.join(dir, file), { throwIfNoEntry: false })?.isFile()
+		) {
+			continue;
+		}
+		const text = readFileSync(path.join(dir, file), "utf8");
+		const lines = text === "" ? 0 : text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+		total += lines;
+		if (/^(src|web)\//.test(file)) product += lines;
+	}
+	return { total, product };
+}
+
 describe("the README's removal blocks", () => {
 	const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
 
@@ -221,7 +261,10 @@ describe("the README's removal blocks", () => {
 		expect(readmeTestCommand(readme)).toBe("npm test");
 	});
 
-	test("removing the examples leaves a project whose test command passes, on an empty registry", async () => {
+	// One copy, in the order a person would go: the examples block, the test
+	// command; then the lab block, the test command again; then a first actor.
+	// Each test command runs on exactly what the blocks left, with no actor added.
+	test("removing the examples, then the lab, leaves a test command that passes each time, on an empty registry", async () => {
 		const copy = makeCopy();
 		const removed = await runIn(copy, readmeBlock(readme, "remove-examples"));
 		expect(removed.code, tail(removed.output)).toBe(0);
@@ -229,13 +272,35 @@ describe("the README's removal blocks", () => {
 			expect(existsSync(path.join(copy, gone)), gone).toBe(false);
 		}
 
-		const started = Date.now();
-		const run = await runIn(copy, readmeTestCommand(readme));
+		let started = Date.now();
+		let run = await runIn(copy, readmeTestCommand(readme));
 		expect(run.code, tail(run.output)).toBe(0);
 		expect(run.output).toContain("all checks passed");
 		// Not asserted (tests never assert on the clock): printed for docs/testing.md.
 		console.log(
 			`removal: examples removed, the test command passed in ${((Date.now() - started) / 1_000).toFixed(0)} s`,
+		);
+
+		const lab = await runIn(copy, readmeBlock(readme, "remove-lab"));
+		expect(lab.code, `remove-lab:\n${tail(lab.output)}`).toBe(0);
+		for (const gone of ["tools/bench", "tools/cluster.ts", "tools/debug", "test/cluster", "deploy/cluster"]) {
+			expect(existsSync(path.join(copy, gone)), gone).toBe(false);
+		}
+		// The system packages left to check are Chromium's, for the browser test.
+		const systemDeps = readFileSync(path.join(copy, "tools/system-deps.sh"), "utf8");
+		for (const program of ["postgresql", "nats-server", "nginx"]) expect(systemDeps).not.toContain(program);
+		// What a person keeps, measured rather than claimed (README, "Remove the reliability lab").
+		const kept = keptLines(copy);
+		console.log(
+			`kept after removals: ${kept.total} lines, ${Math.round((100 * kept.product) / kept.total)}% product (src/ and web/: ${kept.product})`,
+		);
+
+		started = Date.now();
+		run = await runIn(copy, readmeTestCommand(readme));
+		expect(run.code, tail(run.output)).toBe(0);
+		expect(run.output).toContain("all checks passed");
+		console.log(
+			`removal: examples and lab removed, the test command passed in ${((Date.now() - started) / 1_000).toFixed(0)} s`,
 		);
 
 		// Then a first actor, added the way "Add an actor" says, typechecks, lints and passes its test.
@@ -248,27 +313,5 @@ describe("the README's removal blocks", () => {
 			"npx tsc -p tsconfig.json && npx tsc -p web/tsconfig.json && npx biome check --error-on-warnings . && npx vitest run --project main test/actors/guestbook/ test/layout.test.ts",
 		);
 		expect(added.code, tail(added.output)).toBe(0);
-	});
-
-	test("removing the examples and the lab leaves a test command that needs only Node and Chromium, and passes", async () => {
-		const copy = makeCopy();
-		for (const block of ["remove-examples", "remove-lab"] as const) {
-			const removed = await runIn(copy, readmeBlock(readme, block));
-			expect(removed.code, `${block}:\n${tail(removed.output)}`).toBe(0);
-		}
-		for (const gone of ["tools/bench", "tools/cluster.ts", "test/cluster", "deploy/cluster"]) {
-			expect(existsSync(path.join(copy, gone)), gone).toBe(false);
-		}
-		// The system packages left to check are Chromium's, for the browser test.
-		const systemDeps = readFileSync(path.join(copy, "tools/system-deps.sh"), "utf8");
-		for (const program of ["postgresql", "nats-server", "nginx"]) expect(systemDeps).not.toContain(program);
-
-		const started = Date.now();
-		const run = await runIn(copy, readmeTestCommand(readme));
-		expect(run.code, tail(run.output)).toBe(0);
-		expect(run.output).toContain("all checks passed");
-		console.log(
-			`removal: examples and lab removed, the test command passed in ${((Date.now() - started) / 1_000).toFixed(0)} s`,
-		);
 	});
 });
