@@ -10,8 +10,8 @@
 // until every job is stored.
 
 import { expect, test } from "vitest";
-import { type BatchStatus, DEFAULT_SWEEP_INTERVAL_MS, MAX_HASH_ROUNDS } from "../../src/actors/jobs/contract.ts";
 import { COMPUTE_POOL_SIZE } from "../../src/actors/jobs/compute-pool.ts";
+import { type BatchStatus, DEFAULT_SWEEP_INTERVAL_MS, MAX_HASH_ROUNDS } from "../../src/actors/jobs/contract.ts";
 import { WATCHDOG_INTERVAL_MS } from "../../src/workarounds/crash-recovery.ts";
 import { faultCounts } from "./counters.ts";
 import { startCrashStack } from "./crash-stack.ts";
