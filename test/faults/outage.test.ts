@@ -10,8 +10,7 @@
 // until every job is stored.
 
 import { expect, test } from "vitest";
-import { COMPUTE_POOL_SIZE } from "../../src/actors/jobs/compute-pool.ts";
-import { type BatchStatus, DEFAULT_SWEEP_INTERVAL_MS, MAX_HASH_ROUNDS } from "../../src/actors/jobs/contract.ts";
+import { type BatchStatus, DEFAULT_SWEEP_INTERVAL_MS, MAX_PRIME_LIMIT } from "../../src/actors/jobs/contract.ts";
 import { WATCHDOG_INTERVAL_MS } from "../../src/workarounds/crash-recovery.ts";
 import { faultCounts } from "./counters.ts";
 import { startCrashStack } from "./crash-stack.ts";
@@ -20,31 +19,18 @@ import { clientFor, eventually, readLedger, signInOn } from "./support.ts";
 /** Longer than the sweep interval and the watchdog interval: every alarm of the batch falls due in the outage. */
 const OUTAGE_MS = Math.max(DEFAULT_SWEEP_INTERVAL_MS, WATCHDOG_INTERVAL_MS) + 5_000;
 /**
- * How long a stopping server may keep running its actors' work. The drain
- * does not always stop a job at its next step: in one pair of runs it took
- * 0.4 s on native (no job stored meanwhile) and 5.1 s on wasm (11 jobs
- * stored). rivetkit bounds an actor's graceful stop by its `sleepGracePeriod`,
- * 15 s by default (`DEFAULT_SLEEP_GRACE_PERIOD` in rivetkit's
- * src/actor/config.ts), and the workers set none.
+ * Enough work that jobs are still queued when the server stops (the test
+ * checks it, and prints how many jobs the drain stored). Not yet enough on
+ * wasm every time: a stopping wasm server keeps running its workers' jobs
+ * for seconds (5.1 s in one run, native 0.4 s), and once stored all 24
+ * before it exited. Hash jobs bound by the compute pool made the batch
+ * outlast the drain on both runtimes, but took minutes to finish when the
+ * fault suite's other CPU-heavy files ran beside it; see
+ * docs/performance.md ("Which runtime is the default", third pass).
  */
-const LONGEST_DRAIN_MS = 15_000;
-/** A lower bound for one hash job of MAX_HASH_ROUNDS on one idle core (several times more on a loaded one). */
-const JOB_MS_AT_LEAST = 1_000;
-/**
- * Hash jobs of the most rounds a job may take: the batch's length is then
- * set by the compute pool (COMPUTE_POOL_SIZE threads), the same on both
- * runtimes, rather than by the engine round trips of many short steps. With
- * 24 short prime counts, a wasm server once finished the whole batch inside
- * its drain. Enough jobs that the batch needs more than the longest drain
- * even on an idle machine, so it is still running when the outage starts
- * (the test checks it).
- */
-const JOBS = Math.ceil((1.2 * LONGEST_DRAIN_MS * COMPUTE_POOL_SIZE) / JOB_MS_AT_LEAST);
-/**
- * Generous: the restart, the resume and the rest of the batch (tens of
- * CPU-seconds, which took minutes at a load average of 15 on two cores).
- */
-const FINISH_TIMEOUT_MS = 240_000;
+const JOBS = 24;
+/** Generous: the restart, the resume and six small jobs on a loaded two-core machine. */
+const FINISH_TIMEOUT_MS = 90_000;
 
 const counts = faultCounts("outage");
 
@@ -56,8 +42,8 @@ test("a batch submitted just before a 20 s stop of the only server finishes afte
 		const batchId = `outage-${Date.now().toString(36)}`;
 		const coordinator = client.coordinator.getOrCreate([batchId], { params });
 		const items = Array.from({ length: JOBS }, (_, i) => ({
-			kind: "sha256" as const,
-			input: { text: `outage-${i}`, rounds: MAX_HASH_ROUNDS },
+			kind: "primes" as const,
+			input: { limit: MAX_PRIME_LIMIT - i },
 		}));
 		const submitted = await coordinator.submit({ items, workers: 3 });
 		expect(submitted).toMatchObject({ state: "running", total: JOBS });
@@ -102,4 +88,4 @@ test("a batch submitted just before a 20 s stop of the only server finishes afte
 	} finally {
 		await fleet.stop();
 	}
-}, 420_000);
+}, 240_000);
