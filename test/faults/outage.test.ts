@@ -18,7 +18,16 @@ import { clientFor, eventually, readLedger, signInOn } from "./support.ts";
 
 /** Longer than the sweep interval and the watchdog interval: every alarm of the batch falls due in the outage. */
 const OUTAGE_MS = Math.max(DEFAULT_SWEEP_INTERVAL_MS, WATCHDOG_INTERVAL_MS) + 5_000;
-/** Enough work that jobs are still queued when the server stops (the test checks it). */
+/**
+ * Enough work that jobs are still queued when the server stops (the test
+ * checks it, and prints how many jobs the drain stored). Not yet enough on
+ * wasm every time: a stopping wasm server keeps running its workers' jobs
+ * for seconds (5.1 s in one run, native 0.4 s), and once stored all 24
+ * before it exited. Hash jobs bound by the compute pool made the batch
+ * outlast the drain on both runtimes, but took minutes to finish when the
+ * fault suite's other CPU-heavy files ran beside it; see
+ * docs/performance.md ("Which runtime is the default", third pass).
+ */
 const JOBS = 24;
 /** Generous: the restart, the resume and six small jobs on a loaded two-core machine. */
 const FINISH_TIMEOUT_MS = 90_000;
@@ -45,17 +54,25 @@ test("a batch submitted just before a 20 s stop of the only server finishes afte
 					.filter((l) => l.event === "END" && l.step === "store" && l.jobId.startsWith(`${batchId}:`))
 					.map((l) => l.jobId),
 			).size;
+		const storedAtStop = stored();
+		const stopAt = Date.now();
 		let storedWhileDown = 0;
+		let drainMs = 0;
 		await fleet.stopServerFor(OUTAGE_MS, () => {
 			storedWhileDown = stored();
+			drainMs = Date.now() - stopAt;
 		});
 		const restartedAt = Date.now();
 		counts.injected++;
 		// Otherwise the outage proved nothing: the batch must be unfinished when it starts.
-		expect(storedWhileDown).toBeLessThan(JOBS);
+		expect(
+			storedWhileDown,
+			`jobs stored after the drain (${storedAtStop} when the stop began, the drain took ${drainMs} ms)`,
+		).toBeLessThan(JOBS);
 		await expect.poll(stored, { timeout: FINISH_TIMEOUT_MS, interval: 250 }).toBe(JOBS);
 		console.log(
-			`outage: ${storedWhileDown} of ${JOBS} jobs stored when the server stopped for ${OUTAGE_MS / 1_000} s; ` +
+			`outage: ${storedAtStop} of ${JOBS} jobs stored when the stop began, ${storedWhileDown} when the server ` +
+				`had drained and exited (${(drainMs / 1_000).toFixed(1)} s); down for ${OUTAGE_MS / 1_000} s; ` +
 				`all ${JOBS} stored ${((Date.now() - restartedAt) / 1_000).toFixed(1)} s after the restart, with no traffic`,
 		);
 
