@@ -5,6 +5,7 @@
 // then checks a sample per actor through a real engine, which shows each
 // actor asks this module with its own table.
 
+import type { AnyActorDefinition } from "rivetkit";
 import { describe, expect, test } from "vitest";
 import {
 	type AccessScope,
@@ -230,7 +231,8 @@ describe("connections", () => {
 		// rivetkit 2.3.19 runs both hooks for every connection and discards
 		// what onBeforeConnect returns (src/auth/connection.ts), so an actor
 		// that verified in both verified every token twice.
-		for (const [name, definition] of Object.entries(registry.config.use)) {
+		// Typed, so the check still compiles on the empty registry the README's removal block leaves.
+		for (const [name, definition] of Object.entries<AnyActorDefinition>(registry.config.use)) {
 			const hooks = new Map(Object.entries(definition.config));
 			expect({
 				name,
