@@ -30,7 +30,8 @@ const QUICK_AB_SECONDS = 2;
 
 /**
  * Seconds per HTTP load run (also the Durable Object peer's, tools/bench/peer/).
- * The quick run's ten such runs were a sixth of its time; at 2 s the slowest
+ * The quick run's twelve such runs (baseline, gateway, the peer's HTTP and
+ * WebSocket rows) took about a fifth of its time at 3 s; at 2 s the slowest
  * of them (one sequential connection through native's stalled socket, about
  * 19 calls/s) still takes about 40 samples.
  */
