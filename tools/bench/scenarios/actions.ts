@@ -28,9 +28,15 @@ const FULL_AB_SLICES = 4;
 /** Seconds per side and call pattern in the quick run (ten such runs). */
 const QUICK_AB_SECONDS = 2;
 
-/** Seconds per HTTP load run (also the Durable Object peer's, tools/bench/peer/). */
+/**
+ * Seconds per HTTP load run (also the Durable Object peer's, tools/bench/peer/).
+ * The quick run's twelve such runs (baseline, gateway, the peer's HTTP and
+ * WebSocket rows) took about a fifth of its time at 3 s; at 2 s the slowest
+ * of them (one sequential connection through native's stalled socket, about
+ * 19 calls/s) still takes about 40 samples.
+ */
 export function durationS(ctx: BenchContext): number {
-	return ctx.quick ? 3 : 8;
+	return ctx.quick ? 2 : 8;
 }
 
 const INCREMENT_BODY = JSON.stringify({ args: [1] });
