@@ -46,8 +46,9 @@
 // The watchdog's record lives in the actor's state under `watchdog` (the
 // pattern's state type does not show it); what one generation needs lives in
 // its `vars`. Delete this file, and the wrapper and `restartAfterFailure`
-// calls in worker.ts, once rivetkit restarts crashed actors with pending work
-// and retries a wake that finds no server.
+// calls in worker.ts, once rivetkit restarts crashed actors with pending work,
+// retries a wake that finds no server and stops a generation lost with the
+// engine (the browser test's engine case passes on wasm without the release).
 
 import { randomUUID } from "node:crypto";
 import { type AnyActorDefinition, UserError } from "rivetkit";
