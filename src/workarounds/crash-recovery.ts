@@ -219,6 +219,10 @@ function releasableRun(run: (c: RecoveryContext) => unknown): (c: RecoveryContex
  * and stop its timer.
  */
 function releaseOlderGeneration(c: RecoveryContext): void {
+	// Only where it was measured: on the native runtime no overlapping
+	// generation has been seen, and releasing a handler whose storage still
+	// works would let two workflows of one actor run at once.
+	if (process.env.RIVETKIT_RUNTIME !== "wasm") return;
 	const current = generationOf(c);
 	const older = runningGenerations.get(c.actorId);
 	if (older === undefined || older === current) return;
