@@ -37,7 +37,8 @@
 //   the older one's handler is released (it returns; its workflow is left to
 //   fail on its own) and its timer stopped. The engine starts a new
 //   generation only once it counts the old one gone, so in any other case
-//   the older handler has already returned. Measured by
+//   the older handler has already returned. Applied on the wasm runtime
+//   only, where it was seen. Measured by
 //   test/faults/browser.test.ts ("the engine is killed and restarted"): on
 //   wasm without this, the batch stayed at `Running: 0 of 20` in 4 of 4 runs
 //   (the old generations' runs were still active and the new ones' never
