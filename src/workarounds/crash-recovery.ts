@@ -53,6 +53,10 @@
 
 import { randomUUID } from "node:crypto";
 import { type AnyActorDefinition, UserError } from "rivetkit";
+import { guardSchedule } from "../actors/access.ts";
+import type { AccessRule } from "../actors/access-contract.ts";
+import type { Identity } from "../auth/connection.ts";
+import { safeEqual } from "../auth/secrets.ts";
 import { logWakeFailure } from "./wake-failure-log.ts";
 
 /** How often an awake actor's watchdog fires; also the longest a crashed job waits to resume. */
@@ -101,6 +105,9 @@ type Logger = { error(fields: Record<string, unknown>): void; warn(fields: Recor
 /** What this file uses of an actor's context: rivetkit's, seen without the actor's own types. */
 interface RecoveryContext {
 	readonly actorId: string;
+	/** Who is calling, for the access check (src/actors/access.ts). */
+	readonly conn?: { readonly state: Identity } | undefined;
+	readonly request?: Request | undefined;
 	readonly state: Record<string, unknown>;
 	readonly vars: Record<string, unknown>;
 	readonly schedule: {
@@ -271,13 +278,20 @@ function serially(c: RecoveryContext, step: () => Promise<void>): Promise<void> 
 	return done;
 }
 
+/** Who may call the watchdog action: its own schedule only (each actor's access table lists it so). */
+const WATCHDOG_RULE = { kind: "action", callers: ["schedule"] } as const satisfies AccessRule;
+
 /**
  * The watchdog action: the schedule's callback. Schedules can only call
  * actions, so clients can reach it too; the token, known only to the pending
  * schedule, keeps them out.
  */
 async function fireWatchdog(c: RecoveryContext, token: unknown): Promise<void> {
-	if (typeof token !== "string" || token !== recordOf(c)?.token) {
+	// Callers with an identity are refused like any schedule-only action's;
+	// the token then tells the actor's own schedule from a stranger.
+	guardSchedule(c, WATCHDOG_RULE);
+	const expected = recordOf(c)?.token;
+	if (typeof token !== "string" || expected === undefined || !safeEqual(token, expected)) {
 		throw new UserError("watchdog is called by the actor's own schedule, not by clients", { code: "forbidden" });
 	}
 	c.state[SLOT] = null;

@@ -3,13 +3,14 @@
 // external ledger (the worker's step trail, appended synchronously to a file)
 // shows what actually ran.
 //
-// Expected: finished steps never run again; only the step in flight at a kill
-// may run a second time (at-least-once for that step, so steps are idempotent);
-// the job resumes by itself within 30 s of each restart (the restarted
-// server's start-up resume wakes the worker, src/actors/jobs/
-// src/workarounds/resume-after-outage.ts; its watchdog schedule does if the server
-// came back before it fell due); the final result is stored once and is
-// correct.
+// Expected: recorded steps never run again; only the step in flight at a kill
+// (and an `ephemeral` step not yet recorded with it: a validate, a job's last
+// chunk) may run a second time (at-least-once for those, so steps are
+// idempotent); the job resumes by itself within 30 s of each restart (the
+// restarted server's start-up resume wakes the worker,
+// src/workarounds/resume-after-outage.ts; its watchdog schedule does if the
+// server came back before it fell due); the final result is stored once and
+// is correct. The kills land in chunks 1-17, which are recorded steps.
 
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { naiveSha256 } from "../actors/jobs/expected.ts";

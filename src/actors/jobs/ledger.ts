@@ -4,8 +4,9 @@
 // `<ms> <pid> <START|END> <jobId> <step>`, written synchronously so it
 // survives a kill -9 of the server. The workflow history records which steps
 // finished; only a trail kept elsewhere shows how often a step actually *ran*,
-// which is what the crash tests check (a finished step never runs again, the
-// step in flight at a crash runs at most twice) and what an operator wants
+// which is what the crash tests check (a recorded step never runs again; the
+// step in flight at a crash, and an `ephemeral` step not yet recorded with
+// it, run at most twice) and what an operator wants
 // when a job looks stuck.
 
 import { appendFileSync } from "node:fs";

@@ -229,8 +229,10 @@ function receiveJobs(loop: WorkerLoop, count: number) {
  * next one (`ephemeral`): each validate and a job's last chunk. They only
  * compute from the message, so a re-run decides the same. What must happen
  * once is the row, which the jobId's primary key and `ON CONFLICT DO
- * NOTHING` make idempotent; a crash before the next commit re-runs those
- * steps (a plan, one chunk), never a finished chunk of a longer job.
+ * NOTHING` make idempotent; a crash before `store-all` is recorded re-runs
+ * the iteration's unrecorded steps (every validate and last chunk of up to
+ * `JOBS_PER_ITERATION` jobs, with their `progress` events), never a recorded
+ * chunk of a longer job.
  */
 async function processQueuedJobs(loop: WorkerLoop): Promise<void> {
 	const messages = await receiveJobs(loop, JOBS_PER_ITERATION);
