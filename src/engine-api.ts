@@ -1,7 +1,9 @@
 // The slice of the engine's management API this server itself calls: the
-// actor names the app registered and the actors of each, for `GET /api/fleet`
-// and for resuming batches after an outage
+// actor names the app registered and the actors of each, for `GET /api/fleet`.
+// example-actors:start (the README's removal block deletes these lines)
+// The example batches also resume through it after an outage
 // (src/workarounds/resume-after-outage.ts).
+// example-actors:end
 //
 // Routes (`?namespace=`, `Authorization: Bearer <engine token>` when one is
 // configured):

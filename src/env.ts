@@ -1,7 +1,7 @@
 // Every setting the server itself reads, parsed once with zod at boot.
 //
-// Server settings only: each actor family parses its own (e.g.
-// `src/actors/chat-room/settings.ts`), on first use, so importing the
+// Server settings only: each actor family parses its own (in its
+// `settings.ts`), on first use, so importing the
 // registry reads nothing. Nothing here runs on import either: `loadEnv()`
 // parses on its first call (from `src/app.ts`, which `src/server.ts` loads).
 //

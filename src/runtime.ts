@@ -7,8 +7,11 @@
 //   sockets set TCP_NODELAY; the native core's envoy socket does not, and each
 //   one-at-a-time reply waits out a 40 ms delayed ACK), but every SQLite query
 //   is a round trip to the engine ("remote SQLite"), and rivetkit marks the
-//   runtime experimental. docs/performance.md has the measured comparison and
-//   the rule that chose the default.
+//   runtime experimental.
+// lab:start (the README's lab removal block deletes these lines)
+// docs/performance.md has the measured comparison and the rule that chose the
+// default.
+// lab:end
 //
 // Nothing happens on import: `src/server.ts` calls `prepareRuntime()` once,
 // before the first request reaches `registry.handler()` (rivetkit reads its
@@ -21,7 +24,10 @@ import { applyRuntimeWorkarounds } from "./workarounds/runtime.ts";
 export const RUNTIMES = ["native", "wasm"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
-/** What `FLEET_RUNTIME` defaults to: the rule and the runs behind it are in docs/performance.md. */
+// lab:start (the README's lab removal block deletes these lines)
+// The rule and the runs behind this default are in docs/performance.md.
+// lab:end
+/** What `FLEET_RUNTIME` defaults to. */
 export const DEFAULT_RUNTIME: Runtime = "native";
 
 const schema = z.object({

@@ -14,8 +14,12 @@
 // said so, and left running, once it has answered steadily; one that does not
 // (still shutting down, say) is refused with what to do (tools/local/adopt.ts).
 //
-// Each phase prints a line starting with "•" before it begins; the
-// interruption tests (test/tools/local/interrupt.test.ts) wait for those lines.
+// Each phase prints a line starting with "•" before it begins, for whoever
+// watches the output.
+// lab:start (the README's lab removal block deletes these lines)
+// The interruption tests (test/tools/local/interrupt.test.ts) wait for those
+// lines.
+// lab:end
 //
 // With RIVET_ENDPOINT set to a non-local engine (Rivet Cloud, self-hosted), it
 // starts only the server and writes no runner config: that engine's operator

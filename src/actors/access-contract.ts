@@ -1,8 +1,10 @@
 // The vocabulary of the access tables: who may call an action, read an event
 // or publish to a queue. Each actor family's contract.ts exports its table in
-// these terms; docs/auth.md shows them (rendered by `renderAccessTable`) and
+// these terms; docs/auth.md shows them (rendered by `renderAccessTable`).
+// example-actors:start (the README's removal block deletes these lines)
 // test/actors/authorization.test.ts checks every cell against a real engine,
 // so the docs and the code cannot drift apart.
+// example-actors:end
 //
 // Browser-importable: it imports nothing.
 

@@ -5,29 +5,31 @@
 // an actor that already exists. A refused first connection (no token, a forged or expired
 // one, a browser from another origin) would leave that actor behind for
 // good, so anyone could fill the engine with actors nobody owns, each woken
-// and listed like a real one (the resume at start looks at the newest
-// coordinators only, and these would push real batches out of its view).
+// and listed like a real one (and pushing real actors out of any view that
+// lists only the newest).
 //
-// So every example actor admits connections through `admitOrForget`: when it
+// So every actor admits connections through `admitOrForget`: when it
 // refuses one, it checks again a little later (FORGET_AFTER_MS after the
 // last refusal), and if by then it holds nothing (nothing was ever written
 // to it) and no connection is open, it destroys itself. A destroyed actor is
 // gone from the engine's list, and its key is free: a later `getOrCreate` by
 // someone with a token creates it afresh, as if the stranger had never come.
 //
-// Why later and not at once: measured on this machine (rivetkit 2.3.19,
-// test/actors/chat-room/chat-room.test.ts), destroying inside the refusal
+// Why later and not at once: measured on this machine (rivetkit 2.3.19, with
+// the example chat room), destroying inside the refusal
 // made the stranger's next calls to the same key, a moment later, fail with
 // `actor/destroyed_while_waiting_for_ready` or "Actor not found" instead of
 // their refusal, and a signed-in caller arriving in that moment would fail
 // the same way. Waiting for a quiet moment keeps every caller's answer the
 // same as before; only an idle, empty actor goes.
 //
-// Measured on the native runtime (the default): 100 token-less calls on
-// fresh keys of all four example actors left 0 actors listed
-// (test/actors/strangers.test.ts). Not yet on the wasm runtime
-// (`FLEET_RUNTIME=wasm`): there, refused counters were destroyed, but
-// refused chat rooms, coordinators and workers (the actors with SQLite) were
+// Measured with the example actors on the native runtime (the default): 100
+// token-less calls on fresh keys of all four left 0 actors listed.
+// example-actors:start (the README's removal block deletes these lines)
+// That test is test/actors/strangers.test.ts.
+// example-actors:end
+// Not yet on the wasm runtime (`FLEET_RUNTIME=wasm`): there, the refused
+// actors without SQLite were destroyed, but those with SQLite were
 // reported asleep by the engine within about a second of the refusal, before
 // the check ran, and stayed listed; the cause was not traced.
 //

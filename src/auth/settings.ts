@@ -79,8 +79,8 @@ const schema = z.object({
 	/** Bearer token for operator routes (`GET /api/fleet`) and operator sign-in. Unset in production: those are closed. */
 	OPERATOR_TOKEN: secret.optional(),
 	/**
-	 * Development only: a shorter access-token lifetime, in seconds, so a soak
-	 * run (tools/soak.ts) sees tokens expire within minutes. Refused in production.
+	 * Development only: a shorter access-token lifetime, in seconds, so a long
+	 * run (such as the lab's soak) sees tokens expire within minutes. Refused in production.
 	 */
 	DEV_ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(MIN_DEV_ACCESS_TOKEN_TTL_S).max(ACCESS_TOKEN_TTL_S).optional(),
 	/** Sign-ins per client address at once (see `DEFAULT_SIGN_IN_BURST`). The test harness raises it: its users all sign in from 127.0.0.1. */

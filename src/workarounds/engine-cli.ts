@@ -46,7 +46,7 @@
 // field out). Only `src/runtime.ts` calls it, only in the app server, on both
 // runtimes; the hook works although rivetkit
 // is already imported, because the import happens at the first request to
-// `registry.handler()`. Measured with it (docs/performance.md): a `.connect()`
+// `registry.handler()`. Measured with it (the lab's bench): a `.connect()`
 // round trip one call at a time 5.1-5.9 ms p50 on wasm against 48 ms on native.
 //
 // Remove this file, and its call in `src/runtime.ts`, once rivetkit ships

@@ -3,7 +3,7 @@
 // `toString`, `hasOwnProperty`, `valueOf`, …) is answered 200 instead of
 // 404 `action_not_found`, on every actor.
 //
-// What was measured (2026-12-06, test/faults/hostile.test.ts, "prototype and
+// What was measured (2026-12-06, the lab's hostile-input test "prototype and
 // unknown action names get 404 action_not_found", on `FLEET_RUNTIME=wasm`):
 // `POST /gateway/{id}/action/constructor` answered 200; the native runtime
 // answers 404. The state did not change, because what ran was not an action
@@ -40,8 +40,10 @@
 // warns once.
 //
 // Remove this file, and its use in `runtime.ts` (here), when rivetkit-wasm
-// looks up own actions only: test/faults/hostile.test.ts then passes on wasm
-// without it.
+// looks up own actions only.
+// lab:start (the README's lab removal block deletes these lines)
+// test/faults/hostile.test.ts then passes on wasm without it.
+// lab:end
 
 /** The wasm core's export behind `new ActorFactory(callbacks, config)` (rivetkit-wasm 2.3.19). */
 export const ACTOR_FACTORY_EXPORT = "actorfactory_new";

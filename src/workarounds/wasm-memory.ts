@@ -4,8 +4,8 @@
 // (or `… Construct on a detached ArrayBuffer`), thrown from the wasm core
 // while it handles a message of its envoy WebSocket.
 //
-// What was observed (instrumented server, tools and numbers in
-// docs/performance.md): the detached buffer is the wasm core's own memory.
+// What was observed (instrumented server; the tools and numbers were in the
+// lab's performance page): the detached buffer is the wasm core's own memory.
 // The core makes a JavaScript `Uint8Array` over `memory.buffer` (the way
 // wasm-bindgen copies bytes between JavaScript and wasm), an allocation then
 // grows the wasm memory, which detaches every view of the old buffer, and the

@@ -2,14 +2,14 @@
 // `c.schedule.get(id)` throws whenever the scheduled event exists, and
 // `c.schedule.list()` throws whenever any event is pending.
 //
-// What was measured (2026-12-06, the issue behind this file; again by
-// test/actors/jobs/coordinator.test.ts, "a running batch survives the
-// coordinator sleeping", in the wasm parity run): the wasm core's
+// What was measured (2026-12-06, the issue behind this file; again by the
+// example coordinator's test "a running batch survives the coordinator
+// sleeping" in the wasm parity run): the wasm core's
 // `Schedule.get` and `Schedule.list` return each event's CBOR-encoded `args`
 // as a plain JavaScript Array of numbers instead of a `Uint8Array`, and
 // rivetkit decodes them with cbor-x, which accepts bytes only:
-// `Source must be a Uint8Array or Buffer but was a Array`. The worker and the
-// coordinator call `schedule.get` in `onWake` whenever a watchdog or a sweep
+// `Source must be a Uint8Array or Buffer but was a Array`. The example worker
+// and coordinator called `schedule.get` in `onWake` whenever a watchdog or a sweep
 // is recorded (after every crash, and when a running batch wakes), so their
 // wakes failed, rivetkit logged nothing, and the actors stayed asleep with
 // their jobs queued. Ten fault tests failed on wasm before this workaround.

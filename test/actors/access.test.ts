@@ -1,9 +1,11 @@
 // The access module (src/actors/access.ts) on its own: every caller kind a
 // table may list × every kind of caller that can arrive, with and without an
 // owner, and the helpers built on the same decision (event delivery, queue
-// and subscription hooks, owner claims). test/actors/authorization.test.ts
-// then checks a sample per actor through a real engine, which shows each
-// actor asks this module with its own table.
+// and subscription hooks, owner claims).
+// example-actors:start (the README's removal block deletes these lines)
+// test/actors/authorization.test.ts then checks a sample per actor through a
+// real engine, which shows each actor asks this module with its own table.
+// example-actors:end
 
 import type { AnyActorDefinition } from "rivetkit";
 import { describe, expect, test } from "vitest";

@@ -2,9 +2,12 @@
 // each shape of context rivetkit 2.3.19 builds (read in
 // node_modules/rivetkit/src/registry/native.ts): a connection's context, the
 // inspector route's context (no connection, the inspector's request) and a
-// schedule's (neither). test/actors/authorization.test.ts makes the same
-// calls through a real engine, and the last test here fires a real schedule
-// on the fixture engine (test/fixtures/actors/caller-probe.ts).
+// schedule's (neither). The last test here fires a real schedule on the
+// fixture engine (test/fixtures/actors/caller-probe.ts).
+// example-actors:start (the README's removal block deletes these lines)
+// test/actors/authorization.test.ts makes the same calls through a real
+// engine.
+// example-actors:end
 
 import { describe, expect, test } from "vitest";
 import { requireAccess } from "../../src/actors/access.ts";

@@ -1,7 +1,10 @@
 // The schedule workaround against the real wasm bindings' `Schedule` class
-// shape, and the onWake log workaround. That the workaround makes a real
-// wake work on the wasm runtime is shown by test/actors/jobs/coordinator.test.ts
-// ("a running batch survives the coordinator sleeping") in the wasm parity run.
+// shape, and the onWake log workaround.
+// example-actors:start (the README's removal block deletes these lines)
+// That the workaround makes a real wake work on the wasm runtime is shown by
+// test/actors/jobs/coordinator.test.ts ("a running batch survives the
+// coordinator sleeping") in the wasm parity run.
+// example-actors:end
 
 import { describe, expect, test } from "vitest";
 import { logWakeFailure, WAKE_FAILURE_MESSAGE } from "../../src/workarounds/wake-failure-log.ts";

@@ -284,8 +284,11 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
 		logFile: options.logFile ?? path.join(dataDir, "engine.log"),
 		env: {
 			...ENGINE_PROCESS_ENV,
-			// Not on cluster nodes: the cluster finds the lease holder by an
-			// info line of the engine's log (tools/local/cluster.ts).
+			// Not on cluster nodes: a cluster finds the lease holder by an info
+			// line of the engine's log.
+			// lab:start (the README's lab removal block deletes these lines)
+			// The lab's cluster is tools/local/cluster.ts.
+			// lab:end
 			...(options.localTuning === false ? {} : { ...engineLogEnv(), ...engineTuning() }),
 			RIVET__GUARD__HOST: host,
 			RIVET__GUARD__PORT: String(port),

@@ -19,9 +19,11 @@
 // refusal (for good), so the hook's immediate retry costs at most one more
 // handshake. Shown by test/web/app.test.ts ("a room that refuses the page on
 // connect is shown as refused and not tried again and again": without the
-// refusal handling here the refusal never shows) and exercised by
-// test/faults/browser.test.ts (engine kill -9 and the network reset refuse
-// handshakes; every panel comes back).
+// refusal handling here the refusal never shows).
+// lab:start (the README's lab removal block deletes these lines)
+// Exercised by test/faults/browser.test.ts (engine kill -9 and the network
+// reset refuse handshakes; every panel comes back).
+// lab:end
 //
 // Remove this file when `useActor` reports both (or backs off by itself).
 
