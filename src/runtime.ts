@@ -3,11 +3,12 @@
 // - `native` (the default): rivetkit's Rust core as a Node add-on. Actors keep
 //   their SQLite databases in the app server's process.
 // - `wasm`: the same core compiled to WebAssembly, talking to the engine over
-//   JavaScript WebSockets. Single calls answer several times faster (its
-//   sockets set TCP_NODELAY; the native core's envoy socket does not, and each
-//   one-at-a-time reply waits out a 40 ms delayed ACK), but every SQLite query
-//   is a round trip to the engine ("remote SQLite"), and rivetkit marks the
-//   runtime experimental.
+//   JavaScript WebSockets. Every SQLite query is a round trip to the engine
+//   ("remote SQLite"), and rivetkit marks the runtime experimental.
+//
+// On native, the core's own connection to the engine lacks TCP_NODELAY, and
+// each one-at-a-time reply waited out a 40 ms delayed ACK;
+// src/workarounds/envoy-nodelay.ts sets it.
 // lab:start (the README's lab removal block deletes these lines)
 // docs/performance.md has the measured comparison and the rule that chose the
 // default.

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { hideEngineCli } from "./engine-cli.ts";
+import { keepEnvoyNoDelay } from "./envoy-nodelay.ts";
 import { refuseInheritedActionNames } from "./wasm-action-names.ts";
 import { repairDetachedMemoryViews, type WasmImports } from "./wasm-memory.ts";
 import { repairScheduleArgs, type ScheduleClass } from "./wasm-schedule.ts";
@@ -20,6 +21,7 @@ import { repairScheduleArgs, type ScheduleClass } from "./wasm-schedule.ts";
 export async function applyRuntimeWorkarounds(runtime: "native" | "wasm"): Promise<void> {
 	hideEngineCli();
 	if (runtime === "wasm") await loadWasmCore();
+	else keepEnvoyNoDelay(process.env.RIVET_ENDPOINT ?? "http://127.0.0.1:6420");
 }
 
 /** What this module uses of the wasm bindings: wasm-bindgen's synchronous initializer, and the class the schedule workaround wraps. */
