@@ -32,6 +32,7 @@ export interface GatewayResult {
 	body: Record<string, unknown>;
 }
 
+// example-actors:start (the README's removal block deletes these lines)
 /** Get-or-create an actor through the management API (`PUT /actors`). */
 export async function putActor(name: string, key: string, pool = inject("pool")): Promise<string> {
 	const res = await fetch(`${engineUrl()}/actors?namespace=default`, {
@@ -43,6 +44,7 @@ export async function putActor(name: string, key: string, pool = inject("pool"))
 	const body = (await res.json()) as { actor: { actor_id: string } };
 	return body.actor.actor_id;
 }
+// example-actors:end
 
 /** `POST /gateway/{id}/action/{name}` with a JSON body, as any HTTP client would. */
 export async function gatewayAction(actorId: string, action: string, args: unknown): Promise<GatewayResult> {

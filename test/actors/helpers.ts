@@ -1,10 +1,13 @@
-// Helpers for the actor tests: signing in, putting an actor to sleep through
-// the engine, raw gateway calls with headers, and raw WebSockets with an
-// Origin.
-
-import { expect } from "vitest";
+// Helpers for the actor tests: signing in, and putting an actor to sleep
+// through the engine.
+// example-actors:start (the README's removal block deletes these lines)
+// The examples' tests also use server tokens, raw gateway calls with headers,
+// and raw WebSockets with an Origin.
 import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
 import { signServerToken } from "../../src/auth/tokens.ts";
+// example-actors:end
+
+import { expect } from "vitest";
 import { type SignedIn, signIn } from "../../tools/client/auth.ts";
 import { appUrl, engineUrl } from "../support.ts";
 
@@ -13,6 +16,30 @@ export function signInAs(name = "tester"): Promise<SignedIn> {
 	return signIn(appUrl(), name);
 }
 
+/**
+ * Puts an actor to sleep the way the engine does when it is idle, through
+ * the engine's management API (`POST /actors/{id}/sleep`), and waits until
+ * the engine reports it asleep. The next call wakes it: state, SQLite and
+ * KV must come back from storage.
+ */
+export async function sleepActor(actorId: string): Promise<void> {
+	const res = await fetch(`${engineUrl()}/actors/${actorId}/sleep?namespace=default`, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: "{}",
+	});
+	expect(res.status).toBe(200);
+	await expect.poll(() => isAsleep(actorId)).toBe(true);
+}
+
+/** Whether the engine has the actor asleep. Asking the management API does not wake it. */
+export async function isAsleep(actorId: string): Promise<boolean> {
+	const list = await fetch(`${engineUrl()}/actors?namespace=default&actor_ids=${actorId}`);
+	const body = (await list.json()) as { actors: Array<{ sleep_ts: number | null }> };
+	return (body.actors[0]?.sleep_ts ?? null) !== null;
+}
+
+// example-actors:start (the README's removal block deletes these lines)
 /** Signs in as an operator (the test server runs with the development operator token). */
 export function signInOperator(name = "ops"): Promise<SignedIn> {
 	return signIn(appUrl(), name, { operatorToken: DEV_OPERATOR_TOKEN });
@@ -33,22 +60,6 @@ const TEST_SERVER_TOKEN_TTL_S = 15 * 60;
 export async function serverParams(): Promise<{ token: string }> {
 	const { token } = await signServerToken(DEV_AUTH_SECRET, TEST_SERVER_TOKEN_TTL_S);
 	return { token };
-}
-
-/**
- * Puts an actor to sleep the way the engine does when it is idle, through
- * the engine's management API (`POST /actors/{id}/sleep`), and waits until
- * the engine reports it asleep. The next call wakes it: state, SQLite and
- * KV must come back from storage.
- */
-export async function sleepActor(actorId: string): Promise<void> {
-	const res = await fetch(`${engineUrl()}/actors/${actorId}/sleep?namespace=default`, {
-		method: "POST",
-		headers: { "content-type": "application/json" },
-		body: "{}",
-	});
-	expect(res.status).toBe(200);
-	await expect.poll(() => isAsleep(actorId)).toBe(true);
 }
 
 /**
@@ -73,13 +84,6 @@ export async function disposeConnections(...conns: Array<{ dispose(): Promise<vo
 	} finally {
 		clearTimeout(timer);
 	}
-}
-
-/** Whether the engine has the actor asleep. Asking the management API does not wake it. */
-export async function isAsleep(actorId: string): Promise<boolean> {
-	const list = await fetch(`${engineUrl()}/actors?namespace=default&actor_ids=${actorId}`);
-	const body = (await list.json()) as { actors: Array<{ sleep_ts: number | null }> };
-	return (body.actors[0]?.sleep_ts ?? null) !== null;
 }
 
 export interface RawResponse {
@@ -127,3 +131,4 @@ export async function firstWebSocketMessage(actorId: string, params: unknown, or
 		ws.close();
 	}
 }
+// example-actors:end
