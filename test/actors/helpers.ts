@@ -1,5 +1,5 @@
-// Helpers for the actor tests: signing in, and putting an actor to sleep
-// through the engine.
+// Helpers for the actor tests: signing in, putting an actor to sleep through
+// the engine, and disposing connections with a time limit.
 // example-actors:start (the README's removal block deletes these lines)
 // The examples' tests also use server tokens, raw gateway calls with headers,
 // and raw WebSockets with an Origin.
@@ -39,29 +39,6 @@ export async function isAsleep(actorId: string): Promise<boolean> {
 	return (body.actors[0]?.sleep_ts ?? null) !== null;
 }
 
-// example-actors:start (the README's removal block deletes these lines)
-/** Signs in as an operator (the test server runs with the development operator token). */
-export function signInOperator(name = "ops"): Promise<SignedIn> {
-	return signIn(appUrl(), name, { operatorToken: DEV_OPERATOR_TOKEN });
-}
-
-/**
- * How long a test's server token lasts. The app's own last 60 s
- * (SERVER_TOKEN_TTL_S), minted per call; a test holds one through a crash
- * and recovery, which can take longer.
- */
-const TEST_SERVER_TOKEN_TTL_S = 15 * 60;
-
-/**
- * Connection params with a server token, as an actor of the app would send.
- * No HTTP route issues one: tests mint it in-process with the development
- * secret that test servers run with.
- */
-export async function serverParams(): Promise<{ token: string }> {
-	const { token } = await signServerToken(DEV_AUTH_SECRET, TEST_SERVER_TOKEN_TTL_S);
-	return { token };
-}
-
 /**
  * How long a test waits for a connection's `dispose()`. Workaround for
  * rivetkit 2.3.19: `ActorConn.dispose()` asks the WebSocket to close and
@@ -84,6 +61,29 @@ export async function disposeConnections(...conns: Array<{ dispose(): Promise<vo
 	} finally {
 		clearTimeout(timer);
 	}
+}
+
+// example-actors:start (the README's removal block deletes these lines)
+/** Signs in as an operator (the test server runs with the development operator token). */
+export function signInOperator(name = "ops"): Promise<SignedIn> {
+	return signIn(appUrl(), name, { operatorToken: DEV_OPERATOR_TOKEN });
+}
+
+/**
+ * How long a test's server token lasts. The app's own last 60 s
+ * (SERVER_TOKEN_TTL_S), minted per call; a test holds one through a crash
+ * and recovery, which can take longer.
+ */
+const TEST_SERVER_TOKEN_TTL_S = 15 * 60;
+
+/**
+ * Connection params with a server token, as an actor of the app would send.
+ * No HTTP route issues one: tests mint it in-process with the development
+ * secret that test servers run with.
+ */
+export async function serverParams(): Promise<{ token: string }> {
+	const { token } = await signServerToken(DEV_AUTH_SECRET, TEST_SERVER_TOKEN_TTL_S);
+	return { token };
 }
 
 export interface RawResponse {
