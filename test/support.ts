@@ -1,6 +1,8 @@
 // Helpers shared by the tests: typed clients (on the test engine, or any
-// engine a test starts), unique keys, raw gateway calls.
+// engine a test starts), unique keys, raw gateway calls, a server that
+// refuses to boot.
 
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { Registry as AnyRegistry, RegistryActors } from "rivetkit";
 import { createClient } from "rivetkit/client";
@@ -55,3 +57,20 @@ export async function gatewayAction(actorId: string, action: string, args: unkno
 	});
 	return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+
+/** Runs a server entry with `env` added until it exits (a boot refusal): its exit code and stderr. */
+export async function runUntilExit(
+	env: Record<string, string>,
+	entry = "src/server.ts",
+): Promise<{ code: number | null; stderr: string }> {
+	const child = spawn(process.execPath, [entry], { env: { ...process.env, ...env } });
+	let stderr = "";
+	child.stderr.on("data", (d: Buffer) => {
+		stderr += d.toString();
+	});
+	const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+	return { code, stderr };
+}
+
+/** The variables a settings error names, one per line ("  NAME: why"), sorted. */
+export const namedFields = (lines: string[]): string[] => lines.map((l) => l.trim().split(":")[0] ?? "").sort();
