@@ -1,6 +1,6 @@
-// Helpers shared by the tests: typed clients (on the test engine, or any
-// engine a test starts), unique keys, raw gateway calls, a server that
-// refuses to boot.
+// Helpers shared by the tests: typed clients (on the test engine, the fixture
+// engine, or any engine a test starts), unique keys, raw gateway calls, a
+// server that refuses to boot.
 
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -8,9 +8,14 @@ import type { Registry as AnyRegistry, RegistryActors } from "rivetkit";
 import { createClient } from "rivetkit/client";
 import { inject, onTestFinished } from "vitest";
 import type { Registry } from "../src/registry.ts";
+import type { FixtureRegistry } from "./fixtures/registry.ts";
 
 export const engineUrl = (): string => inject("engineUrl");
 export const appUrl = (): string => inject("appUrl");
+/** The fixture stack (test/setup/global.ts): the tests' own actors, on an engine of their own. */
+export const fixtureEngineUrl = (): string => inject("fixtureEngineUrl");
+export const fixtureAppUrl = (): string => inject("fixtureAppUrl");
+export const fixturePool = (): string => inject("fixturePool");
 
 /** A key no other test (or earlier run) uses. */
 export function uniqueKey(prefix: string): string {
@@ -27,6 +32,11 @@ export function clientOn<R extends AnyRegistry<RegistryActors>>(endpoint: string
 /** A client on the test engine, disposed when the test ends. */
 export function testClient(options: { poolName?: string } = {}) {
 	return clientOn<Registry>(engineUrl(), options.poolName);
+}
+
+/** A client on the fixture engine, disposed when the test ends. */
+export function fixtureClient(options: { poolName?: string } = {}) {
+	return clientOn<FixtureRegistry>(fixtureEngineUrl(), options.poolName);
 }
 
 export interface GatewayResult {
@@ -48,9 +58,14 @@ export async function putActor(name: string, key: string, pool = inject("pool"))
 }
 // example-actors:end
 
-/** `POST /gateway/{id}/action/{name}` with a JSON body, as any HTTP client would. */
-export async function gatewayAction(actorId: string, action: string, args: unknown): Promise<GatewayResult> {
-	const res = await fetch(`${engineUrl()}/gateway/${actorId}/action/${action}`, {
+/** `POST /gateway/{id}/action/{name}` with a JSON body, as any HTTP client would; the test engine's unless `engine` says. */
+export async function gatewayAction(
+	actorId: string,
+	action: string,
+	args: unknown,
+	engine = engineUrl(),
+): Promise<GatewayResult> {
+	const res = await fetch(`${engine}/gateway/${actorId}/action/${action}`, {
 		method: "POST",
 		headers: { "content-type": "application/json" },
 		body: JSON.stringify({ args }),
