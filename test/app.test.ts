@@ -1,7 +1,6 @@
 // The Hono app in-process (`app.request()`), plus the real server process for
 // what only a process can show: start-up checks and signals.
 
-import { spawn } from "node:child_process";
 import net from "node:net";
 import { beforeAll, describe, expect, test } from "vitest";
 import { createApp } from "../src/app.ts";
@@ -9,7 +8,7 @@ import { registry } from "../src/registry.ts";
 import { startAppServer } from "../tools/local/app-server.ts";
 import { freePort } from "../tools/local/ports.ts";
 import { FIXTURE_SERVER_ENTRY } from "./fixtures/entry.ts";
-import { engineUrl } from "./support.ts";
+import { engineUrl, namedFields, runUntilExit } from "./support.ts";
 
 let app: ReturnType<typeof createApp>;
 
@@ -64,39 +63,28 @@ describe("the server process", () => {
 	});
 
 	test("bad settings stop the process at boot with one line per bad field", async () => {
-		const child = spawn(process.execPath, ["src/server.ts"], {
-			env: { ...process.env, PORT: "not-a-port", RIVET_ENDPOINT: "ftp://x", RIVET_LOG_LEVEL: "loud" },
+		const { code, stderr } = await runUntilExit({
+			PORT: "not-a-port",
+			RIVET_ENDPOINT: "ftp://x",
+			RIVET_LOG_LEVEL: "loud",
 		});
-		let stderr = "";
-		child.stderr.on("data", (d: Buffer) => {
-			stderr += d.toString();
-		});
-		const code = await new Promise((resolve) => child.once("exit", resolve));
 		expect(code).toBe(1);
 		expect(stderr).toContain("invalid environment");
 		const lines = stderr.split("\n").filter((l) => l.startsWith("  "));
-		expect(lines.map((l) => l.trim().split(":")[0]).sort()).toEqual(["PORT", "RIVET_ENDPOINT", "RIVET_LOG_LEVEL"]);
+		expect(namedFields(lines)).toEqual(["PORT", "RIVET_ENDPOINT", "RIVET_LOG_LEVEL"]);
 	});
 
 	test("bad actor settings stop the process at boot too, though actors read them on first use", async () => {
 		// The fixture server boots through the same code (src/serve.ts) with
 		// the fixture actors' settings; the product checks its own the same way.
-		const child = spawn(process.execPath, [FIXTURE_SERVER_ENTRY], {
-			env: {
-				...process.env,
-				PORT: String(await freePort()),
-				RIVET_ENDPOINT: engineUrl(),
-				TALLY_MAX_PENDING_TIMERS: "lots",
-			},
-		});
-		let stderr = "";
-		child.stderr.on("data", (d: Buffer) => {
-			stderr += d.toString();
-		});
-		expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
+		const { code, stderr } = await runUntilExit(
+			{ PORT: String(await freePort()), RIVET_ENDPOINT: engineUrl(), TALLY_MAX_PENDING_TIMERS: "lots" },
+			FIXTURE_SERVER_ENTRY,
+		);
+		expect(code).toBe(1);
 		expect(stderr).toContain("invalid environment");
 		const lines = stderr.split("\n").filter((l) => l.startsWith("  "));
-		expect(lines.map((l) => l.trim().split(":")[0])).toEqual(["TALLY_MAX_PENDING_TIMERS"]);
+		expect(namedFields(lines)).toEqual(["TALLY_MAX_PENDING_TIMERS"]);
 	});
 
 	test("a port already in use gives a one-line error", async () => {
@@ -104,14 +92,8 @@ describe("the server process", () => {
 		const port = await freePort();
 		await new Promise<void>((resolve) => blocker.listen(port, "127.0.0.1", resolve));
 		try {
-			const child = spawn(process.execPath, ["src/server.ts"], {
-				env: { ...process.env, PORT: String(port), RIVET_ENDPOINT: engineUrl() },
-			});
-			let stderr = "";
-			child.stderr.on("data", (d: Buffer) => {
-				stderr += d.toString();
-			});
-			expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
+			const { code, stderr } = await runUntilExit({ PORT: String(port), RIVET_ENDPOINT: engineUrl() });
+			expect(code).toBe(1);
 			expect(stderr.trim()).toBe(`actor-fleet: port ${port} on 127.0.0.1 is already in use; set PORT to a free port`);
 		} finally {
 			blocker.close();

@@ -5,8 +5,7 @@ import { expect, inject, onTestFinished, test } from "vitest";
 import { ENGINE_START_PATH, refuseStartsWhileStopping } from "../src/workarounds/refuse-starts-while-stopping.ts";
 import { startServerForPool } from "../tools/local/stack.ts";
 import { FIXTURE_SERVER_ENTRY } from "./fixtures/entry.ts";
-import { fixtureClient, fixtureEngineUrl } from "./fixtures/support.ts";
-import { uniqueKey } from "./support.ts";
+import { fixtureClient, fixtureEngineUrl, uniqueKey } from "./support.ts";
 
 test("SIGTERM exits 0 and keeps a just-acknowledged write", async () => {
 	// The fixture server stops through the same code as src/server.ts

@@ -1,14 +1,21 @@
-// Helpers shared by the tests: typed clients (on the test engine, or any
-// engine a test starts), unique keys, raw gateway calls.
+// Helpers shared by the tests: typed clients (on the test engine, the fixture
+// engine, or any engine a test starts), unique keys, raw gateway calls, a
+// server that refuses to boot.
 
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { Registry as AnyRegistry, RegistryActors } from "rivetkit";
 import { createClient } from "rivetkit/client";
 import { inject, onTestFinished } from "vitest";
 import type { Registry } from "../src/registry.ts";
+import type { FixtureRegistry } from "./fixtures/registry.ts";
 
 export const engineUrl = (): string => inject("engineUrl");
 export const appUrl = (): string => inject("appUrl");
+/** The fixture stack (test/setup/global.ts): the tests' own actors, on an engine of their own. */
+export const fixtureEngineUrl = (): string => inject("fixtureEngineUrl");
+export const fixtureAppUrl = (): string => inject("fixtureAppUrl");
+export const fixturePool = (): string => inject("fixturePool");
 
 /** A key no other test (or earlier run) uses. */
 export function uniqueKey(prefix: string): string {
@@ -27,11 +34,17 @@ export function testClient(options: { poolName?: string } = {}) {
 	return clientOn<Registry>(engineUrl(), options.poolName);
 }
 
+/** A client on the fixture engine, disposed when the test ends. */
+export function fixtureClient(options: { poolName?: string } = {}) {
+	return clientOn<FixtureRegistry>(fixtureEngineUrl(), options.poolName);
+}
+
 export interface GatewayResult {
 	status: number;
 	body: Record<string, unknown>;
 }
 
+// example-actors:start (the README's removal block deletes these lines)
 /** Get-or-create an actor through the management API (`PUT /actors`). */
 export async function putActor(name: string, key: string, pool = inject("pool")): Promise<string> {
 	const res = await fetch(`${engineUrl()}/actors?namespace=default`, {
@@ -43,13 +56,36 @@ export async function putActor(name: string, key: string, pool = inject("pool"))
 	const body = (await res.json()) as { actor: { actor_id: string } };
 	return body.actor.actor_id;
 }
+// example-actors:end
 
-/** `POST /gateway/{id}/action/{name}` with a JSON body, as any HTTP client would. */
-export async function gatewayAction(actorId: string, action: string, args: unknown): Promise<GatewayResult> {
-	const res = await fetch(`${engineUrl()}/gateway/${actorId}/action/${action}`, {
+/** `POST /gateway/{id}/action/{name}` with a JSON body, as any HTTP client would; the test engine's unless `engine` says. */
+export async function gatewayAction(
+	actorId: string,
+	action: string,
+	args: unknown,
+	engine = engineUrl(),
+): Promise<GatewayResult> {
+	const res = await fetch(`${engine}/gateway/${actorId}/action/${action}`, {
 		method: "POST",
 		headers: { "content-type": "application/json" },
 		body: JSON.stringify({ args }),
 	});
 	return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+
+/** Runs a server entry with `env` added until it exits (a boot refusal): its exit code and stderr. */
+export async function runUntilExit(
+	env: Record<string, string>,
+	entry = "src/server.ts",
+): Promise<{ code: number | null; stderr: string }> {
+	const child = spawn(process.execPath, [entry], { env: { ...process.env, ...env } });
+	let stderr = "";
+	child.stderr.on("data", (d: Buffer) => {
+		stderr += d.toString();
+	});
+	const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+	return { code, stderr };
+}
+
+/** The variables a settings error names, one per line ("  NAME: why"), sorted. */
+export const namedFields = (lines: string[]): string[] => lines.map((l) => l.trim().split(":")[0] ?? "").sort();

@@ -1,38 +1,19 @@
 // Helpers for the actor tests: signing in, putting an actor to sleep through
-// the engine, raw gateway calls with headers, and raw WebSockets with an
-// Origin.
-
-import { expect } from "vitest";
+// the engine, and disposing connections with a time limit.
+// example-actors:start (the README's removal block deletes these lines)
+// The examples' tests also use server tokens, raw gateway calls with headers,
+// and raw WebSockets with an Origin.
 import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
 import { signServerToken } from "../../src/auth/tokens.ts";
+// example-actors:end
+
+import { expect } from "vitest";
 import { type SignedIn, signIn } from "../../tools/client/auth.ts";
 import { appUrl, engineUrl } from "../support.ts";
 
 /** Signs in on the test app server as a new user (a fresh user id every time). */
 export function signInAs(name = "tester"): Promise<SignedIn> {
 	return signIn(appUrl(), name);
-}
-
-/** Signs in as an operator (the test server runs with the development operator token). */
-export function signInOperator(name = "ops"): Promise<SignedIn> {
-	return signIn(appUrl(), name, { operatorToken: DEV_OPERATOR_TOKEN });
-}
-
-/**
- * How long a test's server token lasts. The app's own last 60 s
- * (SERVER_TOKEN_TTL_S), minted per call; a test holds one through a crash
- * and recovery, which can take longer.
- */
-const TEST_SERVER_TOKEN_TTL_S = 15 * 60;
-
-/**
- * Connection params with a server token, as an actor of the app would send.
- * No HTTP route issues one: tests mint it in-process with the development
- * secret that test servers run with.
- */
-export async function serverParams(): Promise<{ token: string }> {
-	const { token } = await signServerToken(DEV_AUTH_SECRET, TEST_SERVER_TOKEN_TTL_S);
-	return { token };
 }
 
 /**
@@ -49,6 +30,13 @@ export async function sleepActor(actorId: string): Promise<void> {
 	});
 	expect(res.status).toBe(200);
 	await expect.poll(() => isAsleep(actorId)).toBe(true);
+}
+
+/** Whether the engine has the actor asleep. Asking the management API does not wake it. */
+export async function isAsleep(actorId: string): Promise<boolean> {
+	const list = await fetch(`${engineUrl()}/actors?namespace=default&actor_ids=${actorId}`);
+	const body = (await list.json()) as { actors: Array<{ sleep_ts: number | null }> };
+	return (body.actors[0]?.sleep_ts ?? null) !== null;
 }
 
 /**
@@ -75,11 +63,27 @@ export async function disposeConnections(...conns: Array<{ dispose(): Promise<vo
 	}
 }
 
-/** Whether the engine has the actor asleep. Asking the management API does not wake it. */
-export async function isAsleep(actorId: string): Promise<boolean> {
-	const list = await fetch(`${engineUrl()}/actors?namespace=default&actor_ids=${actorId}`);
-	const body = (await list.json()) as { actors: Array<{ sleep_ts: number | null }> };
-	return (body.actors[0]?.sleep_ts ?? null) !== null;
+// example-actors:start (the README's removal block deletes these lines)
+/** Signs in as an operator (the test server runs with the development operator token). */
+export function signInOperator(name = "ops"): Promise<SignedIn> {
+	return signIn(appUrl(), name, { operatorToken: DEV_OPERATOR_TOKEN });
+}
+
+/**
+ * How long a test's server token lasts. The app's own last 60 s
+ * (SERVER_TOKEN_TTL_S), minted per call; a test holds one through a crash
+ * and recovery, which can take longer.
+ */
+const TEST_SERVER_TOKEN_TTL_S = 15 * 60;
+
+/**
+ * Connection params with a server token, as an actor of the app would send.
+ * No HTTP route issues one: tests mint it in-process with the development
+ * secret that test servers run with.
+ */
+export async function serverParams(): Promise<{ token: string }> {
+	const { token } = await signServerToken(DEV_AUTH_SECRET, TEST_SERVER_TOKEN_TTL_S);
+	return { token };
 }
 
 export interface RawResponse {
@@ -127,3 +131,4 @@ export async function firstWebSocketMessage(actorId: string, params: unknown, or
 		ws.close();
 	}
 }
+// example-actors:end

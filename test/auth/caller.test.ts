@@ -13,8 +13,7 @@ import { describe, expect, test } from "vitest";
 import { requireAccess } from "../../src/actors/access.ts";
 import type { AccessRule } from "../../src/actors/access-contract.ts";
 import { callerOf, type Identity, INSPECTOR_IDENTITY } from "../../src/auth/connection.ts";
-import { fixtureClient } from "../fixtures/support.ts";
-import { uniqueKey } from "../support.ts";
+import { fixtureClient, uniqueKey } from "../support.ts";
 
 const alice: Identity = { userId: "u_alice", name: "alice", role: "user", expiresAt: Date.now() + 60_000 };
 

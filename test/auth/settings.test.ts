@@ -21,6 +21,7 @@ import { ACCESS_TOKEN_TTL_S } from "../../src/auth/tokens.ts";
 import { parseEnv } from "../../src/env.ts";
 import { SettingsError } from "../../src/settings.ts";
 import { freePort } from "../../tools/local/ports.ts";
+import { namedFields, runUntilExit } from "../support.ts";
 
 const secret = (c: string) => c.repeat(MIN_SECRET_LENGTH);
 const production = {
@@ -59,18 +60,18 @@ describe("auth settings", () => {
 		expect(parseAuthSettings({ DEV_ACCESS_TOKEN_TTL_S: "60" }).accessTokenTtlS).toBe(60);
 		expect(() => parseAuthSettings({ DEV_ACCESS_TOKEN_TTL_S: "5" })).toThrow(/DEV_ACCESS_TOKEN_TTL_S/);
 		const lines = envErrorLines({ ...production, DEV_ACCESS_TOKEN_TTL_S: "60" });
-		expect(lines.map((l) => l.trim().split(":")[0])).toEqual(["DEV_ACCESS_TOKEN_TTL_S"]);
+		expect(namedFields(lines)).toEqual(["DEV_ACCESS_TOKEN_TTL_S"]);
 	});
 
 	test("production needs AUTH_SECRET and RIVET_START_SECRET, and refuses the public development values", () => {
 		const missing = envErrorLines({ NODE_ENV: "production", RIVET_RUNNER_VERSION: "1" });
-		expect(missing.map((l) => l.trim().split(":")[0]).sort()).toEqual(["AUTH_SECRET", "RIVET_START_SECRET"]);
+		expect(namedFields(missing)).toEqual(["AUTH_SECRET", "RIVET_START_SECRET"]);
 		const devValues = envErrorLines({
 			...production,
 			AUTH_SECRET: DEV_AUTH_SECRET,
 			OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
 		});
-		expect(devValues.map((l) => l.trim().split(":")[0]).sort()).toEqual(["AUTH_SECRET", "OPERATOR_TOKEN"]);
+		expect(namedFields(devValues)).toEqual(["AUTH_SECRET", "OPERATOR_TOKEN"]);
 		expect(parseEnv(production).auth).toEqual({
 			production: true,
 			authSecret: secret("a"),
@@ -92,11 +93,9 @@ describe("auth settings", () => {
 		// One stray variable does not open /start in production.
 		const { RIVET_START_GUARD_ACK: _ack, ...unacknowledged } = compute;
 		const refused = envErrorLines(unacknowledged);
-		expect(refused.map((l) => l.trim().split(":")[0])).toEqual(["RIVET_START_GUARD"]);
+		expect(namedFields(refused)).toEqual(["RIVET_START_GUARD"]);
 		expect(refused[0]).toContain(`RIVET_START_GUARD_ACK=${START_GUARD_ACK}`);
-		expect(envErrorLines({ ...compute, RIVET_START_GUARD_ACK: "yes" }).map((l) => l.trim().split(":")[0])).toEqual([
-			"RIVET_START_GUARD_ACK",
-		]);
+		expect(namedFields(envErrorLines({ ...compute, RIVET_START_GUARD_ACK: "yes" }))).toEqual(["RIVET_START_GUARD_ACK"]);
 		// Development needs no acknowledgement.
 		expect(parseAuthSettings({ RIVET_START_GUARD: "off" }).startGuard).toBe("off");
 		// A start secret next to off would be read by nothing: refused, in production and in development.
@@ -107,16 +106,14 @@ describe("auth settings", () => {
 			expect(envErrorLines(source).join("\n")).toContain("RIVET_START_GUARD: off ignores RIVET_START_SECRET");
 		}
 		// The default still needs it, and a typo does not turn the guard off.
-		expect(envErrorLines(withoutStartSecret).map((l) => l.trim().split(":")[0])).toEqual(["RIVET_START_SECRET"]);
-		expect(envErrorLines({ ...production, RIVET_START_GUARD: "none" }).map((l) => l.trim().split(":")[0])).toEqual([
-			"RIVET_START_GUARD",
-		]);
+		expect(namedFields(envErrorLines(withoutStartSecret))).toEqual(["RIVET_START_SECRET"]);
+		expect(namedFields(envErrorLines({ ...production, RIVET_START_GUARD: "none" }))).toEqual(["RIVET_START_GUARD"]);
 	});
 
 	test("off loopback, development refuses the public development values too", () => {
 		for (const host of ["0.0.0.0", "::", "192.168.1.20", "fleet.example.com"]) {
 			const missing = envErrorLines({ HOST: host });
-			expect(missing.map((l) => l.trim().split(":")[0]).sort()).toEqual(["AUTH_SECRET", "RIVET_START_SECRET"]);
+			expect(namedFields(missing)).toEqual(["AUTH_SECRET", "RIVET_START_SECRET"]);
 			expect(missing.join("\n")).toContain(`when HOST (${host}) is not a loopback address`);
 			const devValues = envErrorLines({
 				HOST: host,
@@ -124,7 +121,7 @@ describe("auth settings", () => {
 				RIVET_START_SECRET: secret("s"),
 				OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
 			});
-			expect(devValues.map((l) => l.trim().split(":")[0]).sort()).toEqual(["AUTH_SECRET", "OPERATOR_TOKEN"]);
+			expect(namedFields(devValues)).toEqual(["AUTH_SECRET", "OPERATOR_TOKEN"]);
 			// Real secrets work; an unset operator token closes operator routes instead of using the public one.
 			const auth = parseEnv({ HOST: host, AUTH_SECRET: secret("a"), RIVET_START_SECRET: secret("s") }).auth;
 			expect(auth).toMatchObject({ production: false, authSecret: secret("a"), operatorToken: undefined });
@@ -152,11 +149,7 @@ describe("auth settings", () => {
 
 	test("short secrets are refused everywhere", () => {
 		const lines = envErrorLines({ AUTH_SECRET: "short", OPERATOR_TOKEN: "also-short", RIVET_START_SECRET: "x" });
-		expect(lines.map((l) => l.trim().split(":")[0]).sort()).toEqual([
-			"AUTH_SECRET",
-			"OPERATOR_TOKEN",
-			"RIVET_START_SECRET",
-		]);
+		expect(namedFields(lines)).toEqual(["AUTH_SECRET", "OPERATOR_TOKEN", "RIVET_START_SECRET"]);
 	});
 });
 
@@ -212,14 +205,11 @@ describe("the public client token", () => {
 	});
 
 	test("the server process refuses to boot with an sk_ public token, and says why", async () => {
-		const child = spawn(process.execPath, ["src/server.ts"], {
-			env: { ...process.env, PORT: String(await freePort()), RIVET_PUBLIC_TOKEN: "sk_live_do_not_publish" },
+		const { code, stderr } = await runUntilExit({
+			PORT: String(await freePort()),
+			RIVET_PUBLIC_TOKEN: "sk_live_do_not_publish",
 		});
-		let stderr = "";
-		child.stderr.on("data", (d: Buffer) => {
-			stderr += d.toString();
-		});
-		expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
+		expect(code).toBe(1);
 		expect(stderr).toContain("invalid environment, not starting");
 		expect(stderr).toContain("RIVET_PUBLIC_TOKEN: carries a secret token (sk_…)");
 		// The message names the variable, never its value.
@@ -259,21 +249,14 @@ describe("the public client token", () => {
 	});
 
 	test("a production server without its secrets refuses to boot, naming each", async () => {
-		const child = spawn(process.execPath, ["src/server.ts"], {
-			env: {
-				...process.env,
-				PORT: String(await freePort()),
-				NODE_ENV: "production",
-				RIVET_RUNNER_VERSION: "1",
-				AUTH_SECRET: "",
-				RIVET_START_SECRET: "",
-			},
+		const { code, stderr } = await runUntilExit({
+			PORT: String(await freePort()),
+			NODE_ENV: "production",
+			RIVET_RUNNER_VERSION: "1",
+			AUTH_SECRET: "",
+			RIVET_START_SECRET: "",
 		});
-		let stderr = "";
-		child.stderr.on("data", (d: Buffer) => {
-			stderr += d.toString();
-		});
-		expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
+		expect(code).toBe(1);
 		expect(stderr).toContain("AUTH_SECRET: required in production");
 		expect(stderr).toContain("RIVET_START_SECRET: required in production");
 	});

@@ -9,8 +9,7 @@
 import { expect, inject, onTestFinished, test } from "vitest";
 import { startServerForPool } from "../../tools/local/stack.ts";
 import { FIXTURE_SERVER_ENTRY } from "../fixtures/entry.ts";
-import { fixtureEngineUrl as engineUrl, fixtureClient } from "../fixtures/support.ts";
-import { uniqueKey } from "../support.ts";
+import { fixtureEngineUrl as engineUrl, fixtureClient, uniqueKey } from "../support.ts";
 
 interface Envoy {
 	version: number;

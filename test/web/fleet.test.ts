@@ -7,8 +7,7 @@ import { createApp } from "../../src/app.ts";
 import { DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
 import { parseEnv } from "../../src/env.ts";
 import { registry } from "../../src/registry.ts";
-import { fixtureClient, fixtureEngineUrl } from "../fixtures/support.ts";
-import { uniqueKey } from "../support.ts";
+import { fixtureClient, fixtureEngineUrl, uniqueKey } from "../support.ts";
 
 let app: ReturnType<typeof createApp>;
 const ENGINE_TOKEN = "fleet-test-engine-token";

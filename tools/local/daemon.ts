@@ -1,13 +1,16 @@
-// Runs one of the cluster's third-party servers (PostgreSQL, NATS, nginx) as a
-// child process: output to a log file, ready once a check passes, stopped by
-// PID with a signal and a SIGKILL fallback.
+// Runs a server the harness needs (the Rivet Engine, and the lab cluster's
+// PostgreSQL, NATS and nginx) as a child process: output to a log file, ready
+// once a check passes, stopped by PID with a signal and a SIGKILL fallback.
 //
 // Each server is started in the foreground (no daemonizing), so the PID we
 // hold is the server's own and nothing outlives the launcher unnoticed.
 
+// lab:start (the README's lab removal block deletes these lines)
+import net from "node:net";
+// lab:end
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { track, watchParent } from "./lifecycle.ts";
 
@@ -16,19 +19,21 @@ const READY_POLL_INTERVAL_MS = 100;
 const DAEMON_STOP_TIMEOUT_MS = 10_000;
 
 export interface DaemonOptions {
-	/** Shown in errors, e.g. "PostgreSQL". */
+	/** Shown in errors, e.g. "the Rivet Engine". */
 	name: string;
 	command: string;
 	args: string[];
 	logFile: string;
 	env?: Record<string, string | undefined>;
+	// lab:start (the README's lab removal block deletes these lines)
 	/** Run as this user (PostgreSQL refuses to run as root). */
 	uid?: number;
 	gid?: number;
+	// lab:end
 	/** Resolves true once the server serves. */
 	ready: () => Promise<boolean>;
 	bootTimeoutMs: number;
-	/** The signal for a clean stop (PostgreSQL: SIGINT, "fast shutdown"). */
+	/** The signal for a clean stop (default SIGTERM). */
 	stopSignal?: NodeJS.Signals;
 	/** How long the clean stop may take before SIGKILL. */
 	stopTimeoutMs?: number;
@@ -74,6 +79,7 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
 	return false;
 }
 
+// lab:start (the README's lab removal block deletes these lines)
 /** True when something accepts TCP connections on `host:port`. */
 export function acceptsConnections(host: string, port: number): Promise<boolean> {
 	return new Promise((resolve) => {
@@ -87,6 +93,7 @@ export function acceptsConnections(host: string, port: number): Promise<boolean>
 		socket.once("error", () => done(false));
 	});
 }
+// lab:end
 
 function waitForExit(child: ChildProcess): Promise<void> {
 	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -129,8 +136,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 		detached: true,
 		stdio: ["ignore", log, log],
 		env: { ...process.env, ...options.env },
+		// lab:start (the README's lab removal block deletes these lines)
 		...(options.uid !== undefined ? { uid: options.uid } : {}),
 		...(options.gid !== undefined ? { gid: options.gid } : {}),
+		// lab:end
 	});
 	const pid = child.pid;
 	if (pid === undefined) throw new Error(`could not spawn ${options.name} (${options.command})`);

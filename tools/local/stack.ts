@@ -1,5 +1,5 @@
 // An isolated engine + app server pair on free ports with a temporary data
-// dir: what the test suite and the benchmarks run against, so a dev server on
+// dir: what the test suite and the lab run against, so a dev server on
 // :6420 never sees their actors and they never see its.
 
 import { randomBytes } from "node:crypto";
@@ -21,7 +21,6 @@ export interface StackOptions {
 	pool?: string;
 	/** Environment for the app server (on top of the engine endpoint and pool). */
 	serverEnv?: Record<string, string | undefined>;
-	engineEnv?: Record<string, string>;
 	/** The server's entry file; defaults to `src/server.ts` (the tests pass their fixture server). */
 	entry?: string;
 }
@@ -103,10 +102,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 	const ownsDir = options.dataDir === undefined;
 	const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "actor-fleet-"));
 	const pool = options.pool ?? "default";
-	const engine = await startEngineOnFreePort({
-		dataDir: path.join(dataDir, "engine"),
-		...(options.engineEnv ? { env: options.engineEnv } : {}),
-	});
+	const engine = await startEngineOnFreePort({ dataDir: path.join(dataDir, "engine") });
 	const extra: RunningAppServer[] = [];
 	let server: RunningAppServer;
 	try {

@@ -5,8 +5,7 @@
 
 import { describe, expect, test } from "vitest";
 import { callAtMostOnce, callIdempotent, neverRan, RetriesExhaustedError } from "../../../tools/client/retry.ts";
-import { fixtureClient } from "../../fixtures/support.ts";
-import { uniqueKey } from "../../support.ts";
+import { fixtureClient, uniqueKey } from "../../support.ts";
 
 /** Keeps these tests quick: the backoff between attempts stays in milliseconds. */
 const FAST = { initialBackoffMs: 5, maxBackoffMs: 20 };

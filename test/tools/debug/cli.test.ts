@@ -7,8 +7,7 @@ import { describe, expect, test } from "vitest";
 import { readInspectorToken } from "../../../tools/debug/inspector.ts";
 import { PROJECT_ROOT } from "../../../tools/local/app-server.ts";
 import { freePort } from "../../../tools/local/ports.ts";
-import { fixtureAppUrl as appUrl, fixtureEngineUrl, fixturePool } from "../../fixtures/support.ts";
-import { uniqueKey } from "../../support.ts";
+import { fixtureAppUrl as appUrl, fixtureEngineUrl, fixturePool, uniqueKey } from "../../support.ts";
 import { freshActor, inspect, inspectJson, testEngine } from "./support.ts";
 
 function expectOneLineFailure(run: { code: number; stdout: string; stderr: string }, code: number, text: string): void {

@@ -7,7 +7,7 @@ import { WorkflowInFlightError } from "../../../tools/debug/errors.ts";
 import { gatewayAction, gatewaySendQueue } from "../../../tools/debug/gateway.ts";
 import { ActorInspector } from "../../../tools/debug/inspector.ts";
 import { describeWorkflowHistory } from "../../../tools/debug/workflow-history.ts";
-import { fixtureClient } from "../../fixtures/support.ts";
+import { fixtureClient } from "../../support.ts";
 import { freshActor, inspect, testEngine } from "./support.ts";
 
 /** A task that keeps a pipeline busy for a moment: 5 workflow steps of 300 ms each. */

@@ -10,8 +10,7 @@ import {
 	readInspectorToken,
 	TRACES_STUB_NOTE,
 } from "../../../tools/debug/inspector.ts";
-import { fixtureAppUrl, fixtureEngineUrl, fixturePool } from "../../fixtures/support.ts";
-import { uniqueKey } from "../../support.ts";
+import { fixtureAppUrl, fixtureEngineUrl, fixturePool, uniqueKey } from "../../support.ts";
 import { freshActor, testEngine } from "./support.ts";
 
 async function tallyInspector(prefix: string): Promise<ActorInspector> {

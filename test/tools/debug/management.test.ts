@@ -21,8 +21,7 @@ import {
 } from "../../../tools/debug/management.ts";
 import { type RunningEngine, startEngineOnFreePort } from "../../../tools/local/engine.ts";
 import { freePort } from "../../../tools/local/ports.ts";
-import { fixturePool } from "../../fixtures/support.ts";
-import { uniqueKey } from "../../support.ts";
+import { fixturePool, uniqueKey } from "../../support.ts";
 import { freshActor, inspect, testEngine } from "./support.ts";
 
 describe("actors", () => {

@@ -13,8 +13,7 @@ import {
 	serverlessHealthCheck,
 } from "../../../tools/debug/runners.ts";
 import { freePort } from "../../../tools/local/ports.ts";
-import { fixtureAppUrl as appUrl, fixturePool, fixtureGatewayAction as gatewayAction } from "../../fixtures/support.ts";
-import { uniqueKey } from "../../support.ts";
+import { fixtureAppUrl as appUrl, fixtureEngineUrl, fixturePool, gatewayAction, uniqueKey } from "../../support.ts";
 import { freshActor, testEngine } from "./support.ts";
 
 describe("runner configs and pools", () => {
@@ -39,7 +38,7 @@ describe("runner configs and pools", () => {
 		// Creating an actor does not start it; a call does, and only a started
 		// actor makes the engine open a serverless envoy on the app server.
 		const { id } = await freshActor("tally", "envoy");
-		expect(await gatewayAction(id, "getCount", [])).toEqual({ status: 200, body: { output: 0 } });
+		expect(await gatewayAction(id, "getCount", [], fixtureEngineUrl())).toEqual({ status: 200, body: { output: 0 } });
 		const envoys = await listEnvoys(testEngine(), { pool });
 		expect(envoys.length).toBeGreaterThan(0);
 		expect(envoys[0]).toMatchObject({ pool_name: pool, version: 1, stop_ts: null });

@@ -5,8 +5,7 @@
 import { runCli } from "../../../tools/debug/cli/main.ts";
 import { type EngineConfig, resolveEngineConfig } from "../../../tools/debug/config.ts";
 import { getOrCreateActor } from "../../../tools/debug/management.ts";
-import { fixtureEngineUrl, fixturePool } from "../../fixtures/support.ts";
-import { uniqueKey } from "../../support.ts";
+import { fixtureEngineUrl, fixturePool, uniqueKey } from "../../support.ts";
 
 /** The fixture engine and pool, as the CLI would resolve them from the environment. */
 export function testEngine(): EngineConfig {

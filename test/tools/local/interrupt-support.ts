@@ -1,15 +1,19 @@
-// Runs a command of this repo as a user would (`npm start`, `npm run bench`…),
-// interrupts it once it prints a phase marker, and finds every process it left.
+// Runs a command of this repo as a user would (`npm start`, `npm run dev`…),
+// interrupts it once it prints a phase marker (the lab's interruption tests),
+// and finds every process it left.
 //
 // Each run gets a unique `FLEET_RUN_MARKER` in its environment. Every process
 // the command starts inherits it (engines, app servers, builds, watchers), so
 // "a process of this run is still alive" is a scan of `/proc/*/environ`, with
 // no guessing from command lines.
 
+// lab:start (the README's lab removal block deletes these lines)
+import { expect } from "vitest";
+// lab:end
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { expect } from "vitest";
 import { PROJECT_ROOT } from "../../../tools/local/app-server.ts";
 
 /** Generous: a phase on a loaded two-core machine (a web build, an engine boot) can take a while. */
@@ -23,12 +27,14 @@ export const STOP_TIMEOUT_MS = 60_000;
  */
 export const INTERRUPT_TEST_TIMEOUT_MS = PHASE_TIMEOUT_MS + STOP_TIMEOUT_MS + 30_000;
 
+// lab:start (the README's lab removal block deletes these lines)
 /** How an interruption is delivered. */
 export type Interruption =
 	/** Ctrl-C in a terminal: SIGINT to every process of the foreground group. */
 	| "SIGINT to the group"
 	/** What `timeout`, systemd and CI send: SIGTERM to the top process only. */
 	| "SIGTERM to the top process";
+// lab:end
 
 export interface Run {
 	child: ChildProcess;
@@ -60,12 +66,14 @@ export function runCommand(command: string, args: string[], env: Record<string, 
 	return { child, marker, output: () => output, exited };
 }
 
+// lab:start (the README's lab removal block deletes these lines)
 export function interrupt(run: Run, how: Interruption): void {
 	const pid = run.child.pid;
 	if (pid === undefined) throw new Error("the command never started");
 	if (how === "SIGINT to the group") process.kill(-pid, "SIGINT");
 	else process.kill(pid, "SIGTERM");
 }
+// lab:end
 
 /** Every live process whose environment carries `marker`, with its command line. */
 export function processesOfRun(marker: string): string[] {
@@ -87,6 +95,7 @@ export function processesOfRun(marker: string): string[] {
 	return found;
 }
 
+// lab:start (the README's lab removal block deletes these lines)
 /** Polls until `text` appears in the run's output, or fails with that output. */
 export async function waitForOutput(run: Run, text: string, timeoutMs: number): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
@@ -101,6 +110,7 @@ export async function waitForOutput(run: Run, text: string, timeoutMs: number): 
 		await new Promise((r) => setTimeout(r, 20));
 	}
 }
+// lab:end
 
 /** SIGKILL to the run's whole process group, if any of it is left: a failed test must not leave processes either. */
 export function killGroup(run: Run): void {
@@ -112,6 +122,7 @@ export function killGroup(run: Run): void {
 	}
 }
 
+// lab:start (the README's lab removal block deletes these lines)
 /**
  * Waits for `phase` in the run's output, interrupts it `how`, and checks that
  * it exits and that no process of it is left; returns its output.
@@ -138,3 +149,4 @@ export async function interruptAtPhase(
 		killGroup(run);
 	}
 }
+// lab:end
