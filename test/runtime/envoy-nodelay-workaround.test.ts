@@ -10,8 +10,7 @@ import { expect, inject, onTestFinished, test } from "vitest";
 import { setNoDelayOnEngineSockets } from "../../src/workarounds/envoy-nodelay.ts";
 import { startServerForPool } from "../../tools/local/stack.ts";
 import { FIXTURE_SERVER_ENTRY } from "../fixtures/entry.ts";
-import { fixtureClient, fixtureEngineUrl } from "../fixtures/support.ts";
-import { uniqueKey } from "../support.ts";
+import { fixtureClient, fixtureEngineUrl, uniqueKey } from "../support.ts";
 
 const ADOPTED_LINE = /TCP_NODELAY set on (\d+) rivetkit engine connection/g;
 
