@@ -3,7 +3,8 @@
 // An actor's reply leaves as two small WebSocket messages; Nagle holds the
 // second until the engine acknowledges the first, and the engine's kernel
 // delays that acknowledgement by up to 40 ms. So every one-at-a-time call
-// waited about 48 ms (strace and the loopback probe, `tools/bench/loopback-probe.ts`).
+// waited about 48 ms (strace and the lab's loopback probe: docs/performance.md,
+// "The 5 ms round-trip target").
 //
 // The socket belongs to the add-on, but it is a descriptor of this process,
 // and `TCP_NODELAY` is a property of the socket, whoever sets it. A
@@ -20,7 +21,7 @@
 // envoy reconnects after an engine restart, so the scan repeats every
 // `SCAN_INTERVAL_MS`; a socket is looked at once.
 //
-// Measured: the loopback probe's sequential `.connect()` p50 went from 48-60 ms
+// Measured: the lab's loopback probe's sequential `.connect()` p50 went from 48-60 ms
 // to 6.9-7.7 ms, the gateway's HTTP action from 52-103 ms to 14-16 ms.
 // Delete when rivetkit's native envoy sets `TCP_NODELAY` itself (the
 // probe then shows the same p50 without this file;
