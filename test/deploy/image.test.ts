@@ -5,11 +5,28 @@
 // a folder of its own and booted the way Rivet Compute runs it (the image's
 // environment, `RIVET_PORT` and no `PORT`, `RIVETKIT_RUNTIME_MODE=serverless`)
 // as a serverless runner of the test engine.
+//
+// `npm ci` runs for real the first time this install of the checkout sees a
+// given lockfile and package.json; its result is kept as hard links in
+// node_modules/.cache and linked into later replays of the same inputs (the
+// removal suite's copies share this node_modules, and reruns), which then run
+// the build and the prune on it as usual (`installFromLockfile`).
 
 // biome-ignore-all assist/source/organizeImports: the example actors' imports sit between the markers that the README's removal block deletes, after the imports that stay.
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import {
+	copyFileSync,
+	cpSync,
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	renameSync,
+	rmSync,
+	statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -45,6 +62,66 @@ function dockerIgnored(): (name: string) => boolean {
 
 function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): string {
 	return execFileSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, ...env }, stdio: "pipe" });
+}
+
+/** Where `installFromLockfile` keeps the result of a real `npm ci`, one folder per set of inputs. */
+const NPM_CI_CACHE = path.join(PROJECT_ROOT, "node_modules", ".cache", "actor-fleet-image-npm-ci");
+/** The root package's scripts that `npm ci` itself runs. */
+const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepare", "preprepare", "postprepare"];
+
+/**
+ * What decides the tree `npm ci` installs in `cwd`: the lockfile, package.json
+ * (all of it but the scripts `npm ci` does not run), npm's arguments, and
+ * the platform and Node that run it.
+ */
+function npmCiInputs(cwd: string, args: string[]): string {
+	const { scripts = {}, ...manifest } = JSON.parse(readFileSync(path.join(cwd, "package.json"), "utf8")) as {
+		scripts?: Record<string, string>;
+	};
+	const installScripts = Object.entries(scripts).filter(([name]) => INSTALL_SCRIPTS.includes(name));
+	return createHash("sha256")
+		.update(JSON.stringify([manifest, installScripts, args, process.platform, process.arch, process.version]))
+		.update(readFileSync(path.join(cwd, "package-lock.json")))
+		.digest("hex")
+		.slice(0, 24);
+}
+
+/**
+ * Copies the folder `from` to `to` as hard links (GNU `cp -al`: instant, no
+ * extra space); false where that is not possible (another file system, no
+ * GNU cp). In a node_modules, npm rewrites `.package-lock.json` in place when
+ * it prunes, the one file a build and a prune change in place (compared by
+ * checksum over both), so that file is copied rather than linked.
+ */
+function linkTree(from: string, to: string): boolean {
+	try {
+		execFileSync("cp", ["-al", from, to], { stdio: "ignore" });
+		const hidden = path.join(to, ".package-lock.json");
+		rmSync(hidden, { force: true });
+		if (existsSync(path.join(from, ".package-lock.json"))) copyFileSync(path.join(from, ".package-lock.json"), hidden);
+		return true;
+	} catch {
+		rmSync(to, { recursive: true, force: true });
+		return false;
+	}
+}
+
+/**
+ * The build stage's `npm ci`: linked from the kept result of a real `npm ci`
+ * with the same inputs (`npmCiInputs`) when there is one, else run, and its
+ * result kept (only the newest set of inputs).
+ */
+function installFromLockfile(cwd: string, args: string[]): void {
+	const kept = path.join(NPM_CI_CACHE, npmCiInputs(cwd, args));
+	const nodeModules = path.join(cwd, "node_modules");
+	if (existsSync(kept) && linkTree(kept, nodeModules)) return;
+	run("npm", args, cwd);
+	rmSync(NPM_CI_CACHE, { recursive: true, force: true });
+	mkdirSync(NPM_CI_CACHE, { recursive: true });
+	// Linked under a temporary name and then renamed, so an interrupted run leaves no half tree under the kept name.
+	const partial = mkdtempSync(path.join(NPM_CI_CACHE, "partial-"));
+	if (linkTree(nodeModules, path.join(partial, "tree"))) renameSync(path.join(partial, "tree"), kept);
+	rmSync(partial, { recursive: true, force: true });
 }
 
 /** The Dockerfile's stages: the build stage's text and the final stage's. */
@@ -92,15 +169,18 @@ beforeAll(async () => {
 			return relative === "" || !ignored(relative);
 		},
 	});
-	// The build stage's RUN lines as written (npm's local cache may answer first).
+	// The build stage's RUN lines as written (npm's local cache may answer
+	// first; `npm ci` may be linked from a real one with the same inputs).
 	for (const [cmd = "", ...args] of buildStageRuns()) {
-		const cacheFirst = cmd === "npm" && (args[0] === "ci" || args[0] === "install") ? ["--prefer-offline"] : [];
-		run(cmd, [...args, ...cacheFirst], workDir, { RIVET_RUNNER_VERSION: IMAGE_VERSION });
+		if (cmd === "npm" && args[0] === "ci") installFromLockfile(workDir, [...args, "--prefer-offline"]);
+		else run(cmd, args, workDir, { RIVET_RUNNER_VERSION: IMAGE_VERSION });
 	}
-	// The final stage: only what it copies.
+	// The final stage: only what it copies (folders as hard links where possible: the same files, at once).
 	imageDir = path.join(workDir, ".image");
 	for (const [from, to] of finalStageCopies()) {
-		cpSync(path.join(workDir, from), path.join(imageDir, to), { recursive: true });
+		const [source, target] = [path.join(workDir, from), path.join(imageDir, to)];
+		mkdirSync(path.dirname(target), { recursive: true });
+		if (!statSync(source).isDirectory() || !linkTree(source, target)) cpSync(source, target, { recursive: true });
 	}
 }, 240_000);
 
