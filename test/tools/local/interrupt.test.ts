@@ -2,6 +2,10 @@
 // leaves no process behind, whichever way the signal arrives. (`npm run
 // cluster` has the same test in test/cluster/, where PostgreSQL, NATS and
 // nginx are at hand; `npm run bench` in test/tools/bench/.)
+//
+// The tests run at the same time (`describe.concurrent`): each run has its
+// own ports, data dir and marker, and most of a run is spent waiting for a
+// phase or for processes to stop.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -61,7 +65,7 @@ const START_PHASES = [
 ];
 const SIGNALS: Interruption[] = ["SIGINT to the group", "SIGTERM to the top process"];
 
-describe("npm start", () => {
+describe.concurrent("npm start", () => {
 	it.each(SIGNALS)(
 		"interrupted while building the web app (%s) leaves nothing running",
 		async (how) => {
@@ -86,7 +90,7 @@ describe("npm start", () => {
 
 	it(
 		"adopts an engine that already answers, says so, and leaves it running",
-		async () => {
+		async ({ expect }) => {
 			// A first `npm start` owns the engine; a second one on the same endpoint adopts it.
 			const dataDir = mkdtempSync(path.join(scratch, "owner-"));
 			const endpoint = `http://127.0.0.1:${await freeEnginePort()}`;
@@ -119,7 +123,7 @@ describe("npm start", () => {
 	);
 });
 
-describe("npm run dev", () => {
+describe.concurrent("npm run dev", () => {
 	it(
 		"interrupted while Vite starts (SIGINT to the group) leaves nothing running",
 		async () => {
@@ -141,7 +145,7 @@ describe("npm run dev", () => {
 	);
 });
 
-describe("a test run", () => {
+describe.concurrent("a test run", () => {
 	// A vitest run of its own whose global setup starts the main suite's stack
 	// (an engine and an app server) and whose one test waits until interrupted.
 	const FIXTURE = ["vitest", "run", "--config", "test/fixtures/interrupt/vitest.config.ts"];
