@@ -3,7 +3,7 @@
 // queue and durable workflow.
 
 import { describe, expect, test } from "vitest";
-import { WorkflowInFlightError } from "../../../tools/debug/errors.ts";
+import { EngineUnreachableError, WorkflowInFlightError } from "../../../tools/debug/errors.ts";
 import { gatewayAction, gatewaySendQueue } from "../../../tools/debug/gateway.ts";
 import { ActorInspector } from "../../../tools/debug/inspector.ts";
 import { describeWorkflowHistory } from "../../../tools/debug/workflow-history.ts";
@@ -126,12 +126,23 @@ describe("pipeline", () => {
 		await gatewayAction(testEngine(), id, "status");
 		const inspector = new ActorInspector(testEngine(), id);
 
-		const error = await inspector.replayWorkflow().catch((e: unknown) => e);
+		// The refusal comes before the actor reads the request's body, and the
+		// engine sometimes drops the connection when an unread body is cancelled
+		// (about 1 in 10 with TCP_NODELAY on the envoy socket: src/workarounds/envoy-nodelay.ts).
+		// A refused replay changes nothing, so a dropped one is sent again.
+		const dropped = (e: unknown) => e instanceof EngineUnreachableError && e.reason === "UND_ERR_SOCKET";
+		let error: unknown;
+		for (let attempt = 1; attempt <= 3 && (attempt === 1 || dropped(error)); attempt++) {
+			error = await inspector.replayWorkflow().catch((e: unknown) => e);
+		}
 		expect(error).toBeInstanceOf(WorkflowInFlightError);
 		expect(error).toMatchObject({ status: 409, group: "actor", code: "workflow_in_flight" });
 		expect((error as WorkflowInFlightError).hint).toContain("loops forever");
 
-		const cli = await inspect("workflow", "replay", "pipeline", key);
+		let cli = await inspect("workflow", "replay", "pipeline", key);
+		for (let attempt = 2; attempt <= 3 && cli.stderr.includes("(UND_ERR_SOCKET)"); attempt++) {
+			cli = await inspect("workflow", "replay", "pipeline", key);
+		}
 		expect(cli.code).toBe(1);
 		expect(cli.stderr).toMatch(/^inspect: workflow is in flight: actor\.workflow_in_flight: /);
 	});
