@@ -7,8 +7,8 @@
 //   ("remote SQLite"), and rivetkit marks the runtime experimental.
 //
 // On native, the core's own connection to the engine lacks TCP_NODELAY, and
-// each one-at-a-time reply waited out a 40 ms delayed ACK;
-// src/workarounds/envoy-nodelay.ts sets it.
+// each one-at-a-time reply waits out a 40 ms delayed ACK;
+// src/workarounds/envoy-nodelay.ts sets it when `FLEET_ENVOY_NODELAY=on`.
 // lab:start (the README's lab removal block deletes these lines)
 // docs/performance.md has the measured comparison and the rule that chose the
 // default.
@@ -37,6 +37,13 @@ const schema = z.object({
 		.default(DEFAULT_RUNTIME),
 	/** rivetkit's own variable; this server sets it from `FLEET_RUNTIME`, so a different value is a mistake. */
 	RIVETKIT_RUNTIME: z.string().optional(),
+	/**
+	 * `on` sets TCP_NODELAY on the native core's engine connection
+	 * (src/workarounds/envoy-nodelay.ts): one-at-a-time calls about 7× faster,
+	 * but the engine then sometimes drops a connection whose request the
+	 * actor refused (the file says when), so it is off by default.
+	 */
+	FLEET_ENVOY_NODELAY: z.enum(["on", "off"]).default("off"),
 });
 
 /** Parses the runtime setting. Pure, so tests can feed it any record. */
@@ -44,14 +51,18 @@ export function parseRuntime(source: Record<string, string | undefined>): Runtim
 	return parseRuntimeSettings(source).runtime;
 }
 
-function parseRuntimeSettings(source: Record<string, string | undefined>): { runtime: Runtime } {
-	const { FLEET_RUNTIME: runtime, RIVETKIT_RUNTIME: rivetkit } = parseSettings(schema, source);
+function parseRuntimeSettings(source: Record<string, string | undefined>): { runtime: Runtime; envoyNoDelay: boolean } {
+	const {
+		FLEET_RUNTIME: runtime,
+		RIVETKIT_RUNTIME: rivetkit,
+		FLEET_ENVOY_NODELAY: envoyNoDelay,
+	} = parseSettings(schema, source);
 	if (rivetkit !== undefined && rivetkit !== runtime) {
 		throw new SettingsError([
 			`  RIVETKIT_RUNTIME: is ${JSON.stringify(rivetkit)} but FLEET_RUNTIME selects ${runtime}; set FLEET_RUNTIME only`,
 		]);
 	}
-	return { runtime };
+	return { runtime, envoyNoDelay: envoyNoDelay === "on" };
 }
 
 /**
@@ -61,9 +72,9 @@ function parseRuntimeSettings(source: Record<string, string | undefined>): { run
  * every other invalid setting.
  */
 export async function prepareRuntime(env: Record<string, string | undefined> = process.env): Promise<Runtime> {
-	const { runtime } = exitOnInvalidSettings(() => parseRuntimeSettings(env));
+	const { runtime, envoyNoDelay } = exitOnInvalidSettings(() => parseRuntimeSettings(env));
 	env.RIVETKIT_RUNTIME = runtime;
-	await applyRuntimeWorkarounds(runtime);
+	await applyRuntimeWorkarounds(runtime, { envoyNoDelay });
 	console.log(`actor-fleet: actors run on the ${runtime} runtime (FLEET_RUNTIME)`);
 	return runtime;
 }

@@ -18,10 +18,13 @@ import { repairScheduleArgs, type ScheduleClass } from "./wasm-schedule.ts";
  * (engine-cli.ts). On wasm: the core is loaded here, with the memory,
  * action-name and schedule repairs (below).
  */
-export async function applyRuntimeWorkarounds(runtime: "native" | "wasm"): Promise<void> {
+export async function applyRuntimeWorkarounds(
+	runtime: "native" | "wasm",
+	options: { envoyNoDelay: boolean } = { envoyNoDelay: false },
+): Promise<void> {
 	hideEngineCli();
 	if (runtime === "wasm") await loadWasmCore();
-	else keepEnvoyNoDelay(process.env.RIVET_ENDPOINT ?? "http://127.0.0.1:6420");
+	else if (options.envoyNoDelay) keepEnvoyNoDelay(process.env.RIVET_ENDPOINT ?? "http://127.0.0.1:6420");
 }
 
 /** What this module uses of the wasm bindings: wasm-bindgen's synchronous initializer, and the class the schedule workaround wraps. */

@@ -30,14 +30,14 @@ test("a connection Node owns is never taken, and keeps carrying data", async () 
 	expect(await echoed).toBe("still mine");
 });
 
-test("on the native runtime, the app server sets TCP_NODELAY on its engine connection and its calls answer", async () => {
+test("on the native runtime with FLEET_ENVOY_NODELAY=on, the app server sets TCP_NODELAY on its engine connection and its calls answer", async () => {
 	const pool = uniqueKey("nodelay");
 	const dataDir = inject("fixtureDataDir");
 	const server = await startServerForPool(fixtureEngineUrl(), {
 		pool,
 		dataDir,
 		entry: FIXTURE_SERVER_ENTRY,
-		env: { FLEET_RUNTIME: "native", RIVETKIT_RUNTIME: undefined },
+		env: { FLEET_RUNTIME: "native", RIVETKIT_RUNTIME: undefined, FLEET_ENVOY_NODELAY: "on" },
 	});
 	onTestFinished(() => server.stop().then(() => undefined));
 	const tally = fixtureClient({ poolName: pool }).tally.getOrCreate([uniqueKey("nodelay")]);
