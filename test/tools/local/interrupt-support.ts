@@ -8,7 +8,7 @@
 // no guessing from command lines.
 
 // lab:start (the README's lab removal block deletes these lines)
-import { expect, vi } from "vitest";
+import { expect } from "vitest";
 // lab:end
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -141,10 +141,8 @@ export async function interruptAtPhase(
 			new Promise<string>((r) => setTimeout(() => r("still running"), timeouts.stopMs ?? STOP_TIMEOUT_MS)),
 		]);
 		expect(code, run.output()).not.toBe("still running");
-		// Watchers notice their daemon is gone within a second or two. (`vi.waitFor`
-		// rather than `expect.poll`, which needs the test's own `expect` when
-		// tests run concurrently.)
-		await vi.waitFor(() => expect(processesOfRun(run.marker)).toEqual([]), { timeout: 20_000, interval: 100 });
+		// Watchers notice their daemon is gone within a second or two.
+		await expect.poll(() => processesOfRun(run.marker), { timeout: 20_000 }).toEqual([]);
 		return run.output();
 	} finally {
 		// Whatever the assertions said, this test leaves nothing behind either.

@@ -2,10 +2,6 @@
 // leaves no process behind, whichever way the signal arrives. (`npm run
 // cluster` has the same test in test/cluster/, where PostgreSQL, NATS and
 // nginx are at hand; `npm run bench` in test/tools/bench/.)
-//
-// The tests run at the same time (`describe.concurrent`): each run has its
-// own ports, data dir and marker, and most of a run is spent waiting for a
-// phase or for processes to stop.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -65,7 +61,7 @@ const START_PHASES = [
 ];
 const SIGNALS: Interruption[] = ["SIGINT to the group", "SIGTERM to the top process"];
 
-describe.concurrent("npm start", () => {
+describe("npm start", () => {
 	it.each(SIGNALS)(
 		"interrupted while building the web app (%s) leaves nothing running",
 		async (how) => {
@@ -90,7 +86,7 @@ describe.concurrent("npm start", () => {
 
 	it(
 		"adopts an engine that already answers, says so, and leaves it running",
-		async ({ expect }) => {
+		async () => {
 			// A first `npm start` owns the engine; a second one on the same endpoint adopts it.
 			const dataDir = mkdtempSync(path.join(scratch, "owner-"));
 			const endpoint = `http://127.0.0.1:${await freeEnginePort()}`;
@@ -123,7 +119,7 @@ describe.concurrent("npm start", () => {
 	);
 });
 
-describe.concurrent("npm run dev", () => {
+describe("npm run dev", () => {
 	it(
 		"interrupted while Vite starts (SIGINT to the group) leaves nothing running",
 		async () => {
@@ -145,7 +141,7 @@ describe.concurrent("npm run dev", () => {
 	);
 });
 
-describe.concurrent("a test run", () => {
+describe("a test run", () => {
 	// A vitest run of its own whose global setup starts the main suite's stack
 	// (an engine and an app server) and whose one test waits until interrupted.
 	const FIXTURE = ["vitest", "run", "--config", "test/fixtures/interrupt/vitest.config.ts"];
