@@ -186,20 +186,27 @@ describe("authorization matrix", () => {
 		// (`UND_ERR_SOCKET`: once in a loaded run of the whole suite on
 		// 2026-12-06, and once on 2026-12-07 while reading a refusal's body).
 		// The call is sent again only if the count shows the dropped one never
-		// ran, so the assertions below still see exactly one increment.
+		// ran; if the count shows it ran (the engine dropped only its answer,
+		// seen once on 2026-12-07), its answer is lost and the count is the
+		// proof. Either way the assertions below see exactly one increment.
+		const socketDropped = (error: unknown) => (error as { cause?: { code?: string } }).cause?.code === "UND_ERR_SOCKET";
 		const allowedAnswer = async () => {
 			for (let attempt = 1; ; attempt++) {
 				try {
 					return await callIncrement(`Bearer ${token}`);
 				} catch (error) {
-					const code = (error as { cause?: { code?: string } }).cause?.code;
-					if (code !== "UND_ERR_SOCKET" || attempt >= 3 || (await counter.getCount()) !== 2) throw error;
+					if (!socketDropped(error) || attempt >= 3) throw error;
+					const count = await counter.getCount();
+					if (count === 7) return undefined;
+					if (count !== 2) throw error;
 				}
 			}
 		};
+		// `undefined`: the call ran and the engine dropped its answer.
 		const allowed = await allowedAnswer();
-		expect(allowed.status).toBe(200);
-		expect(allowed.body).toEqual({ output: 7 });
+		if (allowed === undefined)
+			console.log("the inspector call ran; the engine dropped its answer (the count shows it)");
+		else expect(allowed).toEqual({ status: 200, body: { output: 7 } });
 		// Operators never claim: the counter is still its owner's alone.
 		expect(await counter.getCount()).toBe(7);
 		await expect(
@@ -216,8 +223,7 @@ describe("authorization matrix", () => {
 				try {
 					return await callIncrement(authorization);
 				} catch (error) {
-					const code = (error as { cause?: { code?: string } }).cause?.code;
-					if (code !== "UND_ERR_SOCKET" || attempt >= 3) throw error;
+					if (!socketDropped(error) || attempt >= 3) throw error;
 				}
 			}
 		};
