@@ -15,6 +15,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { PROJECT_ROOT } from "../../../tools/local/app-server.ts";
+import { track } from "../../../tools/local/lifecycle.ts";
 
 /** Generous: a phase on a loaded two-core machine (a web build, an engine boot) can take a while. */
 export const PHASE_TIMEOUT_MS = 90_000;
@@ -63,7 +64,37 @@ export function runCommand(command: string, args: string[], env: Record<string, 
 	const exited = new Promise<number | string>((resolve) =>
 		child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
 	);
+	// If this test worker is stopped mid-test (vitest got SIGTERM: the orphan
+	// watch of test/setup/orphans.ts), the command is stopped as Ctrl-C would,
+	// then killed; otherwise it outlived the run once, re-parented to init.
+	const pid = child.pid;
+	if (pid !== undefined) {
+		const forget = track({
+			name: `${command} ${args.join(" ")}`,
+			pid,
+			stop: () => stopGroup(pid, exited),
+		});
+		void exited.then(forget);
+	}
 	return { child, marker, output: () => output, exited };
+}
+
+/** SIGINT to the command's group, then SIGKILL if it has not exited within STOP_TIMEOUT_MS. */
+async function stopGroup(pid: number, exited: Promise<unknown>): Promise<void> {
+	const signalGroup = (signal: NodeJS.Signals) => {
+		try {
+			process.kill(-pid, signal);
+		} catch {
+			// The group is gone.
+		}
+	};
+	signalGroup("SIGINT");
+	let timer: NodeJS.Timeout | undefined;
+	const late = new Promise<"late">((resolve) => {
+		timer = setTimeout(() => resolve("late"), STOP_TIMEOUT_MS);
+	});
+	if ((await Promise.race([exited, late])) === "late") signalGroup("SIGKILL");
+	clearTimeout(timer);
 }
 
 // lab:start (the README's lab removal block deletes these lines)
