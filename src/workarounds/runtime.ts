@@ -11,12 +11,13 @@ import { keepEnvoyNoDelay } from "./envoy-nodelay.ts";
 import { refuseInheritedActionNames } from "./wasm-action-names.ts";
 import { repairDetachedMemoryViews, type WasmImports } from "./wasm-memory.ts";
 import { repairScheduleArgs, type ScheduleClass } from "./wasm-schedule.ts";
+import { type ActorContextClass, settleSavesOnStop } from "./wasm-stop-save.ts";
 
 /**
  * On both runtimes: with the engine binary resolvable, rivetkit's core
  * spawns an engine of its own whenever the configured one does not answer
  * (engine-cli.ts). On wasm: the core is loaded here, with the memory,
- * action-name and schedule repairs (below).
+ * action-name, schedule and stop-save repairs (below).
  */
 export async function applyRuntimeWorkarounds(
 	runtime: "native" | "wasm",
@@ -27,10 +28,11 @@ export async function applyRuntimeWorkarounds(
 	else if (options.envoyNoDelay) keepEnvoyNoDelay(process.env.RIVET_ENDPOINT ?? "http://127.0.0.1:6420");
 }
 
-/** What this module uses of the wasm bindings: wasm-bindgen's synchronous initializer, and the class the schedule workaround wraps. */
+/** What this module uses of the wasm bindings: wasm-bindgen's synchronous initializer, and the classes the schedule and stop-save workarounds wrap. */
 interface WasmBindings {
 	initSync(input: { module: Uint8Array }): unknown;
 	Schedule?: ScheduleClass;
+	ActorContext?: ActorContextClass;
 }
 
 /** The part of the WebAssembly API the wasm core's initialization goes through. */
@@ -51,7 +53,8 @@ interface WasmInstanceApi {
  * (wasm-memory.ts) can wrap a few of those imports, and the action-names
  * workaround (wasm-action-names.ts) can wrap the export that makes each
  * actor factory. The schedule workaround (wasm-schedule.ts) wraps
- * two methods of the bindings' `Schedule` class.
+ * two methods of the bindings' `Schedule` class, and the stop-save
+ * workaround (wasm-stop-save.ts) one of its `ActorContext` class.
  */
 async function loadWasmCore(): Promise<void> {
 	const fromRivetkit = createRequire(import.meta.resolve("rivetkit"));
@@ -86,6 +89,11 @@ async function loadWasmCore(): Promise<void> {
 	if (!actionsGuarded) {
 		console.warn(
 			"actor-fleet: this rivetkit-wasm build lacks the export src/workarounds/wasm-action-names.ts wraps; running without that workaround",
+		);
+	}
+	if (!settleSavesOnStop(bindings.ActorContext)) {
+		console.warn(
+			"actor-fleet: this rivetkit-wasm build lacks the ActorContext method src/workarounds/wasm-stop-save.ts wraps; running without that workaround",
 		);
 	}
 	if (!repairScheduleArgs(bindings.Schedule)) {
