@@ -2,8 +2,12 @@ import { defineConfig } from "vitest/config";
 
 // Every suite is a vitest project of this one config. `npm test`
 // (tools/check.ts) runs them one after another with `--project <name>`;
-// `npx vitest run <file>` runs a file in every project that includes it (an
-// actor test runs on both runtimes: add `--project main` for one).
+// `npx vitest run <file>` runs a file in every project that includes it
+// (`--project main` picks one).
+// lab:start (the README's lab removal block deletes these lines)
+// An actor test runs on both runtimes: native in main, wasm in the lab's wasm
+// parity run.
+// lab:end
 //
 // Each project starts its own engines and servers in its global setup, and
 // runs in a group of its own (`sequence.groupOrder`), so no two suites share
@@ -48,12 +52,14 @@ export default defineConfig({
 					sequence: { groupOrder: 0 },
 				},
 			},
+			// lab:start (the README's lab removal block deletes these lines)
 			{
 				test: {
 					...common,
-					// The actor tests again, against an app server on rivetkit's wasm
-					// runtime (`FLEET_RUNTIME=wasm`, src/runtime.ts): same engine, same
-					// tests, only the server's runtime differs.
+					// The reliability lab's wasm parity run: the actor tests again,
+					// against an app server on rivetkit's wasm runtime
+					// (`FLEET_RUNTIME=wasm`, src/runtime.ts): same engine, same tests,
+					// only the server's runtime differs.
 					name: "wasm",
 					include: [
 						// example-actors:start (the README's removal block deletes these lines)
@@ -72,7 +78,6 @@ export default defineConfig({
 					sequence: { groupOrder: 1 },
 				},
 			},
-			// lab:start (the README's lab removal block deletes these lines)
 			// example-actors:start (the fault suite crashes the example actors)
 			{
 				test: {

@@ -2,9 +2,14 @@
 //
 // - `native` (the default): rivetkit's Rust core as a Node add-on. Actors keep
 //   their SQLite databases in the app server's process.
-// - `wasm`: the same core compiled to WebAssembly, talking to the engine over
-//   JavaScript WebSockets. Every SQLite query is a round trip to the engine
-//   ("remote SQLite"), and rivetkit marks the runtime experimental.
+// lab:start (the README's lab removal block deletes these lines)
+// - `wasm`, the reliability lab's experiment: the same core compiled to
+//   WebAssembly, talking to the engine over JavaScript WebSockets. Every
+//   SQLite query is a round trip to the engine ("remote SQLite"), and
+//   rivetkit marks the runtime experimental. The lab's wasm parity run
+//   (`npx vitest run --project wasm`) runs the actor tests on it; its loader
+//   and repairs are src/workarounds/wasm-core.ts and wasm-*.ts.
+// lab:end
 //
 // On native, the core's own connection to the engine lacks TCP_NODELAY, and
 // each one-at-a-time reply waits out a 40 ms delayed ACK;
@@ -22,7 +27,13 @@ import { z } from "zod";
 import { exitOnInvalidSettings, parseSettings, SettingsError } from "./settings.ts";
 import { applyRuntimeWorkarounds } from "./workarounds/runtime.ts";
 
-export const RUNTIMES = ["native", "wasm"] as const;
+/** What `FLEET_RUNTIME` accepts. */
+export const RUNTIMES = [
+	"native",
+	// lab:start (the README's lab removal block deletes these lines)
+	"wasm",
+	// lab:end
+] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
 // lab:start (the README's lab removal block deletes these lines)
@@ -33,7 +44,7 @@ export const DEFAULT_RUNTIME: Runtime = "native";
 
 const schema = z.object({
 	FLEET_RUNTIME: z
-		.enum(RUNTIMES, { error: (issue) => `must be one of ${RUNTIMES.join(", ")} (got ${JSON.stringify(issue.input)})` })
+		.enum(RUNTIMES, { error: (issue) => `must be ${RUNTIMES.join(" or ")} (got ${JSON.stringify(issue.input)})` })
 		.default(DEFAULT_RUNTIME),
 	/** rivetkit's own variable; this server sets it from `FLEET_RUNTIME`, so a different value is a mistake. */
 	RIVETKIT_RUNTIME: z.string().optional(),

@@ -283,7 +283,14 @@ describe("the README's removal blocks", () => {
 
 		const lab = await runIn(copy, readmeBlock(readme, "remove-lab"));
 		expect(lab.code, `remove-lab:\n${tail(lab.output)}`).toBe(0);
-		for (const gone of ["tools/bench", "tools/cluster.ts", "tools/debug", "test/cluster", "deploy/cluster"]) {
+		for (const gone of [
+			"tools/bench",
+			"tools/cluster.ts",
+			"tools/debug",
+			"test/cluster",
+			"deploy/cluster",
+			"src/workarounds/wasm-core.ts",
+		]) {
 			expect(existsSync(path.join(copy, gone)), gone).toBe(false);
 		}
 		// The system packages left to check are Chromium's, for the browser test.

@@ -1,7 +1,7 @@
 // `npm run check` (and `npm test`, which first installs the Debian packages
 // the suites need): format and lint, typecheck, then each vitest project of
-// vitest.config.ts (main and wasm parity, and the lab's suites while it is
-// kept), one after another, stopping at the first failure.
+// vitest.config.ts (main, and the lab's suites while it is kept: wasm
+// parity, faults, cluster), one after another, stopping at the first failure.
 //
 // A script of its own rather than a `&&` chain in package.json: npm runs a
 // chain through `sh`, and a SIGTERM to npm (what `timeout`, systemd and CI
@@ -24,9 +24,9 @@ const STEPS: Array<[string, string, string[]]> = [
 	["typecheck (server)", "tsc", ["-p", "tsconfig.json"]],
 	["typecheck (web)", "tsc", ["-p", "web/tsconfig.json"]],
 	["main suite", "vitest", ["run", "--project", "main"]],
-	// The actor tests again, against an app server on rivetkit's wasm runtime (src/runtime.ts compares the two).
-	["wasm parity suite", "vitest", ["run", "--project", "wasm"]],
 	// lab:start (the README's lab removal block deletes these lines)
+	// The actor tests again, against an app server on rivetkit's wasm runtime (src/runtime.ts).
+	["wasm parity suite", "vitest", ["run", "--project", "wasm"]],
 	// example-actors:start (the fault suite crashes the example actors)
 	["fault suite", "vitest", ["run", "--project", "faults"]],
 	// example-actors:end

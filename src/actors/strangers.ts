@@ -28,10 +28,12 @@
 // example-actors:start (the README's removal block deletes these lines)
 // That test is test/actors/strangers.test.ts.
 // example-actors:end
-// Not yet on the wasm runtime (`FLEET_RUNTIME=wasm`): there, the refused
+// lab:start (the README's lab removal block deletes these lines)
+// Not yet on the lab's wasm runtime (`FLEET_RUNTIME=wasm`): there, the refused
 // actors without SQLite were destroyed, but those with SQLite were
 // reported asleep by the engine within about a second of the refusal, before
 // the check ran, and stayed listed; the cause was not traced.
+// lab:end
 //
 // The race this leaves open, on purpose: a signed-in client whose first call
 // to that key arrives exactly as the actor destroys itself sees one failed

@@ -1,10 +1,10 @@
 // WORKAROUND for rivetkit 2.3.19: an `onWake` that throws is not logged.
 //
-// Measured 2026-12-06 (the issue behind src/workarounds/wasm-schedule.ts):
-// the worker's `onWake` threw on the wasm runtime after every crash, and the
-// app server's log said nothing at any log level; the engine retried the
-// start once and the actor stayed asleep with its jobs queued. The only
-// trace was a ledger that stopped moving. rivetkit's `onWake` wrapper
+// Measured 2026-12-06: the example worker's `onWake` threw after every crash
+// (on the wasm runtime, where `schedule.get` threw), and the app server's log
+// said nothing at any log level; the engine retried the start once and the
+// actor stayed asleep with its jobs queued. The only trace was a ledger that
+// stopped moving. rivetkit's `onWake` wrapper
 // (`registry/native.ts`, `wrapNativeCallback`) hands the error to the core,
 // which turns it into a failed start without printing it.
 //

@@ -36,14 +36,12 @@
 // callbacks with `actions` copied onto an object without a prototype: only
 // the actor's own actions can then be found, and every other name gets the
 // core's own `action_not_found`. Nothing else changes. If the export is
-// absent (another rivetkit version), nothing is wrapped and runtime.ts (here)
-// warns once.
+// absent (another rivetkit version), nothing is wrapped and wasm-core.ts
+// (here) warns once.
 //
-// Remove this file, and its use in `runtime.ts` (here), when rivetkit-wasm
-// looks up own actions only.
-// lab:start (the README's lab removal block deletes these lines)
-// test/faults/hostile.test.ts then passes on wasm without it.
-// lab:end
+// Remove this file, and its use in `wasm-core.ts` (here), when rivetkit-wasm
+// looks up own actions only: test/faults/hostile.test.ts then passes on wasm
+// without it.
 
 /** The wasm core's export behind `new ActorFactory(callbacks, config)` (rivetkit-wasm 2.3.19). */
 export const ACTOR_FACTORY_EXPORT = "actorfactory_new";

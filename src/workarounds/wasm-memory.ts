@@ -26,9 +26,9 @@
 // untouched. If the names are absent (another rivetkit version) nothing is
 // wrapped and one warning says so.
 //
-// Remove this file, and its use in `src/runtime.ts`, when rivetkit-wasm ships
-// the fix (the wasm parity suite, `npx vitest run --project
-// wasm`, run a few times without it shows whether).
+// Remove this file, and its use in `wasm-core.ts` (here), when rivetkit-wasm
+// ships the fix (the wasm parity suite, `npx vitest run --project wasm`, run
+// a few times without it shows whether).
 
 /** wasm-bindgen's import object: module name → function name → function. */
 export type WasmImports = Record<string, Record<string, unknown>>;

@@ -32,13 +32,13 @@
 //   `RuntimeScheduledEventInfo` type says.
 //
 // Until then, this module wraps `Schedule.prototype.get` and `list` of the
-// wasm bindings (the very module instance rivetkit uses; src/runtime.ts
+// wasm bindings (the very module instance rivetkit uses; wasm-core.ts
 // loads it) so that an `args` Array of bytes becomes a `Uint8Array` with the
 // same bytes before rivetkit sees it. Anything else passes through
 // untouched. If the class or the methods are absent (another rivetkit
-// version), nothing is wrapped and src/runtime.ts warns once.
+// version), nothing is wrapped and wasm-core.ts warns once.
 //
-// Remove this file, and its use in `src/runtime.ts`, when rivetkit-wasm
+// Remove this file, and its use in `wasm-core.ts` (here), when rivetkit-wasm
 // returns bytes: the wasm parity run then passes without it.
 
 /** The wasm bindings' `Schedule` class, as far as this workaround touches it. */

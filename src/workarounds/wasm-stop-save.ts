@@ -37,7 +37,7 @@
 //
 // Until then, this module wraps `ActorContext.prototype.saveStateAndWorkflowBatch`
 // of the wasm bindings (the very module instance rivetkit uses; see
-// runtime.ts): once the actor's abort signal has fired (its stop began), a
+// wasm-core.ts): once the actor's abort signal has fired (its stop began), a
 // save still unanswered after STOP_SAVE_DEADLINE_MS is rejected. rivetkit's
 // workflow treats an error after the abort as the sleep it is, its run
 // handler returns and the stop completes. Nothing is acknowledged that was
@@ -46,9 +46,9 @@
 // worker's steps are written for that; src/actors/jobs/worker.ts). Saves
 // answered in time, and every save while the actor is not stopping, pass
 // through untouched. If the class or the method is absent (another
-// rivetkit-wasm version), nothing is wrapped and runtime.ts warns once.
+// rivetkit-wasm version), nothing is wrapped and wasm-core.ts warns once.
 //
-// Remove this file, and its use in runtime.ts, when rivetkit-wasm settles
+// Remove this file, and its use in wasm-core.ts, when rivetkit-wasm settles
 // the save: the worker's "a wake right after sleeping" test passes on wasm
 // a few times in a row without it.
 

@@ -20,7 +20,7 @@ const outcome = (p) => p.then(() => "resolved", (e) => e.code);
 console.log(await outcome(import("@rivetkit/engine-cli")), await outcome(import("@rivetkit/engine-cli/package.json", { with: { type: "json" } })), await outcome(import("rivetkit")));
 `;
 
-test("without the workaround, @rivetkit/engine-cli resolves (what makes rivetkit 2.3.19 hand the wasm core an engine binary)", () => {
+test("without the workaround, @rivetkit/engine-cli resolves (what makes rivetkit 2.3.19 hand its core an engine binary)", () => {
 	expect(run(PROBE)).toBe("resolved resolved resolved");
 });
 

@@ -1,9 +1,7 @@
-// The action-names workaround on its own.
-// lab:start (the README's lab removal block deletes these lines)
-// That it makes every actor refuse prototype names on the wasm runtime is
-// shown by test/faults/hostile.test.ts ("prototype and unknown action names
-// get 404 action_not_found") run with `FLEET_RUNTIME=wasm`.
-// lab:end
+// The action-names workaround on its own. That it makes every actor refuse
+// prototype names on the wasm runtime is shown by test/faults/hostile.test.ts
+// ("prototype and unknown action names get 404 action_not_found") run with
+// `FLEET_RUNTIME=wasm`.
 
 import { describe, expect, test } from "vitest";
 import {

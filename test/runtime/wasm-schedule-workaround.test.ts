@@ -1,5 +1,5 @@
 // The schedule workaround against the real wasm bindings' `Schedule` class
-// shape, and the onWake log workaround.
+// shape.
 // example-actors:start (the README's removal block deletes these lines)
 // That the workaround makes a real wake work on the wasm runtime is shown by
 // test/actors/jobs/coordinator.test.ts ("a running batch survives the
@@ -7,7 +7,6 @@
 // example-actors:end
 
 import { describe, expect, test } from "vitest";
-import { logWakeFailure, WAKE_FAILURE_MESSAGE } from "../../src/workarounds/wake-failure-log.ts";
 import { eventWithByteArgs, repairScheduleArgs } from "../../src/workarounds/wasm-schedule.ts";
 
 /** What rivetkit-wasm 2.3.19's `Schedule.get`/`list` resolve to: `args` as an Array of byte values. */
@@ -47,25 +46,5 @@ describe("schedule args from the wasm core", () => {
 		expect((await schedule.list()).map((e) => e.args)).toEqual([Uint8Array.from(args), Uint8Array.from(args)]);
 		expect(repairScheduleArgs({ prototype: { get: () => undefined } })).toBe(false);
 		expect(repairScheduleArgs(undefined)).toBe(false);
-	});
-});
-
-describe("a failing onWake", () => {
-	test("logs one error line and fails the wake with the same error", async () => {
-		const lines: Array<Record<string, unknown>> = [];
-		const c = { log: { error: (fields: Record<string, unknown>) => lines.push(fields) } };
-		const error = new TypeError("Source must be a Uint8Array or Buffer but was a Array");
-		await expect(
-			logWakeFailure(c, async () => {
-				throw error;
-			}),
-		).rejects.toBe(error);
-		expect(lines).toEqual([{ msg: WAKE_FAILURE_MESSAGE, error: `TypeError: ${error.message}` }]);
-	});
-
-	test("a wake that succeeds logs nothing", async () => {
-		const lines: unknown[] = [];
-		await logWakeFailure({ log: { error: (fields) => lines.push(fields) } }, async () => {});
-		expect(lines).toEqual([]);
 	});
 });
