@@ -3,8 +3,10 @@
 // An actor's reply leaves as two small WebSocket messages; Nagle holds the
 // second until the engine acknowledges the first, and the engine's kernel
 // delays that acknowledgement by up to 40 ms. So every one-at-a-time call
-// waited about 48 ms (strace and the lab's loopback probe: docs/performance.md,
-// "The 5 ms round-trip target").
+// waited about 48 ms (measured with strace and a loopback probe).
+// lab:start (the README's lab removal block deletes these lines)
+// The lab's docs/performance.md, "The 5 ms round-trip target", has the trace.
+// lab:end
 //
 // The socket belongs to the add-on, but it is a descriptor of this process,
 // and `TCP_NODELAY` is a property of the socket, whoever sets it. A

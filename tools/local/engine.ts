@@ -50,8 +50,11 @@ export const LOCAL_ENGINE_TUNING: Record<string, string> = {
 	// Guard's accepted sockets (clients, and the app's envoy connection) get
 	// TCP_NODELAY. Without it a reply the engine writes in more than one piece
 	// waits for the peer's delayed ACK (up to 40 ms on Linux) before its second
-	// piece leaves. `npm run bench` and the README's Performance section show
-	// what it changes and the stall that remains on the app's side.
+	// piece leaves.
+	// lab:start (the README's lab removal block deletes these lines)
+	// The lab's bench (docs/performance.md) shows what it changes and the
+	// stall that remains on the app's side.
+	// lab:end
 	RIVET__GUARD__TCP_NODELAY: "true",
 };
 
