@@ -198,7 +198,7 @@ async function isOperatorAccessToken(settings: AuthSettings, presented: string):
 
 /**
  * The engine's requests to the serverless endpoint carry the start secret
- * (the runner config's `headers`, see src/local/runner-config.ts). rivetkit
+ * (the runner config's `headers`, see tools/local/runner-config.ts). rivetkit
  * itself checks only the endpoint and namespace a `/start` names, both of
  * which are public, so without this anyone who reaches the app could open
  * actor streams on it. 401 without the header, 403 with a wrong one.
