@@ -79,21 +79,23 @@ export function runCommand(command: string, args: string[], env: Record<string, 
 	return { child, marker, output: () => output, exited };
 }
 
+/** Sends `signal` to the process group `pid` leads, if it is still there. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+	try {
+		process.kill(-pid, signal);
+	} catch {
+		// The group is gone already.
+	}
+}
+
 /** SIGINT to the command's group, then SIGKILL if it has not exited within STOP_TIMEOUT_MS. */
 async function stopGroup(pid: number, exited: Promise<unknown>): Promise<void> {
-	const signalGroup = (signal: NodeJS.Signals) => {
-		try {
-			process.kill(-pid, signal);
-		} catch {
-			// The group is gone.
-		}
-	};
-	signalGroup("SIGINT");
+	signalGroup(pid, "SIGINT");
 	let timer: NodeJS.Timeout | undefined;
 	const late = new Promise<"late">((resolve) => {
 		timer = setTimeout(() => resolve("late"), STOP_TIMEOUT_MS);
 	});
-	if ((await Promise.race([exited, late])) === "late") signalGroup("SIGKILL");
+	if ((await Promise.race([exited, late])) === "late") signalGroup(pid, "SIGKILL");
 	clearTimeout(timer);
 }
 
@@ -145,12 +147,7 @@ export async function waitForOutput(run: Run, text: string, timeoutMs: number): 
 
 /** SIGKILL to the run's whole process group, if any of it is left: a failed test must not leave processes either. */
 export function killGroup(run: Run): void {
-	if (run.child.pid === undefined) return;
-	try {
-		process.kill(-run.child.pid, "SIGKILL");
-	} catch {
-		// The group is gone already.
-	}
+	if (run.child.pid !== undefined) signalGroup(run.child.pid, "SIGKILL");
 }
 
 // lab:start (the README's lab removal block deletes these lines)
