@@ -12,8 +12,8 @@
 // lab:end
 //
 // On native, the core's own connection to the engine lacks TCP_NODELAY, and
-// each one-at-a-time reply waits out a 40 ms delayed ACK;
-// src/workarounds/envoy-nodelay.ts sets it when `FLEET_ENVOY_NODELAY=on`.
+// each one-at-a-time reply would wait out a 40 ms delayed ACK;
+// src/workarounds/envoy-nodelay.ts sets it (`FLEET_ENVOY_NODELAY=off` does not).
 // lab:start (the README's lab removal block deletes these lines)
 // docs/performance.md has the measured comparison and the rule that chose the
 // default.
@@ -49,12 +49,11 @@ const schema = z.object({
 	/** rivetkit's own variable; this server sets it from `FLEET_RUNTIME`, so a different value is a mistake. */
 	RIVETKIT_RUNTIME: z.string().optional(),
 	/**
-	 * `on` sets TCP_NODELAY on the native core's engine connection
-	 * (src/workarounds/envoy-nodelay.ts): one-at-a-time calls about 7× faster,
-	 * but the engine then sometimes drops a connection whose request the
-	 * actor refused (the file says when), so it is off by default.
+	 * `on` (the default) sets TCP_NODELAY on the native core's engine
+	 * connection (src/workarounds/envoy-nodelay.ts): one-at-a-time calls about
+	 * 7× faster. `off` is there to measure the difference.
 	 */
-	FLEET_ENVOY_NODELAY: z.enum(["on", "off"]).default("off"),
+	FLEET_ENVOY_NODELAY: z.enum(["on", "off"]).default("on"),
 });
 
 /** Parses the runtime setting. Pure, so tests can feed it any record. */

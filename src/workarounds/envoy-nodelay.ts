@@ -25,21 +25,15 @@
 //
 // Measured: the lab's loopback probe's sequential `.connect()` p50 went from 48-60 ms
 // to 6.9-7.7 ms, the gateway's HTTP action from 52-103 ms to 14-16 ms.
-// What it exposes: when an actor answers a request without reading its body
-// (rivetkit's inspector refusing a bad token or an in-flight replay, a 404
-// for a missing `onRequest`), rivetkit cancels the unread body, and the
-// engine sometimes drops the client's connection instead of delivering the
-// answer. Measured against one engine, 300 sequential inspector calls with
-// a wrong token: 29 dropped as POSTs with a body, 0 as GETs or bodiless POSTs;
-// 0 of 400 actions (answers, refusals and errors alike) and 0 of 400 inspector
-// answers that read their body. Without this file Nagle merged the cancel
-// with the answer and it was rare (the lab's debug client already met it).
-// Nothing is applied by such a request, so a client may send it again.
-//
-// That is why it is opt-in: `applyRuntimeWorkarounds` applies it only with
-// `FLEET_ENVOY_NODELAY=on` (src/runtime.ts). In the full suite with it always
-// on, 3 of 8 runs met such a drop (inspector refusals the tests expected as
-// 401/403/409).
+// What it exposed: when an actor answers a request without reading its body
+// (rivetkit's inspector refusing a bad token, a 404 for a missing
+// `onRequest`), rivetkit cancels the unread body, the cancel now travels
+// ahead of the answer, and the engine sometimes dropped the client's
+// connection instead of answering (29 of 300 such inspector calls; 3 of 8
+// full test runs met one). drain-unread-body.ts removes that: the body is
+// read instead of cancelled, and 0 of 1,900 such calls dropped. With both,
+// this is on by default; `FLEET_ENVOY_NODELAY=off` (src/runtime.ts) leaves
+// the socket alone, to measure the difference.
 //
 // Delete when rivetkit's native envoy sets `TCP_NODELAY` itself (the
 // probe then shows the same p50 without this file;
