@@ -13,7 +13,7 @@ import { describe, expect, test } from "vitest";
 import { requireAccess } from "../../src/actors/access.ts";
 import type { AccessRule } from "../../src/actors/access-contract.ts";
 import { callerOf, type Identity, INSPECTOR_IDENTITY } from "../../src/auth/connection.ts";
-import { fixtureClient, uniqueKey } from "../support.ts";
+import { fixtureClient, thrown, uniqueKey } from "../support.ts";
 
 const alice: Identity = { userId: "u_alice", name: "alice", role: "user", expiresAt: Date.now() + 60_000 };
 
@@ -23,15 +23,6 @@ const forServer: AccessRule = { kind: "action", callers: ["server"] };
 
 function post(path: string): Request {
 	return new Request(`http://127.0.0.1${path}`, { method: "POST", body: "{}" });
-}
-
-function thrown(fn: () => unknown): { code?: string } {
-	try {
-		fn();
-	} catch (error) {
-		return error as { code?: string };
-	}
-	return expect.unreachable("nothing was thrown");
 }
 
 describe("callerOf", () => {
