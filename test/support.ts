@@ -94,7 +94,7 @@ export async function runUntilExit(
 export const namedFields = (lines: string[]): string[] => lines.map((l) => l.trim().split(":")[0] ?? "").sort();
 
 /** What `fn` throws (a refusal's `code`, a settings error); the test fails if it returns. */
-export function thrown(fn: () => unknown): { group?: string; code?: string } {
+function thrown(fn: () => unknown): { group?: string; code?: string } {
 	try {
 		fn();
 	} catch (error) {
