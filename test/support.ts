@@ -1,7 +1,6 @@
 // Helpers shared by the tests: typed clients (on the test engine, the fixture
-// engine, or any engine a test starts), unique keys, raw gateway calls, the
-// auth routes as a browser calls them, what a call throws, a server that
-// refuses to boot.
+// engine, or any engine a test starts), unique keys, the auth routes as a
+// browser calls them, what a call throws, a server that refuses to boot.
 
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -42,11 +41,6 @@ export function fixtureClient(options: { poolName?: string } = {}) {
 	return clientOn<FixtureRegistry>(fixtureEngineUrl(), options.poolName);
 }
 
-export interface GatewayResult {
-	status: number;
-	body: Record<string, unknown>;
-}
-
 // example-actors:start (the README's removal block deletes these lines)
 /** Get-or-create an actor through the management API (`PUT /actors`). */
 export async function putActor(name: string, key: string, pool = inject("pool")): Promise<string> {
@@ -60,6 +54,13 @@ export async function putActor(name: string, key: string, pool = inject("pool"))
 	return body.actor.actor_id;
 }
 // example-actors:end
+
+// lab:start (the README's lab removal block deletes these lines)
+// Raw gateway calls: the counter's test and the lab's debug-client tests.
+export interface GatewayResult {
+	status: number;
+	body: Record<string, unknown>;
+}
 
 /** `POST /gateway/{id}/action/{name}` with a JSON body, as any HTTP client would; the test engine's unless `engine` says. */
 export async function gatewayAction(
@@ -75,6 +76,7 @@ export async function gatewayAction(
 	});
 	return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+// lab:end
 
 /** Runs a server entry with `env` added until it exits (a boot refusal): its exit code and stderr. */
 export async function runUntilExit(
