@@ -35,18 +35,9 @@ describe("routes", () => {
 		expect(await res.json()).toEqual({ ok: true });
 	});
 
-	test("unknown API routes get a JSON 404 with a stable code", async () => {
-		// Other paths belong to the web app and its SPA fallback (test/web/).
-		const res = await app.request("/api/nope");
-		expect(res.status).toBe(404);
-		expect(await res.json()).toMatchObject({ code: "not_found" });
-	});
-
-	test("/api/rivet/* is served by the registry", async () => {
-		const res = await app.request("/api/rivet/metadata");
-		expect(res.status).toBe(200);
-		expect(await res.json()).toMatchObject({ runtime: "rivetkit" });
-	});
+	// Unknown API routes (a JSON 404) and /api/rivet/* (the registry) are
+	// checked with the web app's files in place, which must not shadow them
+	// (test/web/serving.test.ts, "API routes keep their JSON answers").
 });
 
 describe("the server process", () => {
@@ -62,29 +53,27 @@ describe("the server process", () => {
 		}
 	});
 
-	test("bad settings stop the process at boot with one line per bad field", async () => {
-		const { code, stderr } = await runUntilExit({
-			PORT: "not-a-port",
-			RIVET_ENDPOINT: "ftp://x",
-			RIVET_LOG_LEVEL: "loud",
-		});
-		expect(code).toBe(1);
-		expect(stderr).toContain("invalid environment");
-		const lines = stderr.split("\n").filter((l) => l.startsWith("  "));
-		expect(namedFields(lines)).toEqual(["PORT", "RIVET_ENDPOINT", "RIVET_LOG_LEVEL"]);
-	});
-
-	test("bad actor settings stop the process at boot too, though actors read them on first use", async () => {
+	test("bad settings, the server's and the actors' (though actors read theirs on first use), stop the process at boot with one line per bad field", async () => {
 		// The fixture server boots through the same code (src/serve.ts) with
 		// the fixture actors' settings; the product checks its own the same way.
-		const { code, stderr } = await runUntilExit(
-			{ PORT: String(await freePort()), RIVET_ENDPOINT: engineUrl(), TALLY_MAX_PENDING_TIMERS: "lots" },
-			FIXTURE_SERVER_ENTRY,
-		);
-		expect(code).toBe(1);
-		expect(stderr).toContain("invalid environment");
-		const lines = stderr.split("\n").filter((l) => l.startsWith("  "));
-		expect(namedFields(lines)).toEqual(["TALLY_MAX_PENDING_TIMERS"]);
+		const cases: Array<[Record<string, string>, string, string[]]> = [
+			[
+				{ PORT: "not-a-port", RIVET_ENDPOINT: "ftp://x", RIVET_LOG_LEVEL: "loud" },
+				"src/server.ts",
+				["PORT", "RIVET_ENDPOINT", "RIVET_LOG_LEVEL"],
+			],
+			[
+				{ PORT: String(await freePort()), RIVET_ENDPOINT: engineUrl(), TALLY_MAX_PENDING_TIMERS: "lots" },
+				FIXTURE_SERVER_ENTRY,
+				["TALLY_MAX_PENDING_TIMERS"],
+			],
+		];
+		for (const [env, entry, fields] of cases) {
+			const { code, stderr } = await runUntilExit(env, entry);
+			expect(code).toBe(1);
+			expect(stderr).toContain("invalid environment");
+			expect(namedFields(stderr.split("\n").filter((l) => l.startsWith("  ")))).toEqual(fields);
+		}
 	});
 
 	test("a port already in use gives a one-line error", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { applyToRivetkit, parseEnv, stripCredentials } from "../src/env.ts";
-import { SettingsError } from "../src/settings.ts";
+import { settingsErrorLines } from "./support.ts";
 
 describe("parseEnv", () => {
 	test("defaults work with an empty environment (local development)", () => {
@@ -31,13 +31,8 @@ describe("parseEnv", () => {
 	});
 
 	test("bad values are reported one line per field", () => {
-		try {
-			parseEnv({ PORT: "70000", RIVET_RUNNER_VERSION: "-1", RIVET_ENDPOINT: "not a url" });
-			expect.unreachable("parseEnv accepted bad values");
-		} catch (error) {
-			expect(error).toBeInstanceOf(SettingsError);
-			expect((error as SettingsError).lines).toHaveLength(3);
-		}
+		const bad = { PORT: "70000", RIVET_RUNNER_VERSION: "-1", RIVET_ENDPOINT: "not a url" };
+		expect(settingsErrorLines(() => parseEnv(bad))).toHaveLength(3);
 	});
 
 	test("credentials in the endpoint never reach the public endpoint", () => {

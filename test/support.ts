@@ -1,13 +1,15 @@
 // Helpers shared by the tests: typed clients (on the test engine, the fixture
-// engine, or any engine a test starts), unique keys, raw gateway calls, a
-// server that refuses to boot.
+// engine, or any engine a test starts), unique keys, the auth routes as a
+// browser calls them, what a call throws, a server that refuses to boot.
 
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { Registry as AnyRegistry, RegistryActors } from "rivetkit";
 import { createClient } from "rivetkit/client";
-import { inject, onTestFinished } from "vitest";
+import { expect, inject, onTestFinished } from "vitest";
+import { SESSION_COOKIE, type TokenResponse } from "../src/auth/routes.ts";
 import type { Registry } from "../src/registry.ts";
+import { SettingsError } from "../src/settings.ts";
 import type { FixtureRegistry } from "./fixtures/registry.ts";
 
 export const engineUrl = (): string => inject("engineUrl");
@@ -39,11 +41,6 @@ export function fixtureClient(options: { poolName?: string } = {}) {
 	return clientOn<FixtureRegistry>(fixtureEngineUrl(), options.poolName);
 }
 
-export interface GatewayResult {
-	status: number;
-	body: Record<string, unknown>;
-}
-
 // example-actors:start (the README's removal block deletes these lines)
 /** Get-or-create an actor through the management API (`PUT /actors`). */
 export async function putActor(name: string, key: string, pool = inject("pool")): Promise<string> {
@@ -57,6 +54,13 @@ export async function putActor(name: string, key: string, pool = inject("pool"))
 	return body.actor.actor_id;
 }
 // example-actors:end
+
+// lab:start (the README's lab removal block deletes these lines)
+// Raw gateway calls: the counter's test and the lab's debug-client tests.
+export interface GatewayResult {
+	status: number;
+	body: Record<string, unknown>;
+}
 
 /** `POST /gateway/{id}/action/{name}` with a JSON body, as any HTTP client would; the test engine's unless `engine` says. */
 export async function gatewayAction(
@@ -72,6 +76,7 @@ export async function gatewayAction(
 	});
 	return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+// lab:end
 
 /** Runs a server entry with `env` added until it exits (a boot refusal): its exit code and stderr. */
 export async function runUntilExit(
@@ -89,3 +94,65 @@ export async function runUntilExit(
 
 /** The variables a settings error names, one per line ("  NAME: why"), sorted. */
 export const namedFields = (lines: string[]): string[] => lines.map((l) => l.trim().split(":")[0] ?? "").sort();
+
+/** What `fn` throws (a refusal's `code`, a settings error); the test fails if it returns. */
+function thrown(fn: () => unknown): { group?: string; code?: string } {
+	try {
+		fn();
+	} catch (error) {
+		return error as { group?: string; code?: string };
+	}
+	return expect.unreachable("nothing was thrown");
+}
+
+/** What `promise` rejects with (a refusal's `code`); the test fails if it resolves. */
+export async function refusal(promise: Promise<unknown>): Promise<{ group?: string; code?: string }> {
+	return (await promise.then(
+		() => expect.unreachable("it resolved"),
+		(error: unknown) => error,
+	)) as { group?: string; code?: string };
+}
+
+/** The lines of the `SettingsError` that `parse` throws: what the server prints before it exits. */
+export function settingsErrorLines(parse: () => unknown): string[] {
+	const error = thrown(parse);
+	expect(error).toBeInstanceOf(SettingsError);
+	return (error as SettingsError).lines;
+}
+
+/** Anything that answers a request: `fetch`, or an in-process Hono app's `fetch`. */
+export type Fetcher = (request: Request) => Response | Promise<Response>;
+
+/** The auth routes' JSON answer: a token, or a refusal's code. */
+export type AuthAnswer = { res: Response; body: TokenResponse & { code?: string } };
+
+/** `POST /api/auth/sign-in` as the web app sends it; `headers` adds to it (an operator's `authorization`). */
+export async function postSignIn(
+	base: string,
+	body: unknown = { name: "tester" },
+	headers: Record<string, string> = {},
+	fetcher: Fetcher = fetch,
+): Promise<AuthAnswer> {
+	const init = {
+		method: "POST",
+		headers: { "content-type": "application/json", ...headers },
+		body: JSON.stringify(body),
+	};
+	const res = await fetcher(new Request(`${base}/api/auth/sign-in`, init));
+	return { res, body: (await res.clone().json()) as AuthAnswer["body"] };
+}
+
+/** `POST /api/auth/token` with the session cookie (`cookie`, as a Cookie header), or with none. */
+export async function postRefresh(base: string, cookie?: string, fetcher: Fetcher = fetch): Promise<AuthAnswer> {
+	const res = await fetcher(
+		new Request(`${base}/api/auth/token`, { method: "POST", headers: cookie ? { cookie } : {} }),
+	);
+	return { res, body: (await res.json()) as AuthAnswer["body"] };
+}
+
+/** `fleet_session=<token>` (`__Host-` prefixed in production) from a response's Set-Cookie, ready for a Cookie header. */
+export function sessionCookie(res: Response): string {
+	const cookie = res.headers.getSetCookie().find((c) => c.includes(`${SESSION_COOKIE}=`));
+	if (!cookie) throw new Error("no session cookie was set");
+	return cookie.split(";")[0] ?? "";
+}

@@ -11,15 +11,14 @@
 # instead of half-way through. Only Linux is tested (docs/testing.md).
 set -euo pipefail
 
-# Debian installs server programs in sbin, which is not on every user's PATH.
-has() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ] || [ -x "/usr/local/sbin/$1" ]; }
-
 missing=()  # what to tell a person
 apt=()      # Debian/Ubuntu packages
-brew=()     # Homebrew formulae
 cask=()     # Homebrew casks
 
 # lab:start (the README's lab removal block deletes these lines)
+brew=()     # Homebrew formulae
+# Debian installs server programs in sbin, which is not on every user's PATH.
+has() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ] || [ -x "/usr/local/sbin/$1" ]; }
 # The cluster finds PostgreSQL under /usr/lib/postgresql/<major>/bin, on PATH,
 # or in POSTGRES_BIN (tools/local/prerequisites.ts).
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && ! has initdb &&
@@ -72,9 +71,9 @@ if [ "$can_install" = no ]; then
 		echo "    sudo apt-get update && sudo apt-get install -y --no-install-recommends ${apt[*]}"
 		echo
 		echo "  macOS (Homebrew; only Linux is tested, see docs/testing.md):"
-		if [ ${#brew[@]} -gt 0 ]; then echo "    brew install ${brew[*]}"; fi
 		if [ ${#cask[@]} -gt 0 ]; then echo "    brew install --cask ${cask[*]}"; fi
 		# lab:start (the README's lab removal block deletes these lines)
+		if [ ${#brew[@]} -gt 0 ]; then echo "    brew install ${brew[*]}"; fi
 		# Homebrew's PostgreSQL is keg-only: its programs are not on PATH.
 		if [[ " ${brew[*]} " == *" postgresql@17 "* ]]; then
 			echo "    export POSTGRES_BIN=\"\$(brew --prefix postgresql@17)/bin\""
@@ -86,7 +85,7 @@ if [ "$can_install" = no ]; then
 	exit 1
 fi
 
-echo "installing Debian packages for the cluster and browser tests: ${apt[*]}"
+echo "installing the Debian packages the tests need: ${apt[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq </dev/null
 $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${apt[@]}" </dev/null

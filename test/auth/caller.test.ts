@@ -10,28 +10,13 @@
 // example-actors:end
 
 import { describe, expect, test } from "vitest";
-import { requireAccess } from "../../src/actors/access.ts";
-import type { AccessRule } from "../../src/actors/access-contract.ts";
 import { callerOf, type Identity, INSPECTOR_IDENTITY } from "../../src/auth/connection.ts";
 import { fixtureClient, uniqueKey } from "../support.ts";
 
 const alice: Identity = { userId: "u_alice", name: "alice", role: "user", expiresAt: Date.now() + 60_000 };
 
-const forUsers: AccessRule = { kind: "action", callers: ["user"] };
-const forOperators: AccessRule = { kind: "action", callers: ["operator"] };
-const forServer: AccessRule = { kind: "action", callers: ["server"] };
-
 function post(path: string): Request {
 	return new Request(`http://127.0.0.1${path}`, { method: "POST", body: "{}" });
-}
-
-function thrown(fn: () => unknown): { code?: string } {
-	try {
-		fn();
-	} catch (error) {
-		return error as { code?: string };
-	}
-	return expect.unreachable("nothing was thrown");
 }
 
 describe("callerOf", () => {
@@ -49,16 +34,13 @@ describe("callerOf", () => {
 				role: "operator",
 				expiresAt: expect.any(Number),
 			});
-			expect(requireAccess(forOperators, caller)).toBe(INSPECTOR_IDENTITY);
-			expect(requireAccess(forUsers, caller)).toBe(INSPECTOR_IDENTITY);
-			// Operator-level, not server-level: actor-to-actor actions stay closed.
-			expect(thrown(() => requireAccess(forServer, caller))).toMatchObject({ code: "forbidden" });
+			// What it may then call is the "inspector" arrival of test/actors/access.test.ts.
+			expect(caller).toBe(INSPECTOR_IDENTITY);
 		}
 	});
 
-	test("a schedule callback (no connection, no request) has no identity, so actions not meant for the schedule refuse it", () => {
+	test("a schedule callback (no connection, no request) has no identity", () => {
 		expect(callerOf({})).toBeUndefined();
-		expect(thrown(() => requireAccess(forUsers, callerOf<Identity>({})))).toMatchObject({ code: "unauthenticated" });
 	});
 
 	test("on a real engine, a schedule's callback runs with no connection, no request and so no identity", async () => {

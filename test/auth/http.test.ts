@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { authenticate } from "../../src/auth/connection.ts";
-import { SESSION_COOKIE, type TokenResponse } from "../../src/auth/routes.ts";
+import { SESSION_COOKIE } from "../../src/auth/routes.ts";
 import {
 	DEV_OPERATOR_TOKEN,
 	DEV_START_SECRET,
@@ -15,35 +15,15 @@ import {
 import { ACCESS_TOKEN_TTL_S, signUserToken } from "../../src/auth/tokens.ts";
 import { type RunningAppServer, startAppServer } from "../../tools/local/app-server.ts";
 import { freePort } from "../../tools/local/ports.ts";
-import { appUrl, engineUrl, uniqueKey } from "../support.ts";
+import { appUrl, engineUrl, postRefresh, postSignIn, sessionCookie, uniqueKey } from "../support.ts";
 
 /** The suite's server runs in development: it signs with the development secret. */
 const devSettings = parseAuthSettings({});
 const USER_ID = /^u_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-async function signIn(body: unknown, headers: Record<string, string> = {}, base = appUrl()) {
-	const res = await fetch(`${base}/api/auth/sign-in`, {
-		method: "POST",
-		headers: { "content-type": "application/json", ...headers },
-		body: JSON.stringify(body),
-	});
-	return { res, body: (await res.json()) as TokenResponse & { code?: string } };
-}
-
-/** `fleet_session=<token>` from a response's Set-Cookie, ready for a Cookie header. */
-function sessionCookie(res: Response): string {
-	const cookie = res.headers.getSetCookie().find((c) => c.includes(`${SESSION_COOKIE}=`));
-	if (!cookie) throw new Error("no session cookie was set");
-	return cookie.split(";")[0] ?? "";
-}
-
-async function refresh(cookie?: string, base = appUrl()) {
-	const res = await fetch(`${base}/api/auth/token`, {
-		method: "POST",
-		headers: cookie ? { cookie } : {},
-	});
-	return { res, body: (await res.json()) as TokenResponse & { code?: string } };
-}
+const signIn = (body: unknown, headers: Record<string, string> = {}, base = appUrl()) =>
+	postSignIn(base, body, headers);
+const refresh = (cookie?: string, base = appUrl()) => postRefresh(base, cookie);
 
 describe("sign-in", () => {
 	test("the server issues the user id; the token speaks for it, for ten minutes", async () => {

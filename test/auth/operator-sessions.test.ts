@@ -7,13 +7,16 @@
 import { Hono } from "hono";
 import { describe, expect, test } from "vitest";
 import { authenticate } from "../../src/auth/connection.ts";
-import { authRoutes, requireOperatorToken, SESSION_COOKIE, type TokenResponse } from "../../src/auth/routes.ts";
+import { authRoutes, requireOperatorToken, SESSION_COOKIE } from "../../src/auth/routes.ts";
 import { type AuthSettings, MIN_SECRET_LENGTH, parseAuthSettings } from "../../src/auth/settings.ts";
 import { signUserToken } from "../../src/auth/tokens.ts";
+import { postRefresh, postSignIn, sessionCookie } from "../support.ts";
 
 const AUTH_SECRET = "a".repeat(MIN_SECRET_LENGTH);
 const FIRST_OPERATOR_TOKEN = "o".repeat(MIN_SECRET_LENGTH);
 const ROTATED_OPERATOR_TOKEN = "r".repeat(MIN_SECRET_LENGTH);
+/** In-process: the host part of a request URL is never looked at. */
+const BASE = "http://fleet.test";
 
 const production = (operatorToken?: string): AuthSettings =>
 	parseAuthSettings({
@@ -32,27 +35,14 @@ function server(settings: AuthSettings): Hono {
 }
 
 async function signIn(app: Hono, operatorToken?: string) {
-	const res = await app.request("/api/auth/sign-in", {
-		method: "POST",
-		headers: {
-			"content-type": "application/json",
-			...(operatorToken === undefined ? {} : { authorization: `Bearer ${operatorToken}` }),
-		},
-		body: JSON.stringify({ name: "ops" }),
-	});
+	const headers: Record<string, string> =
+		operatorToken === undefined ? {} : { authorization: `Bearer ${operatorToken}` };
+	const { res, body } = await postSignIn(BASE, { name: "ops" }, headers, app.fetch);
 	expect(res.status).toBe(200);
-	const cookie =
-		res.headers
-			.getSetCookie()
-			.find((c) => c.includes(`${SESSION_COOKIE}=`))
-			?.split(";")[0] ?? "";
-	return { cookie, body: (await res.json()) as TokenResponse };
+	return { cookie: sessionCookie(res), body };
 }
 
-async function refresh(app: Hono, cookie: string) {
-	const res = await app.request("/api/auth/token", { method: "POST", headers: { cookie } });
-	return { res, body: (await res.json()) as TokenResponse & { code?: string } };
-}
+const refresh = (app: Hono, cookie: string) => postRefresh(BASE, cookie, app.fetch);
 
 describe("operator sessions", () => {
 	test("a rotated OPERATOR_TOKEN ends operator sessions: refresh, actors and operator routes refuse them", async () => {

@@ -19,9 +19,8 @@ import {
 } from "../../src/auth/settings.ts";
 import { ACCESS_TOKEN_TTL_S } from "../../src/auth/tokens.ts";
 import { parseEnv } from "../../src/env.ts";
-import { SettingsError } from "../../src/settings.ts";
 import { freePort } from "../../tools/local/ports.ts";
-import { namedFields, runUntilExit } from "../support.ts";
+import { namedFields, runUntilExit, settingsErrorLines } from "../support.ts";
 
 const secret = (c: string) => c.repeat(MIN_SECRET_LENGTH);
 const production = {
@@ -31,15 +30,7 @@ const production = {
 	RIVET_START_SECRET: secret("s"),
 };
 
-function envErrorLines(source: Record<string, string>): string[] {
-	try {
-		parseEnv(source);
-	} catch (error) {
-		expect(error).toBeInstanceOf(SettingsError);
-		return (error as SettingsError).lines;
-	}
-	return expect.unreachable("parseEnv accepted the environment");
-}
+const envErrorLines = (source: Record<string, string>) => settingsErrorLines(() => parseEnv(source));
 
 describe("auth settings", () => {
 	test("development works with no settings, on fixed development values every server shares", () => {

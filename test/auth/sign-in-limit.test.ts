@@ -16,18 +16,13 @@ import {
 } from "../../src/auth/settings.ts";
 import { type RunningAppServer, startAppServer } from "../../tools/local/app-server.ts";
 import { freePort } from "../../tools/local/ports.ts";
+import { type Fetcher, postSignIn } from "../support.ts";
 
 const RETRY_AFTER_MS = Math.ceil(3_600_000 / DEFAULT_SIGN_INS_PER_HOUR);
 
-function signIn(fetcher: (req: Request) => Response | Promise<Response>, base: string, headers = {}) {
-	return fetcher(
-		new Request(`${base}/api/auth/sign-in`, {
-			method: "POST",
-			headers: { "content-type": "application/json", ...headers },
-			body: JSON.stringify({ name: "flood" }),
-		}),
-	);
-}
+/** A sign-in through `fetcher`, as the web app sends it. */
+const signIn = async (fetcher: Fetcher, base: string, headers = {}) =>
+	(await postSignIn(base, { name: "flood" }, headers, fetcher)).res;
 
 async function expectRefused(res: Response): Promise<void> {
 	expect(res.status).toBe(429);

@@ -6,19 +6,11 @@ import { describe, expect, test } from "vitest";
 import { authenticate, serverConnParams } from "../../src/auth/connection.ts";
 import { parseAuthSettings } from "../../src/auth/settings.ts";
 import { ACCESS_TOKEN_TTL_S, signServerToken, signUserToken } from "../../src/auth/tokens.ts";
+import { refusal } from "../support.ts";
 
 const settings = parseAuthSettings({ AUTH_SECRET: "test-secret-for-tokens-test-000000000" });
 const otherSecret = "another-servers-secret-000000000000000";
 const alice = { userId: "u_alice", name: "alice", role: "user" } as const;
-
-/** The refusal an actor would send: a rivetkit `UserError` with a stable code. */
-async function refusal(promise: Promise<unknown>): Promise<{ group?: string; code?: string }> {
-	const error = await promise.then(
-		() => expect.unreachable("the token was accepted"),
-		(e: unknown) => e,
-	);
-	return error as { group?: string; code?: string };
-}
 
 describe("authenticate", () => {
 	test("accepts an access token and returns the identity it was signed for", async () => {

@@ -4,13 +4,8 @@
 // then only what the final stage copies (its `COPY --from=build` lines) put in
 // a folder of its own and booted the way Rivet Compute runs it (the image's
 // environment, `RIVET_PORT` and no `PORT`, `RIVETKIT_RUNTIME_MODE=serverless`)
-// as a serverless runner of the test engine.
-//
-// `npm ci` runs for real the first time this install of the checkout sees a
-// given lockfile and package.json; its result is kept as hard links in
-// node_modules/.cache and linked into later replays of the same inputs (the
-// removal suite's copies share this node_modules, and reruns), which then run
-// the build and the prune on it as usual (`installFromLockfile`).
+// as a serverless runner of the test engine. `npm ci` runs for real once per
+// set of inputs (`installFromLockfile`).
 
 // biome-ignore-all assist/source/organizeImports: the example actors' imports sit between the markers that the README's removal block deletes, after the imports that stay.
 import { execFileSync } from "node:child_process";
@@ -109,7 +104,8 @@ function linkTree(from: string, to: string): boolean {
 /**
  * The build stage's `npm ci`: linked from the kept result of a real `npm ci`
  * with the same inputs (`npmCiInputs`) when there is one, else run, and its
- * result kept (only the newest set of inputs).
+ * result kept (only the newest set of inputs): reruns, and the removal
+ * suite's copies, which share this node_modules, skip the real install.
  */
 function installFromLockfile(cwd: string, args: string[]): void {
 	const kept = path.join(NPM_CI_CACHE, npmCiInputs(cwd, args));

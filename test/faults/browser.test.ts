@@ -32,10 +32,10 @@ import { startEngine } from "../../tools/local/engine.ts";
 import { freePort } from "../../tools/local/ports.ts";
 import { type Stack, startServerForPool, startStack } from "../../tools/local/stack.ts";
 import { buildWebApp } from "../../tools/local/web-build.ts";
-import { reportLogs } from "../setup/logs.ts";
 import { uniqueKey } from "../support.ts";
 import { launchChromium, PageErrors, screenshot } from "../web/browser.ts";
 import { faultCounts } from "./counters.ts";
+import { reportLogs } from "./logs.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 
 /** Generous: an actor's first start, or a restarted engine, on a loaded two-core machine. */

@@ -6,7 +6,7 @@ import path from "node:path";
 import type { RunnerTestCase } from "vitest";
 import { startEngine } from "../../tools/local/engine.ts";
 import { type Stack, startServerForPool, startStack } from "../../tools/local/stack.ts";
-import { reportLogs } from "../setup/logs.ts";
+import { reportLogs } from "./logs.ts";
 
 export interface CrashStack {
 	readonly stack: Stack;

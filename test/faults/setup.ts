@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { type Stack, startStack } from "../../tools/local/stack.ts";
-import { reportLogs } from "../setup/logs.ts";
 import type { AbuseFigures, BrowserFaultCounts, FaultCounts } from "./counters.ts";
+import { reportLogs } from "./logs.ts";
 
 declare module "vitest" {
 	export interface ProvidedContext {

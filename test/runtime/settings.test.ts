@@ -1,23 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { DEFAULT_RUNTIME, parseRuntime, RUNTIMES, type Runtime } from "../../src/runtime.ts";
-import { SettingsError } from "../../src/settings.ts";
+import { settingsErrorLines as settingsLines } from "../support.ts";
 
 /** The runtimes `FLEET_RUNTIME` accepts: native, and the reliability lab's wasm while the lab is kept. */
 const ACCEPTED: Runtime[] = ["native"];
 // lab:start (the README's lab removal block deletes these lines)
 ACCEPTED.push("wasm");
 // lab:end
-
-/** The lines of the `SettingsError` that `parse` throws (what the server prints before it exits). */
-function settingsLines(parse: () => unknown): string[] {
-	try {
-		parse();
-	} catch (error) {
-		expect(error).toBeInstanceOf(SettingsError);
-		return (error as SettingsError).lines;
-	}
-	throw new Error("expected a SettingsError");
-}
 
 describe("FLEET_RUNTIME", () => {
 	test("defaults to the documented default runtime", () => {

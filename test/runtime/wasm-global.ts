@@ -4,7 +4,7 @@
 
 import type { TestProject } from "vitest/node";
 import { type Stack, startStack } from "../../tools/local/stack.ts";
-import { reportLogs } from "../setup/logs.ts";
+import { keepLogs } from "../setup/logs.ts";
 
 let stack: Stack | undefined;
 
@@ -18,6 +18,6 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
 	if (!stack) return;
-	reportLogs(stack.dataDir, "wasm parity", false);
+	keepLogs(stack.dataDir, "wasm parity");
 	await stack.stop();
 }

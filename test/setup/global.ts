@@ -11,7 +11,7 @@
 import type { TestProject } from "vitest/node";
 import { type Stack, startStack } from "../../tools/local/stack.ts";
 import { FIXTURE_SERVER_ENTRY } from "../fixtures/entry.ts";
-import { reportLogs } from "./logs.ts";
+import { keepLogs } from "./logs.ts";
 
 declare module "vitest" {
 	export interface ProvidedContext {
@@ -58,11 +58,11 @@ export async function teardown(): Promise<void> {
 	// Each stop stops its server, then its engine, and fails if any process of it outlives it.
 	const stops: Promise<void>[] = [];
 	if (product) {
-		reportLogs(product.dataDir, "main suite", false);
+		keepLogs(product.dataDir, "main suite");
 		stops.push(product.stop());
 	}
 	if (fixtures) {
-		reportLogs(fixtures.dataDir, "main suite fixtures", false);
+		keepLogs(fixtures.dataDir, "main suite fixtures");
 		stops.push(fixtures.stop());
 	}
 	await Promise.all(stops);

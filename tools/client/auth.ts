@@ -5,11 +5,10 @@
 //   const alice = await signIn(appUrl, "alice");
 //   client.counter.getOrCreate(["home"], { params: alice.params });
 //
-// An access token lasts 10 minutes (ACCESS_TOKEN_TTL_S in src/auth/tokens.ts).
-// Long-running callers refresh it with `refresh()` (`POST /api/auth/token`
-// with the session cookie) and open new connections with the new params.
+// An access token lasts 10 minutes (ACCESS_TOKEN_TTL_S in src/auth/tokens.ts);
+// a caller that needs longer signs in again.
 
-/** What `POST /api/auth/sign-in` and `POST /api/auth/token` return. */
+/** What `POST /api/auth/sign-in` returns. */
 export interface SignedIn {
 	userId: string;
 	name: string;
@@ -19,8 +18,6 @@ export interface SignedIn {
 	expiresAt: number;
 	/** Connection params for any actor: `{ token }`. */
 	params: { token: string };
-	/** The session cookie (`name=value`), for `refresh`. */
-	cookie: string;
 }
 
 export class SignInError extends Error {
@@ -35,14 +32,29 @@ export class SignInError extends Error {
 	}
 }
 
-async function tokenRequest(url: string, init: RequestInit): Promise<SignedIn> {
-	const res = await fetch(url, { method: "POST", ...init });
+/**
+ * Signs in as a new local user named `name` (the server issues the user id).
+ * With `operatorToken`, signs in as an operator (`Authorization: Bearer`).
+ */
+export async function signIn(
+	appUrl: string,
+	name: string,
+	options: { operatorToken?: string } = {},
+): Promise<SignedIn> {
+	const url = `${appUrl}/api/auth/sign-in`;
+	const res = await fetch(url, {
+		method: "POST",
+		headers: {
+			"content-type": "application/json",
+			...(options.operatorToken === undefined ? {} : { authorization: `Bearer ${options.operatorToken}` }),
+		},
+		body: JSON.stringify({ name }),
+	});
 	const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
 	if (!res.ok) {
 		const code = typeof body.code === "string" ? body.code : undefined;
 		throw new SignInError(res.status, code, `${url}: ${res.status} ${code ?? ""} ${String(body.message ?? "")}`);
 	}
-	const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
 	const token = String(body.token);
 	return {
 		userId: String(body.userId),
@@ -51,26 +63,5 @@ async function tokenRequest(url: string, init: RequestInit): Promise<SignedIn> {
 		token,
 		expiresAt: Number(body.expiresAt),
 		params: { token },
-		cookie,
 	};
-}
-
-/**
- * Signs in as a new local user named `name` (the server issues the user id).
- * With `operatorToken`, signs in as an operator (`Authorization: Bearer`).
- */
-export function signIn(appUrl: string, name: string, options: { operatorToken?: string } = {}): Promise<SignedIn> {
-	return tokenRequest(`${appUrl}/api/auth/sign-in`, {
-		headers: {
-			"content-type": "application/json",
-			...(options.operatorToken === undefined ? {} : { authorization: `Bearer ${options.operatorToken}` }),
-		},
-		body: JSON.stringify({ name }),
-	});
-}
-
-/** A fresh access token for the same user, from the session cookie `signIn` returned. */
-export async function refresh(appUrl: string, session: SignedIn): Promise<SignedIn> {
-	const next = await tokenRequest(`${appUrl}/api/auth/token`, { headers: { cookie: session.cookie } });
-	return { ...next, cookie: next.cookie || session.cookie };
 }

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { logTail } from "./daemon.ts";
+import { logTail, StartError, waitUntil } from "./daemon.ts";
 import { LAUNCHER_PID_VARIABLE } from "./exit-with-launcher.ts";
 import { track } from "./lifecycle.ts";
 
@@ -20,7 +20,6 @@ import { track } from "./lifecycle.ts";
 const SERVER_BOOT_TIMEOUT_MS = 60_000;
 /** How long SIGTERM gets (actors drain) before SIGKILL. */
 const SERVER_STOP_TIMEOUT_MS = 20_000;
-const POLL_INTERVAL_MS = 50;
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const SERVER_ENTRY = path.join(PROJECT_ROOT, "src/server.ts");
@@ -97,43 +96,20 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
 	// stops it too (it also stops by itself once this process is gone).
 	const untrack = track({ name: "the app server", pid, stop: () => signal("SIGTERM") });
 
-	const deadline = Date.now() + SERVER_BOOT_TIMEOUT_MS;
-	while (true) {
-		if (hasExited) {
-			const lines = options.logFile ? logTail(options.logFile, logStart) : [];
-			throw new AppServerStartError(`exited during start-up (code ${child.exitCode})`, lines);
-		}
-		try {
-			// Any answer means it listens; /health may be 503 while the engine is down.
-			await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
-			break;
-		} catch {
-			if (Date.now() > deadline) {
-				await signal("SIGKILL");
-				const lines = options.logFile ? logTail(options.logFile, logStart) : [];
-				throw new AppServerStartError(`did not listen on ${url} within ${SERVER_BOOT_TIMEOUT_MS} ms`, lines);
-			}
-			await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
-		}
+	// Any answer means it listens; /health may be 503 while the engine is down.
+	const answers = () =>
+		fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) }).then(
+			() => true,
+			() => false,
+		);
+	if (!(await waitUntil(async () => hasExited || (await answers()), SERVER_BOOT_TIMEOUT_MS)) || hasExited) {
+		const why = hasExited
+			? `exited with code ${child.exitCode}`
+			: `did not listen on ${url} within ${SERVER_BOOT_TIMEOUT_MS} ms`;
+		await signal("SIGKILL");
+		const lines = options.logFile ? logTail(options.logFile, logStart) : [];
+		throw new StartError("the app server", why, lines, options.logFile);
 	}
 
 	return { url, pid, process: child, exited, stop: () => signal("SIGTERM"), kill: () => signal("SIGKILL") };
-}
-
-/** An app server that exited or never listened; `logLines` are its own last (error) lines, when it had a log file. */
-export class AppServerStartError extends Error {
-	readonly logLines: string[];
-
-	constructor(why: string, logLines: string[]) {
-		super(
-			`the app server ${why}${logLines.length > 0 ? `; its log ends with:\n${logLines.map((l) => `    ${l}`).join("\n")}` : ""}`,
-		);
-		this.name = "AppServerStartError";
-		this.logLines = logLines;
-	}
-
-	/** True when its port was taken between the probe and its bind (src/server.ts says so and exits). */
-	get addressInUse(): boolean {
-		return this.logLines.some((l) => l.includes("is already in use"));
-	}
 }

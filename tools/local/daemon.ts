@@ -181,7 +181,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 				? "it reported a fatal error"
 				: "timed out";
 		await terminate("SIGKILL");
-		throw new DaemonStartError(options.name, why, options.logFile, logTail(options.logFile, logStart));
+		throw new StartError(options.name, why, logTail(options.logFile, logStart), options.logFile);
 	}
 
 	return {
@@ -222,20 +222,23 @@ export function logTail(file: string, fromByte = 0, count = FAILED_START_LOG_LIN
 	return (errors.length > 0 ? errors : lines).slice(-count).map((l) => l.slice(0, FAILED_START_LINE_CHARS));
 }
 
-/** A daemon that exited or never became ready; `logLines` are its own last (error) lines. */
-export class DaemonStartError extends Error {
+/**
+ * Something the harness started (a daemon, an app server) that exited or never
+ * became ready; `logLines` are its own last (error) lines, quoted in the
+ * message with the log's path when it had a log file.
+ */
+export class StartError extends Error {
 	readonly logLines: string[];
 
-	constructor(daemon: string, why: string, logFile: string, logLines: string[]) {
-		super(
-			`${daemon} did not start (${why}); its log (${logFile}) ends with:\n${logLines.map((l) => `    ${l}`).join("\n") || "    (nothing)"}`,
-		);
-		this.name = "DaemonStartError";
+	constructor(what: string, why: string, logLines: string[], logFile?: string) {
+		const tail = logLines.map((l) => `    ${l}`).join("\n") || "    (nothing)";
+		super(`${what} did not start (${why})${logFile ? `; its log (${logFile}) ends with:\n${tail}` : ""}`);
+		this.name = "StartError";
 		this.logLines = logLines;
 	}
 
-	/** True when the daemon could not bind a port (taken between the probe and its bind). */
+	/** True when it could not bind a port (taken between the probe and its bind). */
 	get addressInUse(): boolean {
-		return this.logLines.some((l) => /address (already )?in use|os error 98|EADDRINUSE/i.test(l));
+		return this.logLines.some((l) => /address (already )?in use|os error 98|EADDRINUSE|is already in use/i.test(l));
 	}
 }

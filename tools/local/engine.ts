@@ -12,7 +12,7 @@ import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { DaemonStartError, startDaemon } from "./daemon.ts";
+import { StartError, startDaemon } from "./daemon.ts";
 import { freeEnginePort } from "./ports.ts";
 
 const require = createRequire(import.meta.url);
@@ -331,7 +331,7 @@ export async function startEngineOnFreePort(options: Omit<EngineOptions, "port">
 		try {
 			return await startEngine({ ...options, port });
 		} catch (error) {
-			if (!(error instanceof DaemonStartError && error.addressInUse) || attempt >= ENGINE_PORT_ATTEMPTS) throw error;
+			if (!(error instanceof StartError && error.addressInUse) || attempt >= ENGINE_PORT_ATTEMPTS) throw error;
 			console.warn(`the engine found a port of ${port}…${port + 10} taken; trying other ports`);
 		}
 	}

@@ -85,8 +85,8 @@ async function pick(first: number, last: number, stride: number, claim: (port: n
  * engine's guard, api-peer and metrics ports (see `tools/local/engine.ts`). On a
  * shared grid one engine's api-peer port can never be another's guard port,
  * which would otherwise answer `/health` in its place. The reservation lasts
- * until `releasePort` or this process's exit, so a crash test can restart an
- * engine on the same base.
+ * until this process exits, so a crash test can restart an engine on the same
+ * base.
  */
 export function freeEnginePort(): Promise<number> {
 	return pick(ENGINE_PORT_FIRST, ENGINE_PORT_LAST, ENGINE_PORT_STRIDE, (p) =>
@@ -97,12 +97,4 @@ export function freeEnginePort(): Promise<number> {
 /** A free loopback port for any other server, reserved for this process like `freeEnginePort`. */
 export function freePort(): Promise<number> {
 	return pick(SERVER_PORT_FIRST, SERVER_PORT_LAST, SERVER_PORT_STRIDE, (p) => reserve(p, p + 1, [p]));
-}
-
-/** Gives a reserved slot back (e.g. after a daemon found its port taken by a program outside this repo). */
-export async function releasePort(port: number): Promise<void> {
-	const held = reservations.get(port);
-	if (!held) return;
-	reservations.delete(port);
-	await new Promise((resolve) => held.close(resolve));
 }

@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { AppServerStartError, type RunningAppServer, startAppServer } from "./app-server.ts";
+import { type RunningAppServer, startAppServer } from "./app-server.ts";
+import { StartError } from "./daemon.ts";
 import { type RunningEngine, startEngineOnFreePort } from "./engine.ts";
 import { processesMentioning } from "./hygiene.ts";
 import { freePort } from "./ports.ts";
@@ -80,7 +81,7 @@ export async function startServerForPool(
 				server = await start(await freePort());
 				break;
 			} catch (error) {
-				if (!(error instanceof AppServerStartError && error.addressInUse) || attempt >= SERVER_PORT_ATTEMPTS) {
+				if (!(error instanceof StartError && error.addressInUse) || attempt >= SERVER_PORT_ATTEMPTS) {
 					throw error;
 				}
 			}

@@ -9,7 +9,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DaemonStartError } from "../../../tools/local/daemon.ts";
+import { StartError } from "../../../tools/local/daemon.ts";
 import { startEngine } from "../../../tools/local/engine.ts";
 import { freeEnginePort } from "../../../tools/local/ports.ts";
 
@@ -28,8 +28,8 @@ describe("an engine whose port is taken", () => {
 				() => new Error("the engine started on a taken port"),
 				(e: unknown) => e,
 			);
-			expect(error).toBeInstanceOf(DaemonStartError);
-			const failure = error as DaemonStartError;
+			expect(error).toBeInstanceOf(StartError);
+			const failure = error as StartError;
 			expect(failure.addressInUse).toBe(true);
 			expect(failure.message).toMatch(/its log \(.*engine\.log\) ends with:\n/);
 			expect(failure.logLines.join("\n")).toMatch(/address (already )?in use|os error 98/i);
