@@ -4,12 +4,16 @@
 
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { Registry as AnyRegistry, RegistryActors } from "rivetkit";
 import { createClient } from "rivetkit/client";
 import { expect, inject, onTestFinished } from "vitest";
 import { SESSION_COOKIE, type TokenResponse } from "../src/auth/routes.ts";
 import type { Registry } from "../src/registry.ts";
 import { SettingsError } from "../src/settings.ts";
+import { startServerForPool } from "../tools/local/stack.ts";
+import { FIXTURE_SERVER_ENTRY } from "./fixtures/entry.ts";
 import type { FixtureRegistry } from "./fixtures/registry.ts";
 
 export const engineUrl = (): string => inject("engineUrl");
@@ -57,6 +61,20 @@ export async function putActor(name: string, key: string, pool = inject("pool"))
 
 // lab:start (the README's lab removal block deletes these lines)
 // Raw gateway calls: the counter's test and the lab's debug-client tests.
+/**
+ * One more fixture app server, on a pool of its own on the fixture engine,
+ * with `env` added (a setting under test); stopped when the test ends. `log()`
+ * reads what it has logged so far.
+ */
+export async function fixtureServerWith(prefix: string, env: Record<string, string | undefined>) {
+	const pool = uniqueKey(prefix);
+	const dataDir = inject("fixtureDataDir");
+	const server = await startServerForPool(fixtureEngineUrl(), { pool, dataDir, entry: FIXTURE_SERVER_ENTRY, env });
+	onTestFinished(() => server.stop().then(() => undefined));
+	const logFile = path.join(dataDir, `server-${pool}-${new URL(server.url).port}.log`);
+	return { pool, server, log: () => readFileSync(logFile, "utf8") };
+}
+
 export interface GatewayResult {
 	status: number;
 	body: Record<string, unknown>;

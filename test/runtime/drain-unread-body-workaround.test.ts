@@ -8,12 +8,8 @@
 // 2,000 with TCP_NODELAY off), so the test allows up to `MAX_DROPPED`, below
 // the fewest the missing workaround cut off.
 
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { expect, inject, onTestFinished, test } from "vitest";
-import { startServerForPool } from "../../tools/local/stack.ts";
-import { FIXTURE_SERVER_ENTRY } from "../fixtures/entry.ts";
-import { fixtureClient, fixtureEngineUrl, uniqueKey } from "../support.ts";
+import { expect, test } from "vitest";
+import { fixtureClient, fixtureEngineUrl, fixtureServerWith, uniqueKey } from "../support.ts";
 
 const REFUSED_CALLS = 800;
 /** How many calls are in flight at once (concurrency makes the missing workaround's drops frequent). */
@@ -38,15 +34,11 @@ async function refuse(actorId: string): Promise<string> {
 }
 
 test("inspector calls refused before their body is read are answered 401, not dropped, and change nothing", async () => {
-	const pool = uniqueKey("drain");
-	const dataDir = inject("fixtureDataDir");
-	const server = await startServerForPool(fixtureEngineUrl(), {
-		pool,
-		dataDir,
-		entry: FIXTURE_SERVER_ENTRY,
-		env: { FLEET_RUNTIME: "native", RIVETKIT_RUNTIME: undefined, FLEET_ENVOY_NODELAY: "on" },
+	const { pool, log } = await fixtureServerWith("drain", {
+		FLEET_RUNTIME: "native",
+		RIVETKIT_RUNTIME: undefined,
+		FLEET_ENVOY_NODELAY: "on",
 	});
-	onTestFinished(() => server.stop().then(() => undefined));
 	const tally = fixtureClient({ poolName: pool }).tally.getOrCreate([uniqueKey("drain")]);
 	expect(await tally.increment(1)).toBe(1);
 	const actorId = await tally.resolve();
@@ -59,8 +51,9 @@ test("inspector calls refused before their body is read are answered 401, not dr
 	);
 
 	// The server logs each body it had to cancel after all, and why.
-	const log = readFileSync(path.join(dataDir, `server-${pool}-${new URL(server.url).port}.log`), "utf8");
-	const cancelled = log.split("\n").filter((line) => line.includes("unread request body was cancelled"));
+	const cancelled = log()
+		.split("\n")
+		.filter((line) => line.includes("unread request body was cancelled"));
 	const dropped = outcomes.filter((outcome) => outcome.startsWith("dropped"));
 	expect(outcomes.filter((outcome) => !outcome.startsWith("dropped") && outcome !== "401")).toEqual([]);
 	expect(dropped.length, [...new Set(dropped), ...cancelled].join("\n")).toBeLessThanOrEqual(MAX_DROPPED);

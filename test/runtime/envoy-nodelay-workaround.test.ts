@@ -5,14 +5,10 @@
 // The lab's bench measures it (docs/performance.md).
 // lab:end
 
-import { readFileSync } from "node:fs";
 import net from "node:net";
-import path from "node:path";
-import { expect, inject, onTestFinished, test } from "vitest";
+import { expect, onTestFinished, test } from "vitest";
 import { setNoDelayOnEngineSockets } from "../../src/workarounds/envoy-nodelay.ts";
-import { startServerForPool } from "../../tools/local/stack.ts";
-import { FIXTURE_SERVER_ENTRY } from "../fixtures/entry.ts";
-import { fixtureClient, fixtureEngineUrl, uniqueKey } from "../support.ts";
+import { fixtureClient, fixtureServerWith, uniqueKey } from "../support.ts";
 
 const ADOPTED_LINE = /TCP_NODELAY set on (\d+) rivetkit engine connection/g;
 
@@ -33,22 +29,17 @@ test("a connection Node owns is never taken, and keeps carrying data", async () 
 });
 
 test("on the native runtime with FLEET_ENVOY_NODELAY=on, the app server sets TCP_NODELAY on its engine connection and its calls answer", async () => {
-	const pool = uniqueKey("nodelay");
-	const dataDir = inject("fixtureDataDir");
-	const server = await startServerForPool(fixtureEngineUrl(), {
-		pool,
-		dataDir,
-		entry: FIXTURE_SERVER_ENTRY,
-		env: { FLEET_RUNTIME: "native", RIVETKIT_RUNTIME: undefined, FLEET_ENVOY_NODELAY: "on" },
+	const { pool, log } = await fixtureServerWith("nodelay", {
+		FLEET_RUNTIME: "native",
+		RIVETKIT_RUNTIME: undefined,
+		FLEET_ENVOY_NODELAY: "on",
 	});
-	onTestFinished(() => server.stop().then(() => undefined));
 	const tally = fixtureClient({ poolName: pool }).tally.getOrCreate([uniqueKey("nodelay")]);
 	const conn = tally.connect();
 	onTestFinished(() => conn.dispose());
 	for (let i = 1; i <= 5; i++) expect(await conn.increment(1)).toBe(i);
 
-	const log = path.join(dataDir, `server-${pool}-${new URL(server.url).port}.log`);
-	const adopted = () => [...readFileSync(log, "utf8").matchAll(ADOPTED_LINE)].reduce((n, m) => n + Number(m[1]), 0);
+	const adopted = () => [...log().matchAll(ADOPTED_LINE)].reduce((n, m) => n + Number(m[1]), 0);
 	// The scan runs every 250 ms: the envoy's connection is found soon after it opens.
 	await expect.poll(adopted, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
 	expect(await conn.getCount()).toBe(5);
