@@ -45,6 +45,20 @@ export function fixtureClient(options: { poolName?: string } = {}) {
 	return clientOn<FixtureRegistry>(fixtureEngineUrl(), options.poolName);
 }
 
+/**
+ * One more fixture app server, on a pool of its own on the fixture engine,
+ * with `env` added (a setting under test); stopped when the test ends. `log()`
+ * reads what it has logged so far.
+ */
+export async function fixtureServerWith(prefix: string, env: Record<string, string | undefined>) {
+	const pool = uniqueKey(prefix);
+	const dataDir = inject("fixtureDataDir");
+	const server = await startServerForPool(fixtureEngineUrl(), { pool, dataDir, entry: FIXTURE_SERVER_ENTRY, env });
+	onTestFinished(() => server.stop().then(() => undefined));
+	const logFile = path.join(dataDir, `server-${pool}-${new URL(server.url).port}.log`);
+	return { pool, server, log: () => readFileSync(logFile, "utf8") };
+}
+
 // example-actors:start (the README's removal block deletes these lines)
 /** Get-or-create an actor through the management API (`PUT /actors`). */
 export async function putActor(name: string, key: string, pool = inject("pool")): Promise<string> {
@@ -61,20 +75,6 @@ export async function putActor(name: string, key: string, pool = inject("pool"))
 
 // lab:start (the README's lab removal block deletes these lines)
 // Raw gateway calls: the counter's test and the lab's debug-client tests.
-/**
- * One more fixture app server, on a pool of its own on the fixture engine,
- * with `env` added (a setting under test); stopped when the test ends. `log()`
- * reads what it has logged so far.
- */
-export async function fixtureServerWith(prefix: string, env: Record<string, string | undefined>) {
-	const pool = uniqueKey(prefix);
-	const dataDir = inject("fixtureDataDir");
-	const server = await startServerForPool(fixtureEngineUrl(), { pool, dataDir, entry: FIXTURE_SERVER_ENTRY, env });
-	onTestFinished(() => server.stop().then(() => undefined));
-	const logFile = path.join(dataDir, `server-${pool}-${new URL(server.url).port}.log`);
-	return { pool, server, log: () => readFileSync(logFile, "utf8") };
-}
-
 export interface GatewayResult {
 	status: number;
 	body: Record<string, unknown>;
