@@ -16,9 +16,9 @@
 //   3. for each new job: validate, then chunk-0 … chunk-n (one step per
 //      chunk, each emits `progress`).
 //   4. store-all: one row per new job in one write, emits `jobFinished`.
-//   5. for each message: report (to the coordinator, if the job has a
-//      `reply`), then complete it with the result (what `wait: true`
-//      senders get).
+//   5. report-all: every result whose job has a `reply`, to its coordinator,
+//      all at once; then complete each message with its result (what
+//      `wait: true` senders get).
 // Every step's result is recorded in the workflow history together with the
 // actor state. Steps marked `ephemeral` (see `processQueuedJobs`) are
 // recorded with the next step that is not, so after a crash the workflow
@@ -86,8 +86,9 @@ const STORAGE_RETRIES = { maxRetries: 10, retryBackoffBase: RETRY_BACKOFF_BASE_M
  * behind seven long ones finishes later than it would alone.
  */
 export const JOBS_PER_ITERATION = 8;
-/** The steps that report a result to the coordinator (`report`, `report.<i>`); the only steps allowed to give up. */
+/** The steps that report results to the coordinator (`report-all`; `report`, `report.<i>` in older iterations); the only steps allowed to give up. */
 const REPORT_STEP = "report";
+const REPORT_ALL_STEP = "report-all";
 /** Retries of the report to the coordinator; after that its sweep re-sends the job. */
 const REPORT_MAX_RETRIES = 4;
 
@@ -203,16 +204,16 @@ interface Finished {
 
 /** How each iteration of the loop is shaped; see `processIteration`. */
 const ONE_JOB_PER_ITERATION = 1;
-const JOBS_PER_ITERATION_SHAPE = 2;
+const ONE_REPORT_PER_JOB = 2;
+const ONE_REPORT_PER_ITERATION = 3;
 
 async function processIteration(loop: WorkerLoop): Promise<void> {
-	// Iterations recorded before jobs were batched (by a server running the
-	// previous version during a deploy) replay in their own shape: its step
-	// names and results are in their history. Every new iteration takes the
-	// batched shape.
-	const shape = await loop.getVersion("iteration-shape", JOBS_PER_ITERATION_SHAPE);
+	// Iterations recorded by a server running an earlier version (during a
+	// deploy) replay in their own shape: its step names and results are in
+	// their history. Every new iteration takes the latest shape.
+	const shape = await loop.getVersion("iteration-shape", ONE_REPORT_PER_ITERATION);
 	if (shape === ONE_JOB_PER_ITERATION) await processOneJob(loop);
-	else await processQueuedJobs(loop);
+	else await processQueuedJobs(loop, shape === ONE_REPORT_PER_JOB ? "per-job" : "per-iteration");
 }
 
 function receiveJobs(loop: WorkerLoop, count: number) {
@@ -223,10 +224,13 @@ function receiveJobs(loop: WorkerLoop, count: number) {
 
 /**
  * Takes every queued job up to `JOBS_PER_ITERATION` and runs them one after
- * another, then writes their rows in one statement and completes each
- * message. Durable writes are what a job costs (each is a round trip to the
- * engine), so the steps a crash can simply repeat commit together with the
- * next one (`ephemeral`): each validate and a job's last chunk. They only
+ * another, then writes their rows in one statement, reports them and
+ * completes each message. Durable writes and calls are what a job costs
+ * (each is a round trip to the engine), so the steps a crash can simply
+ * repeat commit together with the next one (`ephemeral`): each validate and
+ * a job's last chunk. The reports go out together, in one step: one after
+ * another, each job waited for the reports before it (about 150 ms each in
+ * the lab's job benchmark). They only
  * compute from the message, so a re-run decides the same. What must happen
  * once is the row, which the jobId's primary key and `ON CONFLICT DO
  * NOTHING` make idempotent; a crash before `store-all` is recorded re-runs
@@ -234,7 +238,7 @@ function receiveJobs(loop: WorkerLoop, count: number) {
  * `JOBS_PER_ITERATION` jobs, with their `progress` events), never a recorded
  * chunk of a longer job.
  */
-async function processQueuedJobs(loop: WorkerLoop): Promise<void> {
+async function processQueuedJobs(loop: WorkerLoop, reports: "per-job" | "per-iteration"): Promise<void> {
 	const messages = await receiveJobs(loop, JOBS_PER_ITERATION);
 	const jobIds = messages.map((m) => m.body.jobId);
 	// The jobId is the idempotency key: a second delivery of the same job (a
@@ -267,11 +271,17 @@ async function processQueuedJobs(loop: WorkerLoop): Promise<void> {
 		});
 		for (const r of stored) results.set(r.jobId, r);
 	}
-	for (const [i, message] of messages.entries()) {
+	const finished = messages.map((message) => {
 		const result = results.get(message.body.jobId);
 		if (!result) throw new Error(`job ${message.body.jobId} has neither a stored nor a new result`);
-		await finishMessage(loop, message, result, `.${i}`);
+		return { message, result };
+	});
+	if (reports === "per-job") {
+		for (const [i, { message, result }] of finished.entries()) await finishMessage(loop, message, result, `.${i}`);
+		return;
 	}
+	await reportResults(loop, finished, REPORT_ALL_STEP);
+	for (const { message, result } of finished) await message.complete(result);
 }
 
 /** The iteration shape before batching: one job, its steps under their first names. */
@@ -461,28 +471,53 @@ async function storeResults(step: WorkerStep, finished: Finished[]): Promise<Job
 }
 
 async function reportResult(loop: WorkerLoop, reply: JobReply, result: JobResult, name: string): Promise<void> {
+	await reportResults(loop, [{ message: { body: { reply } }, result }], name);
+}
+
+/**
+ * Reports each result whose job has a `reply` to its coordinator, all at
+ * once, in one step. A coordinator settles a job once (`acceptReport`
+ * updates only a row still `dispatched`), so a retry of the step may send a
+ * report again.
+ */
+async function reportResults(
+	loop: WorkerLoop,
+	finished: ReadonlyArray<{ message: { body: Pick<JobMessage, "reply"> }; result: JobResult }>,
+	name: string,
+): Promise<void> {
+	const reports = finished.flatMap(({ message, result }) =>
+		message.body.reply ? [{ reply: message.body.reply, result }] : [],
+	);
+	if (reports.length === 0) return;
 	const sent = await loop.tryStep({
 		name,
 		maxRetries: REPORT_MAX_RETRIES,
 		retryBackoffBase: RETRY_BACKOFF_BASE_MS,
 		run: async (step) => {
-			// `get`, not `getOrCreate`: a job must not be able to create coordinators.
 			// A server token: `reportResult` accepts reports only from the server.
-			const coordinator = step.client<Registry>().coordinator.get([reply.batchId], {
-				params: await serverConnParams(),
-			});
-			await coordinator.reportResult({ ...result, workerId: step.key[0] ?? "", secret: reply.secret });
+			const params = await serverConnParams();
+			const workerId = step.key[0] ?? "";
+			await Promise.all(
+				reports.map(({ reply, result }) =>
+					// `get`, not `getOrCreate`: a job must not be able to create coordinators.
+					step
+						.client<Registry>()
+						.coordinator.get([reply.batchId], { params })
+						.reportResult({ ...result, workerId, secret: reply.secret }),
+				),
+			);
 		},
 	});
 	if (!sent.ok) {
-		// The result is stored here either way; the coordinator's sweep will
-		// re-send the job, and the lookup step answers it from the stored row.
-		loop.log.warn({ msg: "could not report a job result", jobId: result.jobId, error: describeFailure(sent.failure) });
+		// The results are stored here either way; the coordinator's sweep will
+		// re-send the jobs, and the lookup step answers them from the stored rows.
+		const jobIds = reports.map(({ result }) => result.jobId);
+		loop.log.warn({ msg: "could not report job results", jobIds, error: describeFailure(sent.failure) });
 	}
 }
 
 function isReportStep(name: string): boolean {
-	return name === REPORT_STEP || name.startsWith(`${REPORT_STEP}.`);
+	return name === REPORT_STEP || name === REPORT_ALL_STEP || name.startsWith(`${REPORT_STEP}.`);
 }
 
 function toJobResult(row: JobRow): JobResult {
