@@ -299,10 +299,13 @@ async function recordSendFailure(c: CoordinatorContext, index: number): Promise<
 /**
  * A job reached `done` or `failed`: tell the owner, and close the batch after
  * its last job. One at a time, in the order the jobs settled (see
- * `CoordinatorVars.settled`).
+ * `CoordinatorVars.settled`); jobs that settle while a step waits its turn
+ * share that step (`CoordinatorVars.settleQueued`).
  */
 function jobSettled(c: CoordinatorContext): Promise<void> {
-	return inOrder(c, async () => {
+	if (c.vars.settleQueued) return c.vars.settleQueued;
+	const queued = inOrder(c, async () => {
+		c.vars.settleQueued = null;
 		// An earlier step may have read this job's row already and closed the
 		// batch: `finished` said it all, and no `progress` may follow it.
 		if (c.state.finishedAt !== null) return;
@@ -310,6 +313,8 @@ function jobSettled(c: CoordinatorContext): Promise<void> {
 		sendToOwner(c, "progress", status);
 		if (status.done + status.failed === status.total) await finish(c);
 	});
+	c.vars.settleQueued = queued;
+	return queued;
 }
 
 /** Runs `step` after every step queued before it (see `CoordinatorVars.settled`). */

@@ -104,6 +104,14 @@ export interface CoordinatorVars {
 	 * both updated before the first step read them.
 	 */
 	settled: Promise<void>;
+	/**
+	 * A settle step queued on `settled` that has not read the status yet.
+	 * A job settling meanwhile joins it instead of queueing its own: that
+	 * read comes after the job's row was updated, so it counts the job too.
+	 * Without this, every report waited for one status read per report
+	 * before it, one after another.
+	 */
+	settleQueued: Promise<void> | null;
 }
 
 export const coordinator = actor({
@@ -124,6 +132,7 @@ export const coordinator = actor({
 		claim: null,
 		submits: new RateLimiter({ burst: SUBMIT_BURST, perSecond: SUBMITS_PER_SECOND }),
 		settled: Promise.resolve(),
+		settleQueued: null,
 	}),
 	db: db({ schema: { jobs }, migrations: coordinatorMigrations }),
 	events: {
