@@ -41,8 +41,13 @@ import type { coordinator } from "./coordinator.ts";
 import { jobs } from "./coordinator-db/schema.ts";
 import { jobIdSchema, jobOutputSchema, jobSpecSchema } from "./jobs.ts";
 
-/** Queue sends in flight at once while dispatching. */
-const DISPATCH_CONCURRENCY = 8;
+/**
+ * Queue sends in flight at once while dispatching: one per worker of the
+ * largest batch (MAX_WORKERS). A send waits mostly on the engine and on its
+ * worker's commit, not on this process, so a batch's dispatch took about
+ * twice as long with 8 (docs/performance.md, "The coordinator's batch").
+ */
+export const DISPATCH_CONCURRENCY = MAX_WORKERS;
 
 const submitSchema = z.strictObject({
 	items: z.array(jobSpecSchema).min(1).max(MAX_BATCH_ITEMS),

@@ -13,15 +13,13 @@
 //   latency = first send → the batch's last `jobFinished`. The full run sends
 //   its batches at once, as the coordinator row submits its batches at once.
 
+import { DISPATCH_CONCURRENCY } from "../../../src/actors/jobs/batch.ts";
 import type { JobResult } from "../../../src/actors/jobs/jobs.ts";
 import type { Scenario } from "../lib/context.ts";
 import { log, measure, Samples, within } from "../lib/measure.ts";
 import { coordinatorBatches, JOBS_TIMEOUT_MS, TINY_JOB, WORKERS_PER_BATCH, workerJobCount } from "../scenarios/jobs.ts";
 import type { PeerJob, ResultsCount } from "./jobs-workflow.ts";
 import { PeerSocket, type RunningPeer, startPeer } from "./peer.ts";
-
-/** Sends in flight per batch: the coordinator's `DISPATCH_CONCURRENCY` (src/actors/jobs/coordinator.ts). */
-const DISPATCH_CONCURRENCY = 8;
 
 /** Row names, which compare.ts pairs with the fleet's job rows. */
 export const WORKFLOW_PEER_ROWS = {
