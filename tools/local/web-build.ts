@@ -1,10 +1,6 @@
-// Builds the web app (`web/`, Vite) for the launcher and the tests, and tells
-// whether an existing build is still current.
-//
-// A build is current when `index.html` in the output is newer than every
-// source file of the app (and the lockfile), and it was built for the same
-// pool and endpoint. `npm start` uses this to build only when needed; the
-// browser test builds into a temporary folder of its own.
+// Builds the web app (`web/`, Vite) for the launcher and the tests. A build is
+// current when its `index.html` is newer than every input and it was built for
+// the same pool and endpoint: `npm start` builds only when it is not.
 
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
