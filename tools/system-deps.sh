@@ -1,14 +1,9 @@
 #!/usr/bin/env bash
 # The programs the test suite needs beyond npm: Chromium for the browser test
 # (test/web/), and the lab's cluster tests' database, message bus and proxy.
-# `npm test` runs this first.
-#
-# On Debian or Ubuntu, as root or with password-less sudo, it installs what is
-# missing, non-interactively. Anywhere else (no root and no sudo, macOS, other
-# distributions) it stops at once with the exact commands to run, for
-# Debian/Ubuntu and for macOS (Homebrew). It never lets the tests run without
-# them: a suite that needs a program is not skipped, so the command fails here
-# instead of half-way through. Only Linux is tested (docs/testing.md).
+# `npm test` runs this first; what it does where: docs/testing.md, "System
+# packages". A suite that needs a program is never skipped, so a missing one
+# fails here rather than half-way through.
 set -euo pipefail
 
 missing=()  # what to tell a person
