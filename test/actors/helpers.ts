@@ -5,15 +5,17 @@
 // and raw WebSockets with an Origin.
 import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
 import { signServerToken } from "../../src/auth/tokens.ts";
+import { type SignedIn, signIn } from "../../tools/client/auth.ts";
 // example-actors:end
 
 import { expect } from "vitest";
-import { type SignedIn, signIn } from "../../tools/client/auth.ts";
-import { appUrl, engineUrl } from "../support.ts";
+import { appUrl, engineUrl, postSignIn } from "../support.ts";
 
-/** Signs in on the test app server as a new user (a fresh user id every time). */
-export function signInAs(name = "tester"): Promise<SignedIn> {
-	return signIn(appUrl(), name);
+/** Signs in on the test app server as a new user (a fresh user id every time); `params` connect to any actor. */
+export async function signInAs(name = "tester") {
+	const { res, body } = await postSignIn(appUrl(), { name });
+	expect(res.status).toBe(200);
+	return { ...body, role: "user" as const, params: { token: body.token } };
 }
 
 /** How long an actor gets to stop once asked to sleep (well under a second on native). */
