@@ -22,12 +22,15 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const otherPidFile = () => enginePidFile(mkdtempSync(path.join(scratch, "other-")));
 
 describe("adopting an engine that already answers", () => {
-	it("adopts a steady engine and names its pid and data dir", async () => {
+	it("adopts a steady engine and names its pid and data dir; replaces the one its own data dir records", async () => {
 		const dataDir = path.join(scratch, "steady");
 		const engine = await startEngine({ port: await freeEnginePort(), dataDir });
 		try {
 			const adoption = await decideAdoption(engine.url, { ownPidFile: otherPidFile() });
 			expect(adoption).toEqual({ verdict: "adopt", pid: engine.pid, dataDir: path.join(dataDir, "db") });
+			// The launcher's own leftover (a launcher killed before it could stop it) is replaced, not adopted.
+			const own = await decideAdoption(engine.url, { ownPidFile: enginePidFile(dataDir) });
+			expect(own).toEqual({ verdict: "replace-own-leftover", pid: engine.pid });
 		} finally {
 			await engine.stop();
 		}
@@ -55,17 +58,6 @@ describe("adopting an engine that already answers", () => {
 	it("reports no engine when nothing answers", async () => {
 		const url = `http://127.0.0.1:${await freeEnginePort()}`;
 		expect(await decideAdoption(url, { ownPidFile: otherPidFile() })).toEqual({ verdict: "none" });
-	});
-
-	it("replaces the engine its own data dir records (a launcher killed before it could stop it)", async () => {
-		const dataDir = path.join(scratch, "leftover");
-		const engine = await startEngine({ port: await freeEnginePort(), dataDir });
-		try {
-			const adoption = await decideAdoption(engine.url, { ownPidFile: enginePidFile(dataDir) });
-			expect(adoption).toEqual({ verdict: "replace-own-leftover", pid: engine.pid });
-		} finally {
-			await engine.stop();
-		}
 	});
 });
 
