@@ -1,9 +1,6 @@
-// `callerOf` (src/auth/connection.ts): which identity an action runs for, on
-// each shape of context rivetkit 2.3.19 builds (read in
-// node_modules/rivetkit/src/registry/native.ts): a connection's context, the
-// inspector route's context (no connection, the inspector's request) and a
-// schedule's (neither). The last test here fires a real schedule on the
-// fixture engine (test/fixtures/actors/caller-probe.ts).
+// `callerOf` (src/auth/connection.ts) on each context rivetkit 2.3.19 builds
+// (registry/native.ts): a connection's, the inspector route's (its request
+// only) and a schedule's (neither), the last fired for real (caller-probe.ts).
 // example-actors:start (the README's removal block deletes these lines)
 // test/actors/authorization.test.ts makes the same calls through a real
 // engine.
