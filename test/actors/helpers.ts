@@ -50,13 +50,9 @@ export async function isAsleep(actorId: string): Promise<boolean> {
 }
 
 /**
- * How long a test waits for a connection's `dispose()`. Workaround for
- * rivetkit 2.3.19: `ActorConn.dispose()` asks the WebSocket to close and
- * then waits for its close event with no time limit. After a refused event
- * subscription that event never came in 2 of 10 wasm parity runs (measured
- * 2026-12-01; once before on the native runtime under load), and the test
- * hung for its whole timeout. The web app never awaits it either
- * (web/src/lib/actor.ts).
+ * How long a test waits for `dispose()`: in rivetkit 2.3.19 it waits for the
+ * socket's close event with no limit, which after a refused subscription never
+ * came in 2 of 10 wasm parity runs (2026-12-01). The web app never awaits it either.
  */
 export const DISPOSE_WAIT_MS = 5_000;
 
