@@ -1,8 +1,5 @@
-// Operator sessions end when the operator token changes: refresh decides the
-// role again (src/auth/routes.ts), and actors and operator routes refuse an
-// operator's token signed in with an operator token that was rotated or
-// removed (`verifyToken` checks its operator key). In-process, on the routes
-// themselves: each "server" here is `authRoutes` with its own settings.
+// Operator sessions end when the operator token changes (its key in the token
+// no longer matches). In-process: each "server" is `authRoutes` with its settings.
 
 import { Hono } from "hono";
 import { describe, expect, test } from "vitest";

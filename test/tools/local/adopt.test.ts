@@ -1,9 +1,6 @@
-// `npm start` adopts an engine that already answers only when it is healthy
-// and steady (tools/local/adopt.ts), on real engines: one that keeps
-// answering is adopted, one stopped while the launcher probes it is refused,
-// and the launcher's own leftover is replaced rather than adopted. End to
-// end, `npm run dev` against a port that answers one health check and then
-// dies stops with what to do, and leaves nothing running.
+// When `npm start` adopts an engine that already answers (tools/local/adopt.ts),
+// on real engines; and end to end, `npm run dev` against one that answers once
+// and dies stops with what to do and leaves nothing running.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
