@@ -36,10 +36,6 @@ describe("callerOf", () => {
 		}
 	});
 
-	test("a schedule callback (no connection, no request) has no identity", () => {
-		expect(callerOf({})).toBeUndefined();
-	});
-
 	test("on a real engine, a schedule's callback runs with no connection, no request and so no identity", async () => {
 		const probe = fixtureClient().callerProbe.getOrCreate([uniqueKey("caller")], { params: { name: "alice" } });
 		// The same action, called by a client: the connection's identity.
@@ -51,7 +47,8 @@ describe("callerOf", () => {
 			.toEqual({ via: "schedule", caller: null, hasConnection: false, hasRequest: false });
 	});
 
-	test("no connection and any other request is not the inspector", () => {
+	test("no connection and no request (a schedule callback), or any other request, is not the inspector: no identity", () => {
+		expect(callerOf({})).toBeUndefined();
 		for (const request of [
 			post("/inspector/state"),
 			post("/action/increment"),

@@ -232,12 +232,10 @@ describe("the production image's contents", () => {
 		}
 	});
 
-	test("the build baked the runner version in", () => {
+	test("it boots as Rivet Compute runs it, against an engine that requires a token, and serves a signed-in user end to end", async () => {
+		// The build baked the runner version in, which the server below reports.
 		const info = JSON.parse(readFileSync(path.join(imageDir, "dist/build-info.json"), "utf8"));
 		expect(info).toMatchObject({ runnerVersion: Number(IMAGE_VERSION), source: "RIVET_RUNNER_VERSION" });
-	});
-
-	test("it boots as Rivet Compute runs it, against an engine that requires a token, and serves a signed-in user end to end", async () => {
 		// Production refuses to boot without its own secrets (src/auth/settings.ts).
 		const secrets = productionSecrets();
 		expect(existsSync(path.join(imageDir, "src/server.ts"))).toBe(true);
