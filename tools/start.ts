@@ -13,9 +13,7 @@
 // lines.
 // lab:end
 //
-// With RIVET_ENDPOINT set to a non-local engine (Rivet Cloud, self-hosted), it
-// starts only the server and writes no runner config: that engine's operator
-// owns it (see README, "Deploying").
+// With a non-local RIVET_ENDPOINT it starts only the server and writes no runner config.
 
 import path from "node:path";
 import { parseArgs } from "node:util";

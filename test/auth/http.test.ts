@@ -245,7 +245,7 @@ describe("a production server", () => {
 		await server?.stop();
 	});
 
-	test("sets a Secure __Host- cookie that only this server's secret verifies", async () => {
+	test("sets a Secure __Host- cookie that only this server's secret verifies, and refuses the development secrets", async () => {
 		const { res, body } = await signIn({ name: "prod" }, {}, server.url);
 		expect(res.status).toBe(200);
 		const setCookie = res.headers.getSetCookie().join();
@@ -257,9 +257,7 @@ describe("a production server", () => {
 		const prod = parseAuthSettings({ NODE_ENV: "production", ...secrets });
 		expect((await authenticate({ token: body.token }, prod)).userId).toBe(body.userId);
 		expect((await refresh(sessionCookie(res), server.url)).body.userId).toBe(body.userId);
-	});
-
-	test("refuses the development start secret and operator token", async () => {
+		// It refuses the development start secret and operator token.
 		const start = await fetch(`${server.url}/api/rivet/start`, {
 			method: "POST",
 			headers: { [START_SECRET_HEADER]: DEV_START_SECRET },

@@ -54,7 +54,9 @@ describe("auth settings", () => {
 		expect(namedFields(lines)).toEqual(["DEV_ACCESS_TOKEN_TTL_S"]);
 	});
 
-	test("production needs AUTH_SECRET and RIVET_START_SECRET, and refuses the public development values", () => {
+	test("production needs AUTH_SECRET and RIVET_START_SECRET and refuses the public development values; short secrets are refused everywhere", () => {
+		const short = envErrorLines({ AUTH_SECRET: "short", OPERATOR_TOKEN: "also-short", RIVET_START_SECRET: "x" });
+		expect(namedFields(short)).toEqual(["AUTH_SECRET", "OPERATOR_TOKEN", "RIVET_START_SECRET"]);
 		const missing = envErrorLines({ NODE_ENV: "production", RIVET_RUNNER_VERSION: "1" });
 		expect(namedFields(missing)).toEqual(["AUTH_SECRET", "RIVET_START_SECRET"]);
 		const devValues = envErrorLines({
@@ -136,11 +138,6 @@ describe("auth settings", () => {
 		expect(auth.clientAddressHeader).toBe("x-real-ip");
 		expect(() => parseAuthSettings({ SIGN_IN_BURST: "0" })).toThrow(/SIGN_IN_BURST/);
 		expect(() => parseAuthSettings({ CLIENT_ADDRESS_HEADER: "x real ip" })).toThrow(/CLIENT_ADDRESS_HEADER/);
-	});
-
-	test("short secrets are refused everywhere", () => {
-		const lines = envErrorLines({ AUTH_SECRET: "short", OPERATOR_TOKEN: "also-short", RIVET_START_SECRET: "x" });
-		expect(namedFields(lines)).toEqual(["AUTH_SECRET", "OPERATOR_TOKEN", "RIVET_START_SECRET"]);
 	});
 });
 

@@ -1,6 +1,4 @@
-// Every process a command of this repo starts is stopped when the command
-// stops, whatever phase it is in and whichever signal arrives.
-//
+// Every process a command of this repo starts stops with the command:
 // - `track()` records each child from its spawn; `exitOnSignals()` stops them
 //   newest first (app servers drain into a live engine before it stops) on
 //   SIGINT, SIGTERM or SIGHUP.

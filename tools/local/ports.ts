@@ -1,7 +1,4 @@
-// Free loopback ports for the engines, app servers and other daemons that the
-// launcher, the tests and the bench start.
-//
-// Probing a port and binding it later races with parallel test files, so each
+// Free loopback ports for the engines and servers the harness starts. Probing a port and binding it later races with parallel test files, so each
 // port handed out is *reserved*: this process holds a sentinel socket beside it
 // until it exits, and the kernel arbitrates and releases it when its owner dies.
 // Slots lie below the ephemeral range (32768+ on Linux). A program outside this
