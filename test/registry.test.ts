@@ -1,7 +1,5 @@
 // Importing the registry has no side effects: a fresh `node` process imports
-// `src/registry.ts` and reports its environment before and after. Scripts,
-// tests and bundlers import the registry; none of them may find their
-// environment rewritten or their process ended by doing so.
+// `src/registry.ts` and reports its environment before and after.
 
 import { execFile } from "node:child_process";
 import path from "node:path";

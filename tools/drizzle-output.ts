@@ -55,10 +55,7 @@ export function renderMigrationsModule(output: DrizzleMigrations, sourceDir: str
 	].join("\n");
 }
 
-/**
- * Every database under `root`: each folder that holds a `drizzle.config.ts`
- * (next to its `schema.ts`, `migrations/` and `migrations.ts`), sorted.
- */
+/** Every database under `root` (each folder with a `drizzle.config.ts`), sorted. */
 export function findDatabases(root: string): string[] {
 	const found: string[] = [];
 	const walk = (dir: string) => {

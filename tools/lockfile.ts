@@ -38,11 +38,7 @@ const EXACT_VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/
 
 export const LOCKFILE_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "package-lock.json");
 
-/**
- * Where Node would find `name` from the package at `from`: its own
- * `node_modules`, then each enclosing `node_modules` up to the root. Returns
- * the first lockfile key that exists, or `undefined`.
- */
+/** The lockfile key Node would find `name` at from `from` (its node_modules, then each enclosing one). */
 function resolveFrom(packages: Record<string, LockEntry>, from: string, name: string): string | undefined {
 	let base = from;
 	for (;;) {

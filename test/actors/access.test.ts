@@ -44,10 +44,7 @@ const CALLERS: readonly Caller[] = ["user", "owner", "self", "operator", "server
 
 type Expected = "allowed" | "unauthenticated" | "token_expired" | "forbidden";
 
-/**
- * What the table's vocabulary promises (access-contract.ts), written out per
- * caller kind so the module is checked against the words, not against itself.
- */
+/** What the vocabulary promises (access-contract.ts), written out so the module is checked against the words. */
 function promised(caller: Caller, arrival: Arrival, scope: AccessScope): Expected {
 	if (arrival === "no identity") return caller === "schedule" ? "allowed" : "unauthenticated";
 	if (arrival === "not an identity") return "unauthenticated";

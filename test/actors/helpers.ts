@@ -27,10 +27,8 @@ export async function signInAs(name = "tester") {
 const SLEEP_TIMEOUT_MS = 40_000;
 
 /**
- * Puts an actor to sleep the way the engine does when it is idle, through
- * the engine's management API (`POST /actors/{id}/sleep`), and waits until
- * the engine reports it asleep. The next call wakes it: state, SQLite and
- * KV must come back from storage.
+ * Puts an actor to sleep as the engine does when idle (`POST /actors/{id}/sleep`) and waits until it is
+ * reported asleep; the next call wakes it, with its data from storage.
  */
 export async function sleepActor(actorId: string): Promise<void> {
 	const res = await fetch(`${engineUrl()}/actors/${actorId}/sleep?namespace=default`, {

@@ -44,10 +44,7 @@ async function isFree(port: number): Promise<boolean> {
 	return true;
 }
 
-/**
- * Reserves the slot `port` (sentinel `sentinel`) if the sentinel can be bound
- * and every port in `span` is free right now.
- */
+/** Reserves the slot `port` if its `sentinel` can be bound and every port in `span` is free now. */
 async function reserve(port: number, sentinel: number, span: number[]): Promise<boolean> {
 	if (reservations.has(port)) return false;
 	const held = await listen(sentinel);

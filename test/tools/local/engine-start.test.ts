@@ -1,7 +1,5 @@
-// A daemon that cannot start says why in its own words: the error carries the
-// engine's own log lines, not only a path to a log that a test's cleanup may
-// have deleted. And the port reservations of tools/local/ports.ts are held by
-// a live socket, so two processes of this repo never get the same slot.
+// A daemon that cannot start quotes its own log lines in the error; and port
+// reservations (tools/local/ports.ts) are held by a live socket.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
