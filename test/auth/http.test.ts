@@ -156,10 +156,7 @@ describe("/api/rivet", () => {
 				expect(await res.json()).toMatchObject({ code });
 			}
 		}
-		// rivetkit holds a `/start` it accepts open as a stream (checked: with
-		// the secret, this same request got no answer within seconds); these
-		// got the guard's JSON at once, and the engine lists no envoy serving
-		// the stranger's pool.
+		// An accepted `/start` stays open as a stream; these got the guard's JSON, and no envoy serves the pool.
 		expect(await envoysOf(pool)).toEqual([]);
 		// And the server still answers the engine for its real pool.
 		expect((await fetch(`${appUrl()}/api/rivet/metadata`)).status).toBe(200);

@@ -149,8 +149,7 @@ beforeAll(async () => {
 			return relative === "" || !ignored(relative);
 		},
 	});
-	// The build stage's RUN lines as written (npm's local cache may answer
-	// first; `npm ci` may be linked from a real one with the same inputs).
+	// The build stage's RUN lines as written (`npm ci` through `installFromLockfile`).
 	for (const [cmd = "", ...args] of buildStageRuns()) {
 		if (cmd === "npm" && args[0] === "ci") installFromLockfile(workDir, [...args, "--prefer-offline"]);
 		else run(cmd, args, workDir, { RIVET_RUNNER_VERSION: IMAGE_VERSION });
