@@ -20,7 +20,6 @@ export const EXIT_WITH_LAUNCHER = pathToFileURL(path.join(PROJECT_ROOT, "tools/l
 
 export interface AppServerOptions {
 	port: number;
-	host?: string;
 	/** Extra environment on top of the parent's. */
 	env?: Record<string, string | undefined>;
 	/** Append the server's output here; by default it is inherited. */
@@ -44,7 +43,7 @@ export interface RunningAppServer {
 }
 
 export async function startAppServer(options: AppServerOptions): Promise<RunningAppServer> {
-	const host = options.host ?? "127.0.0.1";
+	const host = "127.0.0.1";
 	const url = `http://${host}:${options.port}`;
 	// The server stops by itself if this process dies without stopping it (exit-with-launcher.ts).
 	const args = [...(options.watch ? ["--watch"] : []), `--import=${EXIT_WITH_LAUNCHER}`, options.entry ?? SERVER_ENTRY];

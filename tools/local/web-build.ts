@@ -22,8 +22,6 @@ export interface WebBuildOptions {
 	outDir?: string;
 	/** The runner pool the browser creates actors in (`VITE_RIVET_POOL`). */
 	pool?: string;
-	/** Overrides the endpoint the browser starts from (`VITE_RIVET_ENDPOINT`). */
-	endpoint?: string;
 	/** Append Vite's output here; by default it is inherited. */
 	logFile?: string;
 }
@@ -34,7 +32,8 @@ interface Stamp {
 }
 
 function stampFor(options: WebBuildOptions): Stamp {
-	return { pool: options.pool ?? "default", endpoint: options.endpoint ?? null };
+	// No launcher overrides the endpoint the browser starts from (`VITE_RIVET_ENDPOINT`).
+	return { pool: options.pool ?? "default", endpoint: null };
 }
 
 export async function buildWebApp(options: WebBuildOptions = {}): Promise<void> {
