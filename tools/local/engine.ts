@@ -89,12 +89,9 @@ export function engineLogEnv(env: NodeJS.ProcessEnv = process.env): Record<strin
 }
 
 /**
- * The CPUs a local engine may use (a `taskset` list, or "all"); by default one,
- * different for engines started together. Every `munmap` by a process whose
- * threads ran on several CPUs makes the kernel flush each one's TLB, costly on
- * a VM (half the engine's CPU under gateway load, per `perf`). Measured on
- * 2.3.19, 2 vCPUs, A/B pairs: gateway actions 210/s → 340/s, 50 concurrent
- * creations 17.6/s → 34/s. Linux with `taskset` only.
+ * The CPUs a local engine may use (a `taskset` list, or "all"; default: one each). Each `munmap` of a
+ * process that ran on several CPUs flushes every one's TLB, half the engine's CPU on a VM (`perf`).
+ * Measured on 2.3.19, 2 vCPUs, A/B: gateway actions 210/s → 340/s, 50 creations 17.6/s → 34/s.
  */
 export const ENGINE_CPUS_VARIABLE = "FLEET_ENGINE_CPUS";
 let enginesStarted = 0;

@@ -17,8 +17,6 @@ import { configureServerlessPool } from "./runner-config.ts";
 const SERVER_PORT_ATTEMPTS = 3;
 
 export interface StackOptions {
-	/** Defaults to a fresh temporary folder, removed by `stop()`. */
-	dataDir?: string;
 	pool?: string;
 	/** Environment for the app server (on top of the engine endpoint and pool). */
 	serverEnv?: Record<string, string | undefined>;
@@ -99,8 +97,8 @@ export async function startServerForPool(
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-	const ownsDir = options.dataDir === undefined;
-	const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "actor-fleet-"));
+	// A fresh temporary folder, removed by `stop()`.
+	const dataDir = mkdtempSync(path.join(tmpdir(), "actor-fleet-"));
 	const pool = options.pool ?? "default";
 	const engine = await startEngineOnFreePort({ dataDir: path.join(dataDir, "engine") });
 	const extra: RunningAppServer[] = [];
@@ -137,7 +135,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 			// Nothing started for this stack may outlive it (engines name the dir in their arguments).
 			const leftovers = processesMentioning(dataDir);
 			for (const { pid } of leftovers) process.kill(pid, "SIGKILL");
-			if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+			rmSync(dataDir, { recursive: true, force: true });
 			if (leftovers.length > 0) {
 				throw new Error(`processes outlived their stack: ${leftovers.map((p) => p.cmdline).join("; ")}`);
 			}
