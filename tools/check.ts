@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "./local/app-server.ts";
-import { exitOnSignals, isShuttingDown, track } from "./local/lifecycle.ts";
+import { exitOnSignals, isShuttingDown, trackChild } from "./local/lifecycle.ts";
 
 const { values: flags } = parseArgs({ options: { "system-deps": { type: "boolean", default: false } } });
 
@@ -40,17 +40,7 @@ function run(name: string, command: string, args: string[]): Promise<number> {
 		child.once("error", () => resolve(127));
 		child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
 	});
-	if (child.pid !== undefined) {
-		const untrack = track({
-			name,
-			pid: child.pid,
-			stop: async () => {
-				if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-				await exited;
-			},
-		});
-		void exited.then(untrack);
-	}
+	trackChild(name, child, exited);
 	return exited;
 }
 

@@ -6,7 +6,7 @@
 //   it once its starter is gone: what no handler covers (SIGKILL, an exit that
 //   skips the handlers).
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 
 export interface TrackedProcess {
 	/** Shown while stopping, e.g. "the Rivet Engine". */
@@ -26,6 +26,17 @@ export function track(entry: TrackedProcess): () => void {
 		const index = tracked.indexOf(entry);
 		if (index >= 0) tracked.splice(index, 1);
 	};
+}
+
+/** Tracks `child` until `exited` settles; stopping it is SIGTERM, then waiting for that exit. */
+export function trackChild(name: string, child: ChildProcess, exited: Promise<unknown>): void {
+	if (child.pid === undefined) return;
+	const stop = async () => {
+		if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+		await exited.catch(() => {});
+	};
+	const untrack = track({ name, pid: child.pid, stop });
+	void exited.then(untrack, untrack);
 }
 
 /** True once a signal has started the shutdown: a failing start-up step should then wait, not report. */

@@ -7,7 +7,7 @@ import { createWriteStream, existsSync, readdirSync, readFileSync, statSync, wri
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PROJECT_ROOT } from "./app-server.ts";
-import { track } from "./lifecycle.ts";
+import { trackChild } from "./lifecycle.ts";
 
 export const WEB_ROOT = path.join(PROJECT_ROOT, "web");
 export const WEB_DIST = path.join(WEB_ROOT, "dist");
@@ -64,18 +64,8 @@ export async function buildWebApp(options: WebBuildOptions = {}): Promise<void> 
 		child.once("exit", resolve);
 	});
 	// A signal during the build stops it too (see lifecycle.ts).
-	const untrack =
-		child.pid === undefined
-			? () => {}
-			: track({
-					name: "the web build",
-					pid: child.pid,
-					stop: async () => {
-						if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-						await exited.catch(() => {});
-					},
-				});
-	const code = await exited.finally(untrack);
+	trackChild("the web build", child, exited);
+	const code = await exited;
 	if (code !== 0) throw new Error(`building the web app failed (vite exited with ${code})`);
 	writeFileSync(path.join(outDir, STAMP_FILE), `${JSON.stringify(stamp)}\n`);
 }
