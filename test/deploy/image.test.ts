@@ -126,8 +126,7 @@ function finalStageEnv(): Record<string, string> {
 
 /** What the final stage copies from the build stage: `[from, to]`, relative to /app. */
 function finalStageCopies(): Array<[string, string]> {
-	const dockerfile = readFileSync(path.join(PROJECT_ROOT, "Dockerfile"), "utf8");
-	return [...dockerfile.matchAll(/^COPY --from=build (?:--chown=\S+ )?\/app\/(\S+) \.\/(\S*)$/gm)].map(
+	return [...stages().final.matchAll(/^COPY --from=build (?:--chown=\S+ )?\/app\/(\S+) \.\/(\S*)$/gm)].map(
 		(m): [string, string] => [m[1] ?? "", m[2] || path.basename(m[1] ?? "")],
 	);
 }

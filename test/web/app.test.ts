@@ -90,6 +90,8 @@ async function openPage(
 		baseUrl?: string;
 		/** Install Playwright's clock (time still flows; the test can jump it forward). */
 		clock?: boolean;
+		/** Leave the sign-in form to the test. */
+		signedOut?: boolean;
 	} = {},
 ): Promise<Page> {
 	const context = await browser.newContext(options.viewport ? { viewport: options.viewport } : {});
@@ -101,7 +103,7 @@ async function openPage(
 	await context.addInitScript({ content: REPORT_CSP_VIOLATIONS });
 	const page = await context.newPage();
 	await page.goto(`${options.baseUrl ?? server.url}/?${query}`);
-	await signIn(page, options.name ?? "ada", options.operatorToken);
+	if (!options.signedOut) await signIn(page, options.name ?? "ada", options.operatorToken);
 	return page;
 }
 
@@ -226,11 +228,7 @@ describe("security headers", () => {
 
 describe("sign-in", () => {
 	test("a wrong operator token is refused and said so; the form stays to try again", async () => {
-		const context = await browser.newContext();
-		contexts.push(context);
-		errors.watch(context);
-		const page = await context.newPage();
-		await page.goto(server.url);
+		const page = await openPage("", { signedOut: true });
 		const form = page.getByRole("form", { name: "Sign in" });
 		await form.getByLabel("Display name").fill("mallory");
 		await form.getByText("Operator?").click();

@@ -84,11 +84,6 @@ export function acceptsConnections(host: string, port: number): Promise<boolean>
 }
 // lab:end
 
-function waitForExit(child: ChildProcess): Promise<void> {
-	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-	return new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
 /** Stops the process recorded in `pidFile` if it still runs the same program (PIDs are reused). */
 async function stopLeftover(options: DaemonOptions): Promise<void> {
 	if (!existsSync(options.pidFile)) return;
@@ -141,7 +136,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 		if (child.exitCode === null && child.signalCode === null) {
 			child.kill(signal);
 			const timer = setTimeout(() => child.kill("SIGKILL"), stopTimeoutMs);
-			await waitForExit(child);
+			await new Promise((resolve) => child.once("exit", resolve));
 			clearTimeout(timer);
 		}
 		untrack();
