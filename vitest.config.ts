@@ -1,26 +1,19 @@
 import { defineConfig } from "vitest/config";
 
-// Every suite is a vitest project of this one config. `npm test`
-// (tools/check.ts) runs them one after another with `--project <name>`;
-// `npx vitest run <file>` runs a file in every project that includes it
-// (`--project main` picks one).
+// Every suite is a project of this config; `npm test` runs them one after
+// another with `--project <name>`, each in a group of its own
+// (`sequence.groupOrder`) with its own engines, so no two share the cores.
 // lab:start (the README's lab removal block deletes these lines)
 // An actor test runs on both runtimes: native in main, wasm in the lab's wasm
 // parity run.
 // lab:end
-//
-// Each project starts its own engines and servers in its global setup, and
-// runs in a group of its own (`sequence.groupOrder`), so no two suites share
-// the two cores at once.
 
 /** What every project shares: stop when the launcher is gone, poll rather than sleep. */
 const common = {
-	// If the process that started vitest is gone, stop what the run started (see the file).
+	// Orphaned runs and workers stop what they started (see the files).
 	globalSetup: ["test/setup/exit-when-orphaned.ts"],
-	// A worker whose vitest is gone stops what it started (see the file).
 	setupFiles: ["test/setup/orphans.ts"],
-	// Asynchronous effects are polled, never slept on; a loaded machine (CI,
-	// two cores) needs more than the 1 s default to see them.
+	// Effects are polled, never slept on; a loaded 2-core machine needs more than the 1 s default.
 	expect: { poll: { timeout: 15_000, interval: 100 } },
 };
 

@@ -35,15 +35,12 @@ describe("parseEnv", () => {
 		expect(settingsErrorLines(() => parseEnv(bad))).toHaveLength(3);
 	});
 
-	test("credentials in the endpoint never reach the public endpoint", () => {
-		expect(stripCredentials("https://my-ns:sk_secret@api.rivet.dev")).toBe("https://api.rivet.dev");
-		const target: Record<string, string | undefined> = {};
-		applyToRivetkit(parseEnv({ RIVET_ENDPOINT: "https://my-ns:sk_secret@api.rivet.dev" }), target);
-		expect(target.RIVET_PUBLIC_ENDPOINT).toBe("https://api.rivet.dev");
-	});
-
-	test("the namespace and token come from the endpoint unless set on their own", () => {
+	test("the namespace and token come from the endpoint unless set on their own, and never reach the public endpoint", () => {
 		const endpoint = "https://my-ns:sk%2Fsecret@api.rivet.dev";
+		expect(stripCredentials(endpoint)).toBe("https://api.rivet.dev");
+		const target: Record<string, string | undefined> = {};
+		applyToRivetkit(parseEnv({ RIVET_ENDPOINT: endpoint }), target);
+		expect(target.RIVET_PUBLIC_ENDPOINT).toBe("https://api.rivet.dev");
 		expect(parseEnv({ RIVET_ENDPOINT: endpoint })).toMatchObject({ namespace: "my-ns", token: "sk/secret" });
 		expect(parseEnv({ RIVET_ENDPOINT: endpoint, RIVET_NAMESPACE: "other", RIVET_TOKEN: "t" })).toMatchObject({
 			namespace: "other",

@@ -1,15 +1,7 @@
-// The product stays separate from the harness. Everything `node src/server.ts`
-// and the web app load lives in `src/` and `web/` (plus npm packages); the
-// harness (`tools/`: launcher, cluster, debug client, bench, scripts) may
-// import the product, never the other way round. So a fork can delete
-// `tools/` or replace it, and the production image (which copies `src/`) ships
-// none of it.
-//
-// The import graph is read from the source: every `import ... from`,
-// `export ... from`, side-effect `import "..."` (including `import type`, which
-// the compiler erases but which still ties the files together) and dynamic
-// `import("...")`. Every relative import must name an existing file, so a
-// statement this reader misparses fails loudly instead of being skipped.
+// The product (`src/`, `web/`) never imports the harness (`tools/`), so a fork
+// can replace `tools/` and the image ships none of it. The import graph is read
+// from the source (static, type-only, side-effect and dynamic imports); a
+// relative import must name an existing file, so a misparse fails loudly.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";

@@ -45,11 +45,7 @@ export function fixtureClient(options: { poolName?: string } = {}) {
 	return clientOn<FixtureRegistry>(fixtureEngineUrl(), options.poolName);
 }
 
-/**
- * One more fixture app server, on a pool of its own on the fixture engine,
- * with `env` added (a setting under test); stopped when the test ends. `log()`
- * reads what it has logged so far.
- */
+/** One more fixture app server on a pool of its own, with `env` added; stopped at the test's end; `log()` reads its log. */
 export async function fixtureServerWith(prefix: string, env: Record<string, string | undefined>) {
 	const pool = uniqueKey(prefix);
 	const dataDir = inject("fixtureDataDir");
@@ -113,16 +109,6 @@ export async function runUntilExit(
 /** The variables a settings error names, one per line ("  NAME: why"), sorted. */
 export const namedFields = (lines: string[]): string[] => lines.map((l) => l.trim().split(":")[0] ?? "").sort();
 
-/** What `fn` throws (a refusal's `code`, a settings error); the test fails if it returns. */
-function thrown(fn: () => unknown): { group?: string; code?: string } {
-	try {
-		fn();
-	} catch (error) {
-		return error as { group?: string; code?: string };
-	}
-	return expect.unreachable("nothing was thrown");
-}
-
 /** What `promise` rejects with (a refusal's `code`); the test fails if it resolves. */
 export async function refusal(promise: Promise<unknown>): Promise<{ group?: string; code?: string }> {
 	return (await promise.then(
@@ -131,11 +117,15 @@ export async function refusal(promise: Promise<unknown>): Promise<{ group?: stri
 	)) as { group?: string; code?: string };
 }
 
-/** The lines of the `SettingsError` that `parse` throws: what the server prints before it exits. */
+/** The lines of the `SettingsError` that `parse` throws (the test fails if it returns): what the server prints. */
 export function settingsErrorLines(parse: () => unknown): string[] {
-	const error = thrown(parse);
-	expect(error).toBeInstanceOf(SettingsError);
-	return (error as SettingsError).lines;
+	try {
+		parse();
+	} catch (error) {
+		expect(error).toBeInstanceOf(SettingsError);
+		return (error as SettingsError).lines;
+	}
+	return expect.unreachable("nothing was thrown");
 }
 
 /** Anything that answers a request: `fetch`, or an in-process Hono app's `fetch`. */

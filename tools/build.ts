@@ -1,10 +1,8 @@
 // `npm run build`: fixes the runner version for this build and writes
 // `dist/build-info.json`, which the server reads at boot.
 //
-// Version, first found wins: RIVET_RUNNER_VERSION or RIVET_ENVOY_VERSION (pass
-// it as a Docker build arg), a CI run number (GITHUB_RUN_NUMBER, CI_PIPELINE_IID,
-// BUILD_NUMBER), the commit count (`git rev-list --count HEAD`), and last the
-// build's timestamp in seconds. Each grows from one deploy to the next.
+// Version, first found wins (each grows from deploy to deploy): the variables
+// below, a CI run number, the commit count, the build's timestamp in seconds.
 
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";

@@ -1,18 +1,12 @@
-// `npm run check` (and `npm test`, which first installs the Debian packages
-// the suites need): format and lint, typecheck, then each vitest project of
-// vitest.config.ts (main, and the lab's suites while it is kept: wasm
-// parity, faults, cluster), one after another, stopping at the first failure.
-//
-// A script of its own rather than a `&&` chain in package.json: npm runs a
-// chain through `sh`, and a SIGTERM to npm (what `timeout`, systemd and CI
-// send) ends npm and that shell but not the step in progress, which then runs
-// on as an orphan. Here each step is a tracked child: SIGINT, SIGTERM, SIGHUP
-// or the loss of npm stops it (tools/local/lifecycle.ts).
+// `npm run check` (`npm test` first installs system packages): format and lint,
+// typecheck, then each vitest project, one after another, stopping at the first
+// failure. Not a `&&` chain: a SIGTERM to npm would leave the step in progress
+// running as an orphan; here each step is a tracked child (tools/local/lifecycle.ts).
 
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "./local/app-server.ts";
-import { exitOnSignals, isShuttingDown, track } from "./local/lifecycle.ts";
+import { exitOnSignals, isShuttingDown, trackChild } from "./local/lifecycle.ts";
 
 const { values: flags } = parseArgs({ options: { "system-deps": { type: "boolean", default: false } } });
 
@@ -46,17 +40,7 @@ function run(name: string, command: string, args: string[]): Promise<number> {
 		child.once("error", () => resolve(127));
 		child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
 	});
-	if (child.pid !== undefined) {
-		const untrack = track({
-			name,
-			pid: child.pid,
-			stop: async () => {
-				if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-				await exited;
-			},
-		});
-		void exited.then(untrack);
-	}
+	trackChild(name, child, exited);
 	return exited;
 }
 

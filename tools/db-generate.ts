@@ -1,9 +1,5 @@
-// `npm run db:generate`: after changing an actor's `schema.ts` under
-// `src/actors/`, run this. For every database folder (one with a
-// `drizzle.config.ts`) it runs drizzle-kit (which diffs the schema against the
-// last snapshot and writes a new `.sql` migration), then rewrites the folder's
-// `migrations.ts` from drizzle-kit's files.
-//
+// `npm run db:generate`: in every folder with a `drizzle.config.ts`, drizzle-kit
+// writes a migration for the changed schema, then `migrations.ts` is rewritten.
 // Extra arguments go to drizzle-kit, e.g. `npm run db:generate -- --name add_reactions`.
 
 import { spawnSync } from "node:child_process";

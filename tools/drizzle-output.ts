@@ -2,11 +2,8 @@
 // migration) into the `{ journal, migrations }` object that rivetkit's
 // drizzle `db({ migrations })` expects, and renders it as a TypeScript module.
 //
-// Why a generated module: plain Node cannot import `.sql` files, and the
-// server runs its TypeScript source directly (no bundler, no loader). A `.ts`
-// module with the SQL inlined loads the same way in Node, in Vitest and in
-// the production image. `npm run db:generate` writes it; a test checks it
-// still matches drizzle-kit's files, so it cannot drift by hand.
+// Node cannot import `.sql` files (why: docs/actors.md); a test checks the
+// module still matches drizzle-kit's files.
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -58,10 +55,7 @@ export function renderMigrationsModule(output: DrizzleMigrations, sourceDir: str
 	].join("\n");
 }
 
-/**
- * Every database under `root`: each folder that holds a `drizzle.config.ts`
- * (next to its `schema.ts`, `migrations/` and `migrations.ts`), sorted.
- */
+/** Every database under `root` (each folder with a `drizzle.config.ts`), sorted. */
 export function findDatabases(root: string): string[] {
 	const found: string[] = [];
 	const walk = (dir: string) => {

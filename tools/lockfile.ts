@@ -1,22 +1,8 @@
 // `npm run lockfile:fill` (and `-- --check`): keeps `npm ci` working on every
 // platform with a lockfile made on one.
 //
-// Several dependencies ship their native binaries as optional packages, one
-// per platform (`@rivetkit/engine-cli-darwin-arm64`, `…-win32-x64`, …). npm
-// records every one of them in package-lock.json, but only when the registry
-// it talks to serves them; where some are missing (the registry this project
-// was developed against serves only some platforms' builds), the lockfile
-// lacks their entries and `npm ci` refuses it ("Missing: … from lock file").
-//
-// This script adds, for each optional dependency that a locked package names
-// and the lockfile lacks, the entry npm needs to accept the lockfile:
-// `{ "version": …, "optional": true }`, with the version taken from the
-// package's own `optionalDependencies` map in the lockfile. Such an entry has no
-// `resolved` URL and no `integrity` hash: on a platform that needs the package,
-// npm fetches it by name and version from the registry. Running `npm install`
-// on a machine whose registry serves every platform replaces these entries
-// with complete ones. test/tools/lockfile.test.ts fails when an entry is
-// missing, so a dependency change that drops them is caught by the tests.
+// Why, what it adds and what those entries lack: docs/testing.md, "The
+// lockfile and `npm ci`".
 
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -52,11 +38,7 @@ const EXACT_VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/
 
 export const LOCKFILE_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "package-lock.json");
 
-/**
- * Where Node would find `name` from the package at `from`: its own
- * `node_modules`, then each enclosing `node_modules` up to the root. Returns
- * the first lockfile key that exists, or `undefined`.
- */
+/** The lockfile key Node would find `name` at from `from` (its node_modules, then each enclosing one). */
 function resolveFrom(packages: Record<string, LockEntry>, from: string, name: string): string | undefined {
 	let base = from;
 	for (;;) {

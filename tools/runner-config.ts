@@ -1,9 +1,7 @@
 // `npm run runner-config -- --url https://app.example.com/api/rivet`
 //
-// Points a self-hosted engine's runner config for RIVET_POOL at this app's
-// serverless endpoint. The server never writes it on its own: this command
-// (or the local launcher, or the tests) is the only writer, so pointing a
-// server at Rivet Cloud can't overwrite what the dashboard manages.
+// Points a self-hosted engine's runner config for RIVET_POOL at this app
+// (why the server never writes it itself: tools/local/runner-config.ts).
 
 import { parseArgs } from "node:util";
 import { configureServerlessPool } from "./local/runner-config.ts";

@@ -1,29 +1,19 @@
 // `npm start` / `npm run dev`: the whole app on one machine, no account needed.
 //
-// 1. Starts the real Rivet Engine on 127.0.0.1:6420 (data in `.data/engine`,
-//    kept across restarts; `npm run clean:data` wipes it).
-// 2. Starts the Hono server (`src/server.ts`) on PORT (default 3000).
-// 3. Points the engine's runner config for the pool at the server's
-//    `/api/rivet`, so actors run in this server.
-// 4. The web app: `npm start` builds `web/dist` when it is missing or stale and
-//    the server serves it; `npm run dev` runs Vite's dev server (hot reload)
-//    on :5173 instead, which proxies `/api` to the server.
-// Ctrl-C (or SIGTERM, SIGHUP) at any moment stops whatever has started so
-// far: Vite, then the server (actors drain into the engine), then the engine
-// (tools/local/lifecycle.ts). An engine that was already running is adopted,
-// said so, and left running, once it has answered steadily; one that does not
-// (still shutting down, say) is refused with what to do (tools/local/adopt.ts).
-//
-// Each phase prints a line starting with "•" before it begins, for whoever
-// watches the output.
+// 1. The engine on 127.0.0.1:6420 (data in `.data/engine`), or adopts a steady
+//    one already there and leaves it running (tools/local/adopt.ts).
+// 2. The Hono server (`src/server.ts`) on PORT (default 3000), and the pool's
+//    runner config pointed at its `/api/rivet`.
+// 3. The web app: built into `web/dist` when stale; `npm run dev` runs Vite
+//    (hot reload, :5173, proxying `/api`) instead.
+// Ctrl-C at any moment stops what has started, newest first
+// (tools/local/lifecycle.ts). Each phase first prints a line starting with "•".
 // lab:start (the README's lab removal block deletes these lines)
 // The interruption tests (test/tools/local/interrupt.test.ts) wait for those
 // lines.
 // lab:end
 //
-// With RIVET_ENDPOINT set to a non-local engine (Rivet Cloud, self-hosted), it
-// starts only the server and writes no runner config: that engine's operator
-// owns it (see README, "Deploying").
+// With a non-local RIVET_ENDPOINT it starts only the server and writes no runner config.
 
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -74,8 +64,6 @@ async function main(): Promise<void> {
 	if (local) {
 		const enginePort = Number(new URL(endpoint).port || LOCAL_ENGINE_PORT);
 		const dataDir = path.join(DATA_DIR, enginePort === LOCAL_ENGINE_PORT ? "engine" : `engine-${enginePort}`);
-		// An engine that already answers is adopted only if it is steady and not
-		// one the launcher should replace or leave alone (tools/local/adopt.ts).
 		const adoption = await decideAdoption(endpoint, { ownPidFile: enginePidFile(dataDir) });
 		if (adoption.verdict === "refuse") return fail(`not adopting the engine: ${adoption.reason}`);
 		if (adoption.verdict === "adopt") {
@@ -123,12 +111,7 @@ ${tryLines({ app: server.url, engine: new URL(endpoint).origin, pool })}Ctrl-C s
 	});
 }
 
-/**
- * Shell lines the banner suggests: sign in on the app, then call an actor
- * through the engine's gateway as that user (`x-rivet-conn-params`). None
- * once the example actors are removed. `{app}`, `{engine}` and `{pool}` are
- * filled in by `tryLines`.
- */
+/** Shell lines the banner suggests (none without the examples); `tryLines` fills in `{app}`, `{engine}`, `{pool}`. */
 const TRY_LINES: string[] = [
 	// example-actors:start (the README's removal block deletes these lines)
 	`  SIGNIN=$(curl -s -X POST {app}/api/auth/sign-in -H 'content-type: application/json' -d '{"name":"you"}')`,

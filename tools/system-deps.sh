@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
-# The programs the test suite needs beyond npm: Chromium for the browser test
-# (test/web/), and the lab's cluster tests' database, message bus and proxy.
-# `npm test` runs this first.
-#
-# On Debian or Ubuntu, as root or with password-less sudo, it installs what is
-# missing, non-interactively. Anywhere else (no root and no sudo, macOS, other
-# distributions) it stops at once with the exact commands to run, for
-# Debian/Ubuntu and for macOS (Homebrew). It never lets the tests run without
-# them: a suite that needs a program is not skipped, so the command fails here
-# instead of half-way through. Only Linux is tested (docs/testing.md).
+# What the tests need beyond npm (Chromium; the lab's cluster programs), run
+# first by `npm test`: docs/testing.md, "System packages". A suite is never
+# skipped, so a missing program fails here rather than half-way through.
 set -euo pipefail
 
 missing=()  # what to tell a person
@@ -38,9 +31,8 @@ if ! has nginx && ! { [ -n "${NGINX:-}" ] && [ -x "$NGINX" ]; }; then
 	brew+=(nginx)
 fi
 # lab:end
-# The browser test launches /usr/bin/chromium, or the binary CHROMIUM names
-# (test/web/browser.ts); playwright-core never downloads a browser of its own.
-# Fonts make the saved screenshots readable without the recommended packages.
+# The browser test launches /usr/bin/chromium, or CHROMIUM (test/web/browser.ts).
+# Fonts make the screenshots readable without the recommended packages.
 if [ -n "${CHROMIUM:-}" ]; then
 	[ -x "$CHROMIUM" ] || { echo "CHROMIUM=$CHROMIUM is not an executable file" >&2; exit 1; }
 elif [ ! -x /usr/bin/chromium ]; then

@@ -1,7 +1,5 @@
-// The access module (src/actors/access.ts) on its own: every caller kind a
-// table may list × every kind of caller that can arrive, with and without an
-// owner, and the helpers built on the same decision (event delivery, queue
-// and subscription hooks, owner claims).
+// The access module (src/actors/access.ts) on its own: every caller kind ×
+// every arrival, owned or not, and the helpers built on the same decision.
 // example-actors:start (the README's removal block deletes these lines)
 // test/actors/authorization.test.ts then checks a sample per actor through a
 // real engine, which shows each actor asks this module with its own table.
@@ -46,10 +44,7 @@ const CALLERS: readonly Caller[] = ["user", "owner", "self", "operator", "server
 
 type Expected = "allowed" | "unauthenticated" | "token_expired" | "forbidden";
 
-/**
- * What the table's vocabulary promises (access-contract.ts), written out per
- * caller kind so the module is checked against the words, not against itself.
- */
+/** What the vocabulary promises (access-contract.ts), written out so the module is checked against the words. */
 function promised(caller: Caller, arrival: Arrival, scope: AccessScope): Expected {
 	if (arrival === "no identity") return caller === "schedule" ? "allowed" : "unauthenticated";
 	if (arrival === "not an identity") return "unauthenticated";
@@ -230,12 +225,8 @@ describe("claimOwner", () => {
 
 describe("connections", () => {
 	test("every actor verifies a token once per connection: in createConnState, with no onBeforeConnect", () => {
-		// rivetkit 2.3.19 runs both hooks for every connection and discards
-		// what onBeforeConnect returns (src/auth/connection.ts), so an actor
-		// that verified in both verified every token twice.
-		// Typed, so the check still compiles on the empty registry the README's
-		// removal block leaves; there the list is empty, and the first actor
-		// added is checked.
+		// rivetkit 2.3.19 runs both hooks and discards onBeforeConnect's result, so verifying in
+		// both verifies twice. Typed to compile on the empty registry, where the list is empty.
 		const verifyingTwice = Object.entries<AnyActorDefinition>(registry.config.use)
 			.filter(([, definition]) => {
 				const hooks = new Map(Object.entries(definition.config));

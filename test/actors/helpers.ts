@@ -5,15 +5,17 @@
 // and raw WebSockets with an Origin.
 import { DEV_AUTH_SECRET, DEV_OPERATOR_TOKEN } from "../../src/auth/settings.ts";
 import { signServerToken } from "../../src/auth/tokens.ts";
+import { type SignedIn, signIn } from "../../tools/client/auth.ts";
 // example-actors:end
 
 import { expect } from "vitest";
-import { type SignedIn, signIn } from "../../tools/client/auth.ts";
-import { appUrl, engineUrl } from "../support.ts";
+import { appUrl, engineUrl, postSignIn } from "../support.ts";
 
-/** Signs in on the test app server as a new user (a fresh user id every time). */
-export function signInAs(name = "tester"): Promise<SignedIn> {
-	return signIn(appUrl(), name);
+/** Signs in on the test app server as a new user (a fresh user id every time); `params` connect to any actor. */
+export async function signInAs(name = "tester") {
+	const { res, body } = await postSignIn(appUrl(), { name });
+	expect(res.status).toBe(200);
+	return { ...body, role: "user" as const, params: { token: body.token } };
 }
 
 /** How long an actor gets to stop once asked to sleep (well under a second on native). */
@@ -25,10 +27,8 @@ export function signInAs(name = "tester"): Promise<SignedIn> {
 const SLEEP_TIMEOUT_MS = 40_000;
 
 /**
- * Puts an actor to sleep the way the engine does when it is idle, through
- * the engine's management API (`POST /actors/{id}/sleep`), and waits until
- * the engine reports it asleep. The next call wakes it: state, SQLite and
- * KV must come back from storage.
+ * Puts an actor to sleep as the engine does when idle (`POST /actors/{id}/sleep`) and waits until it is
+ * reported asleep; the next call wakes it, with its data from storage.
  */
 export async function sleepActor(actorId: string): Promise<void> {
 	const res = await fetch(`${engineUrl()}/actors/${actorId}/sleep?namespace=default`, {
@@ -48,13 +48,9 @@ export async function isAsleep(actorId: string): Promise<boolean> {
 }
 
 /**
- * How long a test waits for a connection's `dispose()`. Workaround for
- * rivetkit 2.3.19: `ActorConn.dispose()` asks the WebSocket to close and
- * then waits for its close event with no time limit. After a refused event
- * subscription that event never came in 2 of 10 wasm parity runs (measured
- * 2026-12-01; once before on the native runtime under load), and the test
- * hung for its whole timeout. The web app never awaits it either
- * (web/src/lib/actor.ts).
+ * How long a test waits for `dispose()`: in rivetkit 2.3.19 it waits for the
+ * socket's close event with no limit, which after a refused subscription never
+ * came in 2 of 10 wasm parity runs (2026-12-01). The web app never awaits it either.
  */
 export const DISPOSE_WAIT_MS = 5_000;
 

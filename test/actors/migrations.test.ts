@@ -1,7 +1,5 @@
-// The generated `migrations.ts` modules (one per database folder under `src/actors/`) are what the actors
-// load at run time. These tests keep them honest: each must equal drizzle-kit's
-// own files, and each schema must have no changes drizzle-kit has not yet
-// turned into a migration (someone edited schema.ts and forgot `npm run db:generate`).
+// Each generated `migrations.ts` (what the actors load) must equal drizzle-kit's
+// files, and no schema may have changes that lack a migration.
 
 import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";

@@ -1,9 +1,6 @@
-// `callerOf` (src/auth/connection.ts): which identity an action runs for, on
-// each shape of context rivetkit 2.3.19 builds (read in
-// node_modules/rivetkit/src/registry/native.ts): a connection's context, the
-// inspector route's context (no connection, the inspector's request) and a
-// schedule's (neither). The last test here fires a real schedule on the
-// fixture engine (test/fixtures/actors/caller-probe.ts).
+// `callerOf` (src/auth/connection.ts) on each context rivetkit 2.3.19 builds
+// (registry/native.ts): a connection's, the inspector route's (its request
+// only) and a schedule's (neither), the last fired for real (caller-probe.ts).
 // example-actors:start (the README's removal block deletes these lines)
 // test/actors/authorization.test.ts makes the same calls through a real
 // engine.
@@ -39,10 +36,6 @@ describe("callerOf", () => {
 		}
 	});
 
-	test("a schedule callback (no connection, no request) has no identity", () => {
-		expect(callerOf({})).toBeUndefined();
-	});
-
 	test("on a real engine, a schedule's callback runs with no connection, no request and so no identity", async () => {
 		const probe = fixtureClient().callerProbe.getOrCreate([uniqueKey("caller")], { params: { name: "alice" } });
 		// The same action, called by a client: the connection's identity.
@@ -54,7 +47,8 @@ describe("callerOf", () => {
 			.toEqual({ via: "schedule", caller: null, hasConnection: false, hasRequest: false });
 	});
 
-	test("no connection and any other request is not the inspector", () => {
+	test("no connection and no request (a schedule callback), or any other request, is not the inspector: no identity", () => {
+		expect(callerOf({})).toBeUndefined();
 		for (const request of [
 			post("/inspector/state"),
 			post("/action/increment"),

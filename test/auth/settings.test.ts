@@ -54,7 +54,9 @@ describe("auth settings", () => {
 		expect(namedFields(lines)).toEqual(["DEV_ACCESS_TOKEN_TTL_S"]);
 	});
 
-	test("production needs AUTH_SECRET and RIVET_START_SECRET, and refuses the public development values", () => {
+	test("production needs AUTH_SECRET and RIVET_START_SECRET and refuses the public development values; short secrets are refused everywhere", () => {
+		const short = envErrorLines({ AUTH_SECRET: "short", OPERATOR_TOKEN: "also-short", RIVET_START_SECRET: "x" });
+		expect(namedFields(short)).toEqual(["AUTH_SECRET", "OPERATOR_TOKEN", "RIVET_START_SECRET"]);
 		const missing = envErrorLines({ NODE_ENV: "production", RIVET_RUNNER_VERSION: "1" });
 		expect(namedFields(missing)).toEqual(["AUTH_SECRET", "RIVET_START_SECRET"]);
 		const devValues = envErrorLines({
@@ -137,11 +139,6 @@ describe("auth settings", () => {
 		expect(() => parseAuthSettings({ SIGN_IN_BURST: "0" })).toThrow(/SIGN_IN_BURST/);
 		expect(() => parseAuthSettings({ CLIENT_ADDRESS_HEADER: "x real ip" })).toThrow(/CLIENT_ADDRESS_HEADER/);
 	});
-
-	test("short secrets are refused everywhere", () => {
-		const lines = envErrorLines({ AUTH_SECRET: "short", OPERATOR_TOKEN: "also-short", RIVET_START_SECRET: "x" });
-		expect(namedFields(lines)).toEqual(["AUTH_SECRET", "OPERATOR_TOKEN", "RIVET_START_SECRET"]);
-	});
 });
 
 describe("the start guard", () => {
@@ -195,16 +192,22 @@ describe("the public client token", () => {
 		expect(ok.token).toBe("sk_engine");
 	});
 
-	test("the server process refuses to boot with an sk_ public token, and says why", async () => {
-		const { code, stderr } = await runUntilExit({
-			PORT: String(await freePort()),
-			RIVET_PUBLIC_TOKEN: "sk_live_do_not_publish",
-		});
-		expect(code).toBe(1);
-		expect(stderr).toContain("invalid environment, not starting");
-		expect(stderr).toContain("RIVET_PUBLIC_TOKEN: carries a secret token (sk_…)");
-		// The message names the variable, never its value.
-		expect(stderr).not.toContain("sk_live_do_not_publish");
+	test("the server process refuses to boot with an sk_ public token, or in production without its secrets, naming each", async () => {
+		const cases: Array<[Record<string, string>, string[]]> = [
+			[{ RIVET_PUBLIC_TOKEN: "sk_live_do_not_publish" }, ["RIVET_PUBLIC_TOKEN: carries a secret token (sk_…)"]],
+			[
+				{ NODE_ENV: "production", RIVET_RUNNER_VERSION: "1", AUTH_SECRET: "", RIVET_START_SECRET: "" },
+				["AUTH_SECRET: required in production", "RIVET_START_SECRET: required in production"],
+			],
+		];
+		for (const [env, lines] of cases) {
+			const { code, stderr } = await runUntilExit({ PORT: String(await freePort()), ...env });
+			expect(code).toBe(1);
+			expect(stderr).toContain("invalid environment, not starting");
+			for (const line of lines) expect(stderr).toContain(line);
+			// The message names the variable, never its value.
+			expect(stderr).not.toContain("sk_live_do_not_publish");
+		}
 	});
 
 	test("a production server with the start guard off says so in exactly one warning, and in its listening line", async () => {
@@ -237,18 +240,5 @@ describe("the public client token", () => {
 		} finally {
 			child.kill("SIGKILL");
 		}
-	});
-
-	test("a production server without its secrets refuses to boot, naming each", async () => {
-		const { code, stderr } = await runUntilExit({
-			PORT: String(await freePort()),
-			NODE_ENV: "production",
-			RIVET_RUNNER_VERSION: "1",
-			AUTH_SECRET: "",
-			RIVET_START_SECRET: "",
-		});
-		expect(code).toBe(1);
-		expect(stderr).toContain("AUTH_SECRET: required in production");
-		expect(stderr).toContain("RIVET_START_SECRET: required in production");
 	});
 });

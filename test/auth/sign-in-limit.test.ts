@@ -1,8 +1,6 @@
-// Identities cost something: sign-in is limited per client address
-// (src/auth/routes.ts, src/auth/client-address.ts). Over real HTTP against a
-// server of this file's own with the default limit (the suite's server
-// raises it: all its users sign in from 127.0.0.1), and in-process for the
-// trusted proxy header.
+// Sign-in is limited per client address: over real HTTP on a server of this
+// file's own with the default limit (the suite's raises it), and in-process
+// for the trusted proxy header.
 
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";

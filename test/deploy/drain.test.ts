@@ -1,10 +1,6 @@
-// A versioned deploy: v1 of the server hosts actors with state, SQLite rows,
-// a pending schedule, a workflow mid-run and queued tasks; v2 starts on the
-// same pool and the runner config moves to it. The engine drains v1's actors
-// onto v2 (`drain_on_version_upgrade`), new actors go to v2, and v1 stopped
-// with SIGTERM loses nothing. The servers are the fixture server (the
-// product's app and shutdown code around test/fixtures/ actors), so this
-// holds whichever actors the product has.
+// A versioned deploy on the fixture server: v1 hosts state, SQLite rows, a
+// pending schedule, a workflow mid-run and queued tasks; v2 starts on the same
+// pool, the engine drains v1's actors onto it, and v1 stopped with SIGTERM loses nothing.
 
 import { expect, inject, onTestFinished, test } from "vitest";
 import { startServerForPool } from "../../tools/local/stack.ts";
@@ -17,11 +13,7 @@ interface Envoy {
 	stop_ts: number | null;
 }
 
-/**
- * Actors hosted per runner version, from the pool's live envoys. In
- * serverless mode each server process runs one envoy; `slots` counts the
- * actors it hosts.
- */
+/** Actors hosted per runner version: each server runs one envoy, whose `slots` counts its actors. */
 async function actorsByVersion(pool: string): Promise<Record<number, number>> {
 	const res = await fetch(`${engineUrl()}/envoys?namespace=default&name=${encodeURIComponent(pool)}`);
 	const body = (await res.json()) as { envoys: Envoy[] };

@@ -1,11 +1,7 @@
-// The production image, without Docker: the Dockerfile's steps replayed in a
-// clean temporary copy (build context per .dockerignore, then the build
-// stage's own `RUN` lines: `npm ci`, `npm run build`, `npm prune --omit=dev`),
-// then only what the final stage copies (its `COPY --from=build` lines) put in
-// a folder of its own and booted the way Rivet Compute runs it (the image's
-// environment, `RIVET_PORT` and no `PORT`, `RIVETKIT_RUNTIME_MODE=serverless`)
-// as a serverless runner of the test engine. `npm ci` runs for real once per
-// set of inputs (`installFromLockfile`).
+// The production image, without Docker: the Dockerfile's build stage replayed
+// (.dockerignore's context, then its `RUN` lines) in a temporary copy, only what
+// the final stage copies put in a folder of its own, and that booted as Rivet
+// Compute runs it, as a serverless runner of the test engine.
 
 // biome-ignore-all assist/source/organizeImports: the example actors' imports sit between the markers that the README's removal block deletes, after the imports that stay.
 import { execFileSync } from "node:child_process";
@@ -64,11 +60,7 @@ const NPM_CI_CACHE = path.join(PROJECT_ROOT, "node_modules", ".cache", "actor-fl
 /** The root package's scripts that `npm ci` itself runs. */
 const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepare", "preprepare", "postprepare"];
 
-/**
- * What decides the tree `npm ci` installs in `cwd`: the lockfile, package.json
- * (all of it but the scripts `npm ci` does not run), npm's arguments, and
- * the platform and Node that run it.
- */
+/** What decides the tree `npm ci` installs: lockfile, package.json (but scripts it never runs), args, platform, Node. */
 function npmCiInputs(cwd: string, args: string[]): string {
 	const { scripts = {}, ...manifest } = JSON.parse(readFileSync(path.join(cwd, "package.json"), "utf8")) as {
 		scripts?: Record<string, string>;
@@ -82,11 +74,8 @@ function npmCiInputs(cwd: string, args: string[]): string {
 }
 
 /**
- * Copies the folder `from` to `to` as hard links (GNU `cp -al`: instant, no
- * extra space); false where that is not possible (another file system, no
- * GNU cp). In a node_modules, npm rewrites `.package-lock.json` in place when
- * it prunes, the one file a build and a prune change in place (compared by
- * checksum over both), so that file is copied rather than linked.
+ * Copies `from` to `to` as hard links (`cp -al`), or returns false. `npm prune`
+ * rewrites `.package-lock.json` in place (the one file a build or prune does), so it is copied.
  */
 function linkTree(from: string, to: string): boolean {
 	try {
@@ -101,12 +90,7 @@ function linkTree(from: string, to: string): boolean {
 	}
 }
 
-/**
- * The build stage's `npm ci`: linked from the kept result of a real `npm ci`
- * with the same inputs (`npmCiInputs`) when there is one, else run, and its
- * result kept (only the newest set of inputs): reruns, and the removal
- * suite's copies, which share this node_modules, skip the real install.
- */
+/** The build stage's `npm ci`: linked from a kept real one with the same inputs, else run and kept (newest only). */
 function installFromLockfile(cwd: string, args: string[]): void {
 	const kept = path.join(NPM_CI_CACHE, npmCiInputs(cwd, args));
 	const nodeModules = path.join(cwd, "node_modules");
@@ -142,8 +126,7 @@ function finalStageEnv(): Record<string, string> {
 
 /** What the final stage copies from the build stage: `[from, to]`, relative to /app. */
 function finalStageCopies(): Array<[string, string]> {
-	const dockerfile = readFileSync(path.join(PROJECT_ROOT, "Dockerfile"), "utf8");
-	return [...dockerfile.matchAll(/^COPY --from=build (?:--chown=\S+ )?\/app\/(\S+) \.\/(\S*)$/gm)].map(
+	return [...stages().final.matchAll(/^COPY --from=build (?:--chown=\S+ )?\/app\/(\S+) \.\/(\S*)$/gm)].map(
 		(m): [string, string] => [m[1] ?? "", m[2] || path.basename(m[1] ?? "")],
 	);
 }
@@ -165,8 +148,7 @@ beforeAll(async () => {
 			return relative === "" || !ignored(relative);
 		},
 	});
-	// The build stage's RUN lines as written (npm's local cache may answer
-	// first; `npm ci` may be linked from a real one with the same inputs).
+	// The build stage's RUN lines as written (`npm ci` through `installFromLockfile`).
 	for (const [cmd = "", ...args] of buildStageRuns()) {
 		if (cmd === "npm" && args[0] === "ci") installFromLockfile(workDir, [...args, "--prefer-offline"]);
 		else run(cmd, args, workDir, { RIVET_RUNNER_VERSION: IMAGE_VERSION });
@@ -248,12 +230,10 @@ describe("the production image's contents", () => {
 		}
 	});
 
-	test("the build baked the runner version in", () => {
+	test("it boots as Rivet Compute runs it, against an engine that requires a token, and serves a signed-in user end to end", async () => {
+		// The build baked the runner version in, which the server below reports.
 		const info = JSON.parse(readFileSync(path.join(imageDir, "dist/build-info.json"), "utf8"));
 		expect(info).toMatchObject({ runnerVersion: Number(IMAGE_VERSION), source: "RIVET_RUNNER_VERSION" });
-	});
-
-	test("it boots as Rivet Compute runs it, against an engine that requires a token, and serves a signed-in user end to end", async () => {
 		// Production refuses to boot without its own secrets (src/auth/settings.ts).
 		const secrets = productionSecrets();
 		expect(existsSync(path.join(imageDir, "src/server.ts"))).toBe(true);
@@ -270,11 +250,8 @@ describe("the production image's contents", () => {
 			cwd: imageDir,
 			entry: path.join(imageDir, "src/server.ts"),
 			logFile: path.join(workDir, "server.log"),
-			// Only what a container on Rivet Compute would get: the image's
-			// environment (but loopback, not 0.0.0.0), its port as RIVET_PORT and
-			// no PORT, the runtime mode Compute sets, and an empty version
-			// variable (what `docker build` without the build arg leaves, as
-			// Rivet's deploy action builds): the version comes from the build.
+			// What a Compute container gets (but on loopback): RIVET_PORT, no PORT, and an empty
+			// version variable (`docker build` without the build arg), so the version comes from the build.
 			env: {
 				...finalStageEnv(),
 				HOST: "127.0.0.1",

@@ -3,10 +3,10 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test } from "vitest";
+import { freePort } from "../../tools/local/ports.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -55,16 +55,6 @@ test("with no engine answering, the app server spawns none of its own (native ru
 		rmSync(home, { recursive: true, force: true });
 	}
 });
-
-/** A loopback port nothing listens on. */
-function freePort(): Promise<number> {
-	return new Promise((resolve) => {
-		const server = createServer().listen(0, "127.0.0.1", () => {
-			const { port } = server.address() as AddressInfo;
-			server.close(() => resolve(port));
-		});
-	});
-}
 
 /** If the check above fails, stops the engine rivetkit spawned (its pid is in runtime.json), so nothing outlives the test. */
 function stopSpawnedEngine(home: string): void {

@@ -1,7 +1,5 @@
-// The onWake log workaround (src/workarounds/wake-failure-log.ts) on its own:
-// a wake that throws is logged once and fails as before. The error below is
-// the one the wasm core's schedule bug made an actor's `onWake` throw, the
-// silent failure that led to this workaround; any error would do.
+// src/workarounds/wake-failure-log.ts: a wake that throws is logged once and
+// fails as before (the error is the one that led to it; any would do).
 
 import { describe, expect, test } from "vitest";
 import { logWakeFailure, WAKE_FAILURE_MESSAGE } from "../../src/workarounds/wake-failure-log.ts";

@@ -1,8 +1,5 @@
-// Global setup of every vitest config: if the process that started vitest
-// (npm, a shell, the check runner) is gone, vitest stops what its global
-// setup started and ends itself with SIGTERM. Its workers then find their
-// parent gone and stop too (test/setup/orphans.ts). Without this, `kill` of
-// the npm above a test run leaves the whole run going on its own.
+// If the process that started vitest is gone (a `kill` of npm), vitest stops
+// what its global setup started and ends itself; its workers follow (orphans.ts).
 
 import { onParentLoss, stopTracked } from "../../tools/local/lifecycle.ts";
 

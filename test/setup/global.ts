@@ -1,12 +1,7 @@
-// Vitest global setup: two real Rivet Engines, each with one app server, on
-// free ports with temporary data dirs, stopped by PID at the end.
-//
-// - The product stack serves `src/registry.ts` through `src/server.ts`: the
-//   product's own tests (app, auth, actors) use it.
-// - The fixture stack serves the tests' own actors (test/fixtures/) through
-//   the same app: the harness suites (debug client, `inspect`, launcher) use
-//   it, so they pass whichever actors the product has. An engine of its own,
-//   so neither stack's actors show up in the other's listings.
+// Vitest global setup: two stacks (an engine and an app server each, free
+// ports, temporary data dirs). The product stack serves `src/server.ts`; the
+// fixture stack serves the tests' own actors (test/fixtures/), so the harness
+// suites pass whichever actors the product has, without seeing its actors.
 
 import type { TestProject } from "vitest/node";
 import { type Stack, startStack } from "../../tools/local/stack.ts";
@@ -52,10 +47,8 @@ export async function setup(project: TestProject): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-	// With `FAULT_LOGS_DIR` set, the run's server and engine logs are kept
-	// there. Not printed: rivetkit 2.3.19 logs error lines in routine runs
-	// (e.g. "failed to sync scheduled actor alarm" as actors go to sleep).
-	// Each stop stops its server, then its engine, and fails if any process of it outlives it.
+	// Logs are kept with `FAULT_LOGS_DIR`, not printed (rivetkit 2.3.19 logs routine error lines).
+	// Each stop fails if any process of its stack outlives it.
 	const stops: Promise<void>[] = [];
 	if (product) {
 		keepLogs(product.dataDir, "main suite");

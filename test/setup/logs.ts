@@ -1,7 +1,5 @@
-// What a test stack leaves behind when it stops. Each stack's logs live in its
-// data dir, which is deleted with it; a failure seen only under load would
-// otherwise leave no trace. With `FAULT_LOGS_DIR` set every log is copied
-// there first (the main suite's and the fault suite's stacks alike).
+// A stack's logs go with its data dir; with `FAULT_LOGS_DIR` set they are
+// copied there first, so a failure seen only under load leaves a trace.
 
 import { cpSync, existsSync, readdirSync } from "node:fs";
 import path from "node:path";

@@ -1,8 +1,5 @@
-// Setup file of every vitest config: a test worker whose vitest is gone
-// (killed by SIGTERM, or orphaned when npm above it was killed) stops what
-// it started and exits, instead of running its test file to the end on its
-// own. Measured with vitest 4.1.12: after SIGTERM to vitest, a forked worker
-// stayed alive, re-parented, still running its test.
+// A test worker whose vitest is gone stops what it started and exits
+// (measured with vitest 4.1.12: after SIGTERM to vitest, a worker ran on, re-parented).
 
 import { onParentLoss, stopTracked } from "../../tools/local/lifecycle.ts";
 

@@ -1,7 +1,5 @@
-// package-lock.json must name no optional dependency it lacks, or `npm ci`
-// refuses it on a fresh clone ("Missing: … from lock file"). A dependency
-// change made where the registry serves only some platforms' binaries drops
-// those entries again; this test fails until `npm run lockfile:fill` adds them.
+// package-lock.json must name every optional dependency, or `npm ci` refuses it
+// (docs/testing.md); this fails until `npm run lockfile:fill` adds them.
 
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";

@@ -1,10 +1,6 @@
-// The web app in a real browser, against the production server.
-//
-// Once per file: build `web/` into a temporary folder for a pool of its own,
-// start a server process in production mode that serves that build and hosts
-// the pool's actors on the test engine, and launch headless Chromium. Each
-// test then uses the app as a person would (by labels and roles): it signs in
-// with a display name, then uses the panels. It fails on any console error.
+// The web app in headless Chromium, built for a pool of its own and served by
+// a production server process on the test engine. Each test uses it as a
+// person would (labels and roles) and fails on any console error.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -73,12 +69,7 @@ afterAll(async () => {
 	if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
-/**
- * Runs in every page before its own scripts (a string: this file is compiled
- * without the DOM's types). The `sample` of an eval violation is the start of
- * the blocked code (the policy has 'report-sample'); the probe's is empty or
- * the empty anonymous function.
- */
+/** Runs before every page's scripts (a string: no DOM types here); an eval probe's `sample` is empty. */
 const REPORT_CSP_VIOLATIONS = `
 document.addEventListener("securitypolicyviolation", (event) => {
 	const emptyFunctionProbe =
@@ -99,22 +90,20 @@ async function openPage(
 		baseUrl?: string;
 		/** Install Playwright's clock (time still flows; the test can jump it forward). */
 		clock?: boolean;
+		/** Leave the sign-in form to the test. */
+		signedOut?: boolean;
 	} = {},
 ): Promise<Page> {
 	const context = await browser.newContext(options.viewport ? { viewport: options.viewport } : {});
 	contexts.push(context);
 	errors.watch(context);
 	if (options.clock) await context.clock.install();
-	// Whatever the page's Content-Security-Policy blocks becomes a console
-	// error, which fails the test: every test here runs under the headers.
-	// One kind is expected: cbor-x and zod (in the rivetkit client) try
-	// `Function("")` to learn whether eval is allowed, and use their plain
-	// code paths when it is not. An eval of anything but that empty function
-	// still fails the test.
+	// What the CSP blocks becomes a console error, failing the test; only cbor-x's and
+	// zod's `Function("")` probe for eval is expected (docs/web.md, security headers).
 	await context.addInitScript({ content: REPORT_CSP_VIOLATIONS });
 	const page = await context.newPage();
 	await page.goto(`${options.baseUrl ?? server.url}/?${query}`);
-	await signIn(page, options.name ?? "ada", options.operatorToken);
+	if (!options.signedOut) await signIn(page, options.name ?? "ada", options.operatorToken);
 	return page;
 }
 
@@ -239,11 +228,7 @@ describe("security headers", () => {
 
 describe("sign-in", () => {
 	test("a wrong operator token is refused and said so; the form stays to try again", async () => {
-		const context = await browser.newContext();
-		contexts.push(context);
-		errors.watch(context);
-		const page = await context.newPage();
-		await page.goto(server.url);
+		const page = await openPage("", { signedOut: true });
 		const form = page.getByRole("form", { name: "Sign in" });
 		await form.getByLabel("Display name").fill("mallory");
 		await form.getByText("Operator?").click();

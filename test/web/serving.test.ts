@@ -34,26 +34,20 @@ beforeAll(async () => {
 afterAll(() => rmSync(dist, { recursive: true, force: true }));
 
 describe("the built app", () => {
-	test("/ is index.html, revalidated on every visit", async () => {
-		const res = await app.request("/");
-		expect(res.status).toBe(200);
-		expect(res.headers.get("content-type")).toContain("text/html");
-		expect(res.headers.get("cache-control")).toBe("no-cache");
-		expect(await res.text()).toBe(INDEX_HTML);
-	});
-
-	test("hashed assets are served with a long, immutable cache", async () => {
-		const res = await app.request(`/${ASSET}`);
-		expect(res.status).toBe(200);
-		expect(res.headers.get("content-type")).toContain("javascript");
-		expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
-	});
-
-	test("other files are served and revalidated", async () => {
-		const res = await app.request("/robots.txt");
-		expect(res.status).toBe(200);
-		expect(res.headers.get("cache-control")).toBe("no-cache");
-		expect(await res.text()).toContain("User-agent");
+	test("/ is index.html and other files are revalidated on every visit; hashed assets are cached for a year", async () => {
+		const cases: Array<[string, string, string]> = [
+			["/", "text/html", "no-cache"],
+			["/robots.txt", "text/plain", "no-cache"],
+			[`/${ASSET}`, "javascript", "public, max-age=31536000, immutable"],
+		];
+		for (const [file, type, cacheControl] of cases) {
+			const res = await app.request(file);
+			expect(res.status).toBe(200);
+			expect(res.headers.get("content-type")).toContain(type);
+			expect(res.headers.get("cache-control")).toBe(cacheControl);
+		}
+		expect(await (await app.request("/")).text()).toBe(INDEX_HTML);
+		expect(await (await app.request("/robots.txt")).text()).toContain("User-agent");
 	});
 
 	test("page paths fall back to index.html (SPA), missing files do not", async () => {

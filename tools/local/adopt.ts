@@ -1,17 +1,11 @@
 // Whether `npm start` may use an engine that already answers on its endpoint
 // instead of starting its own.
 //
-// One healthy answer is not enough. Seen once: `npm start` adopted an engine
-// that was still shutting down from a previous run; a moment later nothing
-// answered on the endpoint, and the app server ran against no engine. So an
-// engine is adopted only when it is steady (every one of several health
-// checks spread over a short window answers) and is not one of two engines
-// the launcher should never adopt: its own leftover (a launcher killed with
-// SIGKILL could not stop it; starting replaces it, so Ctrl-C stops it again)
-// and an engine rivetkit spawned by itself, whose data lives in
-// `~/.rivetkit/var/engine` rather than the project's data dir. Which process
-// serves the port is read from /proc (Linux); elsewhere only steadiness is
-// checked.
+// Seen once: an engine still shutting down answered once, was adopted, and
+// was gone a moment later. So an engine must answer every health check over a
+// short window, and is never the launcher's own leftover (replaced, so Ctrl-C
+// stops it again) or one rivetkit spawned itself (data in ~/.rivetkit). Which
+// process serves the port is read from /proc (Linux only).
 
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { homedir } from "node:os";
@@ -21,11 +15,7 @@ import { isEngineHealthy } from "./engine.ts";
 
 /** Health checks an engine must all answer before it is adopted. */
 export const STEADY_HEALTH_CHECKS = 4;
-/**
- * The window the checks are spread over. A local engine that is shutting
- * down keeps answering for about a second (`RIVET__RUNTIME__GUARD_SHUTDOWN_DURATION`
- * is 1 s in `LOCAL_ENGINE_TUNING`), so the window is longer than that.
- */
+/** Longer than the ~1 s a stopping engine still answers (`RIVET__RUNTIME__GUARD_SHUTDOWN_DURATION`). */
 export const STEADY_WINDOW_MS = 2_000;
 
 /** What the launcher does with an engine that answers on its endpoint. */
@@ -110,11 +100,7 @@ function recordedPid(file: string): number | null {
 	return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : null;
 }
 
-/**
- * The pid of the process listening on a loopback TCP port, from /proc: the
- * socket's inode in /proc/net/tcp{,6}, then the process holding it. Null
- * where /proc is missing or the process belongs to another user.
- */
+/** The pid listening on a loopback TCP port (its socket inode in /proc/net/tcp{,6}), or null. */
 export function listenerPid(port: number): number | null {
 	const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
 	const inodes = new Set<string>();

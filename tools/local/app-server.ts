@@ -1,6 +1,4 @@
-// Runs `src/server.ts` as a child process: used by the local launcher, the
-// tests and the benchmarks, which all need a real server they can stop with
-// SIGTERM or kill with SIGKILL.
+// Runs `src/server.ts` as a child process that the launcher and the tests can stop with SIGTERM or SIGKILL.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, statSync } from "node:fs";
@@ -10,13 +8,7 @@ import { logTail, StartError, waitUntil } from "./daemon.ts";
 import { LAUNCHER_PID_VARIABLE } from "./exit-with-launcher.ts";
 import { track } from "./lifecycle.ts";
 
-/**
- * How long a server gets to start listening. Almost all of a start is
- * importing modules (rivetkit and its SQLite driver alone take 2-7 s on a
- * busy machine); on 2026-12-06, with load averages of 11-22 on two cores, a
- * start took 7-18 s on either runtime, and twice in one fault run more than
- * 20 s.
- */
+/** How long a server gets to listen: mostly imports; 7-18 s, twice over 20 s, at load 11-22 on 2 cores (2026-12-06). */
 const SERVER_BOOT_TIMEOUT_MS = 60_000;
 /** How long SIGTERM gets (actors drain) before SIGKILL. */
 const SERVER_STOP_TIMEOUT_MS = 20_000;
@@ -28,7 +20,6 @@ export const EXIT_WITH_LAUNCHER = pathToFileURL(path.join(PROJECT_ROOT, "tools/l
 
 export interface AppServerOptions {
 	port: number;
-	host?: string;
 	/** Extra environment on top of the parent's. */
 	env?: Record<string, string | undefined>;
 	/** Append the server's output here; by default it is inherited. */
@@ -52,7 +43,7 @@ export interface RunningAppServer {
 }
 
 export async function startAppServer(options: AppServerOptions): Promise<RunningAppServer> {
-	const host = options.host ?? "127.0.0.1";
+	const host = "127.0.0.1";
 	const url = `http://${host}:${options.port}`;
 	// The server stops by itself if this process dies without stopping it (exit-with-launcher.ts).
 	const args = [...(options.watch ? ["--watch"] : []), `--import=${EXIT_WITH_LAUNCHER}`, options.entry ?? SERVER_ENTRY];

@@ -1,9 +1,6 @@
-// Runs a server the harness needs (the Rivet Engine, and the lab cluster's
-// PostgreSQL, NATS and nginx) as a child process: output to a log file, ready
-// once a check passes, stopped by PID with a signal and a SIGKILL fallback.
-//
-// Each server is started in the foreground (no daemonizing), so the PID we
-// hold is the server's own and nothing outlives the launcher unnoticed.
+// Runs a server the harness needs (the engine; the lab cluster's PostgreSQL,
+// NATS, nginx) in the foreground, so the PID held is its own: output to a log
+// file, ready once a check passes, stopped by PID with a SIGKILL fallback.
 
 // lab:start (the README's lab removal block deletes these lines)
 import net from "node:net";
@@ -37,17 +34,9 @@ export interface DaemonOptions {
 	stopSignal?: NodeJS.Signals;
 	/** How long the clean stop may take before SIGKILL. */
 	stopTimeoutMs?: number;
-	/**
-	 * Where the PID is recorded. A launcher killed with SIGKILL cannot stop its
-	 * servers; the next start finds this file and stops the leftover first.
-	 */
+	/** Where the PID is recorded, so the next start stops a leftover of a launcher killed with SIGKILL. */
 	pidFile: string;
-	/**
-	 * A log line that means the start has failed although the process lives
-	 * on (the engine retries a service whose port is taken, once a second,
-	 * forever): the boot wait stops at the first such line instead of running
-	 * into `bootTimeoutMs`.
-	 */
+	/** A log line that means the start failed although the process lives on: the boot wait stops there. */
 	fatalLogLine?: RegExp;
 }
 
@@ -95,15 +84,7 @@ export function acceptsConnections(host: string, port: number): Promise<boolean>
 }
 // lab:end
 
-function waitForExit(child: ChildProcess): Promise<void> {
-	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-	return new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
-/**
- * Stops the process a previous launcher recorded in `pidFile`, if it is still
- * running and still the same program (PIDs are reused).
- */
+/** Stops the process recorded in `pidFile` if it still runs the same program (PIDs are reused). */
 async function stopLeftover(options: DaemonOptions): Promise<void> {
 	if (!existsSync(options.pidFile)) return;
 	const pid = Number(readFileSync(options.pidFile, "utf8").trim());
@@ -155,7 +136,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 		if (child.exitCode === null && child.signalCode === null) {
 			child.kill(signal);
 			const timer = setTimeout(() => child.kill("SIGKILL"), stopTimeoutMs);
-			await waitForExit(child);
+			await new Promise((resolve) => child.once("exit", resolve));
 			clearTimeout(timer);
 		}
 		untrack();
@@ -200,15 +181,10 @@ const FAILED_START_LOG_LINES = 12;
 /** Log lines longer than this are cut in the error (engine lines carry long span fields). */
 const FAILED_START_LINE_CHARS = 400;
 
-/**
- * The last lines of a log, preferring error lines: what a failed start quotes,
- * so the reason is in the error itself and not only in a file that a test's
- * cleanup may delete.
- */
+/** The last lines of a log, error lines first: a failed start quotes them (a test's cleanup may delete the file). */
 export function logTail(file: string, fromByte = 0, count = FAILED_START_LOG_LINES): string[] {
 	let lines: string[];
 	try {
-		// ANSI colour codes make the engine's lines unreadable in an error message.
 		lines = readFileSync(file)
 			.subarray(fromByte)
 			.toString("utf8")
@@ -222,11 +198,7 @@ export function logTail(file: string, fromByte = 0, count = FAILED_START_LOG_LIN
 	return (errors.length > 0 ? errors : lines).slice(-count).map((l) => l.slice(0, FAILED_START_LINE_CHARS));
 }
 
-/**
- * Something the harness started (a daemon, an app server) that exited or never
- * became ready; `logLines` are its own last (error) lines, quoted in the
- * message with the log's path when it had a log file.
- */
+/** Something the harness started that exited or never became ready, quoting its last (error) log lines. */
 export class StartError extends Error {
 	readonly logLines: string[];
 

@@ -1,21 +1,12 @@
-// Every process a command of this repo starts is stopped when the command
-// stops, whatever phase it is in and whichever signal arrives.
-//
-// Two mechanisms, because they cover different ways of ending:
-// - `track()` records each child from the moment it is spawned, and
-//   `exitOnSignals()` (installed by each command before it starts anything)
-//   stops the recorded children newest first on SIGINT (Ctrl-C reaches the
-//   whole process group), SIGTERM (what `timeout`, systemd and CI send to the
-//   top process) and SIGHUP (a closed terminal). Newest first is the reverse
-//   of the start order, so app servers drain their actors into a live engine
-//   before the engine stops.
-// - `watchParent()` starts a tiny shell process beside each detached daemon
-//   that stops the daemon once the process that started it is gone. It covers
-//   what no handler can: a launcher or test runner killed with SIGKILL, or one
-//   that exits without running its handlers. (Daemons run in their own process
-//   group, so Ctrl-C never reaches them directly; see `daemon.ts`.)
+// Every process a command of this repo starts stops with the command:
+// - `track()` records each child from its spawn; `exitOnSignals()` stops them
+//   newest first (app servers drain into a live engine before it stops) on
+//   SIGINT, SIGTERM or SIGHUP.
+// - `watchParent()` starts a tiny shell beside each detached daemon that stops
+//   it once its starter is gone: what no handler covers (SIGKILL, an exit that
+//   skips the handlers).
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 
 export interface TrackedProcess {
 	/** Shown while stopping, e.g. "the Rivet Engine". */
@@ -37,6 +28,17 @@ export function track(entry: TrackedProcess): () => void {
 	};
 }
 
+/** Tracks `child` until `exited` settles; stopping it is SIGTERM, then waiting for that exit. */
+export function trackChild(name: string, child: ChildProcess, exited: Promise<unknown>): void {
+	if (child.pid === undefined) return;
+	const stop = async () => {
+		if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+		await exited.catch(() => {});
+	};
+	const untrack = track({ name, pid: child.pid, stop });
+	void exited.then(untrack, untrack);
+}
+
 /** True once a signal has started the shutdown: a failing start-up step should then wait, not report. */
 export function isShuttingDown(): boolean {
 	return shuttingDown;
@@ -56,11 +58,8 @@ const EXIT_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 /**
- * Installs the handlers that stop every tracked child on SIGINT, SIGTERM or
- * SIGHUP and then exit (128 + the signal's number, as a shell reports it).
- * Call it first thing in a command. `beforeStop` runs first (e.g. closing an
- * in-process Vite server). A second signal while stopping kills what is left
- * with SIGKILL, so a user who presses Ctrl-C twice is never kept waiting.
+ * Call first in a command: on SIGINT, SIGTERM or SIGHUP, runs `beforeStop`, stops
+ * every tracked child and exits 128 + the signal's number; a second signal SIGKILLs what is left.
  */
 export function exitOnSignals(options: { log?: (line: string) => void; beforeStop?: () => Promise<void> } = {}): void {
 	const log = options.log ?? ((line: string) => console.log(`• ${line}`));
@@ -86,10 +85,8 @@ export function exitOnSignals(options: { log?: (line: string) => void; beforeSto
 	};
 	for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);
 
-	// npm 11 does not pass SIGTERM on to the script it runs: `kill <npm's pid>`
-	// ends npm alone and the command would go on as an orphan. Measured: a
-	// script under `npm run` got no signal and was re-parented. So a command
-	// treats the loss of the process that started it like SIGTERM.
+	// npm 11 does not pass SIGTERM on to its script (measured: no signal, then
+	// re-parented), so losing the process that started it counts as SIGTERM.
 	onParentLoss((parent) => {
 		if (shuttingDown) return;
 		log(`the process that started this command (pid ${parent}) is gone`);
@@ -97,11 +94,7 @@ export function exitOnSignals(options: { log?: (line: string) => void; beforeSto
 	});
 }
 
-/**
- * Calls `callback` once, when the process that started this one has exited
- * (this process was re-parented). Checked every `PARENT_CHECK_INTERVAL_MS`;
- * the check never keeps the process alive.
- */
+/** Calls `callback` once this process is re-parented; the check never keeps the process alive. */
 export function onParentLoss(callback: (parentPid: number) => void): void {
 	const parent = process.ppid;
 	const timer = setInterval(() => {
@@ -120,9 +113,8 @@ const WATCH_INTERVAL_S = 1;
 /** Marker in the watcher's command line, so tests can find watchers that outlived their daemon. */
 export const WATCHER_NAME = "actor-fleet-watcher";
 
-// POSIX sh, no bashisms. While the daemon lives: if the parent is gone, send
-// the daemon its stop signal, give it `grace` seconds, then SIGKILL. Exits as
-// soon as the daemon is gone, whoever stopped it.
+// POSIX sh. While the daemon lives: once the parent is gone, its stop signal,
+// `grace` seconds, then SIGKILL. Exits when the daemon is gone.
 const WATCHER_SCRIPT = `
 parent=$1; child=$2; sig=$3; grace=$4
 while kill -0 "$child" 2>/dev/null; do
@@ -137,12 +129,7 @@ while kill -0 "$child" 2>/dev/null; do
 done
 `;
 
-/**
- * Starts a watcher that stops `pid` (with `signal`, then SIGKILL after
- * `graceMs`) once this process has exited. The watcher is detached (its own
- * process group, so Ctrl-C does not end it before it has done its job) and
- * exits by itself when the daemon does.
- */
+/** Starts a detached watcher (Ctrl-C must not end it first) that stops `pid` once this process has exited. */
 export function watchParent(pid: number, signal: NodeJS.Signals, graceMs: number): void {
 	if (process.platform === "win32") return;
 	const watcher = spawn(

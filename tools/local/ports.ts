@@ -1,17 +1,8 @@
-// Free loopback ports for the engines, app servers and other daemons that the
-// launcher, the tests and the bench start.
-//
-// Probing a port and binding it later is a race: another test file running in
-// parallel can probe the same port in between. So every port handed out here
-// is first *reserved*: this process binds a sentinel port next to it and keeps
-// that socket open until it exits. Another process of this repo that wants the
-// same slot cannot bind the sentinel and moves on; the kernel decides who wins
-// and releases the sentinel when its owner dies, so nothing stale is left.
-// Slots lie below the OS's ephemeral range (32768+ on Linux), where outgoing
-// connections and `port: 0` listeners would otherwise take them. A program
-// outside this repo can still take a port in the window between probe and
-// bind; callers retry on another slot when a daemon reports "address in use"
-// (`startEngineOnFreePort`, `startServerForPool`).
+// Free loopback ports for the engines and servers the harness starts. Probing a port and binding it later races with parallel test files, so each
+// port handed out is *reserved*: this process holds a sentinel socket beside it
+// until it exits, and the kernel arbitrates and releases it when its owner dies.
+// Slots lie below the ephemeral range (32768+ on Linux). A program outside this
+// repo can still take a port; callers then retry on another slot.
 
 import net from "node:net";
 
@@ -53,10 +44,7 @@ async function isFree(port: number): Promise<boolean> {
 	return true;
 }
 
-/**
- * Reserves the slot `port` (sentinel `sentinel`) if the sentinel can be bound
- * and every port in `span` is free right now.
- */
+/** Reserves the slot `port` if its `sentinel` can be bound and every port in `span` is free now. */
 async function reserve(port: number, sentinel: number, span: number[]): Promise<boolean> {
 	if (reservations.has(port)) return false;
 	const held = await listen(sentinel);
@@ -81,12 +69,8 @@ async function pick(first: number, last: number, stride: number, claim: (port: n
 }
 
 /**
- * A base port P with P, P+1 and P+10 free, reserved for this process: the
- * engine's guard, api-peer and metrics ports (see `tools/local/engine.ts`). On a
- * shared grid one engine's api-peer port can never be another's guard port,
- * which would otherwise answer `/health` in its place. The reservation lasts
- * until this process exits, so a crash test can restart an engine on the same
- * base.
+ * A base port P with P, P+1 and P+10 free (guard, api-peer, metrics), reserved
+ * until this process exits; on the grid no engine's api-peer port is another's guard port.
  */
 export function freeEnginePort(): Promise<number> {
 	return pick(ENGINE_PORT_FIRST, ENGINE_PORT_LAST, ENGINE_PORT_STRIDE, (p) =>

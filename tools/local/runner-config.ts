@@ -1,12 +1,9 @@
 // Writes the engine's runner config for a pool, pointing it at this app's
 // `/api/rivet` serverless endpoint.
 //
-// `registry.handler()` is passive: nothing tells the engine about the app
-// until a runner config exists for the pool. rivetkit's `configurePool` would
-// write it as a side effect of the first request; we write it explicitly, from
-// the local launcher, the tests, or `npm run runner-config` against a
-// self-hosted engine, so it never happens by accident (e.g. on Rivet Cloud,
-// where the dashboard owns it).
+// rivetkit's `configurePool` would write it as a side effect of the first
+// request; it is written explicitly instead (launcher, tests, `npm run
+// runner-config`), so never by accident where the Rivet dashboard owns it.
 
 import { DEV_START_SECRET, START_SECRET_HEADER } from "../../src/auth/settings.ts";
 
@@ -27,11 +24,7 @@ export interface ServerlessPoolOptions {
 	token?: string;
 	/** Admin token for the engine's API, when it requires one. */
 	adminToken?: string;
-	/**
-	 * Sent by the engine as `x-fleet-start-secret` on every serverless
-	 * request; the app refuses `/start` without it (src/app.ts). Defaults to
-	 * `RIVET_START_SECRET`, else the development secret the app also defaults to.
-	 */
+	/** Sent as `x-fleet-start-secret` on every `/start`; defaults as the app's does (`RIVET_START_SECRET`, else dev). */
 	startSecret?: string;
 }
 

@@ -17,8 +17,6 @@ import { configureServerlessPool } from "./runner-config.ts";
 const SERVER_PORT_ATTEMPTS = 3;
 
 export interface StackOptions {
-	/** Defaults to a fresh temporary folder, removed by `stop()`. */
-	dataDir?: string;
 	pool?: string;
 	/** Environment for the app server (on top of the engine endpoint and pool). */
 	serverEnv?: Record<string, string | undefined>;
@@ -31,13 +29,15 @@ export interface Stack {
 	server: RunningAppServer;
 	dataDir: string;
 	pool: string;
-	/** Starts one more app server on its own port and pool against this engine. */
+	// lab:start (the README's lab removal block deletes these lines)
+	/** Starts one more app server on its own port and pool against this engine (the bench's wasm server). */
 	addServer(options: {
 		pool: string;
 		env?: Record<string, string | undefined>;
 		configure?: boolean;
 		entry?: string;
 	}): Promise<RunningAppServer>;
+	// lab:end
 	stop(): Promise<void>;
 }
 
@@ -63,10 +63,7 @@ export async function startServerForPool(
 				RIVET_ENDPOINT: engineUrl,
 				RIVET_POOL: options.pool,
 				RIVET_RUNNER_VERSION: "1",
-				// Every user of a test, bench or soak run signs in from 127.0.0.1:
-				// the per-address sign-in limit (src/auth/settings.ts) would refuse
-				// them after a few. test/auth/sign-in-limit.test.ts runs its own
-				// server with the default limit.
+				// Every test user signs in from 127.0.0.1; sign-in-limit.test.ts runs its own server with the default.
 				SIGN_IN_BURST: "1000000",
 				...options.env,
 			},
@@ -100,8 +97,8 @@ export async function startServerForPool(
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-	const ownsDir = options.dataDir === undefined;
-	const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "actor-fleet-"));
+	// A fresh temporary folder, removed by `stop()`.
+	const dataDir = mkdtempSync(path.join(tmpdir(), "actor-fleet-"));
 	const pool = options.pool ?? "default";
 	const engine = await startEngineOnFreePort({ dataDir: path.join(dataDir, "engine") });
 	const extra: RunningAppServer[] = [];
@@ -122,13 +119,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 		server,
 		dataDir,
 		pool,
+		// lab:start (the README's lab removal block deletes these lines)
 		async addServer(opts) {
-			// Its own entry, else the stack's.
 			const entry = opts.entry ?? options.entry;
 			const s = await startServerForPool(stack.engine.url, { ...opts, dataDir, ...(entry ? { entry } : {}) });
 			extra.push(s);
 			return s;
 		},
+		// lab:end
 		async stop() {
 			// Servers first: their actors drain into the engine before it stops.
 			// `stack.engine`/`stack.server`, not the originals: crash tests replace them.
@@ -137,7 +135,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 			// Nothing started for this stack may outlive it (engines name the dir in their arguments).
 			const leftovers = processesMentioning(dataDir);
 			for (const { pid } of leftovers) process.kill(pid, "SIGKILL");
-			if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+			rmSync(dataDir, { recursive: true, force: true });
 			if (leftovers.length > 0) {
 				throw new Error(`processes outlived their stack: ${leftovers.map((p) => p.cmdline).join("; ")}`);
 			}
@@ -146,12 +144,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 	return stack;
 }
 
-/**
- * Random secrets for a server started with `NODE_ENV=production`, which
- * refuses to boot without them or with the development defaults
- * (src/auth/settings.ts). Pass them in its env; `startServerForPool` gives the
- * runner config the same start secret.
- */
+/** Random secrets for a `NODE_ENV=production` server (it refuses the development defaults). */
 export function productionSecrets(): { AUTH_SECRET: string; RIVET_START_SECRET: string; OPERATOR_TOKEN: string } {
 	const secret = () => randomBytes(32).toString("base64url");
 	return { AUTH_SECRET: secret(), RIVET_START_SECRET: secret(), OPERATOR_TOKEN: secret() };

@@ -1,17 +1,13 @@
-// Builds the web app (`web/`, Vite) for the launcher and the tests, and tells
-// whether an existing build is still current.
-//
-// A build is current when `index.html` in the output is newer than every
-// source file of the app (and the lockfile), and it was built for the same
-// pool and endpoint. `npm start` uses this to build only when needed; the
-// browser test builds into a temporary folder of its own.
+// Builds the web app (`web/`, Vite) for the launcher and the tests. A build is
+// current when its `index.html` is newer than every input and it was built for
+// the same pool and endpoint: `npm start` builds only when it is not.
 
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PROJECT_ROOT } from "./app-server.ts";
-import { track } from "./lifecycle.ts";
+import { trackChild } from "./lifecycle.ts";
 
 export const WEB_ROOT = path.join(PROJECT_ROOT, "web");
 export const WEB_DIST = path.join(WEB_ROOT, "dist");
@@ -26,8 +22,6 @@ export interface WebBuildOptions {
 	outDir?: string;
 	/** The runner pool the browser creates actors in (`VITE_RIVET_POOL`). */
 	pool?: string;
-	/** Overrides the endpoint the browser starts from (`VITE_RIVET_ENDPOINT`). */
-	endpoint?: string;
 	/** Append Vite's output here; by default it is inherited. */
 	logFile?: string;
 }
@@ -38,7 +32,8 @@ interface Stamp {
 }
 
 function stampFor(options: WebBuildOptions): Stamp {
-	return { pool: options.pool ?? "default", endpoint: options.endpoint ?? null };
+	// No launcher overrides the endpoint the browser starts from (`VITE_RIVET_ENDPOINT`).
+	return { pool: options.pool ?? "default", endpoint: null };
 }
 
 export async function buildWebApp(options: WebBuildOptions = {}): Promise<void> {
@@ -69,18 +64,8 @@ export async function buildWebApp(options: WebBuildOptions = {}): Promise<void> 
 		child.once("exit", resolve);
 	});
 	// A signal during the build stops it too (see lifecycle.ts).
-	const untrack =
-		child.pid === undefined
-			? () => {}
-			: track({
-					name: "the web build",
-					pid: child.pid,
-					stop: async () => {
-						if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-						await exited.catch(() => {});
-					},
-				});
-	const code = await exited.finally(untrack);
+	trackChild("the web build", child, exited);
+	const code = await exited;
 	if (code !== 0) throw new Error(`building the web app failed (vite exited with ${code})`);
 	writeFileSync(path.join(outDir, STAMP_FILE), `${JSON.stringify(stamp)}\n`);
 }

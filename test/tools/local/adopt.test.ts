@@ -1,9 +1,6 @@
-// `npm start` adopts an engine that already answers only when it is healthy
-// and steady (tools/local/adopt.ts), on real engines: one that keeps
-// answering is adopted, one stopped while the launcher probes it is refused,
-// and the launcher's own leftover is replaced rather than adopted. End to
-// end, `npm run dev` against a port that answers one health check and then
-// dies stops with what to do, and leaves nothing running.
+// When `npm start` adopts an engine that already answers (tools/local/adopt.ts),
+// on real engines; and end to end, `npm run dev` against one that answers once
+// and dies stops with what to do and leaves nothing running.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -22,12 +19,15 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const otherPidFile = () => enginePidFile(mkdtempSync(path.join(scratch, "other-")));
 
 describe("adopting an engine that already answers", () => {
-	it("adopts a steady engine and names its pid and data dir", async () => {
+	it("adopts a steady engine and names its pid and data dir; replaces the one its own data dir records", async () => {
 		const dataDir = path.join(scratch, "steady");
 		const engine = await startEngine({ port: await freeEnginePort(), dataDir });
 		try {
 			const adoption = await decideAdoption(engine.url, { ownPidFile: otherPidFile() });
 			expect(adoption).toEqual({ verdict: "adopt", pid: engine.pid, dataDir: path.join(dataDir, "db") });
+			// The launcher's own leftover (a launcher killed before it could stop it) is replaced, not adopted.
+			const own = await decideAdoption(engine.url, { ownPidFile: enginePidFile(dataDir) });
+			expect(own).toEqual({ verdict: "replace-own-leftover", pid: engine.pid });
 		} finally {
 			await engine.stop();
 		}
@@ -55,17 +55,6 @@ describe("adopting an engine that already answers", () => {
 	it("reports no engine when nothing answers", async () => {
 		const url = `http://127.0.0.1:${await freeEnginePort()}`;
 		expect(await decideAdoption(url, { ownPidFile: otherPidFile() })).toEqual({ verdict: "none" });
-	});
-
-	it("replaces the engine its own data dir records (a launcher killed before it could stop it)", async () => {
-		const dataDir = path.join(scratch, "leftover");
-		const engine = await startEngine({ port: await freeEnginePort(), dataDir });
-		try {
-			const adoption = await decideAdoption(engine.url, { ownPidFile: enginePidFile(dataDir) });
-			expect(adoption).toEqual({ verdict: "replace-own-leftover", pid: engine.pid });
-		} finally {
-			await engine.stop();
-		}
 	});
 });
 

@@ -1,9 +1,6 @@
-// A daemon that cannot start says why in its own words: the error carries the
-// engine's own log lines, not only a path to a log that a test's cleanup may
-// have deleted. And the port reservations of tools/local/ports.ts are held by
-// a live socket, so two processes of this repo never get the same slot.
+// A daemon that cannot start quotes its own log lines in the error; and port
+// reservations (tools/local/ports.ts) are held by a live socket.
 
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -11,6 +8,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { StartError } from "../../../tools/local/daemon.ts";
 import { startEngine } from "../../../tools/local/engine.ts";
+import { processesMentioning } from "../../../tools/local/hygiene.ts";
 import { freeEnginePort } from "../../../tools/local/ports.ts";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "actor-fleet-engine-start-"));
@@ -37,10 +35,7 @@ describe("an engine whose port is taken", () => {
 			await new Promise((resolve) => squatter.close(resolve));
 		}
 		// The failed engine was killed and reaped; nothing names its data dir.
-		const left = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
-			.split("\n")
-			.filter((line) => line.includes(dataDir));
-		expect(left).toEqual([]);
+		expect(processesMentioning(dataDir)).toEqual([]);
 	});
 });
 

@@ -8,13 +8,10 @@ import { ENGINE_LOG_VARIABLE, engineLogEnv, engineTuning, LOCAL_ENGINE_TUNING } 
 const GATEWAY_V3 = "RIVET__FEATURES__GUARD_GATEWAY_V3__MODE";
 
 describe("engine settings", () => {
-	it("applies every local setting the environment does not set", () => {
+	it("applies every local setting the environment does not set (an empty value counts as unset), and no other", () => {
 		expect(engineTuning({})).toEqual(LOCAL_ENGINE_TUNING);
-		// An empty value counts as unset.
 		expect(engineTuning({ [GATEWAY_V3]: "" })).toEqual(LOCAL_ENGINE_TUNING);
-	});
-
-	it("leaves a setting the environment sets to the environment (the engine inherits it)", () => {
+		// A setting the environment sets is left to it: the engine inherits it.
 		const tuning = engineTuning({ [GATEWAY_V3]: "off" });
 		expect(tuning).not.toHaveProperty(GATEWAY_V3);
 		expect(Object.keys(tuning)).toHaveLength(Object.keys(LOCAL_ENGINE_TUNING).length - 1);

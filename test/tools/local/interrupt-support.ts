@@ -2,10 +2,8 @@
 // interrupts it once it prints a phase marker (the lab's interruption tests),
 // and finds every process it left.
 //
-// Each run gets a unique `FLEET_RUN_MARKER` in its environment. Every process
-// the command starts inherits it (engines, app servers, builds, watchers), so
-// "a process of this run is still alive" is a scan of `/proc/*/environ`, with
-// no guessing from command lines.
+// Every process a run starts inherits its unique `FLEET_RUN_MARKER`, so its
+// leftovers are found in `/proc/*/environ`, not guessed from command lines.
 
 // lab:start (the README's lab removal block deletes these lines)
 import { expect } from "vitest";
@@ -21,11 +19,7 @@ import { track } from "../../../tools/local/lifecycle.ts";
 export const PHASE_TIMEOUT_MS = 90_000;
 /** How long a command may take to stop everything once interrupted (an app server drains for up to 20 s). */
 export const STOP_TIMEOUT_MS = 60_000;
-/**
- * A test's own limit: a phase, the stop, and the final check for leftovers
- * (`interruptAtPhase`), so a slow phase fails with its own message rather than
- * vitest's bare timeout.
- */
+/** A test's limit: a phase, the stop and the leftover check, so a slow phase fails with its own message. */
 export const INTERRUPT_TEST_TIMEOUT_MS = PHASE_TIMEOUT_MS + STOP_TIMEOUT_MS + 30_000;
 
 // lab:start (the README's lab removal block deletes these lines)
@@ -64,9 +58,8 @@ export function runCommand(command: string, args: string[], env: Record<string, 
 	const exited = new Promise<number | string>((resolve) =>
 		child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
 	);
-	// If this test worker is stopped mid-test (vitest got SIGTERM: the orphan
-	// watch of test/setup/orphans.ts), the command is stopped as Ctrl-C would,
-	// then killed; otherwise it outlived the run once, re-parented to init.
+	// A test worker stopped mid-test (test/setup/orphans.ts) stops the command as Ctrl-C
+	// would, then kills it; once it outlived the run, re-parented to init.
 	const pid = child.pid;
 	if (pid !== undefined) {
 		const forget = track({
