@@ -53,7 +53,7 @@ import net from "node:net";
 
 /** How often this process's sockets are scanned while none of the engine connections set here is open. */
 const SCAN_INTERVAL_MS = 250;
-/** How often they are scanned while one is (the envoy rarely opens another; see the header). */
+/** How often they are scanned while one is (every run here showed one engine connection per process). */
 const SETTLED_SCAN_INTERVAL_MS = 5_000;
 
 /** Sockets given `TCP_NODELAY` here, by socket inode, with their descriptor; kept so they are never closed. */

@@ -228,15 +228,14 @@ function receiveJobs(loop: WorkerLoop, count: number) {
  * completes each message. Durable writes and calls are what a job costs
  * (each is a round trip to the engine), so the steps a crash can simply
  * repeat commit together with the next one (`ephemeral`): each validate and
- * a job's last chunk. The reports go out together, in one step: one after
- * another, each job waited for the reports before it (about 150 ms each in
- * the lab's job benchmark). They only
- * compute from the message, so a re-run decides the same. What must happen
- * once is the row, which the jobId's primary key and `ON CONFLICT DO
- * NOTHING` make idempotent; a crash before `store-all` is recorded re-runs
- * the iteration's unrecorded steps (every validate and last chunk of up to
- * `JOBS_PER_ITERATION` jobs, with their `progress` events), never a recorded
- * chunk of a longer job.
+ * a job's last chunk. They only compute from the message, so a re-run
+ * decides the same. What must happen once is the row, which the jobId's
+ * primary key and `ON CONFLICT DO NOTHING` make idempotent; a crash before
+ * `store-all` is recorded re-runs the iteration's unrecorded steps (every
+ * validate and last chunk of up to `JOBS_PER_ITERATION` jobs, with their
+ * `progress` events), never a recorded chunk of a longer job. The reports
+ * leave together, in one step: sent one after another, each job waited for
+ * the reports before it (docs/performance.md, "The coordinator's batch").
  */
 async function processQueuedJobs(loop: WorkerLoop, reports: "per-job" | "per-iteration"): Promise<void> {
 	const messages = await receiveJobs(loop, JOBS_PER_ITERATION);
