@@ -40,20 +40,36 @@ export function sendCount(c: CounterContext): void {
 	);
 }
 
+/**
+ * The count after `requestId`'s first attempt, once that attempt is saved;
+ * undefined for a request not seen. A retry can arrive while the first
+ * attempt's save is still on its way (its client stopped waiting), and
+ * answering from memory then acknowledges a write a crash can still lose.
+ * So the state is marked changed and saved before the answer: a save that
+ * lands after the first attempt's, whatever became of it. It costs one
+ * write, on retries only.
+ */
+async function remembered(c: CounterActionContext, requestId: string | undefined): Promise<number | undefined> {
+	const seen = requestId === undefined ? undefined : c.state.recentRequests.find(([id]) => id === requestId);
+	if (!seen) return undefined;
+	c.state.recentRequests = [...c.state.recentRequests];
+	await c.saveState({ immediate: true });
+	return seen[1];
+}
+
 export async function applyIncrement(
 	c: CounterActionContext,
 	me: Identity,
 	amount: number,
 	requestId: string | undefined,
 ): Promise<number> {
-	const seen = () => (requestId === undefined ? undefined : c.state.recentRequests.find(([id]) => id === requestId));
-	const earlier = seen();
-	if (earlier) return earlier[1];
+	const earlier = await remembered(c, requestId);
+	if (earlier !== undefined) return earlier;
 	chargeWrite(c.vars.writes, me);
 	await claim(c, me, COUNTER_ACCESS.increment);
 	// A retry of the same request may have landed while the claim waited.
-	const landed = seen();
-	if (landed) return landed[1];
+	const landed = await remembered(c, requestId);
+	if (landed !== undefined) return landed;
 	if (c.state.count + amount > Number.MAX_SAFE_INTEGER) {
 		throw new UserError("the counter would overflow", { code: "count_overflow" });
 	}
