@@ -8,7 +8,7 @@ import { readInspectorToken } from "../../../tools/debug/inspector.ts";
 import { PROJECT_ROOT } from "../../../tools/local/app-server.ts";
 import { freePort } from "../../../tools/local/ports.ts";
 import { fixtureAppUrl as appUrl, fixtureEngineUrl, fixturePool, uniqueKey } from "../../support.ts";
-import { freshActor, inspect, inspectJson, testEngine } from "./support.ts";
+import { freshActor, inspect, inspectJson, inspectOut, testEngine } from "./support.ts";
 
 function expectOneLineFailure(run: { code: number; stdout: string; stderr: string }, code: number, text: string): void {
 	expect(run.code).toBe(code);
@@ -42,20 +42,19 @@ describe("help", () => {
 describe("fleet commands", () => {
 	test("actors by name + key as a table and as JSON; the whole fleet without filters", async () => {
 		const { id, key } = await freshActor("tally", "cli-list");
-		const table = await inspect("actors", "--name", "tally", "--key", key);
-		expect(table.code).toBe(0);
-		expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+KEY\s+ID\s+STATUS\s+POOL\s+CREATED$/);
-		expect(table.stdout).toMatch(new RegExp(`tally\\s+${key}\\s+${id}\\s+\\w+\\s+${fixturePool()}`));
+		const table = await inspectOut("actors", "--name", "tally", "--key", key);
+		expect(table.split("\n")[0]).toMatch(/^NAME\s+KEY\s+ID\s+STATUS\s+POOL\s+CREATED$/);
+		expect(table).toMatch(new RegExp(`tally\\s+${key}\\s+${id}\\s+\\w+\\s+${fixturePool()}`));
 		expect(await inspectJson("actors", "--id", id)).toMatchObject({ actors: [{ actor_id: id, key }] });
-		expect((await inspect("actors", "--limit", "500")).stdout).toContain(id);
+		expect(await inspectOut("actors", "--limit", "500")).toContain(id);
 	});
 
 	test("names, create and get-or-create", async () => {
-		expect((await inspect("names")).stdout).toMatch(/tally\s+Tally\s+hashtag/);
+		expect(await inspectOut("names")).toMatch(/tally\s+Tally\s+hashtag/);
 		const key = uniqueKey("cli-create");
-		expect((await inspect("create", "tally", "--key", key)).stdout).toContain(key);
-		const again = await inspect("get-or-create", "tally", key);
-		expect(again.stdout).toContain("(already existed)");
+		expect(await inspectOut("create", "tally", "--key", key)).toContain(key);
+		const again = await inspectOut("get-or-create", "tally", key);
+		expect(again).toContain("(already existed)");
 		// Engine 2.3.19 answers a taken key with duplicate_key or, racing, destroyed_during_creation.
 		const taken = await inspect("create", "tally", "--key", key);
 		expectOneLineFailure(taken, 1, "actor.");
@@ -66,7 +65,7 @@ describe("fleet commands", () => {
 	test("kv reads the inspector token at base64:Aw==", async () => {
 		const { id, key } = await freshActor("tally", "cli-kv");
 		const token = await readInspectorToken(testEngine(), id);
-		expect((await inspect("kv", "tally", key, "base64:Aw==")).stdout.trim()).toBe(token);
+		expect((await inspectOut("kv", "tally", key, "base64:Aw==")).trim()).toBe(token);
 	});
 });
 
@@ -74,8 +73,8 @@ describe("runner commands", () => {
 	test("pools, runner configs and envoys show the app's pool at /api/rivet", async () => {
 		const pool = fixturePool();
 		const url = `${appUrl()}/api/rivet`;
-		expect((await inspect("pools")).stdout).toMatch(new RegExp(`${pool}\\s+serverless\\s+${url}`));
-		expect((await inspect("runner-configs", "--pool", pool)).stdout).toContain(url);
+		expect(await inspectOut("pools")).toMatch(new RegExp(`${pool}\\s+serverless\\s+${url}`));
+		expect(await inspectOut("runner-configs", "--pool", pool)).toContain(url);
 		expect(await inspectJson("runners", "--pool", pool)).toMatchObject({ runners: [] });
 	});
 
@@ -90,27 +89,27 @@ describe("runner commands", () => {
 describe("one actor", () => {
 	test("summary, state set, call, rpcs: what a debugging session looks like", async () => {
 		const { key } = await freshActor("tally", "cli-actor");
-		expect((await inspect("call", "tally", key, "increment", "5")).stdout.trim()).toBe("5");
-		const summary = await inspect("summary", "tally", key);
-		expect(summary.stdout).toMatch(/^state:\s+\{"count":5,/m);
-		expect(summary.stdout).toMatch(/^actions:\s+fireTimer, getCount, increment/m);
+		expect((await inspectOut("call", "tally", key, "increment", "5")).trim()).toBe("5");
+		const summary = await inspectOut("summary", "tally", key);
+		expect(summary).toMatch(/^state:\s+\{"count":5,/m);
+		expect(summary).toMatch(/^actions:\s+fireTimer, getCount, increment/m);
 		await inspect("state", "set", "tally", key, '{"count":10,"timers":{},"recentRequests":[]}');
 		expect(await inspectJson("gateway", "call", "tally", key, "increment", "1")).toEqual({ output: 11 });
 		expect(await inspectJson("state", "get", "tally", key)).toMatchObject({ count: 11 });
-		expect((await inspect("rpcs", "tally", key)).stdout.split("\n")).toContain("listTimers");
+		expect((await inspectOut("rpcs", "tally", key)).split("\n")).toContain("listTimers");
 	});
 
 	test("queue, db, traces, metrics and workflow on a tally", async () => {
 		const { key } = await freshActor("tally", "cli-misc");
-		expect((await inspect("queue", "send", "tally", key, "audit", '{"n":1}')).stdout).toContain('on "audit"');
-		expect((await inspect("queue", "tally", key)).stdout).toMatch(/^1 pending/);
-		expect((await inspect("db", "schema", "tally", key)).stdout).toContain("no tables of its own");
-		expect((await inspect("db", "schema", "tally", key, "--all")).stdout).toContain("_rivet_actor");
-		expect((await inspect("db", "sql", "tally", key, "SELECT ? AS answer", "42")).stdout).toMatch(/^answer\n42$/m);
-		expect((await inspect("traces", "tally", key)).stdout).toContain("stub");
+		expect(await inspectOut("queue", "send", "tally", key, "audit", '{"n":1}')).toContain('on "audit"');
+		expect(await inspectOut("queue", "tally", key)).toMatch(/^1 pending/);
+		expect(await inspectOut("db", "schema", "tally", key)).toContain("no tables of its own");
+		expect(await inspectOut("db", "schema", "tally", key, "--all")).toContain("_rivet_actor");
+		expect(await inspectOut("db", "sql", "tally", key, "SELECT ? AS answer", "42")).toMatch(/^answer\n42$/m);
+		expect(await inspectOut("traces", "tally", key)).toContain("stub");
 		expectOneLineFailure(await inspect("metrics", "tally", key), 1, "no inspector/metrics route");
-		expect((await inspect("workflow", "history", "tally", key)).stdout).toContain("no workflow");
-		expect((await inspect("gateway", "health", "tally", key)).stdout).toContain(": ok");
+		expect(await inspectOut("workflow", "history", "tally", key)).toContain("no workflow");
+		expect(await inspectOut("gateway", "health", "tally", key)).toContain(": ok");
 		expect(await inspectJson("gateway", "metadata", "tally", key)).toMatchObject({ runtime: "rivetkit" });
 	});
 

@@ -8,7 +8,7 @@ import { gatewayAction, gatewaySendQueue } from "../../../tools/debug/gateway.ts
 import { ActorInspector } from "../../../tools/debug/inspector.ts";
 import { describeWorkflowHistory } from "../../../tools/debug/workflow-history.ts";
 import { fixtureClient } from "../../support.ts";
-import { freshActor, inspect, testEngine } from "./support.ts";
+import { freshActor, inspect, inspectOut, testEngine } from "./support.ts";
 
 /** A task that keeps a pipeline busy for a moment: 5 workflow steps of 300 ms each. */
 /**
@@ -37,8 +37,8 @@ describe("notebook", () => {
 					details: expect.objectContaining({ params: { author: "ann" }, state: { author: "ann", live: true } }),
 				}),
 			]);
-		const cli = await inspect("connections", "notebook", key);
-		expect(cli.stdout).toMatch(/\{"author":"ann"\}\s+\{"author":"ann","live":true\}/);
+		const cli = await inspectOut("connections", "notebook", key);
+		expect(cli).toMatch(/\{"author":"ann"\}\s+\{"author":"ann","live":true\}/);
 
 		await conn.dispose();
 		await expect.poll(() => inspector.connections()).toEqual([]);
@@ -60,7 +60,7 @@ describe("notebook", () => {
 		const notes = (await inspector.databaseSchema()).find((t) => t.table.name === "notes");
 		expect(notes).toMatchObject({ table: { type: "table" }, records: 5 });
 		expect(notes?.columns.map((c) => c.name)).toEqual(["id", "author", "text", "created_at", "request_id"]);
-		expect((await inspect("db", "schema", "notebook", key)).stdout).toMatch(/^notes\s+table\s+5\s+id INTEGER pk/m);
+		expect(await inspectOut("db", "schema", "notebook", key)).toMatch(/^notes\s+table\s+5\s+id INTEGER pk/m);
 
 		const page = async (offset: number) => (await inspector.rows("notes", { limit: 2, offset })).map((row) => row.text);
 		expect(await page(0)).toEqual(["a1", "b1"]);
@@ -102,7 +102,7 @@ describe("pipeline", () => {
 				return { size: queue.size, names: queue.messages.map((m) => m.name), busy: current !== null };
 			})
 			.toEqual({ size: 3, names: ["tasks", "tasks", "tasks"], busy: true });
-		expect((await inspect("queue", "pipeline", key)).stdout).toMatch(/^\d pending \(max 1000\)/);
+		expect(await inspectOut("queue", "pipeline", key)).toMatch(/^\d pending \(max 1000\)/);
 
 		await expect.poll(() => inspector.queue().then((q) => q.size), { timeout: 45_000 }).toBe(0);
 		const { history, workflowState, isWorkflowEnabled } = await inspector.workflowHistory();
@@ -116,7 +116,7 @@ describe("pipeline", () => {
 		);
 		expect(steps.map((e) => e.path)).toEqual(expect.arrayContaining(["tasks[0]/finish", "tasks[2]/finish"]));
 		expect(steps.every((e) => e.status === "COMPLETED")).toBe(true);
-		expect((await inspect("workflow", "history", "pipeline", key)).stdout).toMatch(
+		expect(await inspectOut("workflow", "history", "pipeline", key)).toMatch(
 			/^tasks\[1\]\/stage-4\s+step\s+COMPLETED/m,
 		);
 	});

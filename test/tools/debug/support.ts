@@ -46,9 +46,14 @@ export async function inspect(...argv: string[]): Promise<CliRun> {
 	return { code, stdout, stderr };
 }
 
+/** `inspect <argv>`'s stdout; fails the test with stderr when the command fails. */
+export async function inspectOut(...argv: string[]): Promise<string> {
+	const run = await inspect(...argv);
+	if (run.code !== 0) throw new Error(`inspect ${argv.join(" ")} exited ${run.code}: ${run.stderr}`);
+	return run.stdout;
+}
+
 /** `inspect ... --json`, parsed; fails the test with stderr when the command fails. */
 export async function inspectJson(...argv: string[]): Promise<unknown> {
-	const run = await inspect(...argv, "--json");
-	if (run.code !== 0) throw new Error(`inspect ${argv.join(" ")} exited ${run.code}: ${run.stderr}`);
-	return JSON.parse(run.stdout);
+	return JSON.parse(await inspectOut(...argv, "--json"));
 }
