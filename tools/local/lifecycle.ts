@@ -110,8 +110,8 @@ const PARENT_CHECK_INTERVAL_MS = 250;
 
 /** How often a watcher checks its two processes. */
 const WATCH_INTERVAL_S = 1;
-/** Marker in the watcher's command line, so tests can find watchers that outlived their daemon. */
-export const WATCHER_NAME = "actor-fleet-watcher";
+/** The watcher's `$0`, so `ps` names what a leftover `sh` process is. */
+const WATCHER_NAME = "actor-fleet-watcher";
 
 // POSIX sh. While the daemon lives: once the parent is gone, its stop signal,
 // `grace` seconds, then SIGKILL. Exits when the daemon is gone.

@@ -279,7 +279,10 @@ async function processQueuedJobs(loop: WorkerLoop, reports: "per-job" | "per-ite
 		for (const [i, { message, result }] of finished.entries()) await finishMessage(loop, message, result, `.${i}`);
 		return;
 	}
-	await reportResults(loop, finished, REPORT_ALL_STEP);
+	const replies = finished.flatMap(({ message, result }) =>
+		message.body.reply ? [{ reply: message.body.reply, result }] : [],
+	);
+	await reportResults(loop, replies, REPORT_ALL_STEP);
 	for (const { message, result } of finished) await message.complete(result);
 }
 
@@ -314,7 +317,8 @@ async function finishMessage(
 	result: JobResult,
 	suffix: string,
 ): Promise<void> {
-	if (message.body.reply) await reportResult(loop, message.body.reply, result, `${REPORT_STEP}${suffix}`);
+	const { reply } = message.body;
+	if (reply) await reportResults(loop, [{ reply, result }], `${REPORT_STEP}${suffix}`);
 	await message.complete(result);
 }
 
@@ -469,24 +473,17 @@ async function storeResults(step: WorkerStep, finished: Finished[]): Promise<Job
 	return results;
 }
 
-async function reportResult(loop: WorkerLoop, reply: JobReply, result: JobResult, name: string): Promise<void> {
-	await reportResults(loop, [{ message: { body: { reply } }, result }], name);
-}
-
 /**
- * Reports each result whose job has a `reply` to its coordinator, all at
+ * Reports each result to the coordinator its job's `reply` names, all at
  * once, in one step. A coordinator settles a job once (`acceptReport`
  * updates only a row still `dispatched`), so a retry of the step may send a
  * report again.
  */
 async function reportResults(
 	loop: WorkerLoop,
-	finished: ReadonlyArray<{ message: { body: Pick<JobMessage, "reply"> }; result: JobResult }>,
+	reports: ReadonlyArray<{ reply: JobReply; result: JobResult }>,
 	name: string,
 ): Promise<void> {
-	const reports = finished.flatMap(({ message, result }) =>
-		message.body.reply ? [{ reply: message.body.reply, result }] : [],
-	);
 	if (reports.length === 0) return;
 	const sent = await loop.tryStep({
 		name,
