@@ -38,8 +38,12 @@ export interface WriteLoad {
 	acksFor(key: string): Ack[];
 	/** Acknowledged writes per tally, fewest first. */
 	fewestAcks(): number;
-	/** Whether every tally has acknowledged a write that started after `time`. */
-	allAckedSince(time: number, atLeast?: number): boolean;
+	/**
+	 * The tallies with fewer than `atLeast` acknowledged writes started after
+	 * `time`, each described (its write in flight, its failure): empty once
+	 * every tally has them, and what a failed wait for that shows.
+	 */
+	waitingSince(time: number, atLeast?: number): string[];
 	stop(): Promise<void>;
 }
 
@@ -51,10 +55,14 @@ export function startWriteLoad(client: Client, keys: string[]): WriteLoad {
 	let retries = 0;
 	let running = true;
 
+	const inFlight = new Map<string, { startedAt: number; attempts: () => number }>();
+	const failedKeys = new Map<string, unknown>();
+
 	const writer = async (key: string): Promise<void> => {
 		while (running) {
 			const startedAt = Date.now();
 			let attempts = 0;
+			inFlight.set(key, { startedAt, attempts: () => attempts });
 			try {
 				const value = await callIdempotent(
 					({ requestId, signal }) => {
@@ -72,7 +80,10 @@ export function startWriteLoad(client: Client, keys: string[]): WriteLoad {
 				acks.push({ key, value, startedAt, ackedAt: Date.now(), attempts });
 			} catch (error) {
 				failures.push(error);
+				failedKeys.set(key, error);
 				return;
+			} finally {
+				inFlight.delete(key);
 			}
 		}
 	};
@@ -85,8 +96,22 @@ export function startWriteLoad(client: Client, keys: string[]): WriteLoad {
 		retries: () => retries,
 		acksFor,
 		fewestAcks: () => Math.min(...keys.map((k) => acksFor(k).length)),
-		allAckedSince: (time, atLeast = 1) =>
-			keys.every((k) => acksFor(k).filter((a) => a.startedAt > time).length >= atLeast),
+		waitingSince: (time, atLeast = 1) =>
+			keys.flatMap((key) => {
+				const since = acksFor(key).filter((a) => a.startedAt > time).length;
+				if (since >= atLeast) return [];
+				const now = Date.now();
+				const current = inFlight.get(key);
+				const failure = failedKeys.get(key);
+				return [
+					`${key}: ${since} of ${atLeast} acknowledged, ` +
+						(current
+							? `a write in flight since ${now - current.startedAt} ms ago, ${current.attempts()} attempt(s)`
+							: failure
+								? `stopped: ${String(failure)}`
+								: "no write in flight"),
+				];
+			}),
 		async stop() {
 			running = false;
 			await Promise.all(writers);
