@@ -13,6 +13,12 @@ export const MAX_DELAY_MS = 24 * 60 * 60 * 1_000;
 export const MAX_SCHEDULE_AHEAD_MS = 30 * 24 * 60 * 60 * 1_000;
 /** Pending timers per counter; state stays small and bounded. */
 export const MAX_PENDING_TIMERS = 100;
+/**
+ * Shortest gap between two `newCount` events of one counter. A write inside
+ * the gap is sent at its end, with the count of that moment: a reader sees
+ * the latest count within this long, not every step of a burst.
+ */
+export const COUNT_EVENT_INTERVAL_MS = 50;
 /** Request ids remembered for idempotent retries (oldest dropped first). */
 export const REMEMBERED_REQUESTS = 200;
 /** Writes (`increment`, `incrementLater`, `resetAt`) one user may make at once on one counter. */

@@ -12,7 +12,8 @@
 //   3. It charges the caller's rate limit, claims a new counter for its first
 //      writer (after the user's quota actor accepts one more this hour),
 //      applies, saves immediately, then acknowledges and sends `newCount` to
-//      the connections allowed to read.
+//      the connections allowed to read (at most one event per
+//      `COUNT_EVENT_INTERVAL_MS`; the latest count always goes out).
 //   4. `incrementLater`/`resetAt` arm a schedule whose callback, `fireTimer`,
 //      must present a secret that no action returns, so clients cannot fire it.
 
@@ -24,7 +25,7 @@ import { admitOrForget } from "../strangers.ts";
 import { parseInput } from "../validate.ts";
 import { COUNTER_ACCESS, MAX_DELAY_MS, MAX_INCREMENT, type PendingTimer } from "./contract.ts";
 import { createCounterVars, holdsNothing, initialCounterState } from "./state.ts";
-import { applyIncrement, armTimer, fireTimer } from "./writes.ts";
+import { applyIncrement, armTimer, cancelCountEvent, fireTimer } from "./writes.ts";
 
 const amountSchema = z.int().min(1).max(MAX_INCREMENT);
 const requestIdSchema = z.string().min(1).max(128);
@@ -50,6 +51,8 @@ export const counter = actor({
 			() => holdsNothing(c.state),
 			() => connStateFor(params, c.request),
 		),
+
+	onSleep: (c) => cancelCountEvent(c.vars),
 
 	actions: {
 		/**

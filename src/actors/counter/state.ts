@@ -29,6 +29,8 @@ export interface CounterVars {
 	 * saved with the first write itself.
 	 */
 	claim: PendingClaim | null;
+	/** When `newCount` was last sent, and the send waiting for the end of its interval (`sendCount`). */
+	countEvent: { sentAt: number; later: NodeJS.Timeout | null };
 }
 
 export const initialCounterState = (): CounterState => ({ count: 0, owner: null, timers: {}, recentRequests: [] });
@@ -36,6 +38,7 @@ export const initialCounterState = (): CounterState => ({ count: 0, owner: null,
 export const createCounterVars = (): CounterVars => ({
 	writes: new RateLimiter({ burst: COUNTER_WRITE_BURST, perSecond: COUNTER_WRITES_PER_SECOND }),
 	claim: null,
+	countEvent: { sentAt: 0, later: null },
 });
 
 /** Whether nothing was ever written to this counter (no owner, no count, no timer). */

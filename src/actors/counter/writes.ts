@@ -12,6 +12,7 @@ import type { AccessRule } from "../access-contract.ts";
 import { chargeCreationFor } from "../quota/charge.ts";
 import { chargeWrite } from "../rate-limit.ts";
 import {
+	COUNT_EVENT_INTERVAL_MS,
 	COUNTER_ACCESS,
 	MAX_PENDING_TIMERS,
 	MAX_SCHEDULE_AHEAD_MS,
@@ -20,7 +21,7 @@ import {
 	type TimerKind,
 } from "./contract.ts";
 import type { CounterActionContext, CounterContext } from "./counter.ts";
-import type { StoredTimer } from "./state.ts";
+import type { CounterVars, StoredTimer } from "./state.ts";
 
 /**
  * Claims a counter that has no owner for `me`, its first writer, after their
@@ -33,8 +34,38 @@ async function claim(c: CounterActionContext, me: Identity, rule: AccessRule): P
 	await claimOwner(c, me, rule, () => chargeCreationFor(c.client<Registry>(), me.userId, "counter", c.actorId));
 }
 
-/** Sends the count to every WebSocket connection allowed to read it (`COUNTER_ACCESS.newCount`) whose token is still valid. */
+/**
+ * Sends the count to every WebSocket connection allowed to read it
+ * (`COUNTER_ACCESS.newCount`) whose token is still valid, at most once per
+ * `COUNT_EVENT_INTERVAL_MS`: a write inside the interval is sent at its end,
+ * with the count of that moment. Each send visits every connection, the
+ * stateless calls in flight included (rivetkit 2.3.19 builds each one and its
+ * state on every read of `c.conns`), so under concurrent writes a send per
+ * write was most of a write's time in the app server (docs/performance.md,
+ * "Gateway actions at 50 connections").
+ */
 export function sendCount(c: CounterContext): void {
+	const event = c.vars.countEvent;
+	if (event.later !== null) return;
+	const wait = event.sentAt + COUNT_EVENT_INTERVAL_MS - Date.now();
+	if (wait <= 0) {
+		sendCountNow(c);
+		return;
+	}
+	event.later = setTimeout(() => {
+		event.later = null;
+		sendCountNow(c);
+	}, wait);
+}
+
+/** Stops a send waiting for its interval: nobody is connected to receive it once the counter sleeps. */
+export function cancelCountEvent(vars: CounterVars): void {
+	if (vars.countEvent.later !== null) clearTimeout(vars.countEvent.later);
+	vars.countEvent.later = null;
+}
+
+function sendCountNow(c: CounterContext): void {
+	c.vars.countEvent.sentAt = Date.now();
 	sendToAllowed(c.conns.values(), COUNTER_ACCESS.newCount, { owner: ownerOf(c) }, (conn) =>
 		conn.send("newCount", c.state.count),
 	);
@@ -74,8 +105,11 @@ export async function applyIncrement(
 		throw new UserError("the counter would overflow", { code: "count_overflow" });
 	}
 	c.state.count += amount;
+	// This write's result, which a retry of it is answered with too: by the
+	// time the save lands, concurrent writes may have moved the count on.
+	const count = c.state.count;
 	if (requestId !== undefined) {
-		c.state.recentRequests.push([requestId, c.state.count]);
+		c.state.recentRequests.push([requestId, count]);
 		if (c.state.recentRequests.length > REMEMBERED_REQUESTS) c.state.recentRequests.shift();
 	}
 	// State saves are throttled (1 s by default) and acknowledgements are not
@@ -83,7 +117,7 @@ export async function applyIncrement(
 	// loses a write the client was told succeeded.
 	await c.saveState({ immediate: true });
 	sendCount(c);
-	return c.state.count;
+	return count;
 }
 
 export async function armTimer(

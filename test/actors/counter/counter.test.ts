@@ -55,6 +55,21 @@ describe("counter through the rivetkit client", () => {
 		await conn.dispose();
 	});
 
+	test("a burst of concurrent writes ends with the final count on a reader's connection, in ascending order", async () => {
+		const { user, client, key, counter } = await ownCounter("burst");
+		const conn = client.counter.getOrCreate(key, { params: user.params }).connect();
+		const seen: number[] = [];
+		conn.on("newCount", (n) => seen.push(n));
+		await conn.getCount();
+		// Within the write burst (COUNTER_WRITE_BURST): none is rate limited.
+		const writes = await Promise.all(Array.from({ length: 30 }, () => counter.increment(1)));
+		expect(writes.toSorted((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+		// Events are coalesced (COUNT_EVENT_INTERVAL_MS), but the latest count always arrives.
+		await expect.poll(() => seen.at(-1)).toBe(30);
+		expect(seen).toEqual(seen.toSorted((a, b) => a - b));
+		await conn.dispose();
+	});
+
 	test("a bad argument throws a UserError with code invalid_input", async () => {
 		const { counter } = await ownCounter("err");
 		await expect(counter.increment(1.5)).rejects.toMatchObject({ group: "user", code: "invalid_input" });

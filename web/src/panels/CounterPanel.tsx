@@ -7,8 +7,9 @@
 //
 // Flow: connect with `@rivetkit/react`'s `useActor` (lib/actor.ts keeps it
 // live), read the count on every (re)connect with `getCount()`, then follow
-// the `newCount` event (`useEvent`), which the actor broadcasts after every
-// change, so every tab on the same counter shows the same number.
+// the `newCount` event (`useEvent`), which the actor sends after every change
+// (a burst as its latest count, `COUNT_EVENT_INTERVAL_MS`), so every tab on
+// the same counter shows the same number.
 // "+1" and "+5" go through an outbox: each click gets a `requestId` and stays
 // in the outbox, shown as waiting, until the actor has answered it. It is sent
 // whenever the connection is live, and sent again with the same id after a
