@@ -52,7 +52,9 @@ export const counter = actor({
 			() => connStateFor(params, c.request),
 		),
 
+	// A send still waiting for its interval would outlive the actor: nobody is left to receive it.
 	onSleep: (c) => cancelCountEvent(c.vars),
+	onDestroy: (c) => cancelCountEvent(c.vars),
 
 	actions: {
 		/**

@@ -58,7 +58,7 @@ export function sendCount(c: CounterContext): void {
 	}, wait);
 }
 
-/** Stops a send waiting for its interval: nobody is connected to receive it once the counter sleeps. */
+/** Stops a send waiting for its interval (when the counter sleeps or is destroyed). */
 export function cancelCountEvent(vars: CounterVars): void {
 	if (vars.countEvent.later !== null) clearTimeout(vars.countEvent.later);
 	vars.countEvent.later = null;
